@@ -1,0 +1,16 @@
+//! Payment rules as plain functions over plain types: no I/O, no clock, no async.
+//!
+//! Everything here is deterministic so it can be unit- and property-tested without a database,
+//! and so the engine, the dialects and the sandbox all agree on one reading of the rules.
+
+pub mod card;
+pub mod codes;
+mod codes_table;
+pub mod country;
+pub mod lifecycle;
+pub mod money;
+pub mod sandbox;
+pub mod secret;
+
+pub use codes::{CodeClass, ResponseCode};
+pub use secret::Secret;
