@@ -1,1 +1,145 @@
+//! Use cases of openflex. Dialects (HTTP wire formats) call in with plain Rust requests and get
+//! plain Rust results back; the engine never sees a JSON shape of a dialect, so a fourth
+//! dialect does not touch this crate. Rules come from `openflex-domain`, persistence from
+//! `openflex-store`, card crypto from `openflex-vault`, time from the [`Clock`].
 
+pub mod clock;
+pub mod gateways;
+pub mod ids;
+pub mod keys;
+pub mod model;
+pub mod payment_methods;
+pub mod payments;
+pub mod processor;
+pub mod recovery;
+pub mod tenancy;
+
+pub use clock::{Clock, SystemClock};
+pub use model::*;
+
+use openflex_store::{Store, StoreError};
+use openflex_vault::{Vault, VaultError};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("vault: {0}")]
+    Vault(#[from] VaultError),
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Live => "live",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sandbox" => Some(Self::Sandbox),
+            "live" => Some(Self::Live),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling: one merchant in one mode. Every query is scoped by both.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub merchant_id: String,
+    pub mode: Mode,
+    /// Sandbox test clock offset; always 0 in live mode.
+    pub clock_offset_us: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long a CVV stays in the vault when no transaction uses it.
+    pub cvv_ttl: Duration,
+    /// How long a card passed in without `retainOnSuccess` stays before it is redacted.
+    pub cached_card_ttl: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            cvv_ttl: Duration::from_secs(3600),
+            cached_card_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) vault: Vault,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: EngineConfig,
+    pub(crate) ids: Arc<ids::IdGen>,
+    pub(crate) processors: processor::Processors,
+}
+
+impl Engine {
+    pub fn new(store: Store, vault: Vault, clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+        Self {
+            store,
+            vault,
+            clock,
+            config,
+            ids: Arc::new(ids::IdGen::default()),
+            processors: processor::Processors::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Real time (for things that are not a merchant's business clock).
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The merchant's business time: real time plus the sandbox test-clock offset.
+    pub fn now_for(&self, tenant: &Tenant) -> OffsetDateTime {
+        self.clock.now() + time::Duration::microseconds(tenant.clock_offset_us)
+    }
+
+    /// Background housekeeping: purge expired CVVs and cached cards.
+    pub async fn sweep_card_data(&self) -> Result<(u64, u64)> {
+        Ok(self.store.sweep_expired_card_data(micros(self.now())).await?)
+    }
+}
+
+pub fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
+}
+
+pub fn from_micros(us: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}

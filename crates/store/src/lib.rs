@@ -1,1 +1,190 @@
+//! Storage behind one API, on SQLite (embedded default) or PostgreSQL (production).
+//!
+//! Why two typed pools instead of sqlx's `Any` driver: both engines keep their native
+//! transaction semantics (SQLite `BEGIN IMMEDIATE` so a read→write upgrade cannot fail with
+//! SQLITE_BUSY mid-transaction; PostgreSQL row locks), and the SQL text is shared because both
+//! accept `$n` placeholders, `RETURNING` and `ON CONFLICT`. The only per-engine text is the DDL
+//! in `migrations/{postgres,sqlite}`.
+//!
+//! Money invariants are guarded here, not only in the engine: follow-up operations reserve
+//! their amount with a conditional `UPDATE … WHERE <invariant still holds>`, so concurrent
+//! refunds or captures of one transaction cannot over-spend whatever the interleaving.
 
+mod credentials;
+mod gateways;
+mod merchants;
+mod payment_methods;
+mod transactions;
+
+pub use credentials::CredentialRow;
+pub use gateways::GatewayRow;
+pub use merchants::MerchantRow;
+pub use payment_methods::PaymentMethodRow;
+pub use transactions::{ListQuery, Reservation, TxnRow};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("a row with the same unique key already exists")]
+    Conflict,
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::Unavailable(e.to_string()),
+            _ => Self::Database(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone)]
+pub enum Pool {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// A write transaction. Commit explicitly; dropping it rolls back.
+pub enum Tx {
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+/// Runs `$body` with `$c` bound to the backend's executor; the SQL inside is shared.
+macro_rules! on_pool {
+    ($pool:expr, $c:ident => $body:expr) => {
+        match $pool {
+            $crate::Pool::Pg($c) => $body,
+            $crate::Pool::Sqlite($c) => $body,
+        }
+    };
+}
+
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_tx};
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    /// `postgres://…` selects PostgreSQL; `sqlite://path` (or a bare path) selects SQLite.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            Pool::Pg(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?,
+            )
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Pg(_) => Backend::Postgres,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Pg(p) => sqlx::migrate!("./migrations/postgres")
+                .run(p)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string())),
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite")
+                .run(p)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string())),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.pool, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Pg(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -255,6 +255,11 @@ impl Vault {
         data_encoding::BASE32_NOPAD.encode(&mac[..16])
     }
 
+    /// A MAC for tokens this server issues and must later recognise (e.g. FlexPay referenceData).
+    pub fn mac(&self, context: &str, data: &[u8]) -> [u8; 32] {
+        hmac256(self.ring.signing_key(), &[context.as_bytes(), b"|", data])
+    }
+
     /// Credentials are stored as HMAC-SHA256(pepper, secret): fast to check on every request
     /// (unlike a password hash) and useless without the pepper, which never enters the database.
     pub fn hash_secret(&self, secret: &str) -> String {

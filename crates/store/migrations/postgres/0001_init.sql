@@ -60,6 +60,7 @@ CREATE TABLE payment_methods (
     fingerprint TEXT,
     first_six TEXT,
     last_four TEXT,
+    pan_length BIGINT,
     card_type TEXT,
     expiry_month TEXT,
     expiry_year TEXT,

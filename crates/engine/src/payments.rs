@@ -1,0 +1,584 @@
+//! Payments: charge / authorize with the three payment sources, and the capture / void /
+//! refund follow-ups.
+//!
+//! Every payment is two short database transactions around the processor call: (1) insert the
+//! attempt as `pending` — the unique (merchant, mode, merchantTransactionId) index makes a
+//! duplicate lose here, before any money moves — and, for follow-ups, reserve the amount on the
+//! original with a conditional UPDATE; (2) record the processor's answer (and give the
+//! reservation back on a decline). No database lock is held during the processor call, which
+//! matters once connectors talk to real networks. The response is sent only after (2) commits,
+//! so an acknowledged operation is durable.
+
+use crate::payment_methods::{GatewayCard, NewCard, Outcome};
+use crate::processor::{CardData, Operation, ProcessorRequest, ProcessorResult};
+use crate::{
+    ids, micros, Details, Engine, EngineError, Gateway, GatewayStatus, Mode, PaymentMethod,
+    Rejection, Result, ResultDetails, StorageState, Tenant, Transaction,
+};
+use openflex_domain::codes::{CodeClass, ResponseCode};
+use openflex_domain::lifecycle::{self, Original, TxnType};
+use openflex_domain::money::Currency;
+use openflex_store::{ListQuery, PaymentMethodRow, Reservation, Store, StoreError, TxnRow};
+use time::OffsetDateTime;
+
+/// Gateway and type shown when a request is refused before any gateway is chosen.
+pub const SENTINEL_GATEWAY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAA";
+pub const SENTINEL_GATEWAY_TYPE: &str = "flexpay_declined";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentKind {
+    Charge,
+    Authorize,
+}
+
+pub enum PaymentSource {
+    /// A vaulted payment method id.
+    Token(String),
+    /// A card passed in; stored (`Stored`) when approved and `retain`, else `Cached`.
+    Card { card: NewCard, retain: bool },
+    /// A third-party vault's token.
+    GatewayToken { card: GatewayCard, retain: bool },
+}
+
+pub struct PaymentRequest {
+    pub kind: PaymentKind,
+    pub merchant_transaction_id: String,
+    pub order_id: String,
+    pub currency: Currency,
+    pub amount: i64,
+    pub customer_id: Option<String>,
+    pub source: PaymentSource,
+    pub gateway_token: Option<String>,
+    pub retry_count: i64,
+    pub date_first_attempt: Option<OffsetDateTime>,
+    pub reference_data: Option<String>,
+    pub details: Details,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpKind {
+    Capture,
+    Void,
+    Refund,
+}
+
+pub struct FollowUpRequest {
+    pub kind: FollowUpKind,
+    pub original_id: String,
+    pub merchant_transaction_id: String,
+    /// 0 means the full (remaining) amount.
+    pub amount: i64,
+    pub disable_customer_recovery: bool,
+}
+
+/// Where the card for a payment comes from, once resolved.
+enum Resolved {
+    Existing(PaymentMethodRow),
+    New(PaymentMethodRow),
+}
+
+impl Resolved {
+    fn row(&self) -> &PaymentMethodRow {
+        match self {
+            Self::Existing(r) | Self::New(r) => r,
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| EngineError::Internal(e.to_string()))
+}
+
+impl Engine {
+    /// Charge or authorize.
+    pub async fn pay(&self, t: &Tenant, req: PaymentRequest) -> Result<Outcome> {
+        let now = self.now_for(t);
+        let now_us = micros(now);
+        if let Some(rd) = &req.reference_data
+            && !self.reference_data_valid(t, rd)
+        {
+            return Ok(Err(self.reject(now, 50132, "referenceData was not issued by this server")));
+        }
+
+        let (resolved, card, retain) = match req.source {
+            PaymentSource::Token(ref id) => {
+                let row = match self.store.payment_method(&t.merchant_id, t.mode.as_str(), id).await? {
+                    Some(r) if r.storage_state != StorageState::Redacted.as_str() => r,
+                    Some(_) => return Ok(Err(self.reject(now, 50134, "the payment method is redacted"))),
+                    None => return Ok(Err(self.reject(now, 50134, "no payment method with this id"))),
+                };
+                let card = self.open_card(&row, now_us)?;
+                if let Some(exp) = card.as_ref().and_then(|c| c.expiry)
+                    && exp.is_expired(now.date())
+                {
+                    return Ok(Err(self.reject(now, 30026, "the card's expiry date has passed")));
+                }
+                (Resolved::Existing(row), card, false)
+            }
+            PaymentSource::Card { ref card, retain } => {
+                if let Err(r) = self.check_card(card, now) {
+                    return Ok(Err(r));
+                }
+                let row = self.seal_card(t, card, StorageState::Cached, false, now)?;
+                let data = CardData {
+                    pan: card.pan.clone(),
+                    cvv: card.cvv.clone(),
+                    expiry: Some(card.expiry),
+                };
+                (Resolved::New(row), Some(data), retain)
+            }
+            PaymentSource::GatewayToken { ref card, retain } => {
+                (Resolved::New(self.gateway_card_row(t, card, now)?), None, retain)
+            }
+        };
+
+        let pm_row = resolved.row();
+        let id = self.ids.next();
+        let gateway = match self
+            .route(t, req.gateway_token.as_deref(), req.currency.code(), pm_row.card_type.as_deref(), &id)
+            .await?
+        {
+            Ok(g) => g,
+            Err(detail) => return Ok(Err(self.reject(now, 50130, detail))),
+        };
+
+        let holder: crate::Holder = serde_json::from_str(&pm_row.holder).unwrap_or_default();
+        let customer_id = req.customer_id.clone().or(holder.customer_id);
+        let mut row = TxnRow {
+            id,
+            merchant_id: t.merchant_id.clone(),
+            mode: t.mode.as_str().to_string(),
+            txn_type: match req.kind {
+                PaymentKind::Charge => TxnType::Charge,
+                PaymentKind::Authorize => TxnType::Authorize,
+            }
+            .as_str()
+            .to_string(),
+            state: "pending".into(),
+            status: 3,
+            response_code: 0,
+            merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
+            order_id: Some(req.order_id.clone()),
+            customer_id,
+            currency: Some(req.currency.code().to_string()),
+            amount: req.amount,
+            payment_method_id: Some(pm_row.id.clone()),
+            gateway_token: Some(gateway.token.clone()),
+            gateway_type: Some(gateway.gateway_type.clone()),
+            gateway_transaction_id: None,
+            merchant_account_reference_id: gateway.merchant_account_reference_id.clone(),
+            assigned_gateway_token: None,
+            original_id: None,
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: req.retry_count,
+            date_first_attempt: Some(req.date_first_attempt.map(micros).unwrap_or(now_us)),
+            reference_data: None,
+            completion_status: None,
+            result: "{}".into(),
+            details: json(&req.details)?,
+            created_at: now_us,
+        };
+
+        // (1) Record the attempt; a duplicate merchantTransactionId loses here.
+        let mut tx = self.store.begin().await?;
+        if let Resolved::New(pm) = &resolved {
+            Store::insert_payment_method(&mut tx, pm).await?;
+        }
+        match Store::insert_txn(&mut tx, &row).await {
+            Ok(()) => tx.commit().await?,
+            Err(StoreError::Conflict) => {
+                return Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used")));
+            }
+            Err(e) => return Err(e.into()),
+        }
+
+        // The processor call, outside any database transaction.
+        let result = if gateway.cvv_required && card.as_ref().is_some_and(|c| c.cvv.is_none()) {
+            ProcessorResult {
+                code: ResponseCode(40003),
+                avs_code: None,
+                avs_message: None,
+                cvv_code: Some("P".into()),
+                cvv_message: Some("CVV not processed.".into()),
+                gateway_transaction_id: None,
+            }
+        } else {
+            let processor = self
+                .processors
+                .get(&gateway.gateway_type)
+                .ok_or_else(|| EngineError::Internal(format!("no connector for {}", gateway.gateway_type)))?;
+            processor
+                .process(ProcessorRequest {
+                    operation: match req.kind {
+                        PaymentKind::Charge => Operation::Purchase,
+                        PaymentKind::Authorize => Operation::Authorize,
+                    },
+                    amount: req.amount,
+                    currency: req.currency.code(),
+                    card: card.as_ref(),
+                    original_reference: None,
+                })
+                .await
+        };
+        metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code)).increment(1);
+
+        // (2) Record the answer.
+        let approved = result.code.is_approved();
+        self.apply_result(&mut row, &result, None);
+        if !approved {
+            row.reference_data = Some(self.issue_reference_data(t, &row.id));
+        }
+        let mut pm = resolved.row().clone();
+        let mut tx = self.store.begin().await?;
+        Store::finish_txn(&mut tx, &row).await?;
+        match &resolved {
+            Resolved::New(_) if approved && retain => {
+                pm.storage_state = StorageState::Stored.as_str().to_string();
+                pm.cache_expires_at = None;
+                pm.updated_at = now_us;
+                Store::update_payment_method_meta(&mut tx, &pm).await?;
+            }
+            Resolved::Existing(_) if card.as_ref().is_some_and(|c| c.cvv.is_some()) => {
+                Store::purge_cvv(&mut tx, &pm.id).await?;
+                pm.cvv_ct = None;
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(Ok(Transaction::from_row(&row, Some(PaymentMethod::from_row(&pm, now_us)?))?))
+    }
+
+    fn apply_result(&self, row: &mut TxnRow, result: &ProcessorResult, detail: Option<String>) {
+        row.state = "done".into();
+        row.status = result.code.status() as i64;
+        row.response_code = i64::from(result.code.0);
+        row.gateway_transaction_id = result.gateway_transaction_id.clone();
+        let details = ResultDetails {
+            avs_code: result.avs_code.clone(),
+            avs_message: result.avs_message.clone(),
+            cvv_code: result.cvv_code.clone(),
+            cvv_message: result.cvv_message.clone(),
+            error_code: (!result.code.is_approved()).then(|| result.code.as_string()),
+            error_detail: if result.code.is_approved() {
+                None
+            } else {
+                Some(detail.unwrap_or_else(|| result.code.message().to_string()))
+            },
+        };
+        row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+    }
+
+    /// Picks the gateway: the pinned one, else a weighted choice among Available gateways
+    /// accepting the currency and brand. `Err` carries why none fits (→ 50130).
+    async fn route(
+        &self,
+        t: &Tenant,
+        pinned: Option<&str>,
+        currency: &str,
+        card_type: Option<&str>,
+        id: &str,
+    ) -> Result<std::result::Result<Gateway, String>> {
+        let usable = |g: &Gateway| {
+            g.status == GatewayStatus::Available
+                && self.processors.knows(&g.gateway_type)
+                && !(t.mode == Mode::Live && g.gateway_type == "sandbox")
+        };
+        if let Some(token) = pinned {
+            let Some(row) = self.store.gateway(&t.merchant_id, t.mode.as_str(), token).await? else {
+                return Ok(Err(format!("no gateway with token {token}")));
+            };
+            let g = Gateway::from_row(&row);
+            if !usable(&g) {
+                return Ok(Err(format!("gateway {token} is {} and cannot take payments", g.status.as_str())));
+            }
+            if !g.accepts(currency, card_type) {
+                return Ok(Err(format!("gateway {token} does not accept {currency} / {}", card_type.unwrap_or("this card"))));
+            }
+            return Ok(Ok(g));
+        }
+        let candidates: Vec<Gateway> = self
+            .store
+            .gateways(&t.merchant_id, t.mode.as_str())
+            .await?
+            .iter()
+            .map(Gateway::from_row)
+            .filter(|g| usable(g) && g.accepts(currency, card_type) && g.weight > 0)
+            .collect();
+        let weights: Vec<u64> = candidates.iter().map(|g| g.weight as u64).collect();
+        match openflex_domain::routing::pick_weighted(&weights, ids::seed_of(id)) {
+            Some(i) => Ok(Ok(candidates[i].clone())),
+            None => Ok(Err(format!(
+                "no available gateway accepts {currency} / {}",
+                card_type.unwrap_or("this card")
+            ))),
+        }
+    }
+
+    /// Capture, void or refund of an earlier transaction.
+    pub async fn follow_up(&self, t: &Tenant, req: FollowUpRequest) -> Result<Outcome> {
+        let now = self.now_for(t);
+        let now_us = micros(now);
+        let txn_type = match req.kind {
+            FollowUpKind::Capture => TxnType::Capture,
+            FollowUpKind::Void => TxnType::Void,
+            FollowUpKind::Refund => TxnType::Refund,
+        };
+        for _ in 0..8 {
+            let Some(orig) = self.store.txn(&t.merchant_id, t.mode.as_str(), &req.original_id).await? else {
+                return Ok(Err(self.reject(now, 50131, "no transaction with this id")));
+            };
+            let original = Original {
+                kind: TxnType::parse(&orig.txn_type).unwrap_or(TxnType::CreatePaymentMethod),
+                approved: orig.status == 1 && orig.state == "done",
+                amount: orig.amount,
+                captured_amount: orig.captured_amount,
+                refunded_amount: orig.refunded_amount,
+                voided: orig.voided,
+                settled: now >= lifecycle::settles_at(crate::from_micros(orig.created_at)),
+            };
+            let decided = match req.kind {
+                FollowUpKind::Capture => lifecycle::capture_amount(&original, req.amount).map(|a| (a, Reservation::Capture(a))),
+                FollowUpKind::Refund => lifecycle::refund_amount(&original, req.amount).map(|a| (a, Reservation::Refund(a))),
+                FollowUpKind::Void => lifecycle::check_void(&original).map(|()| (orig.amount, Reservation::Void)),
+            };
+            let details = Details {
+                disable_customer_recovery: req.disable_customer_recovery,
+                ..Details::default()
+            };
+            let mut row = TxnRow {
+                id: self.ids.next(),
+                merchant_id: t.merchant_id.clone(),
+                mode: t.mode.as_str().to_string(),
+                txn_type: txn_type.as_str().to_string(),
+                state: "pending".into(),
+                status: 3,
+                response_code: 0,
+                merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
+                order_id: orig.order_id.clone(),
+                customer_id: orig.customer_id.clone(),
+                currency: orig.currency.clone(),
+                amount: req.amount,
+                payment_method_id: orig.payment_method_id.clone(),
+                gateway_token: orig.gateway_token.clone(),
+                gateway_type: orig.gateway_type.clone(),
+                gateway_transaction_id: None,
+                merchant_account_reference_id: orig.merchant_account_reference_id.clone(),
+                assigned_gateway_token: None,
+                original_id: Some(orig.id.clone()),
+                captured_amount: 0,
+                refunded_amount: 0,
+                voided: false,
+                retry_date: None,
+                retry_count: 0,
+                date_first_attempt: None,
+                reference_data: None,
+                completion_status: None,
+                result: "{}".into(),
+                details: json(&details)?,
+                created_at: now_us,
+            };
+
+            let (amount, reservation) = match decided {
+                Ok(v) => v,
+                Err(code) => {
+                    // A state-rule decline is recorded like any other declined operation.
+                    row.amount = if req.amount > 0 { req.amount } else { 0 };
+                    let res = ProcessorResult {
+                        code,
+                        avs_code: None,
+                        avs_message: None,
+                        cvv_code: None,
+                        cvv_message: None,
+                        gateway_transaction_id: None,
+                    };
+                    self.apply_result(&mut row, &res, None);
+                    let mut tx = self.store.begin().await?;
+                    return match Store::insert_txn(&mut tx, &row).await {
+                        Ok(()) => {
+                            tx.commit().await?;
+                            Ok(Ok(self.with_pm(t, &row, now_us).await?))
+                        }
+                        Err(StoreError::Conflict) => Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used"))),
+                        Err(e) => Err(e.into()),
+                    };
+                }
+            };
+            row.amount = amount;
+
+            let gateway = match &orig.gateway_token {
+                Some(token) => self.store.gateway(&t.merchant_id, t.mode.as_str(), token).await?.map(|g| Gateway::from_row(&g)),
+                None => None,
+            };
+            let Some(gateway) = gateway else {
+                return Ok(Err(self.reject(now, 50130, "the original transaction's gateway no longer exists")));
+            };
+            let allowed = match (gateway.status, req.kind) {
+                (GatewayStatus::Available, _) => true,
+                (GatewayStatus::RefundOnly, FollowUpKind::Refund | FollowUpKind::Void) => true,
+                _ => false,
+            };
+            if !allowed {
+                return Ok(Err(self.reject(
+                    now,
+                    50130,
+                    format!("gateway {} is {} and cannot take this operation", gateway.token, gateway.status.as_str()),
+                )));
+            }
+
+            // (1) Record the attempt and reserve the amount atomically.
+            let mut tx = self.store.begin().await?;
+            match Store::insert_txn(&mut tx, &row).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    return Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used")));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            if !Store::reserve(&mut tx, &orig.id, reservation).await? {
+                drop(tx);
+                continue; // someone else changed the original: re-read and decide again
+            }
+            tx.commit().await?;
+
+            let processor = self
+                .processors
+                .get(&gateway.gateway_type)
+                .ok_or_else(|| EngineError::Internal(format!("no connector for {}", gateway.gateway_type)))?;
+            let result = processor
+                .process(ProcessorRequest {
+                    operation: match req.kind {
+                        FollowUpKind::Capture => Operation::Capture,
+                        FollowUpKind::Void => Operation::Void,
+                        FollowUpKind::Refund => Operation::Refund,
+                    },
+                    amount,
+                    currency: orig.currency.as_deref().unwrap_or(""),
+                    card: None,
+                    original_reference: orig.gateway_transaction_id.as_deref(),
+                })
+                .await;
+            metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code)).increment(1);
+
+            // (2) Record the answer; a decline gives the reservation back.
+            self.apply_result(&mut row, &result, None);
+            let mut tx = self.store.begin().await?;
+            Store::finish_txn(&mut tx, &row).await?;
+            if !result.code.is_approved() {
+                Store::release(&mut tx, &orig.id, reservation).await?;
+            }
+            tx.commit().await?;
+            return Ok(Ok(self.with_pm(t, &row, now_us).await?));
+        }
+        Err(EngineError::Internal("follow-up kept losing races; try again".into()))
+    }
+
+    async fn with_pm(&self, t: &Tenant, row: &TxnRow, now_us: i64) -> Result<Transaction> {
+        let pm = match &row.payment_method_id {
+            Some(id) => self
+                .store
+                .payment_method(&t.merchant_id, t.mode.as_str(), id)
+                .await?
+                .map(|r| PaymentMethod::from_row(&r, now_us))
+                .transpose()?,
+            None => None,
+        };
+        Transaction::from_row(row, pm)
+    }
+
+    pub async fn transaction(&self, t: &Tenant, id: &str) -> Result<Transaction> {
+        let row = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        self.with_pm(t, &row, micros(self.now_for(t))).await
+    }
+
+    pub async fn transaction_by_mtid(&self, t: &Tenant, mtid: &str) -> Result<Transaction> {
+        let row = self
+            .store
+            .txn_by_mtid(&t.merchant_id, t.mode.as_str(), mtid)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        self.with_pm(t, &row, micros(self.now_for(t))).await
+    }
+
+    /// A keyset page of transactions, payment methods loaded in one query.
+    pub async fn transactions(&self, t: &Tenant, q: &ListQuery) -> Result<Vec<Transaction>> {
+        let rows = self.store.txns_page(&t.merchant_id, t.mode.as_str(), q).await?;
+        let mut ids: Vec<String> = rows.iter().filter_map(|r| r.payment_method_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let now_us = micros(self.now_for(t));
+        let pms = self
+            .store
+            .payment_methods_by_ids(&t.merchant_id, t.mode.as_str(), &ids)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let pm = r
+                    .payment_method_id
+                    .as_ref()
+                    .and_then(|id| pms.iter().find(|p| &p.id == id))
+                    .map(|p| PaymentMethod::from_row(p, now_us))
+                    .transpose()?;
+                Transaction::from_row(r, pm)
+            })
+            .collect()
+    }
+
+    /// Settles attempts a crash left `pending`: marked as errors (no processor answer was
+    /// recorded, and the sandbox moved no money), reservations given back.
+    pub async fn recover_pending(&self, older_than: std::time::Duration) -> Result<u64> {
+        let cutoff = micros(self.now()) - older_than.as_micros() as i64;
+        let mut fixed = 0;
+        for mut row in self.store.stale_pending(cutoff, 500).await? {
+            let code = ResponseCode(20046);
+            let res = ProcessorResult {
+                code,
+                avs_code: None,
+                avs_message: None,
+                cvv_code: None,
+                cvv_message: None,
+                gateway_transaction_id: None,
+            };
+            self.apply_result(&mut row, &res, Some("the server stopped before the gateway answered".into()));
+            row.status = 3;
+            let mut tx = self.store.begin().await?;
+            Store::finish_txn(&mut tx, &row).await?;
+            if let Some(orig) = &row.original_id {
+                let reservation = match TxnType::parse(&row.txn_type) {
+                    Some(TxnType::Capture) => Some(Reservation::Capture(row.amount)),
+                    Some(TxnType::Refund) => Some(Reservation::Refund(row.amount)),
+                    Some(TxnType::Void) => Some(Reservation::Void),
+                    _ => None,
+                };
+                if let Some(r) = reservation {
+                    Store::release(&mut tx, orig, r).await?;
+                }
+            }
+            tx.commit().await?;
+            fixed += 1;
+        }
+        Ok(fixed)
+    }
+}
+
+fn class_label(code: ResponseCode) -> &'static str {
+    match code.class() {
+        CodeClass::Approved => "approved",
+        CodeClass::Soft => "soft_decline",
+        CodeClass::Hard => "hard_decline",
+        CodeClass::Risk => "risk",
+        CodeClass::Validation => "validation",
+    }
+}
+
+impl Rejection {
+    pub fn is_card_decline(&self) -> bool {
+        self.code.class() != CodeClass::Validation
+    }
+}

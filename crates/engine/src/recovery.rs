@@ -1,0 +1,41 @@
+//! `referenceData`: the opaque, tamper-evident token a declined attempt returns and a retry
+//! must send back. It names the attempt it came from and carries a MAC under the server's
+//! signing key bound to the merchant and mode, so a client can neither forge one nor reuse
+//! another merchant's.
+
+use crate::{Engine, Tenant};
+use base64::Engine as _;
+
+const MAC_LEN: usize = 16;
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+impl Engine {
+    fn reference_mac(&self, t: &Tenant, txn_id: &str) -> [u8; 32] {
+        let payload = format!("{}|{}|{txn_id}", t.merchant_id, t.mode.as_str());
+        self.vault.mac("flexpay/referenceData/v1", payload.as_bytes())
+    }
+
+    pub(crate) fn issue_reference_data(&self, t: &Tenant, txn_id: &str) -> String {
+        let mut bytes = txn_id.as_bytes().to_vec();
+        bytes.extend_from_slice(&self.reference_mac(t, txn_id)[..MAC_LEN]);
+        b64().encode(bytes)
+    }
+
+    /// The transaction id a valid token was issued for.
+    pub fn reference_data_attempt(&self, t: &Tenant, token: &str) -> Option<String> {
+        let bytes = b64().decode(token.trim()).ok()?;
+        if bytes.len() <= MAC_LEN {
+            return None;
+        }
+        let (id, mac) = bytes.split_at(bytes.len() - MAC_LEN);
+        let id = std::str::from_utf8(id).ok()?;
+        openflex_vault::constant_time_eq(mac, &self.reference_mac(t, id)[..MAC_LEN]).then(|| id.to_string())
+    }
+
+    pub(crate) fn reference_data_valid(&self, t: &Tenant, token: &str) -> bool {
+        self.reference_data_attempt(t, token).is_some()
+    }
+}

@@ -1,0 +1,309 @@
+//! Merchants, their credentials per mode, authentication, and the sandbox test clock.
+//!
+//! Secrets are random 256-bit values shown once at issue time and stored as
+//! HMAC-SHA256(pepper, secret); lookup is by that hash, so a request costs one indexed read and
+//! no password hashing. The webhook signing key must be recoverable to sign, so it is sealed
+//! by the vault's master key instead.
+
+use crate::{ids, micros, Engine, EngineError, Mode, Result, Tenant};
+use openflex_store::{CredentialRow, GatewayRow, MerchantRow, Store};
+use serde::Serialize;
+
+pub mod kind {
+    pub const FLEXPAY_API_KEY: &str = "flexpay_api_key";
+    pub const FLEXFACTOR_MID: &str = "flexfactor_mid";
+    pub const FLEXFACTOR_SITE: &str = "flexfactor_site";
+    pub const FLEXFACTOR_APP: &str = "flexfactor_app";
+    pub const FLEXFACTOR_TOKENIZATION: &str = "flexfactor_tokenization";
+    pub const FLEXFACTOR_WEBHOOK: &str = "flexfactor_webhook";
+    pub const FLEXITI_CLIENT: &str = "flexiti_client";
+}
+
+/// Credentials as issued: the only time the secrets exist outside the caller's hands.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedCredentials {
+    pub merchant_id: String,
+    pub mode: String,
+    pub flexpay: FlexPayCredentials,
+    pub flexfactor: FlexFactorCredentials,
+    pub flexiti: FlexitiCredentials,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlexPayCredentials {
+    pub api_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlexFactorCredentials {
+    pub mid: String,
+    pub site_id: String,
+    pub app_key: String,
+    pub app_secret: String,
+    pub tokenization_key: String,
+    pub webhook_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlexitiCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// A credential as listed (never the secret).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialInfo {
+    pub id: String,
+    pub mode: String,
+    pub kind: String,
+    pub public_id: Option<String>,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantInfo {
+    pub merchant_id: String,
+    pub name: String,
+    pub created_at: String,
+    pub clock_offset_seconds: i64,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Engine {
+    /// Creates a merchant and issues its credentials for `mode`. A sandbox merchant also gets
+    /// its default sandbox gateway.
+    pub async fn create_merchant(&self, name: &str, mode: Mode) -> Result<IssuedCredentials> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(EngineError::Invalid(
+                "name must be 1 to 200 characters".into(),
+            ));
+        }
+        let now = micros(self.now());
+        let merchant = MerchantRow {
+            id: ids::guid(),
+            name: name.to_string(),
+            clock_offset_us: 0,
+            created_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        Store::insert_merchant(&mut tx, &merchant).await?;
+        let issued = self.issue_into(&mut tx, &merchant.id, mode).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// Issues a fresh set of credentials for an existing merchant (rotation: the old set stays
+    /// valid until revoked).
+    pub async fn issue_credentials(&self, merchant_id: &str, mode: Mode) -> Result<IssuedCredentials> {
+        if self.store.merchant(merchant_id).await?.is_none() {
+            return Err(EngineError::NotFound);
+        }
+        let mut tx = self.store.begin().await?;
+        let issued = self.issue_into(&mut tx, merchant_id, mode).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    async fn issue_into(
+        &self,
+        tx: &mut openflex_store::Tx,
+        merchant_id: &str,
+        mode: Mode,
+    ) -> Result<IssuedCredentials> {
+        let now = micros(self.now());
+        let api_key = openflex_vault::random_secret_b64()?;
+        let app_secret = openflex_vault::random_secret_urlsafe()?;
+        let tokenization_key = openflex_vault::random_secret_urlsafe()?;
+        let webhook_key = openflex_vault::random_secret_b64()?;
+        let client_secret = openflex_vault::random_secret_urlsafe()?;
+        let (mid, site_id, app_key, client_id) = (ids::guid(), ids::guid(), ids::guid(), ids::guid());
+        let row = |kind: &str, public_id: Option<&str>, secret: Option<&str>| CredentialRow {
+            id: self.ids.next(),
+            merchant_id: merchant_id.to_string(),
+            mode: mode.as_str().to_string(),
+            kind: kind.to_string(),
+            public_id: public_id.map(str::to_string),
+            secret_hash: secret.map(|s| self.vault.hash_secret(s)),
+            sealed_secret: None,
+            kek_version: None,
+            created_at: now,
+            revoked_at: None,
+        };
+        let mut rows = vec![
+            row(kind::FLEXPAY_API_KEY, None, Some(&api_key)),
+            row(kind::FLEXFACTOR_MID, Some(&mid), None),
+            row(kind::FLEXFACTOR_SITE, Some(&site_id), None),
+            row(kind::FLEXFACTOR_APP, Some(&app_key), Some(&app_secret)),
+            row(kind::FLEXFACTOR_TOKENIZATION, Some(&mid), Some(&tokenization_key)),
+            row(kind::FLEXITI_CLIENT, Some(&client_id), Some(&client_secret)),
+        ];
+        let mut webhook = row(kind::FLEXFACTOR_WEBHOOK, Some(&mid), None);
+        let (version, sealed) = self
+            .vault
+            .seal_secret(&format!("webhook|{merchant_id}|{}", webhook.id), &webhook_key)?;
+        webhook.sealed_secret = Some(sealed);
+        webhook.kek_version = Some(i64::from(version));
+        rows.push(webhook);
+        for r in &rows {
+            Store::insert_credential(tx, r).await?;
+        }
+        if mode == Mode::Sandbox && !self.has_sandbox_gateway(merchant_id).await? {
+            Store::insert_gateway(
+                tx,
+                &GatewayRow {
+                    token: self.ids.next(),
+                    merchant_id: merchant_id.to_string(),
+                    mode: Mode::Sandbox.as_str().to_string(),
+                    name: "Sandbox".to_string(),
+                    gateway_type: "sandbox".to_string(),
+                    merchant_account_reference_id: Some("sandbox".to_string()),
+                    status: "Available".to_string(),
+                    accepted_currencies: String::new(),
+                    accepted_cards: String::new(),
+                    weight: 1,
+                    accept_retries: true,
+                    cvv_required: false,
+                    settings_kek_version: None,
+                    settings_sealed: None,
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
+        Ok(IssuedCredentials {
+            merchant_id: merchant_id.to_string(),
+            mode: mode.as_str().to_string(),
+            flexpay: FlexPayCredentials { api_key },
+            flexfactor: FlexFactorCredentials {
+                mid,
+                site_id,
+                app_key,
+                app_secret,
+                tokenization_key,
+                webhook_key,
+            },
+            flexiti: FlexitiCredentials {
+                client_id,
+                client_secret,
+            },
+        })
+    }
+
+    async fn has_sandbox_gateway(&self, merchant_id: &str) -> Result<bool> {
+        Ok(!self
+            .store
+            .gateways(merchant_id, Mode::Sandbox.as_str())
+            .await?
+            .is_empty())
+    }
+
+    pub async fn merchants(&self) -> Result<Vec<MerchantInfo>> {
+        Ok(self
+            .store
+            .merchants()
+            .await?
+            .into_iter()
+            .map(|m| MerchantInfo {
+                merchant_id: m.id,
+                name: m.name,
+                created_at: rfc3339(crate::from_micros(m.created_at)),
+                clock_offset_seconds: m.clock_offset_us / 1_000_000,
+            })
+            .collect())
+    }
+
+    pub async fn merchant(&self, id: &str) -> Result<MerchantInfo> {
+        let m = self.store.merchant(id).await?.ok_or(EngineError::NotFound)?;
+        Ok(MerchantInfo {
+            merchant_id: m.id,
+            name: m.name,
+            created_at: rfc3339(crate::from_micros(m.created_at)),
+            clock_offset_seconds: m.clock_offset_us / 1_000_000,
+        })
+    }
+
+    pub async fn credentials(&self, merchant_id: &str) -> Result<Vec<CredentialInfo>> {
+        if self.store.merchant(merchant_id).await?.is_none() {
+            return Err(EngineError::NotFound);
+        }
+        Ok(self
+            .store
+            .credentials_of(merchant_id)
+            .await?
+            .into_iter()
+            .map(|c| CredentialInfo {
+                id: c.id,
+                mode: c.mode,
+                kind: c.kind,
+                public_id: c.public_id,
+                created_at: rfc3339(crate::from_micros(c.created_at)),
+                revoked: c.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    pub async fn revoke_credential(&self, merchant_id: &str, credential_id: &str) -> Result<()> {
+        if self
+            .store
+            .revoke_credential(merchant_id, credential_id, micros(self.now()))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound)
+        }
+    }
+
+    /// Resolves a secret of `kind` to its merchant and mode; `None` for unknown or revoked.
+    pub async fn authenticate(&self, kind: &str, secret: &str) -> Result<Option<Tenant>> {
+        if secret.is_empty() || secret.len() > 512 {
+            return Ok(None);
+        }
+        let hash = self.vault.hash_secret(secret);
+        let Some((cred, merchant)) = self.store.credential_by_secret(kind, &hash).await? else {
+            return Ok(None);
+        };
+        let stored = cred.secret_hash.as_deref().unwrap_or_default();
+        if !openflex_vault::constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
+            return Ok(None);
+        }
+        let mode = Mode::parse(&cred.mode)
+            .ok_or_else(|| EngineError::Internal(format!("credential {} has bad mode", cred.id)))?;
+        Ok(Some(Tenant {
+            merchant_id: merchant.id,
+            mode,
+            clock_offset_us: if mode == Mode::Sandbox {
+                merchant.clock_offset_us
+            } else {
+                0
+            },
+        }))
+    }
+
+    /// Moves a merchant's sandbox clock forward by `seconds`; returns the new offset in seconds.
+    pub async fn advance_clock(&self, merchant_id: &str, seconds: i64) -> Result<i64> {
+        if !(0..=366 * 24 * 3600).contains(&seconds) {
+            return Err(EngineError::Invalid(
+                "advanceSeconds must be between 0 and 31622400".into(),
+            ));
+        }
+        let offset = self
+            .store
+            .advance_clock(merchant_id, seconds * 1_000_000)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        Ok(offset / 1_000_000)
+    }
+}

@@ -1,0 +1,64 @@
+use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub mode: String,
+    pub kind: String,
+    pub public_id: Option<String>,
+    pub secret_hash: Option<String>,
+    pub sealed_secret: Option<Vec<u8>>,
+    pub kek_version: Option<i64>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const COLS: &str = "id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at";
+
+impl Store {
+    pub async fn insert_credential(tx: &mut Tx, row: &CredentialRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO credentials (id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&row.id).bind(&row.merchant_id).bind(&row.mode).bind(&row.kind)
+            .bind(&row.public_id).bind(&row.secret_hash).bind(&row.sealed_secret)
+            .bind(row.kek_version).bind(row.created_at).bind(row.revoked_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The active credential of `kind` whose secret hashes to `secret_hash`, with its merchant.
+    pub async fn credential_by_secret(
+        &self,
+        kind: &str,
+        secret_hash: &str,
+    ) -> Result<Option<(CredentialRow, MerchantRow)>> {
+        let cred = on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+            sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE secret_hash = $1 AND kind = $2 AND revoked_at IS NULL")))
+            .bind(secret_hash).bind(kind).fetch_optional(p).await)?;
+        let Some(cred) = cred else { return Ok(None) };
+        Ok(self.merchant(&cred.merchant_id).await?.map(|m| (cred, m)))
+    }
+
+    /// Active credentials of `kind` with the given public id (e.g. a FlexFactor AppKey).
+    pub async fn credentials_by_public_id(&self, kind: &str, public_id: &str) -> Result<Vec<CredentialRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+            sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE kind = $1 AND public_id = $2 AND revoked_at IS NULL")))
+            .bind(kind).bind(public_id).fetch_all(p).await)?)
+    }
+
+    pub async fn credentials_of(&self, merchant_id: &str) -> Result<Vec<CredentialRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+            sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE merchant_id = $1 ORDER BY created_at, id")))
+            .bind(merchant_id).fetch_all(p).await)?)
+    }
+
+    /// Revokes one credential; returns false when it does not exist or was already revoked.
+    pub async fn revoke_credential(&self, merchant_id: &str, id: &str, at: i64) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE credentials SET revoked_at = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
+            .bind(at).bind(id).bind(merchant_id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,73 @@
+use crate::{Result, Store, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GatewayRow {
+    pub token: String,
+    pub merchant_id: String,
+    pub mode: String,
+    pub name: String,
+    pub gateway_type: String,
+    pub merchant_account_reference_id: Option<String>,
+    pub status: String,
+    /// Comma-separated ISO 4217 codes; empty accepts every currency.
+    pub accepted_currencies: String,
+    /// Comma-separated `cardType` names; empty accepts every brand.
+    pub accepted_cards: String,
+    pub weight: i64,
+    pub accept_retries: bool,
+    pub cvv_required: bool,
+    pub settings_kek_version: Option<i64>,
+    pub settings_sealed: Option<Vec<u8>>,
+    pub created_at: i64,
+}
+
+const COLS: &str = "token, merchant_id, mode, name, gateway_type, merchant_account_reference_id, status, \
+    accepted_currencies, accepted_cards, weight, accept_retries, cvv_required, settings_kek_version, settings_sealed, created_at";
+
+impl Store {
+    pub async fn insert_gateway(tx: &mut Tx, g: &GatewayRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO gateways ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
+            .bind(&g.token).bind(&g.merchant_id).bind(&g.mode).bind(&g.name).bind(&g.gateway_type)
+            .bind(&g.merchant_account_reference_id).bind(&g.status).bind(&g.accepted_currencies)
+            .bind(&g.accepted_cards).bind(g.weight).bind(g.accept_retries).bind(g.cvv_required)
+            .bind(g.settings_kek_version).bind(&g.settings_sealed).bind(g.created_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn gateway(&self, merchant_id: &str, mode: &str, token: &str) -> Result<Option<GatewayRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM gateways WHERE token = $1 AND merchant_id = $2 AND mode = $3 AND deleted_at IS NULL")))
+            .bind(token).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+    }
+
+    pub async fn gateways(&self, merchant_id: &str, mode: &str) -> Result<Vec<GatewayRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM gateways WHERE merchant_id = $1 AND mode = $2 AND deleted_at IS NULL ORDER BY created_at, token")))
+            .bind(merchant_id).bind(mode).fetch_all(p).await)?)
+    }
+
+    /// Writes every mutable field of `g`; returns false when the gateway does not exist.
+    pub async fn update_gateway(&self, g: &GatewayRow) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE gateways SET merchant_account_reference_id = $1, status = $2, accepted_currencies = $3, \
+             accepted_cards = $4, weight = $5, accept_retries = $6, cvv_required = $7, settings_kek_version = $8, \
+             settings_sealed = $9 WHERE token = $10 AND merchant_id = $11 AND mode = $12 AND deleted_at IS NULL")
+            .bind(&g.merchant_account_reference_id).bind(&g.status).bind(&g.accepted_currencies)
+            .bind(&g.accepted_cards).bind(g.weight).bind(g.accept_retries).bind(g.cvv_required)
+            .bind(g.settings_kek_version).bind(&g.settings_sealed)
+            .bind(&g.token).bind(&g.merchant_id).bind(&g.mode)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Soft delete: past transactions keep naming the gateway.
+    pub async fn delete_gateway(&self, merchant_id: &str, mode: &str, token: &str, at: i64) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE gateways SET deleted_at = $1 WHERE token = $2 AND merchant_id = $3 AND mode = $4 AND deleted_at IS NULL")
+            .bind(at).bind(token).bind(merchant_id).bind(mode)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,38 @@
+use crate::{Result, Store, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MerchantRow {
+    pub id: String,
+    pub name: String,
+    pub clock_offset_us: i64,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn insert_merchant(tx: &mut Tx, row: &MerchantRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO merchants (id, name, clock_offset_us, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&row.id).bind(&row.name).bind(row.clock_offset_us).bind(row.created_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn merchant(&self, id: &str) -> Result<Option<MerchantRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, MerchantRow>(
+            "SELECT id, name, clock_offset_us, created_at FROM merchants WHERE id = $1")
+            .bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn merchants(&self) -> Result<Vec<MerchantRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, MerchantRow>(
+            "SELECT id, name, clock_offset_us, created_at FROM merchants ORDER BY created_at, id")
+            .fetch_all(p).await)?)
+    }
+
+    /// Moves a merchant's sandbox clock forward; returns the new offset.
+    pub async fn advance_clock(&self, id: &str, by_us: i64) -> Result<Option<i64>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
+            "UPDATE merchants SET clock_offset_us = clock_offset_us + $1 WHERE id = $2 RETURNING clock_offset_us")
+            .bind(by_us).bind(id).fetch_optional(p).await)?)
+    }
+}

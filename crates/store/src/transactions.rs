@@ -1,0 +1,179 @@
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+
+/// One FlexPay transaction (payments and vault operations alike). `result` and `details` are
+/// JSON owned by the engine (processor result fields, request echo); the columns are what is
+/// filtered, ordered or guarded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TxnRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub mode: String,
+    pub txn_type: String,
+    pub state: String,
+    pub status: i64,
+    pub response_code: i64,
+    pub merchant_transaction_id: Option<String>,
+    pub order_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub currency: Option<String>,
+    pub amount: i64,
+    pub payment_method_id: Option<String>,
+    pub gateway_token: Option<String>,
+    pub gateway_type: Option<String>,
+    pub gateway_transaction_id: Option<String>,
+    pub merchant_account_reference_id: Option<String>,
+    pub assigned_gateway_token: Option<String>,
+    pub original_id: Option<String>,
+    pub captured_amount: i64,
+    pub refunded_amount: i64,
+    pub voided: bool,
+    pub retry_date: Option<i64>,
+    pub retry_count: i64,
+    pub date_first_attempt: Option<i64>,
+    pub reference_data: Option<String>,
+    pub completion_status: Option<String>,
+    pub result: String,
+    pub details: String,
+    pub created_at: i64,
+}
+
+const COLS: &str = "id, merchant_id, mode, txn_type, state, status, response_code, merchant_transaction_id, order_id, \
+    customer_id, currency, amount, payment_method_id, gateway_token, gateway_type, gateway_transaction_id, \
+    merchant_account_reference_id, assigned_gateway_token, original_id, captured_amount, refunded_amount, voided, \
+    retry_date, retry_count, date_first_attempt, reference_data, completion_status, result, details, created_at";
+
+/// Filters and keyset position of a list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub after: Option<String>,
+    pub descending: bool,
+    pub limit: i64,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+/// Which follow-up reservation to take on an original transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Reservation {
+    Capture(i64),
+    Refund(i64),
+    Void,
+}
+
+impl Store {
+    /// Inserts a transaction; a duplicate (merchant, mode, merchantTransactionId) is `Conflict`.
+    pub async fn insert_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO transactions ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)")))
+            .bind(&r.id).bind(&r.merchant_id).bind(&r.mode).bind(&r.txn_type).bind(&r.state)
+            .bind(r.status).bind(r.response_code).bind(&r.merchant_transaction_id).bind(&r.order_id)
+            .bind(&r.customer_id).bind(&r.currency).bind(r.amount).bind(&r.payment_method_id)
+            .bind(&r.gateway_token).bind(&r.gateway_type).bind(&r.gateway_transaction_id)
+            .bind(&r.merchant_account_reference_id).bind(&r.assigned_gateway_token).bind(&r.original_id)
+            .bind(r.captured_amount).bind(r.refunded_amount).bind(r.voided).bind(r.retry_date)
+            .bind(r.retry_count).bind(r.date_first_attempt).bind(&r.reference_data)
+            .bind(&r.completion_status).bind(&r.result).bind(&r.details).bind(r.created_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Records the processor's answer on a pending transaction.
+    pub async fn finish_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE transactions SET state = 'done', status = $1, response_code = $2, payment_method_id = $3, \
+             gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, reference_data = $7, \
+             result = $8 WHERE id = $9 AND state = 'pending'")
+            .bind(r.status).bind(r.response_code).bind(&r.payment_method_id).bind(&r.gateway_transaction_id)
+            .bind(&r.assigned_gateway_token).bind(r.retry_date).bind(&r.reference_data).bind(&r.result)
+            .bind(&r.id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        if n != 1 {
+            return Err(StoreError::Database(format!("transaction {} was not pending", r.id)));
+        }
+        Ok(())
+    }
+
+    pub async fn txn(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<TxnRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
+            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+    }
+
+    pub async fn txn_by_mtid(&self, merchant_id: &str, mode: &str, mtid: &str) -> Result<Option<TxnRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE merchant_transaction_id = $1 AND merchant_id = $2 AND mode = $3")))
+            .bind(mtid).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+    }
+
+    /// Keyset page ordered by id (ids are time-ordered), optionally bounded by creation time.
+    pub async fn txns_page(&self, merchant_id: &str, mode: &str, q: &ListQuery) -> Result<Vec<TxnRow>> {
+        let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
+        let mut sql = format!("SELECT {COLS} FROM transactions WHERE merchant_id = $1 AND mode = $2");
+        let mut n = 2;
+        if q.after.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND id {cmp} ${n}"));
+        }
+        if q.start.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND created_at >= ${n}"));
+        }
+        if q.end.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND created_at < ${n}"));
+        }
+        n += 1;
+        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
+        Ok(on_pool!(&self.pool, p => {
+            let mut qq = sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(sql.clone())).bind(merchant_id).bind(mode);
+            if let Some(a) = &q.after { qq = qq.bind(a); }
+            if let Some(s) = q.start { qq = qq.bind(s); }
+            if let Some(e) = q.end { qq = qq.bind(e); }
+            qq.bind(q.limit).fetch_all(p).await
+        })?)
+    }
+
+    /// Atomically reserves a follow-up on `original_id` if the invariant still holds. Returns
+    /// false when another operation got there first (the caller re-reads and re-decides).
+    pub async fn reserve(tx: &mut Tx, original_id: &str, r: Reservation) -> Result<bool> {
+        let n = match r {
+            Reservation::Capture(amount) => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET captured_amount = $1 WHERE id = $2 AND captured_amount = 0 \
+                 AND voided = FALSE AND status = 1 AND $1 > 0 AND $1 <= amount")
+                .bind(amount).bind(original_id).execute(c).await.map(|r| r.rows_affected()))?,
+            Reservation::Refund(amount) => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET refunded_amount = refunded_amount + $1 WHERE id = $2 \
+                 AND voided = FALSE AND status = 1 AND $1 > 0 AND refunded_amount + $1 <= amount")
+                .bind(amount).bind(original_id).execute(c).await.map(|r| r.rows_affected()))?,
+            Reservation::Void => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET voided = TRUE WHERE id = $1 AND voided = FALSE AND status = 1 \
+                 AND captured_amount = 0 AND refunded_amount = 0")
+                .bind(original_id).execute(c).await.map(|r| r.rows_affected()))?,
+        };
+        Ok(n == 1)
+    }
+
+    /// Gives a reservation back after the processor declined the follow-up.
+    pub async fn release(tx: &mut Tx, original_id: &str, r: Reservation) -> Result<()> {
+        match r {
+            Reservation::Capture(_) => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET captured_amount = 0 WHERE id = $1")
+                .bind(original_id).execute(c).await.map(|_| ()))?,
+            Reservation::Refund(amount) => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET refunded_amount = refunded_amount - $1 WHERE id = $2")
+                .bind(amount).bind(original_id).execute(c).await.map(|_| ()))?,
+            Reservation::Void => on_tx!(tx, c => sqlx::query(
+                "UPDATE transactions SET voided = FALSE WHERE id = $1")
+                .bind(original_id).execute(c).await.map(|_| ()))?,
+        }
+        Ok(())
+    }
+
+    /// Transactions left pending by a crash before their processor answer was recorded.
+    pub async fn stale_pending(&self, older_than: i64, limit: i64) -> Result<Vec<TxnRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2")))
+            .bind(older_than).bind(limit).fetch_all(p).await)?)
+    }
+}
