@@ -1,7 +1,7 @@
 //! Gateway (merchant account) management: CRUD, statuses and routing weights. Connector
 //! settings are write-only: sealed by the vault and never returned.
 
-use crate::{micros, Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant};
+use crate::{Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant, micros};
 use openflex_domain::card::Brand;
 use openflex_domain::money::Currency;
 use openflex_store::{GatewayRow, Store};
@@ -25,10 +25,18 @@ fn invalid(field: &str, why: &str) -> EngineError {
 }
 
 impl Engine {
-    fn apply_gateway_input(&self, t: &Tenant, row: &mut GatewayRow, input: GatewayInput) -> Result<()> {
+    fn apply_gateway_input(
+        &self,
+        t: &Tenant,
+        row: &mut GatewayRow,
+        input: GatewayInput,
+    ) -> Result<()> {
         if let Some(v) = input.merchant_account_reference_id {
             if v.chars().count() > 50 {
-                return Err(invalid("merchantAccountReferenceId", "at most 50 characters"));
+                return Err(invalid(
+                    "merchantAccountReferenceId",
+                    "at most 50 characters",
+                ));
             }
             row.merchant_account_reference_id = Some(v);
         }
@@ -43,7 +51,12 @@ impl Engine {
             for c in list {
                 codes.push(
                     Currency::parse(&c)
-                        .map_err(|_| invalid("acceptedCurrencyCodes", &format!("{c:?} is not an ISO 4217 code")))?
+                        .map_err(|_| {
+                            invalid(
+                                "acceptedCurrencyCodes",
+                                &format!("{c:?} is not an ISO 4217 code"),
+                            )
+                        })?
                         .code()
                         .to_string(),
                 );
@@ -55,7 +68,10 @@ impl Engine {
             for c in list {
                 let brand = Brand::from_wire_name(&c);
                 if brand == Brand::Unknown {
-                    return Err(invalid("acceptedCards", &format!("{c:?} is not a known card type")));
+                    return Err(invalid(
+                        "acceptedCards",
+                        &format!("{c:?} is not a known card type"),
+                    ));
                 }
                 names.push(brand.wire_name().to_string());
             }
@@ -74,9 +90,10 @@ impl Engine {
             row.cvv_required = v;
         }
         if let Some(settings) = input.settings {
-            let (version, sealed) = self
-                .vault
-                .seal_secret(&format!("gateway|{}|{}", t.merchant_id, row.token), &settings)?;
+            let (version, sealed) = self.vault.seal_secret(
+                &format!("gateway|{}|{}", t.merchant_id, row.token),
+                &settings,
+            )?;
             row.settings_kek_version = Some(i64::from(version));
             row.settings_sealed = Some(sealed);
         }
@@ -88,9 +105,15 @@ impl Engine {
         if name.trim().is_empty() || name.chars().count() > 100 {
             return Err(invalid("name", "required, at most 100 characters"));
         }
-        let gateway_type = input.gateway_type.clone().unwrap_or_else(|| "sandbox".into());
+        let gateway_type = input
+            .gateway_type
+            .clone()
+            .unwrap_or_else(|| "sandbox".into());
         if !self.processors.knows(&gateway_type) {
-            return Err(invalid("gatewayType", &format!("{gateway_type:?} is not a supported gateway type (supported: sandbox)")));
+            return Err(invalid(
+                "gatewayType",
+                &format!("{gateway_type:?} is not a supported gateway type (supported: sandbox)"),
+            ));
         }
         if t.mode == Mode::Live && gateway_type == "sandbox" {
             return Err(invalid(
@@ -141,7 +164,12 @@ impl Engine {
     }
 
     /// Name and type are fixed at creation; other fields present in `input` are changed.
-    pub async fn update_gateway(&self, t: &Tenant, token: &str, input: GatewayInput) -> Result<Gateway> {
+    pub async fn update_gateway(
+        &self,
+        t: &Tenant,
+        token: &str,
+        input: GatewayInput,
+    ) -> Result<Gateway> {
         let mut row = self
             .store
             .gateway(&t.merchant_id, t.mode.as_str(), token)
@@ -150,7 +178,11 @@ impl Engine {
         if input.name.as_ref().is_some_and(|n| n != &row.name) {
             return Err(invalid("name", "is set at creation only"));
         }
-        if input.gateway_type.as_ref().is_some_and(|g| g != &row.gateway_type) {
+        if input
+            .gateway_type
+            .as_ref()
+            .is_some_and(|g| g != &row.gateway_type)
+        {
             return Err(invalid("gatewayType", "is set at creation only"));
         }
         self.apply_gateway_input(t, &mut row, input)?;
@@ -163,7 +195,12 @@ impl Engine {
     pub async fn delete_gateway(&self, t: &Tenant, token: &str) -> Result<()> {
         if self
             .store
-            .delete_gateway(&t.merchant_id, t.mode.as_str(), token, micros(self.now_for(t)))
+            .delete_gateway(
+                &t.merchant_id,
+                t.mode.as_str(),
+                token,
+                micros(self.now_for(t)),
+            )
             .await?
         {
             Ok(())

@@ -12,7 +12,9 @@ impl IdGen {
     /// A time-ordered, 26-character id; strictly increasing within this process.
     pub fn next(&self) -> String {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+        g.generate()
+            .unwrap_or_else(|_| ulid::Ulid::new())
+            .to_string()
     }
 }
 

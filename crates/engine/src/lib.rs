@@ -131,7 +131,10 @@ impl Engine {
 
     /// Background housekeeping: purge expired CVVs and cached cards.
     pub async fn sweep_card_data(&self) -> Result<(u64, u64)> {
-        Ok(self.store.sweep_expired_card_data(micros(self.now())).await?)
+        Ok(self
+            .store
+            .sweep_expired_card_data(micros(self.now()))
+            .await?)
     }
 }
 

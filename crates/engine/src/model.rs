@@ -2,7 +2,7 @@
 //! into their wire shapes; the JSON columns of the store hold the serde form of the nested
 //! parts here (an engine format, not a dialect's).
 
-use crate::{from_micros, EngineError, Result};
+use crate::{EngineError, Result, from_micros};
 use openflex_domain::codes::{ResponseCode, TxnStatus};
 use openflex_domain::lifecycle::TxnType;
 use openflex_store::{GatewayRow, PaymentMethodRow, TxnRow};
@@ -350,7 +350,10 @@ impl Gateway {
             None => true,
             Some(t) => {
                 self.accepted_cards.is_empty()
-                    || self.accepted_cards.iter().any(|c| c.eq_ignore_ascii_case(t))
+                    || self
+                        .accepted_cards
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(t))
             }
         };
         currency_ok && card_ok

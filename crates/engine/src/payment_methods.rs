@@ -7,13 +7,13 @@
 
 use crate::processor::CardData;
 use crate::{
-    micros, Engine, EngineError, Holder, MethodType, PaymentMethod, Rejection, Result,
-    StorageState, Tenant, Transaction,
+    Engine, EngineError, Holder, MethodType, PaymentMethod, Rejection, Result, StorageState,
+    Tenant, Transaction, micros,
 };
+use openflex_domain::Secret;
 use openflex_domain::card::{self, Expiry};
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
-use openflex_domain::Secret;
 use openflex_store::{PaymentMethodRow, Store, TxnRow};
 use openflex_vault::{Field, WrappedKey};
 use time::OffsetDateTime;
@@ -38,7 +38,12 @@ pub struct GatewayCard {
 pub type Outcome = std::result::Result<Transaction, Rejection>;
 
 impl Engine {
-    pub(crate) fn reject(&self, now: OffsetDateTime, code: u32, detail: impl Into<String>) -> Rejection {
+    pub(crate) fn reject(
+        &self,
+        now: OffsetDateTime,
+        code: u32,
+        detail: impl Into<String>,
+    ) -> Rejection {
         Rejection {
             id: self.ids.next(),
             at: now,
@@ -48,7 +53,11 @@ impl Engine {
     }
 
     /// Card checks every entry point applies before a card is vaulted or charged.
-    pub(crate) fn check_card(&self, card: &NewCard, now: OffsetDateTime) -> std::result::Result<(), Rejection> {
+    pub(crate) fn check_card(
+        &self,
+        card: &NewCard,
+        now: OffsetDateTime,
+    ) -> std::result::Result<(), Rejection> {
         if !card::luhn_valid(card.pan.expose()) {
             return Err(self.reject(now, 30002, "creditCardNumber fails the Luhn check"));
         }
@@ -70,9 +79,16 @@ impl Engine {
         let id = self.ids.next();
         let pan = card.pan.expose();
         let (dek, wrapped) = self.vault.new_data_key(&t.merchant_id, &id)?;
-        let pan_ct = self.vault.seal(&dek, &t.merchant_id, &id, Field::Pan, pan)?;
+        let pan_ct = self
+            .vault
+            .seal(&dek, &t.merchant_id, &id, Field::Pan, pan)?;
         let cvv_ct = match (&card.cvv, keep_cvv) {
-            (Some(cvv), true) => Some(self.vault.seal(&dek, &t.merchant_id, &id, Field::Cvv, cvv.expose())?),
+            (Some(cvv), true) => {
+                Some(
+                    self.vault
+                        .seal(&dek, &t.merchant_id, &id, Field::Cvv, cvv.expose())?,
+                )
+            }
             _ => None,
         };
         let now_us = micros(now);
@@ -88,7 +104,9 @@ impl Engine {
             storage_state: state.as_str().to_string(),
             kek_version: Some(i64::from(wrapped.kek_version)),
             wrapped_dek: Some(wrapped.blob),
-            cvv_expires_at: cvv_ct.as_ref().map(|_| now_us + self.config.cvv_ttl.as_micros() as i64),
+            cvv_expires_at: cvv_ct
+                .as_ref()
+                .map(|_| now_us + self.config.cvv_ttl.as_micros() as i64),
             pan_ct: Some(pan_ct),
             cvv_ct,
             cache_expires_at: (state == StorageState::Cached)
@@ -100,7 +118,8 @@ impl Engine {
             card_type: Some(card::brand_of(pan).wire_name().to_string()),
             expiry_month: Some(card.expiry.month_text()),
             expiry_year: Some(card.expiry.year_text()),
-            holder: serde_json::to_string(&holder).map_err(|e| EngineError::Internal(e.to_string()))?,
+            holder: serde_json::to_string(&holder)
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
             gateway_payment_method_id: None,
             merchant_account_reference_id: None,
             created_at: now_us,
@@ -108,7 +127,12 @@ impl Engine {
         })
     }
 
-    pub(crate) fn gateway_card_row(&self, t: &Tenant, card: &GatewayCard, now: OffsetDateTime) -> Result<PaymentMethodRow> {
+    pub(crate) fn gateway_card_row(
+        &self,
+        t: &Tenant,
+        card: &GatewayCard,
+        now: OffsetDateTime,
+    ) -> Result<PaymentMethodRow> {
         let now_us = micros(now);
         let mut holder = card.holder.clone();
         if holder.customer_id.is_none() {
@@ -136,7 +160,8 @@ impl Engine {
                 .map(|f| card::brand_of(f).wire_name().to_string()),
             expiry_month: None,
             expiry_year: None,
-            holder: serde_json::to_string(&holder).map_err(|e| EngineError::Internal(e.to_string()))?,
+            holder: serde_json::to_string(&holder)
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
             gateway_payment_method_id: Some(card.gateway_payment_method_id.clone()),
             merchant_account_reference_id: card.merchant_account_reference_id.clone(),
             created_at: now_us,
@@ -145,19 +170,32 @@ impl Engine {
     }
 
     /// Opens a vaulted card for one processor call. The CVV comes along only while it is held.
-    pub(crate) fn open_card(&self, row: &PaymentMethodRow, now_us: i64) -> Result<Option<CardData>> {
-        let (Some(version), Some(blob), Some(pan_ct)) = (row.kek_version, &row.wrapped_dek, &row.pan_ct) else {
+    pub(crate) fn open_card(
+        &self,
+        row: &PaymentMethodRow,
+        now_us: i64,
+    ) -> Result<Option<CardData>> {
+        let (Some(version), Some(blob), Some(pan_ct)) =
+            (row.kek_version, &row.wrapped_dek, &row.pan_ct)
+        else {
             return Ok(None);
         };
         let wrapped = WrappedKey {
             kek_version: version as u32,
             blob: blob.clone(),
         };
-        let dek = self.vault.unwrap_data_key(&row.merchant_id, &row.id, &wrapped)?;
-        let pan = self.vault.open(&dek, &row.merchant_id, &row.id, Field::Pan, pan_ct)?;
+        let dek = self
+            .vault
+            .unwrap_data_key(&row.merchant_id, &row.id, &wrapped)?;
+        let pan = self
+            .vault
+            .open(&dek, &row.merchant_id, &row.id, Field::Pan, pan_ct)?;
         let cvv = match (&row.cvv_ct, row.cvv_expires_at) {
             (Some(ct), exp) if exp.is_none_or(|e| e > now_us) => {
-                Some(self.vault.open(&dek, &row.merchant_id, &row.id, Field::Cvv, ct)?)
+                Some(
+                    self.vault
+                        .open(&dek, &row.merchant_id, &row.id, Field::Cvv, ct)?,
+                )
             }
             _ => None,
         };
@@ -171,7 +209,13 @@ impl Engine {
     }
 
     /// A vault-operation transaction (approved, no money).
-    fn vault_txn(&self, t: &Tenant, kind: TxnType, pm: &PaymentMethodRow, now: OffsetDateTime) -> Result<TxnRow> {
+    fn vault_txn(
+        &self,
+        t: &Tenant,
+        kind: TxnType,
+        pm: &PaymentMethodRow,
+        now: OffsetDateTime,
+    ) -> Result<TxnRow> {
         let holder: Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
         Ok(TxnRow {
             id: self.ids.next(),
@@ -202,7 +246,8 @@ impl Engine {
             reference_data: None,
             completion_status: None,
             result: "{}".into(),
-            details: serde_json::to_string(&crate::Details::default()).map_err(|e| EngineError::Internal(e.to_string()))?,
+            details: serde_json::to_string(&crate::Details::default())
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
             created_at: micros(now),
         })
     }
@@ -227,7 +272,11 @@ impl Engine {
     }
 
     /// Vaults a third-party gateway token (`CreateGatewayPaymentMethod`).
-    pub async fn create_gateway_payment_method(&self, t: &Tenant, card: GatewayCard) -> Result<Outcome> {
+    pub async fn create_gateway_payment_method(
+        &self,
+        t: &Tenant,
+        card: GatewayCard,
+    ) -> Result<Outcome> {
         let now = self.now_for(t);
         let mut pm = self.gateway_card_row(t, &card, now)?;
         pm.storage_state = StorageState::Stored.as_str().to_string();
@@ -265,11 +314,28 @@ impl Engine {
             .collect()
     }
 
-    async fn usable_payment_method(&self, t: &Tenant, id: &str, now: OffsetDateTime) -> Result<std::result::Result<PaymentMethodRow, Rejection>> {
-        match self.store.payment_method(&t.merchant_id, t.mode.as_str(), id).await? {
+    async fn usable_payment_method(
+        &self,
+        t: &Tenant,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<std::result::Result<PaymentMethodRow, Rejection>> {
+        match self
+            .store
+            .payment_method(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+        {
             Some(row) if row.storage_state != StorageState::Redacted.as_str() => Ok(Ok(row)),
-            Some(_) => Ok(Err(self.reject(now, 50134, "the payment method is redacted"))),
-            None => Ok(Err(self.reject(now, 50134, "no payment method with this id"))),
+            Some(_) => Ok(Err(self.reject(
+                now,
+                50134,
+                "the payment method is redacted",
+            ))),
+            None => Ok(Err(self.reject(
+                now,
+                50134,
+                "no payment method with this id",
+            ))),
         }
     }
 
@@ -289,7 +355,8 @@ impl Engine {
         };
         let mut holder: Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
         holder.merge(patch);
-        pm.holder = serde_json::to_string(&holder).map_err(|e| EngineError::Internal(e.to_string()))?;
+        pm.holder =
+            serde_json::to_string(&holder).map_err(|e| EngineError::Internal(e.to_string()))?;
         if let Some(m) = expiry_month {
             pm.expiry_month = Some(format!("{m:02}"));
         }
@@ -308,11 +375,20 @@ impl Engine {
     /// `PUT /paymentmethods/{id}/redact`: wipes the sensitive parts; idempotent.
     pub async fn redact_payment_method(&self, t: &Tenant, id: &str) -> Result<Outcome> {
         let now = self.now_for(t);
-        let Some(_) = self.store.payment_method(&t.merchant_id, t.mode.as_str(), id).await? else {
-            return Ok(Err(self.reject(now, 50134, "no payment method with this id")));
+        let Some(_) = self
+            .store
+            .payment_method(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+        else {
+            return Ok(Err(self.reject(
+                now,
+                50134,
+                "no payment method with this id",
+            )));
         };
         let mut tx = self.store.begin().await?;
-        Store::redact_payment_method(&mut tx, &t.merchant_id, t.mode.as_str(), id, micros(now)).await?;
+        Store::redact_payment_method(&mut tx, &t.merchant_id, t.mode.as_str(), id, micros(now))
+            .await?;
         tx.commit().await?;
         let pm = self
             .store
@@ -327,26 +403,48 @@ impl Engine {
     }
 
     /// `PUT /paymentmethods/{id}/recache`: holds a new CVV until first use or TTL.
-    pub async fn recache_payment_method(&self, t: &Tenant, id: &str, cvv: Secret<String>) -> Result<Outcome> {
+    pub async fn recache_payment_method(
+        &self,
+        t: &Tenant,
+        id: &str,
+        cvv: Secret<String>,
+    ) -> Result<Outcome> {
         let now = self.now_for(t);
         let mut pm = match self.usable_payment_method(t, id, now).await? {
             Ok(pm) => pm,
             Err(r) => return Ok(Err(r)),
         };
         let (Some(version), Some(blob)) = (pm.kek_version, pm.wrapped_dek.clone()) else {
-            return Ok(Err(self.reject(now, 50136, "only card payment methods hold a CVV")));
+            return Ok(Err(self.reject(
+                now,
+                50136,
+                "only card payment methods hold a CVV",
+            )));
         };
         let wrapped = WrappedKey {
             kek_version: version as u32,
             blob,
         };
-        let dek = self.vault.unwrap_data_key(&pm.merchant_id, &pm.id, &wrapped)?;
-        let ct = self.vault.seal(&dek, &pm.merchant_id, &pm.id, Field::Cvv, cvv.expose())?;
+        let dek = self
+            .vault
+            .unwrap_data_key(&pm.merchant_id, &pm.id, &wrapped)?;
+        let ct = self
+            .vault
+            .seal(&dek, &pm.merchant_id, &pm.id, Field::Cvv, cvv.expose())?;
         let now_us = micros(now);
         let expires = now_us + self.config.cvv_ttl.as_micros() as i64;
         let txn = self.vault_txn(t, TxnType::RecachePaymentMethod, &pm, now)?;
         let mut tx = self.store.begin().await?;
-        Store::set_cvv(&mut tx, &t.merchant_id, t.mode.as_str(), id, &ct, expires, now_us).await?;
+        Store::set_cvv(
+            &mut tx,
+            &t.merchant_id,
+            t.mode.as_str(),
+            id,
+            &ct,
+            expires,
+            now_us,
+        )
+        .await?;
         Store::insert_txn(&mut tx, &txn).await?;
         tx.commit().await?;
         pm.cvv_ct = Some(ct);

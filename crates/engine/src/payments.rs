@@ -12,8 +12,8 @@
 use crate::payment_methods::{GatewayCard, NewCard, Outcome};
 use crate::processor::{CardData, Operation, ProcessorRequest, ProcessorResult};
 use crate::{
-    ids, micros, Details, Engine, EngineError, Gateway, GatewayStatus, Mode, PaymentMethod,
-    Rejection, Result, ResultDetails, StorageState, Tenant, Transaction,
+    Details, Engine, EngineError, Gateway, GatewayStatus, Mode, PaymentMethod, Rejection, Result,
+    ResultDetails, StorageState, Tenant, Transaction, ids, micros,
 };
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::lifecycle::{self, Original, TxnType};
@@ -97,21 +97,45 @@ impl Engine {
         if let Some(rd) = &req.reference_data
             && !self.reference_data_valid(t, rd)
         {
-            return Ok(Err(self.reject(now, 50132, "referenceData was not issued by this server")));
+            return Ok(Err(self.reject(
+                now,
+                50132,
+                "referenceData was not issued by this server",
+            )));
         }
 
         let (resolved, card, retain) = match req.source {
             PaymentSource::Token(ref id) => {
-                let row = match self.store.payment_method(&t.merchant_id, t.mode.as_str(), id).await? {
+                let row = match self
+                    .store
+                    .payment_method(&t.merchant_id, t.mode.as_str(), id)
+                    .await?
+                {
                     Some(r) if r.storage_state != StorageState::Redacted.as_str() => r,
-                    Some(_) => return Ok(Err(self.reject(now, 50134, "the payment method is redacted"))),
-                    None => return Ok(Err(self.reject(now, 50134, "no payment method with this id"))),
+                    Some(_) => {
+                        return Ok(Err(self.reject(
+                            now,
+                            50134,
+                            "the payment method is redacted",
+                        )));
+                    }
+                    None => {
+                        return Ok(Err(self.reject(
+                            now,
+                            50134,
+                            "no payment method with this id",
+                        )));
+                    }
                 };
                 let card = self.open_card(&row, now_us)?;
                 if let Some(exp) = card.as_ref().and_then(|c| c.expiry)
                     && exp.is_expired(now.date())
                 {
-                    return Ok(Err(self.reject(now, 30026, "the card's expiry date has passed")));
+                    return Ok(Err(self.reject(
+                        now,
+                        30026,
+                        "the card's expiry date has passed",
+                    )));
                 }
                 (Resolved::Existing(row), card, false)
             }
@@ -127,15 +151,23 @@ impl Engine {
                 };
                 (Resolved::New(row), Some(data), retain)
             }
-            PaymentSource::GatewayToken { ref card, retain } => {
-                (Resolved::New(self.gateway_card_row(t, card, now)?), None, retain)
-            }
+            PaymentSource::GatewayToken { ref card, retain } => (
+                Resolved::New(self.gateway_card_row(t, card, now)?),
+                None,
+                retain,
+            ),
         };
 
         let pm_row = resolved.row();
         let id = self.ids.next();
         let gateway = match self
-            .route(t, req.gateway_token.as_deref(), req.currency.code(), pm_row.card_type.as_deref(), &id)
+            .route(
+                t,
+                req.gateway_token.as_deref(),
+                req.currency.code(),
+                pm_row.card_type.as_deref(),
+                &id,
+            )
             .await?
         {
             Ok(g) => g,
@@ -167,7 +199,7 @@ impl Engine {
             gateway_type: Some(gateway.gateway_type.clone()),
             gateway_transaction_id: None,
             merchant_account_reference_id: gateway.merchant_account_reference_id.clone(),
-            assigned_gateway_token: None,
+            assigned_gateway_token: Some(gateway.token.clone()),
             original_id: None,
             captured_amount: 0,
             refunded_amount: 0,
@@ -190,7 +222,11 @@ impl Engine {
         match Store::insert_txn(&mut tx, &row).await {
             Ok(()) => tx.commit().await?,
             Err(StoreError::Conflict) => {
-                return Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used")));
+                return Ok(Err(self.reject(
+                    now,
+                    50129,
+                    "merchantTransactionId was already used",
+                )));
             }
             Err(e) => return Err(e.into()),
         }
@@ -206,10 +242,9 @@ impl Engine {
                 gateway_transaction_id: None,
             }
         } else {
-            let processor = self
-                .processors
-                .get(&gateway.gateway_type)
-                .ok_or_else(|| EngineError::Internal(format!("no connector for {}", gateway.gateway_type)))?;
+            let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+                EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
+            })?;
             processor
                 .process(ProcessorRequest {
                     operation: match req.kind {
@@ -223,7 +258,8 @@ impl Engine {
                 })
                 .await
         };
-        metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code)).increment(1);
+        metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code))
+            .increment(1);
 
         // (2) Record the answer.
         let approved = result.code.is_approved();
@@ -248,7 +284,10 @@ impl Engine {
             _ => {}
         }
         tx.commit().await?;
-        Ok(Ok(Transaction::from_row(&row, Some(PaymentMethod::from_row(&pm, now_us)?))?))
+        Ok(Ok(Transaction::from_row(
+            &row,
+            Some(PaymentMethod::from_row(&pm, now_us)?),
+        )?))
     }
 
     fn apply_result(&self, row: &mut TxnRow, result: &ProcessorResult, detail: Option<String>) {
@@ -287,15 +326,25 @@ impl Engine {
                 && !(t.mode == Mode::Live && g.gateway_type == "sandbox")
         };
         if let Some(token) = pinned {
-            let Some(row) = self.store.gateway(&t.merchant_id, t.mode.as_str(), token).await? else {
+            let Some(row) = self
+                .store
+                .gateway(&t.merchant_id, t.mode.as_str(), token)
+                .await?
+            else {
                 return Ok(Err(format!("no gateway with token {token}")));
             };
             let g = Gateway::from_row(&row);
             if !usable(&g) {
-                return Ok(Err(format!("gateway {token} is {} and cannot take payments", g.status.as_str())));
+                return Ok(Err(format!(
+                    "gateway {token} is {} and cannot take payments",
+                    g.status.as_str()
+                )));
             }
             if !g.accepts(currency, card_type) {
-                return Ok(Err(format!("gateway {token} does not accept {currency} / {}", card_type.unwrap_or("this card"))));
+                return Ok(Err(format!(
+                    "gateway {token} does not accept {currency} / {}",
+                    card_type.unwrap_or("this card")
+                )));
             }
             return Ok(Ok(g));
         }
@@ -327,7 +376,11 @@ impl Engine {
             FollowUpKind::Refund => TxnType::Refund,
         };
         for _ in 0..8 {
-            let Some(orig) = self.store.txn(&t.merchant_id, t.mode.as_str(), &req.original_id).await? else {
+            let Some(orig) = self
+                .store
+                .txn(&t.merchant_id, t.mode.as_str(), &req.original_id)
+                .await?
+            else {
                 return Ok(Err(self.reject(now, 50131, "no transaction with this id")));
             };
             let original = Original {
@@ -340,9 +393,13 @@ impl Engine {
                 settled: now >= lifecycle::settles_at(crate::from_micros(orig.created_at)),
             };
             let decided = match req.kind {
-                FollowUpKind::Capture => lifecycle::capture_amount(&original, req.amount).map(|a| (a, Reservation::Capture(a))),
-                FollowUpKind::Refund => lifecycle::refund_amount(&original, req.amount).map(|a| (a, Reservation::Refund(a))),
-                FollowUpKind::Void => lifecycle::check_void(&original).map(|()| (orig.amount, Reservation::Void)),
+                FollowUpKind::Capture => lifecycle::capture_amount(&original, req.amount)
+                    .map(|a| (a, Reservation::Capture(a))),
+                FollowUpKind::Refund => lifecycle::refund_amount(&original, req.amount)
+                    .map(|a| (a, Reservation::Refund(a))),
+                FollowUpKind::Void => {
+                    lifecycle::check_void(&original).map(|()| (orig.amount, Reservation::Void))
+                }
             };
             let details = Details {
                 disable_customer_recovery: req.disable_customer_recovery,
@@ -401,7 +458,11 @@ impl Engine {
                             tx.commit().await?;
                             Ok(Ok(self.with_pm(t, &row, now_us).await?))
                         }
-                        Err(StoreError::Conflict) => Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used"))),
+                        Err(StoreError::Conflict) => Ok(Err(self.reject(
+                            now,
+                            50129,
+                            "merchantTransactionId was already used",
+                        ))),
                         Err(e) => Err(e.into()),
                     };
                 }
@@ -409,11 +470,19 @@ impl Engine {
             row.amount = amount;
 
             let gateway = match &orig.gateway_token {
-                Some(token) => self.store.gateway(&t.merchant_id, t.mode.as_str(), token).await?.map(|g| Gateway::from_row(&g)),
+                Some(token) => self
+                    .store
+                    .gateway(&t.merchant_id, t.mode.as_str(), token)
+                    .await?
+                    .map(|g| Gateway::from_row(&g)),
                 None => None,
             };
             let Some(gateway) = gateway else {
-                return Ok(Err(self.reject(now, 50130, "the original transaction's gateway no longer exists")));
+                return Ok(Err(self.reject(
+                    now,
+                    50130,
+                    "the original transaction's gateway no longer exists",
+                )));
             };
             let allowed = match (gateway.status, req.kind) {
                 (GatewayStatus::Available, _) => true,
@@ -424,7 +493,11 @@ impl Engine {
                 return Ok(Err(self.reject(
                     now,
                     50130,
-                    format!("gateway {} is {} and cannot take this operation", gateway.token, gateway.status.as_str()),
+                    format!(
+                        "gateway {} is {} and cannot take this operation",
+                        gateway.token,
+                        gateway.status.as_str()
+                    ),
                 )));
             }
 
@@ -433,7 +506,11 @@ impl Engine {
             match Store::insert_txn(&mut tx, &row).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict) => {
-                    return Ok(Err(self.reject(now, 50129, "merchantTransactionId was already used")));
+                    return Ok(Err(self.reject(
+                        now,
+                        50129,
+                        "merchantTransactionId was already used",
+                    )));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -443,10 +520,9 @@ impl Engine {
             }
             tx.commit().await?;
 
-            let processor = self
-                .processors
-                .get(&gateway.gateway_type)
-                .ok_or_else(|| EngineError::Internal(format!("no connector for {}", gateway.gateway_type)))?;
+            let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+                EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
+            })?;
             let result = processor
                 .process(ProcessorRequest {
                     operation: match req.kind {
@@ -472,7 +548,9 @@ impl Engine {
             tx.commit().await?;
             return Ok(Ok(self.with_pm(t, &row, now_us).await?));
         }
-        Err(EngineError::Internal("follow-up kept losing races; try again".into()))
+        Err(EngineError::Internal(
+            "follow-up kept losing races; try again".into(),
+        ))
     }
 
     async fn with_pm(&self, t: &Tenant, row: &TxnRow, now_us: i64) -> Result<Transaction> {
@@ -508,8 +586,14 @@ impl Engine {
 
     /// A keyset page of transactions, payment methods loaded in one query.
     pub async fn transactions(&self, t: &Tenant, q: &ListQuery) -> Result<Vec<Transaction>> {
-        let rows = self.store.txns_page(&t.merchant_id, t.mode.as_str(), q).await?;
-        let mut ids: Vec<String> = rows.iter().filter_map(|r| r.payment_method_id.clone()).collect();
+        let rows = self
+            .store
+            .txns_page(&t.merchant_id, t.mode.as_str(), q)
+            .await?;
+        let mut ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.payment_method_id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         let now_us = micros(self.now_for(t));
@@ -545,7 +629,11 @@ impl Engine {
                 cvv_message: None,
                 gateway_transaction_id: None,
             };
-            self.apply_result(&mut row, &res, Some("the server stopped before the gateway answered".into()));
+            self.apply_result(
+                &mut row,
+                &res,
+                Some("the server stopped before the gateway answered".into()),
+            );
             row.status = 3;
             let mut tx = self.store.begin().await?;
             Store::finish_txn(&mut tx, &row).await?;

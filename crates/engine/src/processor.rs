@@ -2,10 +2,10 @@
 //! result. Only the deterministic sandbox exists today; live connectors plug in by
 //! `gatewayType` without touching the payment flows.
 
+use openflex_domain::Secret;
 use openflex_domain::card::Expiry;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::sandbox::{self, CvvResult};
-use openflex_domain::Secret;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -69,11 +69,9 @@ impl Processor for SandboxProcessor {
                     );
                     result(d.code, Some(d.cvv), reference)
                 }
-                (Operation::Purchase | Operation::Authorize, None) => result(
-                    sandbox::decide_gateway_token(req.amount),
-                    None,
-                    reference,
-                ),
+                (Operation::Purchase | Operation::Authorize, None) => {
+                    result(sandbox::decide_gateway_token(req.amount), None, reference)
+                }
                 (Operation::Void, _) => result(ResponseCode::APPROVED, None, reference),
                 (Operation::Capture | Operation::Refund, _) => {
                     result(sandbox::decide_follow_up(req.amount), None, reference)
@@ -83,7 +81,11 @@ impl Processor for SandboxProcessor {
     }
 }
 
-fn result(code: ResponseCode, cvv: Option<CvvResult>, reference: Option<String>) -> ProcessorResult {
+fn result(
+    code: ResponseCode,
+    cvv: Option<CvvResult>,
+    reference: Option<String>,
+) -> ProcessorResult {
     ProcessorResult {
         code,
         avs_code: Some(sandbox::AVS_CODE.to_string()),

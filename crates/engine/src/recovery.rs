@@ -15,7 +15,8 @@ fn b64() -> base64::engine::GeneralPurpose {
 impl Engine {
     fn reference_mac(&self, t: &Tenant, txn_id: &str) -> [u8; 32] {
         let payload = format!("{}|{}|{txn_id}", t.merchant_id, t.mode.as_str());
-        self.vault.mac("flexpay/referenceData/v1", payload.as_bytes())
+        self.vault
+            .mac("flexpay/referenceData/v1", payload.as_bytes())
     }
 
     pub(crate) fn issue_reference_data(&self, t: &Tenant, txn_id: &str) -> String {
@@ -32,7 +33,8 @@ impl Engine {
         }
         let (id, mac) = bytes.split_at(bytes.len() - MAC_LEN);
         let id = std::str::from_utf8(id).ok()?;
-        openflex_vault::constant_time_eq(mac, &self.reference_mac(t, id)[..MAC_LEN]).then(|| id.to_string())
+        openflex_vault::constant_time_eq(mac, &self.reference_mac(t, id)[..MAC_LEN])
+            .then(|| id.to_string())
     }
 
     pub(crate) fn reference_data_valid(&self, t: &Tenant, token: &str) -> bool {

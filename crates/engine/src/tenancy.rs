@@ -5,7 +5,7 @@
 //! no password hashing. The webhook signing key must be recoverable to sign, so it is sealed
 //! by the vault's master key instead.
 
-use crate::{ids, micros, Engine, EngineError, Mode, Result, Tenant};
+use crate::{Engine, EngineError, Mode, Result, Tenant, ids, micros};
 use openflex_store::{CredentialRow, GatewayRow, MerchantRow, Store};
 use serde::Serialize;
 
@@ -106,7 +106,11 @@ impl Engine {
 
     /// Issues a fresh set of credentials for an existing merchant (rotation: the old set stays
     /// valid until revoked).
-    pub async fn issue_credentials(&self, merchant_id: &str, mode: Mode) -> Result<IssuedCredentials> {
+    pub async fn issue_credentials(
+        &self,
+        merchant_id: &str,
+        mode: Mode,
+    ) -> Result<IssuedCredentials> {
         if self.store.merchant(merchant_id).await?.is_none() {
             return Err(EngineError::NotFound);
         }
@@ -128,7 +132,8 @@ impl Engine {
         let tokenization_key = openflex_vault::random_secret_urlsafe()?;
         let webhook_key = openflex_vault::random_secret_b64()?;
         let client_secret = openflex_vault::random_secret_urlsafe()?;
-        let (mid, site_id, app_key, client_id) = (ids::guid(), ids::guid(), ids::guid(), ids::guid());
+        let (mid, site_id, app_key, client_id) =
+            (ids::guid(), ids::guid(), ids::guid(), ids::guid());
         let row = |kind: &str, public_id: Option<&str>, secret: Option<&str>| CredentialRow {
             id: self.ids.next(),
             merchant_id: merchant_id.to_string(),
@@ -146,13 +151,18 @@ impl Engine {
             row(kind::FLEXFACTOR_MID, Some(&mid), None),
             row(kind::FLEXFACTOR_SITE, Some(&site_id), None),
             row(kind::FLEXFACTOR_APP, Some(&app_key), Some(&app_secret)),
-            row(kind::FLEXFACTOR_TOKENIZATION, Some(&mid), Some(&tokenization_key)),
+            row(
+                kind::FLEXFACTOR_TOKENIZATION,
+                Some(&mid),
+                Some(&tokenization_key),
+            ),
             row(kind::FLEXITI_CLIENT, Some(&client_id), Some(&client_secret)),
         ];
         let mut webhook = row(kind::FLEXFACTOR_WEBHOOK, Some(&mid), None);
-        let (version, sealed) = self
-            .vault
-            .seal_secret(&format!("webhook|{merchant_id}|{}", webhook.id), &webhook_key)?;
+        let (version, sealed) = self.vault.seal_secret(
+            &format!("webhook|{merchant_id}|{}", webhook.id),
+            &webhook_key,
+        )?;
         webhook.sealed_secret = Some(sealed);
         webhook.kek_version = Some(i64::from(version));
         rows.push(webhook);
@@ -225,7 +235,11 @@ impl Engine {
     }
 
     pub async fn merchant(&self, id: &str) -> Result<MerchantInfo> {
-        let m = self.store.merchant(id).await?.ok_or(EngineError::NotFound)?;
+        let m = self
+            .store
+            .merchant(id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
         Ok(MerchantInfo {
             merchant_id: m.id,
             name: m.name,

@@ -1,1 +1,121 @@
+//! HTTP surface: the dialects (wire formats and auth schemes), the admin API and the ops
+//! endpoints, on one axum router. Handlers translate; the engine decides.
 
+pub mod admin;
+pub mod error;
+pub mod flexpay;
+pub mod openapi;
+pub mod ops;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use openflex_engine::Engine;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Request bodies larger than this are refused before parsing.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    /// HMAC of the admin token (the token itself is not kept in memory).
+    pub admin_token_hash: Arc<String>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, admin_token: &str) -> Self {
+        let admin_token_hash = Arc::new(engine.vault().hash_secret(admin_token));
+        Self {
+            engine,
+            admin_token_hash,
+            metrics: metrics_handle(),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A 500 carries the request id so a merchant can quote it; details stay in the logs.
+async fn request_id_on_errors(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let resp = next.run(req).await;
+    if resp.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        let body = serde_json::json!({"message": "Internal Server Error", "requestId": id});
+        let mut out = (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        if let Some(id) = id.and_then(|i| i.parse().ok()) {
+            out.headers_mut().insert(REQUEST_ID, id);
+        }
+        return out;
+    }
+    resp
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({"message": "Not Found"})),
+    )
+        .into_response()
+}
+
+pub fn app(state: AppState) -> Router {
+    let span = |req: &Request| {
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    };
+    Router::new()
+        .merge(flexpay::router())
+        .merge(admin::router())
+        .merge(ops::router())
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(ops::track))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(request_id_on_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(span))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+        ]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

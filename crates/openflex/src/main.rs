@@ -1,1 +1,222 @@
-fn main() {}
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use openflex::config::{Config, Overrides};
+use openflex::{Application, bootstrap, open_engine, telemetry};
+use openflex_engine::Mode;
+use openflex_vault::KeyRing;
+use std::path::PathBuf;
+
+/// openflex: a self-hosted payments server speaking FlexPay v1.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database, vault key ring, admin token). Default ./openflex-data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` selects PostgreSQL; default is SQLite in the data directory.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve {
+        /// Address to listen on. Default 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Run database migrations and exit.
+    Migrate,
+    /// Manage merchants.
+    Merchant {
+        #[command(subcommand)]
+        command: MerchantCommand,
+    },
+    /// Manage credentials and the vault's master keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant and print its credentials (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print exactly one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Issue live credentials instead of sandbox ones.
+        #[arg(long)]
+        live: bool,
+    },
+    /// List merchants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue another set of credentials for a merchant (rotation without downtime).
+    Issue {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        live: bool,
+    },
+    /// List a merchant's credentials (never the secrets).
+    Credentials {
+        #[arg(long)]
+        merchant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Revoke one credential of a merchant.
+    Revoke {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        credential: String,
+    },
+    /// Add a new vault master key, make it active and re-wrap every data key under it.
+    RotateMaster,
+    /// Remove master key versions no stored data uses any more.
+    Retire,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let bind = match &cli.command {
+        Some(Command::Serve { bind }) => bind.clone(),
+        _ => None,
+    };
+    let config = Config::load(
+        cli.config.as_deref(),
+        Overrides {
+            bind,
+            data_dir: cli.data_dir.clone(),
+            database_url: cli.database_url.clone(),
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(
+        cli.command.unwrap_or(Command::Serve { bind: None }),
+        config,
+    ))
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => {
+            telemetry::init(&config.log_format);
+            let app = Application::build(&config).await?;
+            let admin = app
+                .admin_token_created
+                .then(|| app.admin_token().to_string());
+            println!(
+                "{}",
+                bootstrap::banner(&app.addr().to_string(), &app.sandbox, admin.as_deref())
+            );
+            tracing::info!(addr = %app.addr(), first_start = app.first_start, "openflex listening");
+            app.run_until(openflex::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            open_engine(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Merchant { command } => merchant(command, &config).await,
+        Command::Keys { command } => keys(command, &config).await,
+    }
+}
+
+async fn merchant(command: MerchantCommand, config: &Config) -> anyhow::Result<()> {
+    let engine = open_engine(config).await?;
+    match command {
+        MerchantCommand::Create { name, json, live } => {
+            let mode = if live { Mode::Live } else { Mode::Sandbox };
+            let issued = engine.create_merchant(&name, mode).await?;
+            if json {
+                println!("{}", serde_json::to_string(&issued)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&issued)?);
+                eprintln!("These secrets are shown once; store them now.");
+            }
+        }
+        MerchantCommand::List { json } => {
+            let merchants = engine.merchants().await?;
+            if json {
+                println!("{}", serde_json::to_string(&merchants)?);
+            } else {
+                for m in merchants {
+                    println!("{}  {}  created {}", m.merchant_id, m.name, m.created_at);
+                }
+            }
+        }
+        MerchantCommand::Issue { merchant, live } => {
+            let mode = if live { Mode::Live } else { Mode::Sandbox };
+            let issued = engine.issue_credentials(&merchant, mode).await?;
+            println!("{}", serde_json::to_string_pretty(&issued)?);
+        }
+        MerchantCommand::Credentials { merchant } => {
+            for c in engine.credentials(&merchant).await? {
+                println!(
+                    "{}  {:7}  {:24}  {}{}",
+                    c.id,
+                    c.mode,
+                    c.kind,
+                    c.public_id.unwrap_or_default(),
+                    if c.revoked { "  (revoked)" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn keys(command: KeysCommand, config: &Config) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Revoke {
+            merchant,
+            credential,
+        } => {
+            let engine = open_engine(config).await?;
+            engine
+                .revoke_credential(&merchant, &credential)
+                .await
+                .with_context(|| format!("revoking {credential}"))?;
+            println!("revoked {credential}");
+        }
+        KeysCommand::RotateMaster => {
+            let path = config.key_file();
+            let mut ring = KeyRing::load(&path)?;
+            let version = ring.rotate()?;
+            ring.save(&path)?;
+            let engine = open_engine(config).await?;
+            let n = engine.rewrap_all().await?;
+            println!("master key v{version} is active; re-wrapped {n} data keys");
+            println!(
+                "running servers load the new ring when they meet it; once every node has, `openflex keys retire` drops unused versions"
+            );
+        }
+        KeysCommand::Retire => {
+            let engine = open_engine(config).await?;
+            let in_use = engine.kek_versions_in_use().await?;
+            let path = config.key_file();
+            let mut ring = KeyRing::load(&path)?;
+            let gone = ring.retire_unused(&in_use);
+            ring.save(&path)?;
+            println!("retired master key versions {gone:?}; in use: {in_use:?}");
+        }
+    }
+    Ok(())
+}

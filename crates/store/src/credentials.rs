@@ -42,16 +42,24 @@ impl Store {
     }
 
     /// Active credentials of `kind` with the given public id (e.g. a FlexFactor AppKey).
-    pub async fn credentials_by_public_id(&self, kind: &str, public_id: &str) -> Result<Vec<CredentialRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+    pub async fn credentials_by_public_id(
+        &self,
+        kind: &str,
+        public_id: &str,
+    ) -> Result<Vec<CredentialRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
             sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE kind = $1 AND public_id = $2 AND revoked_at IS NULL")))
-            .bind(kind).bind(public_id).fetch_all(p).await)?)
+            .bind(kind).bind(public_id).fetch_all(p).await)?,
+        )
     }
 
     pub async fn credentials_of(&self, merchant_id: &str) -> Result<Vec<CredentialRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
             sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE merchant_id = $1 ORDER BY created_at, id")))
-            .bind(merchant_id).fetch_all(p).await)?)
+            .bind(merchant_id).fetch_all(p).await)?,
+        )
     }
 
     /// Revokes one credential; returns false when it does not exist or was already revoked.

@@ -36,16 +36,25 @@ impl Store {
         Ok(())
     }
 
-    pub async fn gateway(&self, merchant_id: &str, mode: &str, token: &str) -> Result<Option<GatewayRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
+    pub async fn gateway(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        token: &str,
+    ) -> Result<Option<GatewayRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM gateways WHERE token = $1 AND merchant_id = $2 AND mode = $3 AND deleted_at IS NULL")))
-            .bind(token).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(token).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
     pub async fn gateways(&self, merchant_id: &str, mode: &str) -> Result<Vec<GatewayRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM gateways WHERE merchant_id = $1 AND mode = $2 AND deleted_at IS NULL ORDER BY created_at, token")))
-            .bind(merchant_id).bind(mode).fetch_all(p).await)?)
+            .bind(merchant_id).bind(mode).fetch_all(p).await)?,
+        )
     }
 
     /// Writes every mutable field of `g`; returns false when the gateway does not exist.
@@ -63,7 +72,13 @@ impl Store {
     }
 
     /// Soft delete: past transactions keep naming the gateway.
-    pub async fn delete_gateway(&self, merchant_id: &str, mode: &str, token: &str, at: i64) -> Result<bool> {
+    pub async fn delete_gateway(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        token: &str,
+        at: i64,
+    ) -> Result<bool> {
         let n = on_pool!(&self.pool, p => sqlx::query(
             "UPDATE gateways SET deleted_at = $1 WHERE token = $2 AND merchant_id = $3 AND mode = $4 AND deleted_at IS NULL")
             .bind(at).bind(token).bind(merchant_id).bind(mode)

@@ -48,13 +48,25 @@ impl Store {
         Ok(())
     }
 
-    pub async fn payment_method(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<PaymentMethodRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, PaymentMethodRow>(sqlx::AssertSqlSafe(format!(
+    pub async fn payment_method(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+    ) -> Result<Option<PaymentMethodRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, PaymentMethodRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM payment_methods WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
-            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
-    pub async fn payment_methods_by_ids(&self, merchant_id: &str, mode: &str, ids: &[String]) -> Result<Vec<PaymentMethodRow>> {
+    pub async fn payment_methods_by_ids(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        ids: &[String],
+    ) -> Result<Vec<PaymentMethodRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -79,10 +91,18 @@ impl Store {
         descending: bool,
         limit: i64,
     ) -> Result<Vec<PaymentMethodRow>> {
-        let (cmp, dir) = if descending { ("<", "DESC") } else { (">", "ASC") };
+        let (cmp, dir) = if descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
         let sql = match after {
-            Some(_) => format!("SELECT {COLS} FROM payment_methods WHERE merchant_id = $1 AND mode = $2 AND id {cmp} $3 ORDER BY id {dir} LIMIT $4"),
-            None => format!("SELECT {COLS} FROM payment_methods WHERE merchant_id = $1 AND mode = $2 ORDER BY id {dir} LIMIT $3"),
+            Some(_) => format!(
+                "SELECT {COLS} FROM payment_methods WHERE merchant_id = $1 AND mode = $2 AND id {cmp} $3 ORDER BY id {dir} LIMIT $4"
+            ),
+            None => format!(
+                "SELECT {COLS} FROM payment_methods WHERE merchant_id = $1 AND mode = $2 ORDER BY id {dir} LIMIT $3"
+            ),
         };
         Ok(on_pool!(&self.pool, p => {
             let q = sqlx::query_as::<_, PaymentMethodRow>(sqlx::AssertSqlSafe(sql.clone())).bind(merchant_id).bind(mode);
@@ -105,7 +125,15 @@ impl Store {
     }
 
     /// Puts a CVV ciphertext back (recache) until `expires_at`.
-    pub async fn set_cvv(tx: &mut Tx, merchant_id: &str, mode: &str, id: &str, cvv_ct: &[u8], expires_at: i64, at: i64) -> Result<bool> {
+    pub async fn set_cvv(
+        tx: &mut Tx,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+        cvv_ct: &[u8],
+        expires_at: i64,
+        at: i64,
+    ) -> Result<bool> {
         let n = on_tx!(tx, c => sqlx::query(
             "UPDATE payment_methods SET cvv_ct = $1, cvv_expires_at = $2, updated_at = $3 \
              WHERE id = $4 AND merchant_id = $5 AND mode = $6 AND storage_state <> 'Redacted'")
@@ -122,7 +150,13 @@ impl Store {
     }
 
     /// Wipes every sensitive part; metadata (masked number, names) stays for history.
-    pub async fn redact_payment_method(tx: &mut Tx, merchant_id: &str, mode: &str, id: &str, at: i64) -> Result<bool> {
+    pub async fn redact_payment_method(
+        tx: &mut Tx,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+        at: i64,
+    ) -> Result<bool> {
         let n = on_tx!(tx, c => sqlx::query(
             "UPDATE payment_methods SET storage_state = 'Redacted', wrapped_dek = NULL, pan_ct = NULL, cvv_ct = NULL, \
              cvv_expires_at = NULL, cache_expires_at = NULL, kek_version = NULL, updated_at = $1 \
@@ -147,15 +181,27 @@ impl Store {
     }
 
     /// Wrapped data keys not under `active` (for master key rotation), a batch at a time.
-    pub async fn keys_to_rewrap(&self, active: i64, limit: i64) -> Result<Vec<(String, String, i64, Vec<u8>)>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, (String, String, i64, Vec<u8>)>(
+    pub async fn keys_to_rewrap(
+        &self,
+        active: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, i64, Vec<u8>)>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, (String, String, i64, Vec<u8>)>(
             "SELECT id, merchant_id, kek_version, wrapped_dek FROM payment_methods \
              WHERE kek_version IS NOT NULL AND kek_version <> $1 AND wrapped_dek IS NOT NULL ORDER BY id LIMIT $2")
-            .bind(active).bind(limit).fetch_all(p).await)?)
+            .bind(active).bind(limit).fetch_all(p).await)?,
+        )
     }
 
     /// Replaces a wrapped key only if it is still the one that was read (no lost update).
-    pub async fn replace_wrapped_key(&self, id: &str, old_version: i64, version: i64, blob: &[u8]) -> Result<bool> {
+    pub async fn replace_wrapped_key(
+        &self,
+        id: &str,
+        old_version: i64,
+        version: i64,
+        blob: &[u8],
+    ) -> Result<bool> {
         let n = on_pool!(&self.pool, p => sqlx::query(
             "UPDATE payment_methods SET kek_version = $1, wrapped_dek = $2 WHERE id = $3 AND kek_version = $4")
             .bind(version).bind(blob).bind(id).bind(old_version)

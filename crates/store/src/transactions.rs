@@ -89,27 +89,49 @@ impl Store {
             .bind(&r.id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if n != 1 {
-            return Err(StoreError::Database(format!("transaction {} was not pending", r.id)));
+            return Err(StoreError::Database(format!(
+                "transaction {} was not pending",
+                r.id
+            )));
         }
         Ok(())
     }
 
     pub async fn txn(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<TxnRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM transactions WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
-            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
-    pub async fn txn_by_mtid(&self, merchant_id: &str, mode: &str, mtid: &str) -> Result<Option<TxnRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+    pub async fn txn_by_mtid(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        mtid: &str,
+    ) -> Result<Option<TxnRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM transactions WHERE merchant_transaction_id = $1 AND merchant_id = $2 AND mode = $3")))
-            .bind(mtid).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(mtid).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
     /// Keyset page ordered by id (ids are time-ordered), optionally bounded by creation time.
-    pub async fn txns_page(&self, merchant_id: &str, mode: &str, q: &ListQuery) -> Result<Vec<TxnRow>> {
-        let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
-        let mut sql = format!("SELECT {COLS} FROM transactions WHERE merchant_id = $1 AND mode = $2");
+    pub async fn txns_page(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        q: &ListQuery,
+    ) -> Result<Vec<TxnRow>> {
+        let (cmp, dir) = if q.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let mut sql =
+            format!("SELECT {COLS} FROM transactions WHERE merchant_id = $1 AND mode = $2");
         let mut n = 2;
         if q.after.is_some() {
             n += 1;
@@ -172,8 +194,10 @@ impl Store {
 
     /// Transactions left pending by a crash before their processor answer was recorded.
     pub async fn stale_pending(&self, older_than: i64, limit: i64) -> Result<Vec<TxnRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM transactions WHERE state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2")))
-            .bind(older_than).bind(limit).fetch_all(p).await)?)
+            .bind(older_than).bind(limit).fetch_all(p).await)?,
+        )
     }
 }

@@ -15,6 +15,8 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -139,20 +141,51 @@ impl Field {
 }
 
 /// The vault: a key ring plus the operations that use it.
+///
+/// When the ring was loaded from a file, meeting a master key version it does not know (another
+/// process ran `keys rotate-master`) reloads the file once, so running servers follow a
+/// rotation without a restart.
 #[derive(Clone)]
 pub struct Vault {
-    ring: std::sync::Arc<KeyRing>,
+    ring: Arc<RwLock<Arc<KeyRing>>>,
+    file: Option<Arc<PathBuf>>,
 }
 
 impl Vault {
     pub fn new(ring: KeyRing) -> Self {
         Self {
-            ring: std::sync::Arc::new(ring),
+            ring: Arc::new(RwLock::new(Arc::new(ring))),
+            file: None,
         }
     }
 
-    pub fn ring(&self) -> &KeyRing {
-        &self.ring
+    /// A vault whose key ring came from `path` and may be reloaded from it.
+    pub fn from_file(ring: KeyRing, path: PathBuf) -> Self {
+        Self {
+            ring: Arc::new(RwLock::new(Arc::new(ring))),
+            file: Some(Arc::new(path)),
+        }
+    }
+
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The ring, reloaded from its file when it lacks `version`.
+    fn ring_with(&self, version: u32) -> Arc<KeyRing> {
+        let ring = self.ring();
+        if ring.kek(version).is_some() {
+            return ring;
+        }
+        let Some(path) = &self.file else { return ring };
+        match KeyRing::load(path) {
+            Ok(fresh) if fresh.kek(version).is_some() => {
+                let fresh = Arc::new(fresh);
+                *self.ring.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+                fresh
+            }
+            _ => ring,
+        }
     }
 
     fn dek_aad(merchant_id: &str, record_id: &str) -> Vec<u8> {
@@ -170,7 +203,8 @@ impl Vault {
         record_id: &str,
     ) -> Result<(DataKey, WrappedKey), VaultError> {
         let dek = Zeroizing::new(random_bytes::<32>()?);
-        let (version, kek) = self.ring.active_kek();
+        let ring = self.ring();
+        let (version, kek) = ring.active_kek();
         let blob = seal_with(kek, dek.as_ref(), &Self::dek_aad(merchant_id, record_id))?;
         Ok((
             DataKey(dek),
@@ -187,8 +221,8 @@ impl Vault {
         record_id: &str,
         wrapped: &WrappedKey,
     ) -> Result<DataKey, VaultError> {
-        let kek = self
-            .ring
+        let ring = self.ring_with(wrapped.kek_version);
+        let kek = ring
             .kek(wrapped.kek_version)
             .ok_or(VaultError::UnknownKek(wrapped.kek_version))?;
         let plain = open_with(kek, &wrapped.blob, &Self::dek_aad(merchant_id, record_id))?;
@@ -205,7 +239,8 @@ impl Vault {
         wrapped: &WrappedKey,
     ) -> Result<WrappedKey, VaultError> {
         let dek = self.unwrap_data_key(merchant_id, record_id, wrapped)?;
-        let (version, kek) = self.ring.active_kek();
+        let ring = self.ring();
+        let (version, kek) = ring.active_kek();
         let blob = seal_with(kek, dek.0.as_ref(), &Self::dek_aad(merchant_id, record_id))?;
         Ok(WrappedKey {
             kek_version: version,
@@ -249,7 +284,7 @@ impl Vault {
     /// Same card, same fingerprint, within one merchant; unrelated across merchants.
     pub fn fingerprint(&self, merchant_id: &str, pan: &str) -> String {
         let mac = hmac256(
-            self.ring.fingerprint_key(),
+            self.ring().fingerprint_key(),
             &[merchant_id.as_bytes(), b"|", pan.as_bytes()],
         );
         data_encoding::BASE32_NOPAD.encode(&mac[..16])
@@ -257,18 +292,19 @@ impl Vault {
 
     /// A MAC for tokens this server issues and must later recognise (e.g. FlexPay referenceData).
     pub fn mac(&self, context: &str, data: &[u8]) -> [u8; 32] {
-        hmac256(self.ring.signing_key(), &[context.as_bytes(), b"|", data])
+        hmac256(self.ring().signing_key(), &[context.as_bytes(), b"|", data])
     }
 
     /// Credentials are stored as HMAC-SHA256(pepper, secret): fast to check on every request
     /// (unlike a password hash) and useless without the pepper, which never enters the database.
     pub fn hash_secret(&self, secret: &str) -> String {
-        data_encoding::HEXLOWER.encode(&hmac256(self.ring.pepper(), &[secret.as_bytes()]))
+        data_encoding::HEXLOWER.encode(&hmac256(self.ring().pepper(), &[secret.as_bytes()]))
     }
 
     /// Encrypts a server-side secret that must be recoverable (webhook signing keys).
     pub fn seal_secret(&self, context: &str, secret: &str) -> Result<(u32, Vec<u8>), VaultError> {
-        let (version, kek) = self.ring.active_kek();
+        let ring = self.ring();
+        let (version, kek) = ring.active_kek();
         let aad = format!("openflex/secret/v1|{context}");
         Ok((version, seal_with(kek, secret.as_bytes(), aad.as_bytes())?))
     }
@@ -279,10 +315,8 @@ impl Vault {
         version: u32,
         blob: &[u8],
     ) -> Result<openflex_secret::Text, VaultError> {
-        let kek = self
-            .ring
-            .kek(version)
-            .ok_or(VaultError::UnknownKek(version))?;
+        let ring = self.ring_with(version);
+        let kek = ring.kek(version).ok_or(VaultError::UnknownKek(version))?;
         let aad = format!("openflex/secret/v1|{context}");
         let plain = open_with(kek, blob, aad.as_bytes())?;
         String::from_utf8(plain.to_vec())

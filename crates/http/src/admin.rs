@@ -1,0 +1,192 @@
+//! Operator API under `/admin/`, behind the admin bearer token: merchants, credentials, and
+//! the sandbox test clock.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use openflex_engine::Mode;
+use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/merchants",
+            post(create_merchant).get(list_merchants),
+        )
+        .route("/admin/merchants/{id}", get(show_merchant))
+        .route(
+            "/admin/merchants/{id}/credentials",
+            get(list_credentials).post(issue_credentials),
+        )
+        .route(
+            "/admin/merchants/{id}/credentials/{credential_id}",
+            delete(revoke_credential),
+        )
+        .route("/admin/merchants/{id}/clock", post(advance_clock))
+}
+
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().to_string())
+            .ok_or(ApiError::Unauthorized)?;
+        let given = state.engine.vault().hash_secret(&token);
+        if openflex_vault::constant_time_eq(given.as_bytes(), state.admin_token_hash.as_bytes()) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateMerchant {
+    name: String,
+    mode: Option<String>,
+}
+
+fn mode_of(m: Option<&str>) -> Result<Mode, ApiError> {
+    match m {
+        None => Ok(Mode::Sandbox),
+        Some(s) => Mode::parse(&s.to_ascii_lowercase())
+            .ok_or_else(|| ApiError::BadRequest("mode must be sandbox or live".into())),
+    }
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: axum::body::Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("invalid body: {e}")))
+}
+
+async fn create_merchant(
+    _: Admin,
+    State(s): State<AppState>,
+    bytes: axum::body::Bytes,
+) -> Result<(StatusCode, Json<IssuedCredentials>), ApiError> {
+    let req: CreateMerchant = body(bytes)?;
+    let mode = mode_of(req.mode.as_deref())?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.engine.create_merchant(&req.name, mode).await?),
+    ))
+}
+
+#[derive(Serialize)]
+struct MerchantList {
+    merchants: Vec<MerchantInfo>,
+}
+
+async fn list_merchants(
+    _: Admin,
+    State(s): State<AppState>,
+) -> Result<Json<MerchantList>, ApiError> {
+    Ok(Json(MerchantList {
+        merchants: s.engine.merchants().await?,
+    }))
+}
+
+async fn show_merchant(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MerchantInfo>, ApiError> {
+    Ok(Json(s.engine.merchant(&id).await?))
+}
+
+#[derive(Serialize)]
+struct CredentialList {
+    credentials: Vec<CredentialInfo>,
+}
+
+async fn list_credentials(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CredentialList>, ApiError> {
+    Ok(Json(CredentialList {
+        credentials: s.engine.credentials(&id).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+struct IssueRequest {
+    mode: Option<String>,
+}
+
+async fn issue_credentials(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<(StatusCode, Json<IssuedCredentials>), ApiError> {
+    let req: IssueRequest = if bytes.is_empty() {
+        IssueRequest { mode: None }
+    } else {
+        body(bytes)?
+    };
+    let mode = mode_of(req.mode.as_deref())?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.engine.issue_credentials(&id, mode).await?),
+    ))
+}
+
+async fn revoke_credential(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, credential_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.engine.revoke_credential(&id, &credential_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockRequest {
+    advance_seconds: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockResponse {
+    merchant_id: String,
+    clock_offset_seconds: i64,
+    now: String,
+    /// Scheduled work that became due and ran (none yet in this release: the job scheduler
+    /// arrives with the FlexFactor dialect).
+    ran: Vec<serde_json::Value>,
+}
+
+async fn advance_clock(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<ClockResponse>, ApiError> {
+    let req: ClockRequest = body(bytes)?;
+    let offset = s.engine.advance_clock(&id, req.advance_seconds).await?;
+    let now = s.engine.now() + time::Duration::seconds(offset);
+    Ok(Json(ClockResponse {
+        merchant_id: id,
+        clock_offset_seconds: offset,
+        now: crate::flexpay::wire::rfc3339(now),
+        ran: Vec::new(),
+    }))
+}

@@ -1,0 +1,60 @@
+//! One error type for the non-dialect parts (admin, ops) and for engine failures, mapped to
+//! HTTP in one place. Dialect business outcomes never come through here: they are rendered
+//! by their dialect with HTTP 200 as the contracts require.
+
+use crate::flexpay::wire::MessageBody;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use openflex_engine::EngineError;
+use openflex_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("Not Found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::NotFound => Self::NotFound,
+            EngineError::Invalid(m) => Self::BadRequest(m),
+            EngineError::Store(StoreError::Unavailable(m)) => {
+                tracing::error!(error = %m, "database unavailable");
+                Self::Unavailable
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_string()),
+            Self::NotFound => (StatusCode::NOT_FOUND, "Not Found".to_string()),
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable; retry later.".to_string(),
+            ),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error".to_string(),
+                )
+            }
+        };
+        (status, Json(MessageBody { message })).into_response()
+    }
+}

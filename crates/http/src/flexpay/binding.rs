@@ -1,0 +1,278 @@
+//! Lenient reading of FlexPay request JSON, failing with the seed's validation codes.
+//!
+//! Why not serde derive: FlexPay clients send `"amount":"100"`, `"retainOnSuccess":"true"`,
+//! numeric customer ids and `References` in either case; and the contract needs the *first*
+//! failing field, in the seed's field order, mapped to its own 5xxxx code. A small reader over
+//! `serde_json::Value` does both and names the field in `errorDetail`.
+
+use serde_json::{Map, Value};
+
+/// A validation failure: the FlexPay code and a detail naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fail {
+    pub code: u32,
+    pub detail: String,
+}
+
+pub type Bound<T> = Result<T, Fail>;
+
+pub fn fail(code: u32, detail: impl Into<String>) -> Fail {
+    Fail {
+        code,
+        detail: detail.into(),
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: &'a str,
+}
+
+/// Length limits and codes of one string field.
+pub struct Rule {
+    pub key: &'static str,
+    pub max: usize,
+    pub missing: Option<u32>,
+    pub length: u32,
+}
+
+pub const fn opt(key: &'static str, max: usize, length: u32) -> Rule {
+    Rule {
+        key,
+        max,
+        missing: None,
+        length,
+    }
+}
+
+pub const fn req(key: &'static str, max: usize, missing: u32, length: u32) -> Rule {
+    Rule {
+        key,
+        max,
+        missing: Some(missing),
+        length,
+    }
+}
+
+impl<'a> Obj<'a> {
+    pub fn new(map: &'a Map<String, Value>, path: &'a str) -> Self {
+        Self { map, path }
+    }
+
+    /// A nested object read under its own path (for error messages).
+    pub fn new_child(parent: &Obj<'a>, path: &'a str) -> Self {
+        Self {
+            map: parent.map,
+            path,
+        }
+    }
+
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    pub fn field(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    /// Exact key first, then a case-insensitive match (`References` / `references`).
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).or_else(|| {
+            self.map
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
+    }
+
+    /// Present and not null/empty.
+    pub fn has(&self, key: &str) -> bool {
+        match self.get(key) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            _ => true,
+        }
+    }
+
+    /// A string (numbers and booleans are accepted and written as text); empty means absent.
+    pub fn text(&self, key: &str, code_on_type: u32) -> Bound<Option<String>> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(fail(
+                code_on_type,
+                format!("{} must be a string", self.field(key)),
+            )),
+        }
+    }
+
+    pub fn string(&self, rule: &Rule) -> Bound<Option<String>> {
+        let v = self.text(rule.key, rule.length)?;
+        match (&v, rule.missing) {
+            (None, Some(code)) => Err(fail(code, format!("{} is required", self.field(rule.key)))),
+            (Some(s), _) if s.chars().count() > rule.max => Err(fail(
+                rule.length,
+                format!(
+                    "{} must be at most {} characters",
+                    self.field(rule.key),
+                    rule.max
+                ),
+            )),
+            _ => Ok(v),
+        }
+    }
+
+    pub fn required(&self, rule: &Rule) -> Bound<String> {
+        self.string(rule)?.ok_or_else(|| {
+            fail(
+                rule.missing.unwrap_or(50000),
+                format!("{} is required", self.field(rule.key)),
+            )
+        })
+    }
+
+    /// An integer, as a JSON number or a numeric string.
+    pub fn int(&self, key: &str) -> Bound<Option<i64>> {
+        let bad = || fail(50000, format!("{} must be an integer", self.field(key)));
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(i) => Ok(Some(i)),
+                None => match n.as_f64() {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+                    _ => Err(bad()),
+                },
+            },
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse::<i64>().map(Some).map_err(|_| bad()),
+            Some(_) => Err(bad()),
+        }
+    }
+
+    /// `true`/`false`, also as strings or 0/1.
+    pub fn bool(&self, key: &str) -> Bound<Option<bool>> {
+        let bad = || fail(50000, format!("{} must be true or false", self.field(key)));
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "" => Ok(None),
+                "true" | "1" | "yes" => Ok(Some(true)),
+                "false" | "0" | "no" => Ok(Some(false)),
+                _ => Err(bad()),
+            },
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(0) => Ok(Some(false)),
+                Some(1) => Ok(Some(true)),
+                _ => Err(bad()),
+            },
+            Some(_) => Err(bad()),
+        }
+    }
+
+    pub fn object(&self, key: &str, code_on_type: u32) -> Bound<Option<Obj<'a>>> {
+        match self.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(Obj {
+                map: m,
+                path: self.path,
+            })),
+            Some(_) => Err(fail(
+                code_on_type,
+                format!("{} must be an object", self.field(key)),
+            )),
+        }
+    }
+
+    /// Like `object`, with the nested path extended by `key` for messages.
+    pub fn nested(
+        &self,
+        key: &'static str,
+        path: &'a str,
+        code_on_type: u32,
+    ) -> Bound<Option<Obj<'a>>> {
+        Ok(self
+            .object(key, code_on_type)?
+            .map(|o| Obj { map: o.map, path }))
+    }
+}
+
+/// Parses ISO 8601 / RFC 3339 date-times, and plain dates (`2023-11-8`) as midnight UTC.
+pub fn parse_datetime(text: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::{Iso8601, Rfc3339};
+    let t = text.trim();
+    if let Ok(v) = time::OffsetDateTime::parse(t, &Rfc3339) {
+        return Some(v);
+    }
+    if let Ok(v) = time::OffsetDateTime::parse(t, &Iso8601::DEFAULT) {
+        return Some(v);
+    }
+    if let Ok(v) = time::PrimitiveDateTime::parse(t, &Iso8601::DEFAULT) {
+        return Some(v.assume_utc());
+    }
+    parse_date(t).map(|d| d.midnight().assume_utc())
+}
+
+/// `YYYY-M-D` with or without zero padding.
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    let mut parts = text.trim().split('-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u8 = parts.next()?.parse().ok()?;
+    let d: u8 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lenient_scalars() {
+        let v =
+            json!({"amount": "100", "n": 5, "b": "true", "c": 1, "s": 123, "References": {"x": 1}});
+        let o = Obj::new(v.as_object().unwrap(), "transaction");
+        assert_eq!(o.int("amount").unwrap(), Some(100));
+        assert_eq!(o.int("n").unwrap(), Some(5));
+        assert_eq!(o.bool("b").unwrap(), Some(true));
+        assert_eq!(o.bool("c").unwrap(), Some(true));
+        assert_eq!(o.text("s", 50000).unwrap(), Some("123".into()));
+        assert!(o.object("references", 50000).unwrap().is_some());
+        assert_eq!(o.int("b").unwrap_err().code, 50000);
+    }
+
+    #[test]
+    fn rules_give_their_codes() {
+        let v = json!({"orderId": "x".repeat(51)});
+        let o = Obj::new(v.as_object().unwrap(), "transaction");
+        assert_eq!(
+            o.string(&req("orderId", 50, 50126, 50127))
+                .unwrap_err()
+                .code,
+            50127
+        );
+        assert_eq!(
+            o.string(&req("missing", 50, 50126, 50127))
+                .unwrap_err()
+                .code,
+            50126
+        );
+        assert_eq!(o.string(&opt("missing", 50, 50127)).unwrap(), None);
+    }
+
+    #[test]
+    fn dates() {
+        assert!(parse_datetime("2023-11-8").is_some());
+        assert!(parse_datetime("1997-07-16T19:20:30.45+01:00").is_some());
+        assert!(parse_datetime("2026-01-01T00:00:00Z").is_some());
+        assert!(parse_datetime("2026-01-01T00:00:00").is_some());
+        assert!(parse_datetime("yesterday").is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! First start: the data directory, the vault key ring, the admin token and the sandbox
+//! merchant whose credentials the developer copies from the console. Later starts reuse all
+//! of them. Files holding secrets are created with mode 0600 in a 0700 directory.
+
+use crate::config::Config;
+use anyhow::Context;
+use openflex_engine::tenancy::IssuedCredentials;
+use openflex_engine::{Engine, Mode};
+use std::io::Write;
+use std::path::Path;
+
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("securing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The admin token: from config/env, else from `admin.token` in the data directory (created
+/// and shown once on first start). Returns the token and whether it was just created.
+pub fn admin_token(config: &Config) -> anyhow::Result<(String, bool)> {
+    if let Some(t) = config.admin_token.as_ref().filter(|t| !t.trim().is_empty()) {
+        return Ok((t.trim().to_string(), false));
+    }
+    let path = config.data_dir.join("admin.token");
+    if path.exists() {
+        let t = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Ok((t.trim().to_string(), false));
+    }
+    let t = openflex_vault::random_secret_urlsafe().context("random source")?;
+    write_private(&path, &t)?;
+    Ok((t, true))
+}
+
+/// The sandbox merchant of this data directory, created on first start.
+pub async fn sandbox_merchant(
+    config: &Config,
+    engine: &Engine,
+) -> anyhow::Result<(IssuedCredentials, bool)> {
+    let path = config.data_dir.join("sandbox-credentials.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).context("sandbox-credentials.json")?;
+        return Ok((
+            from_json(&v).context("sandbox-credentials.json is incomplete")?,
+            false,
+        ));
+    }
+    let issued = engine
+        .create_merchant("Sandbox merchant", Mode::Sandbox)
+        .await?;
+    write_private(&path, &serde_json::to_string_pretty(&issued)?)?;
+    Ok((issued, true))
+}
+
+fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    Some(IssuedCredentials {
+        merchant_id: s("/merchantId")?,
+        mode: s("/mode")?,
+        flexpay: openflex_engine::tenancy::FlexPayCredentials {
+            api_key: s("/flexpay/apiKey")?,
+        },
+        flexfactor: openflex_engine::tenancy::FlexFactorCredentials {
+            mid: s("/flexfactor/mid")?,
+            site_id: s("/flexfactor/siteId")?,
+            app_key: s("/flexfactor/appKey")?,
+            app_secret: s("/flexfactor/appSecret")?,
+            tokenization_key: s("/flexfactor/tokenizationKey")?,
+            webhook_key: s("/flexfactor/webhookKey")?,
+        },
+        flexiti: openflex_engine::tenancy::FlexitiCredentials {
+            client_id: s("/flexiti/clientId")?,
+            client_secret: s("/flexiti/clientSecret")?,
+        },
+    })
+}
+
+/// The console banner: where it listens, the sandbox credentials and two curl examples.
+pub fn banner(addr: &str, creds: &IssuedCredentials, admin: Option<&str>) -> String {
+    let key = &creds.flexpay.api_key;
+    let mut out = format!(
+        "\nopenflex is listening on http://{addr}  (API docs: http://{addr}/docs)\n\n\
+         Sandbox merchant {merchant}\n\
+         \x20 FlexPay      apiKey          {key}\n\
+         \x20 FlexFactor   mid             {mid}\n\
+         \x20              siteId          {site}\n\
+         \x20              appKey          {app_key}\n\
+         \x20              appSecret       {app_secret}\n\
+         \x20              tokenizationKey {tok}\n\
+         \x20              webhookKey      {wh}\n\
+         \x20 Flexiti      clientId        {cid}\n\
+         \x20              clientSecret    {cs}\n",
+        merchant = creds.merchant_id,
+        mid = creds.flexfactor.mid,
+        site = creds.flexfactor.site_id,
+        app_key = creds.flexfactor.app_key,
+        app_secret = creds.flexfactor.app_secret,
+        tok = creds.flexfactor.tokenization_key,
+        wh = creds.flexfactor.webhook_key,
+        cid = creds.flexiti.client_id,
+        cs = creds.flexiti.client_secret,
+    );
+    if let Some(admin) = admin {
+        out.push_str(&format!(
+            "\nAdmin token (shown once; also in the data directory's admin.token): {admin}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "\nTry it:\n\
+         \x20 curl -s http://{addr}/api/test -H 'Authorization: Basic {key}'\n\n\
+         \x20 curl -s http://{addr}/v1/gateways/charge -H 'Authorization: Basic {key}' \\\n\
+         \x20   -H 'Content-Type: application/json' -d '{{\"transaction\":{{\"merchantTransactionId\":\"order-1-try-1\",\
+         \"orderId\":\"order-1\",\"amount\":1999,\"currencyCode\":\"USD\",\"retryCount\":0,\"retainOnSuccess\":true,\
+         \"paymentMethod\":{{\"creditCardNumber\":\"4920201996449560\",\"expiryMonth\":\"12\",\"expiryYear\":\"2030\",\
+         \"cvv\":\"879\",\"fullName\":\"Ada Lovelace\",\"postalCode\":\"10001\",\"city\":\"New York\",\"state\":\"NY\"}}}}}}'\n\n"
+    ));
+    out
+}

@@ -1,0 +1,142 @@
+//! The `openflex` binary's library half: configuration, first-start bootstrap and the
+//! [`Application`] that the CLI runs and the integration tests spawn on port 0.
+
+pub mod bootstrap;
+pub mod config;
+pub mod telemetry;
+
+use anyhow::Context;
+use config::Config;
+use openflex_engine::tenancy::IssuedCredentials;
+use openflex_engine::{Engine, EngineConfig, SystemClock};
+use openflex_store::Store;
+use openflex_vault::{KeyRing, Vault};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Opens the store (running migrations) and the vault of a configuration.
+pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
+    bootstrap::ensure_data_dir(&config.data_dir)?;
+    let (ring, _) = KeyRing::load_or_create(&config.key_file()).context("vault key ring")?;
+    let store = Store::connect(&config.database_url(), config.max_connections)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("running migrations")?;
+    Ok(Engine::new(
+        store,
+        Vault::from_file(ring, config.key_file()),
+        Arc::new(SystemClock),
+        EngineConfig {
+            cvv_ttl: Duration::from_secs(config.cvv_ttl_seconds),
+            cached_card_ttl: Duration::from_secs(config.cached_card_ttl_seconds),
+        },
+    ))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    engine: Engine,
+    admin_token: String,
+    pub sandbox: IssuedCredentials,
+    pub first_start: bool,
+    pub admin_token_created: bool,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let engine = open_engine(config).await?;
+        let (admin_token, admin_token_created) = bootstrap::admin_token(config)?;
+        let (sandbox, first_start) = bootstrap::sandbox_merchant(config, &engine).await?;
+        let listener = TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            addr,
+            engine,
+            admin_token,
+            sandbox,
+            first_start,
+            admin_token_created,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = openflex_http::AppState::new(self.engine.clone(), &self.admin_token);
+        let app = openflex_http::app(state);
+        let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("HTTP server");
+        housekeeping.abort();
+        self.engine.store().close().await;
+        result
+    }
+}
+
+/// Purges expired CVVs and cached cards and settles attempts a crash left pending.
+async fn housekeeping(engine: Engine) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match engine.sweep_card_data().await {
+            Ok((cvvs, cards)) if cvvs + cards > 0 => {
+                tracing::info!(cvvs, cards, "purged expired card data");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "card data sweep failed"),
+        }
+        match engine.recover_pending(Duration::from_secs(300)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                count = n,
+                "settled attempts left pending by an earlier crash"
+            ),
+            Err(e) => tracing::warn!(error = %e, "pending recovery failed"),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,14 @@
+//! The integration suite: the real server over HTTP, every test on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod admin;
+mod concurrency;
+mod gateways;
+mod isolation;
+mod lifecycle;
+mod lists;
+mod payment_methods;
+mod sandbox;
+mod smoke;
+mod validation;

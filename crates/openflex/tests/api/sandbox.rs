@@ -1,0 +1,2 @@
+use crate::dual;
+use crate::helpers::*;
