@@ -71,7 +71,7 @@ pub fn luhn_valid(digits: &str) -> bool {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 {
+            if !i.is_multiple_of(2) {
                 let dd = d * 2;
                 if dd > 9 { dd - 9 } else { dd }
             } else {
@@ -79,7 +79,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 pub fn brand_of(digits: &str) -> Brand {

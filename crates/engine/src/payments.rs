@@ -484,11 +484,14 @@ impl Engine {
                     "the original transaction's gateway no longer exists",
                 )));
             };
-            let allowed = match (gateway.status, req.kind) {
-                (GatewayStatus::Available, _) => true,
-                (GatewayStatus::RefundOnly, FollowUpKind::Refund | FollowUpKind::Void) => true,
-                _ => false,
-            };
+            let allowed = matches!(
+                (gateway.status, req.kind),
+                (GatewayStatus::Available, _)
+                    | (
+                        GatewayStatus::RefundOnly,
+                        FollowUpKind::Refund | FollowUpKind::Void
+                    )
+            );
             if !allowed {
                 return Ok(Err(self.reject(
                     now,

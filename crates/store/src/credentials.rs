@@ -70,3 +70,33 @@ impl Store {
         Ok(n == 1)
     }
 }
+
+impl Store {
+    /// Sealed credential secrets not under master key `active` (for rotation).
+    pub async fn sealed_credentials_to_reseal(
+        &self,
+        active: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, i64, Vec<u8>)>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, (String, String, i64, Vec<u8>)>(
+            "SELECT id, merchant_id, kek_version, sealed_secret FROM credentials \
+             WHERE kek_version IS NOT NULL AND kek_version <> $1 AND sealed_secret IS NOT NULL ORDER BY id LIMIT $2")
+            .bind(active).bind(limit).fetch_all(p).await)?,
+        )
+    }
+
+    pub async fn replace_sealed_credential(
+        &self,
+        id: &str,
+        old_version: i64,
+        version: i64,
+        blob: &[u8],
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE credentials SET kek_version = $1, sealed_secret = $2 WHERE id = $3 AND kek_version = $4")
+            .bind(version).bind(blob).bind(id).bind(old_version)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

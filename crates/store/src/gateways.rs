@@ -86,3 +86,33 @@ impl Store {
         Ok(n == 1)
     }
 }
+
+impl Store {
+    /// Sealed gateway settings not under master key `active` (for rotation).
+    pub async fn gateway_settings_to_reseal(
+        &self,
+        active: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, i64, Vec<u8>)>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, (String, String, i64, Vec<u8>)>(
+            "SELECT token, merchant_id, settings_kek_version, settings_sealed FROM gateways \
+             WHERE settings_kek_version IS NOT NULL AND settings_kek_version <> $1 AND settings_sealed IS NOT NULL ORDER BY token LIMIT $2")
+            .bind(active).bind(limit).fetch_all(p).await)?,
+        )
+    }
+
+    pub async fn replace_gateway_settings(
+        &self,
+        token: &str,
+        old_version: i64,
+        version: i64,
+        blob: &[u8],
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE gateways SET settings_kek_version = $1, settings_sealed = $2 WHERE token = $3 AND settings_kek_version = $4")
+            .bind(version).bind(blob).bind(token).bind(old_version)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

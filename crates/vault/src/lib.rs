@@ -309,6 +309,17 @@ impl Vault {
         Ok((version, seal_with(kek, secret.as_bytes(), aad.as_bytes())?))
     }
 
+    /// Re-encrypts a sealed secret under the active master key (rotation).
+    pub fn reseal_secret(
+        &self,
+        context: &str,
+        version: u32,
+        blob: &[u8],
+    ) -> Result<(u32, Vec<u8>), VaultError> {
+        let plain = self.open_secret(context, version, blob)?;
+        self.seal_secret(context, plain.expose())
+    }
+
     pub fn open_secret(
         &self,
         context: &str,

@@ -141,35 +141,38 @@ fn echo(txn_type: TxnType, body: Option<&serde_json::Map<String, Value>>) -> Ech
 }
 
 /// Parses the body and finds its root object: not JSON → 400/50002; no root → 400/50003.
-fn parse_body(body: Result<Bytes, BytesRejection>, txn_type: TxnType) -> Result<Value, Response> {
+fn parse_body(
+    body: Result<Bytes, BytesRejection>,
+    txn_type: TxnType,
+) -> Result<Value, Box<Response>> {
     let bytes = body.map_err(|e| {
         let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             StatusCode::PAYLOAD_TOO_LARGE
         } else {
             StatusCode::BAD_REQUEST
         };
-        invalid(
+        Box::new(invalid(
             status,
             binding::fail(
                 50002,
                 "the request body could not be read (at most 64 KiB of JSON)",
             ),
             echo(txn_type, None),
-        )
+        ))
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(invalid(
+        return Err(Box::new(invalid(
             StatusCode::BAD_REQUEST,
             binding::fail(50003, "the request body is empty"),
             echo(txn_type, None),
-        ));
+        )));
     }
     serde_json::from_slice::<Value>(&bytes).map_err(|e| {
-        invalid(
+        Box::new(invalid(
             StatusCode::BAD_REQUEST,
             binding::fail(50002, format!("the body is not valid JSON: {e}")),
             echo(txn_type, None),
-        )
+        ))
     })
 }
 
@@ -177,16 +180,16 @@ fn with_root<'a>(
     body: &'a Value,
     key: &str,
     txn_type: TxnType,
-) -> Result<&'a serde_json::Map<String, Value>, Response> {
+) -> Result<&'a serde_json::Map<String, Value>, Box<Response>> {
     request::root(body, key).ok_or_else(|| {
-        invalid(
+        Box::new(invalid(
             StatusCode::BAD_REQUEST,
             binding::fail(
                 50003,
                 format!("the body must be an object with a {key:?} object"),
             ),
             echo(txn_type, None),
-        )
+        ))
     })
 }
 
@@ -194,7 +197,7 @@ macro_rules! try_resp {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(r) => return Ok(r),
+            Err(r) => return Ok(*r),
         }
     };
 }
@@ -263,13 +266,13 @@ struct Page {
     limit: i64,
 }
 
-fn page(p: &ListParams, txn_type: TxnType) -> Result<Page, Response> {
+fn page(p: &ListParams, txn_type: TxnType) -> Result<Page, Box<Response>> {
     let bad = |detail: String| {
-        invalid(
+        Box::new(invalid(
             StatusCode::BAD_REQUEST,
             binding::fail(50000, detail),
             echo(txn_type, None),
-        )
+        ))
     };
     let descending = match p.order.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("asc") => false,
@@ -531,11 +534,11 @@ pub async fn list_transactions(
     let tt = TxnType::Charge;
     let pg = try_resp!(page(&p, tt));
     let bad = |d: String| {
-        invalid(
+        Box::new(invalid(
             StatusCode::BAD_REQUEST,
             binding::fail(50000, d),
             echo(tt, None),
-        )
+        ))
     };
     let start =
         try_resp!(date_bound(&p.start_date, false).map_err(|e| bad(format!("startDate: {e}"))));

@@ -1,11 +1,14 @@
 //! The integration suite: the real server over HTTP, every test on SQLite and on PostgreSQL.
 
 mod helpers;
+mod process;
 
 mod admin;
+mod cli;
 mod concurrency;
 mod gateways;
 mod isolation;
+mod leak;
 mod lifecycle;
 mod lists;
 mod payment_methods;

@@ -1,0 +1,251 @@
+//! The CLI beside a running server, on one data directory.
+
+use crate::helpers::unique_id;
+use crate::process;
+use serde_json::Value;
+
+fn data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(unique_id("openflex-cli"))
+}
+
+#[tokio::test]
+async fn merchant_create_json_works_while_serve_runs() {
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let server = process::start(&dir, &db, "info");
+    let console = std::fs::read_to_string(&server.stdout).unwrap();
+    let sandbox_key = process::sandbox_api_key(&dir);
+    assert!(
+        console.contains(&sandbox_key),
+        "first start prints the sandbox credentials"
+    );
+    assert!(console.contains("curl -s"), "and curl examples");
+
+    let (ok, out, err) = process::run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "merchant",
+        "create",
+        "--name",
+        "Acme",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "exactly one JSON object on stdout: {out}");
+    let v: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(v["mode"], "sandbox");
+    for pointer in [
+        "/merchantId",
+        "/flexpay/apiKey",
+        "/flexfactor/mid",
+        "/flexfactor/siteId",
+        "/flexfactor/appKey",
+        "/flexfactor/appSecret",
+        "/flexfactor/tokenizationKey",
+        "/flexfactor/webhookKey",
+        "/flexiti/clientId",
+        "/flexiti/clientSecret",
+    ] {
+        assert!(
+            v.pointer(pointer)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty()),
+            "{pointer} in {v}"
+        );
+    }
+
+    let client = reqwest::Client::new();
+    let key = v["flexpay"]["apiKey"].as_str().unwrap();
+    let resp = client
+        .get(format!("{}/api/test", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        200,
+        "the running server accepts the new merchant's key"
+    );
+
+    let (ok, out, _) = process::run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "merchant",
+        "create",
+        "--name",
+        "Live Co",
+        "--json",
+        "--live",
+    ]);
+    assert!(ok);
+    let live: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(live["mode"], "live");
+
+    let (ok, out, _) = process::run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "merchant",
+        "list",
+        "--json",
+    ]);
+    assert!(ok);
+    let list: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        3,
+        "sandbox merchant, Acme, Live Co: {list}"
+    );
+
+    // Revoking the key through the CLI locks it out of the running server.
+    let merchant = v["merchantId"].as_str().unwrap();
+    let (ok, out, _) = process::run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "merchant",
+        "credentials",
+        "--merchant",
+        merchant,
+    ]);
+    assert!(ok);
+    let cred = out
+        .lines()
+        .find(|l| l.contains("flexpay_api_key"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let (ok, _, err) = process::run(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "keys",
+        "revoke",
+        "--merchant",
+        merchant,
+        "--credential",
+        &cred,
+    ]);
+    assert!(ok, "{err}");
+    let resp = client
+        .get(format!("{}/api/test", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
+#[tokio::test]
+async fn second_start_reuses_keys_and_credentials() {
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let key = {
+        let server = process::start(&dir, &db, "info");
+        let key = process::sandbox_api_key(&dir);
+        let client = reqwest::Client::new();
+        let body = serde_json::json!({"paymentMethod": crate::helpers::vault_card(crate::helpers::VISA, "879")});
+        let resp = client
+            .post(format!("{}/v1/paymentmethods", server.base))
+            .header("Authorization", format!("Basic {key}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        key
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["master.key", "admin.token", "sandbox-credentials.json"] {
+            let path = dir.join(f);
+            if path.exists() {
+                assert_eq!(
+                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                    0o600,
+                    "{f}"
+                );
+            }
+        }
+    }
+    let server = process::start(&dir, &db, "info");
+    assert_eq!(
+        process::sandbox_api_key(&dir),
+        key,
+        "same credentials on the second start"
+    );
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(format!("{}/v1/paymentmethods", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = resp.json().await.unwrap();
+    let pm = &v["paymentMethods"][0]["paymentMethod"];
+    assert_eq!(
+        pm["creditCardNumber"], "492020******9560",
+        "data and vault key survive a restart: {v}"
+    );
+
+    // The vaulted card still charges after a restart (the master key decrypts it).
+    let id = pm["paymentMethodId"].as_str().unwrap();
+    let resp = client
+        .post(format!("{}/v1/gateways/charge", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .json(&crate::helpers::token_payment("restart-1", 500, id))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["transaction"]["responseCode"], "10000", "{v}");
+}
+
+#[tokio::test]
+async fn rotate_master_rewraps_and_a_running_server_follows() {
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let server = process::start(&dir, &db, "info");
+    let key = process::sandbox_api_key(&dir);
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({"paymentMethod": crate::helpers::vault_card(crate::helpers::VISA, "879")});
+    let v: Value = client
+        .post(format!("{}/v1/paymentmethods", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = v["transaction"]["paymentMethod"]["paymentMethodId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (ok, out, err) =
+        process::run(&["--data-dir", dir.to_str().unwrap(), "keys", "rotate-master"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("master key v2 is active; re-wrapped 1 data keys"),
+        "{out}"
+    );
+
+    // The running server meets a data key wrapped by v2 and loads the new ring by itself.
+    let v: Value = client
+        .post(format!("{}/v1/gateways/charge", server.base))
+        .header("Authorization", format!("Basic {key}"))
+        .json(&crate::helpers::token_payment("rotated-1", 700, &id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["transaction"]["responseCode"], "10000", "{v}");
+
+    let (ok, out, err) = process::run(&["--data-dir", dir.to_str().unwrap(), "keys", "retire"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("retired master key versions [1]"), "{out}");
+}

@@ -1,0 +1,349 @@
+//! Card data never leaks: after every FlexPay endpoint has seen a test PAN and CVV, neither
+//! appears in the server's logs (debug level), its console, any response body, or the
+//! database — the SQLite file's raw bytes, or a `pg_dump` of the PostgreSQL database.
+
+use crate::helpers::{pg_admin_url, unique_id};
+use crate::process;
+use serde_json::{Value, json};
+
+const PAN: &str = "4920201996449560";
+const BAD_LUHN_PAN: &str = "4920201996449561";
+const OTHER_PAN: &str = "4111111111111111";
+/// Not the test card's CVV (that would be accepted too, with cvvCode N); distinctive enough
+/// that a match is a leak, not a coincidence.
+const CVV: &str = "8531";
+
+/// True when `needle` occurs in `hay` not glued to other letters or digits.
+fn contains_token(hay: &str, needle: &str) -> bool {
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = hay[..i].chars().next_back();
+        let after = hay[i + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+struct Exercise {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    seen: Vec<String>,
+}
+
+impl Exercise {
+    async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.key));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let text = req.send().await.unwrap().text().await.unwrap();
+        self.seen.push(text.clone());
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn raw(&mut self, path: &str, body: String) {
+        let text = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.key))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        self.seen.push(text);
+    }
+}
+
+fn card(pan: &str) -> Value {
+    json!({
+        "creditCardNumber": pan, "expiryMonth": "12", "expiryYear": "2030", "cvv": CVV,
+        "firstName": "Ada", "lastName": "Lovelace", "address1": "1 Main St",
+        "postalCode": "10001", "city": "New York", "state": "NY", "country": "USA"
+    })
+}
+
+fn payment(mtid: &str, amount: i64, pan: &str) -> Value {
+    json!({"transaction": {"merchantTransactionId": mtid, "orderId": "leak-order", "amount": amount,
+        "currencyCode": "USD", "retryCount": 0, "retainOnSuccess": true, "paymentMethod": card(pan)}})
+}
+
+async fn exercise_every_endpoint(base: &str, key: &str) -> Vec<String> {
+    use reqwest::Method;
+    let mut x = Exercise {
+        client: reqwest::Client::new(),
+        base: base.to_string(),
+        key: key.to_string(),
+        seen: Vec::new(),
+    };
+    let v = x
+        .send(
+            Method::POST,
+            "/v1/paymentmethods",
+            Some(json!({"paymentMethod": {"creditCard": card(PAN)}})),
+        )
+        .await;
+    let pm = v["transaction"]["paymentMethod"]["paymentMethodId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    x.send(
+        Method::POST,
+        "/v1/paymentmethods",
+        Some(json!({"paymentMethod": card(BAD_LUHN_PAN)})),
+    )
+    .await;
+    x.send(
+        Method::POST,
+        "/v1/paymentmethods",
+        Some(json!({"paymentMethod": {"creditCardNumber": PAN, "cvv": CVV}})),
+    )
+    .await;
+    x.send(Method::GET, "/v1/paymentmethods", None).await;
+    x.send(Method::GET, &format!("/v1/paymentmethods/{pm}"), None)
+        .await;
+    x.send(
+        Method::PUT,
+        &format!("/v1/paymentmethods/{pm}"),
+        Some(json!({"paymentMethod": {"city": "Boston", "creditCardNumber": PAN}})),
+    )
+    .await;
+    x.send(
+        Method::PUT,
+        &format!("/v1/paymentmethods/{pm}/recache"),
+        Some(json!({"paymentMethod": {"cvv": CVV}})),
+    )
+    .await;
+    x.send(
+        Method::PUT,
+        &format!("/v1/paymentmethods/{pm}/recache"),
+        Some(json!({"paymentMethod": {"creditCard": {"cvv": "12x45"}}})),
+    )
+    .await;
+
+    let charge = x
+        .send(
+            Method::POST,
+            "/v1/gateways/charge",
+            Some(payment("leak-1", 1500, PAN)),
+        )
+        .await;
+    let charge_id = charge["transaction"]["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    x.send(
+        Method::POST,
+        "/v1/gateways/charge",
+        Some(payment("leak-2", 2008, PAN)),
+    )
+    .await;
+    x.send(
+        Method::POST,
+        "/v1/gateways/charge",
+        Some(payment("leak-3", 1500, BAD_LUHN_PAN)),
+    )
+    .await;
+    x.send(
+        Method::POST,
+        "/v1/gateways/charge",
+        Some(payment("leak-4", 1500, OTHER_PAN)),
+    )
+    .await;
+    let mut expired = payment("leak-5", 1500, PAN);
+    expired["transaction"]["paymentMethod"]["expiryYear"] = json!("2001");
+    x.send(Method::POST, "/v1/gateways/charge", Some(expired))
+        .await;
+    let mut bad_month = payment("leak-6", 1500, PAN);
+    bad_month["transaction"]["paymentMethod"]["expiryMonth"] = json!("13");
+    x.send(Method::POST, "/v1/gateways/charge", Some(bad_month))
+        .await;
+    x.send(
+        Method::POST,
+        "/v1/gateways/charge",
+        Some(json!({"transaction": {"merchantTransactionId": "leak-7", "orderId": "o", "amount": 100, "currencyCode": "USD", "paymentMethodId": pm}})),
+    )
+    .await;
+    x.raw("/v1/gateways/charge", format!("{{\"transaction\": {{\"paymentMethod\": {{\"creditCardNumber\": \"{PAN}\", \"cvv\": \"{CVV}\"")).await;
+    x.raw(
+        "/v1/gateways/charge",
+        format!("{{\"transaction\": {{\"amount\": {PAN}{CVV}}}}}"),
+    )
+    .await;
+
+    let auth = x
+        .send(
+            Method::POST,
+            "/v1/gateways/authorize",
+            Some(payment("leak-8", 3000, PAN)),
+        )
+        .await;
+    let auth_id = auth["transaction"]["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    x.send(
+        Method::POST,
+        &format!("/v1/transactions/{auth_id}/capture"),
+        Some(json!({"transaction": {"merchantTransactionId": "leak-9", "amount": 1000}})),
+    )
+    .await;
+    let auth2 = x
+        .send(
+            Method::POST,
+            "/v1/gateways/authorize",
+            Some(payment("leak-10", 3000, PAN)),
+        )
+        .await;
+    let auth2_id = auth2["transaction"]["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    x.send(
+        Method::POST,
+        &format!("/v1/transactions/{auth2_id}/void"),
+        Some(json!({"transaction": {"merchantTransactionId": "leak-11"}})),
+    )
+    .await;
+    x.send(
+        Method::POST,
+        &format!("/v1/transactions/{charge_id}/refund"),
+        Some(json!({"transaction": {"merchantTransactionId": "leak-12", "amount": 500}})),
+    )
+    .await;
+    x.send(Method::GET, "/v1/transactions?count=100", None)
+        .await;
+    x.send(
+        Method::GET,
+        "/v1/transactions?responseType=simplified",
+        None,
+    )
+    .await;
+    x.send(Method::GET, &format!("/v1/transactions/{charge_id}"), None)
+        .await;
+    x.send(
+        Method::GET,
+        "/v1/transactions/byMerchantTransactionId/leak-1",
+        None,
+    )
+    .await;
+    x.send(Method::GET, "/v1/gateways", None).await;
+    x.send(
+        Method::POST,
+        "/v1/gateways",
+        Some(json!({"gateway": {"name": "Second", "settings": {"apiSecret": PAN}}})),
+    )
+    .await;
+    x.send(
+        Method::PUT,
+        &format!("/v1/paymentmethods/{pm}/redact"),
+        None,
+    )
+    .await;
+    x.send(Method::GET, &format!("/v1/paymentmethods/{pm}"), None)
+        .await;
+    x.seen
+}
+
+fn assert_clean(place: &str, text: &str) {
+    for pan in [PAN, BAD_LUHN_PAN, OTHER_PAN] {
+        assert!(!text.contains(pan), "PAN {pan} found in {place}");
+    }
+    assert!(!contains_token(text, CVV), "CVV found in {place}");
+}
+
+fn assert_no_bytes(place: &str, bytes: &[u8]) {
+    for needle in [
+        PAN.as_bytes(),
+        BAD_LUHN_PAN.as_bytes(),
+        OTHER_PAN.as_bytes(),
+    ] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "PAN found in {place}"
+        );
+    }
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text.contains(&format!("\"{CVV}\"")),
+        "quoted CVV found in {place}"
+    );
+}
+
+#[tokio::test]
+async fn no_card_data_in_logs_responses_or_sqlite_file() {
+    let dir = std::env::temp_dir().join(unique_id("openflex-leak"));
+    let db_path = dir.join("openflex.db");
+    let server = process::start(&dir, &format!("sqlite://{}", db_path.display()), "debug");
+    let key = process::sandbox_api_key(&dir);
+    // The banner's curl example shows the documented sandbox Visa on purpose; what matters is
+    // that nothing printed afterwards carries card data.
+    let banner_len = std::fs::read_to_string(&server.stdout).unwrap().len();
+    let responses = exercise_every_endpoint(&server.base, &key).await;
+    let stdout = server.stdout.clone();
+    let stderr = server.stderr.clone();
+    drop(server);
+
+    for (i, body) in responses.iter().enumerate() {
+        assert_clean(&format!("response #{i}: {body}"), body);
+    }
+    let logs = std::fs::read_to_string(&stderr).unwrap();
+    assert!(
+        logs.lines().count() > 20,
+        "the server logged at debug level"
+    );
+    assert_clean("server logs", &logs);
+    assert_clean(
+        "console",
+        &std::fs::read_to_string(&stdout).unwrap()[banner_len..],
+    );
+    for file in ["openflex.db", "openflex.db-wal", "openflex.db-shm"] {
+        let path = dir.join(file);
+        if path.exists() {
+            assert_no_bytes(file, &std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_card_data_in_logs_responses_or_postgres_dump() {
+    use sqlx::Connection;
+    let admin = pg_admin_url();
+    let name = unique_id("openflex_leak");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL is required for the suite");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let dir = std::env::temp_dir().join(unique_id("openflex-leak-pg"));
+    let server = process::start(&dir, &url, "debug");
+    let key = process::sandbox_api_key(&dir);
+    let responses = exercise_every_endpoint(&server.base, &key).await;
+    let stderr = server.stderr.clone();
+    drop(server);
+
+    for (i, body) in responses.iter().enumerate() {
+        assert_clean(&format!("response #{i}: {body}"), body);
+    }
+    assert_clean("server logs", &std::fs::read_to_string(&stderr).unwrap());
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--dbname", &url])
+        .output()
+        .expect("pg_dump is installed with PostgreSQL");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(dump.stdout.len() > 1000, "the dump has data");
+    assert_no_bytes("pg_dump", &dump.stdout);
+}
