@@ -3,6 +3,7 @@
 
 pub mod binding;
 pub mod request;
+pub mod schema;
 pub mod wire;
 
 use crate::AppState;
@@ -213,7 +214,7 @@ pub async fn api_test(_auth: FlexPayAuth) -> Json<MessageBody> {
 
 /// Vault a credit card (or a third-party gateway token).
 #[utoipa::path(post, path = "/v1/paymentmethods", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    request_body(content = Object, description = "`{\"paymentMethod\":{…}}`: card fields flat or under `creditCard`, or the `gatewayPaymentMethodId` variant"),
+    request_body(content = schema::PaymentMethodRequest, description = "Card fields under paymentMethod.creditCard or flat on paymentMethod, or the gatewayPaymentMethodId variant"),
     responses((status = 200, description = "Transaction of type CreatePaymentMethod (check transactionStatus)", body = TransactionEnvelope),
         (status = 400, description = "Not JSON (50002) or no paymentMethod object (50003)", body = TransactionEnvelope),
         (status = 401, body = MessageBody)))]
@@ -342,7 +343,7 @@ pub async fn show_payment_method(
 
 /// Update the non-sensitive fields of a payment method (PUT; POST accepted).
 #[utoipa::path(put, path = "/v1/paymentmethods/{id}", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = Object, description = "`{\"paymentMethod\":{…}}`; absent fields are kept"),
+    params(("id" = String, Path)), request_body(content = schema::PaymentMethodRequest, description = "Card fields under paymentMethod.creditCard or flat on paymentMethod, or the gatewayPaymentMethodId variant"),
     responses((status = 200, description = "Transaction of type UpdatePaymentMethod", body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn update_payment_method(
     State(s): State<AppState>,
@@ -378,7 +379,7 @@ pub async fn redact_payment_method(
 
 /// Put a CVV back on a vaulted card so it can be transacted against.
 #[utoipa::path(put, path = "/v1/paymentmethods/{id}/recache", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = Object, description = "`{\"paymentMethod\":{\"cvv\":\"123\"}}` or `{\"paymentMethod\":{\"creditCard\":{\"cvv\":\"123\"}}}`"),
+    params(("id" = String, Path)), request_body(content = schema::RecacheRequest, description = "The new CVV, as paymentMethod.cvv or paymentMethod.creditCard.cvv"),
     responses((status = 200, description = "Transaction of type RecachePaymentMethod", body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn recache_payment_method(
     State(s): State<AppState>,
@@ -419,7 +420,7 @@ async fn pay(
 
 /// Charge: vault token (`paymentMethodId`), pass-in card, or third-party gateway token.
 #[utoipa::path(post, path = "/v1/gateways/charge", tag = "FlexPay payments", security(("flexpay_basic" = [])),
-    request_body(content = Object, description = "`{\"transaction\":{merchantTransactionId, orderId, amount (cents), currencyCode, retryCount, paymentMethodId | paymentMethod{…}, retainOnSuccess, …}}`"),
+    request_body(content = schema::PaymentRequest, description = "One payment source: paymentMethodId, a pass-in card, or a third-party gateway token"),
     responses((status = 200, description = "Approved, declined or refused: see transactionStatus and responseCode", body = TransactionEnvelope),
         (status = 400, description = "Not JSON (50002) or no transaction object (50003)", body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn charge(
@@ -432,7 +433,7 @@ pub async fn charge(
 
 /// Authorize (reserve funds for a later capture); same payment sources as charge.
 #[utoipa::path(post, path = "/v1/gateways/authorize", tag = "FlexPay payments", security(("flexpay_basic" = [])),
-    request_body(content = Object, description = "Same body as charge"),
+    request_body(content = schema::PaymentRequest, description = "Same body as charge"),
     responses((status = 200, body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn authorize(
     State(s): State<AppState>,
@@ -467,7 +468,7 @@ async fn follow(
 /// Capture an approved authorization (amount absent or 0 = full; one capture per authorization).
 #[utoipa::path(post, path = "/v1/transactions/{id}/capture", tag = "FlexPay payments", security(("flexpay_basic" = [])),
     params(("id" = String, Path, description = "The Authorize transaction")),
-    request_body(content = Object, description = "`{\"transaction\":{\"merchantTransactionId\":…, \"amount\":…}}`"),
+    request_body(content = schema::FollowUpRequest, description = "merchantTransactionId, and the amount in cents (absent or 0 = full)"),
     responses((status = 200, body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn capture(
     State(s): State<AppState>,
@@ -480,7 +481,7 @@ pub async fn capture(
 
 /// Void an authorization, or a charge/capture not yet settled (sandbox settles at 00:00 UTC).
 #[utoipa::path(post, path = "/v1/transactions/{id}/void", tag = "FlexPay payments", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = Object, description = "`{\"transaction\":{\"merchantTransactionId\":…}}`"),
+    params(("id" = String, Path)), request_body(content = schema::FollowUpRequest, description = "merchantTransactionId, and the amount in cents (absent or 0 = full)"),
     responses((status = 200, body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn void(
     State(s): State<AppState>,
@@ -493,7 +494,7 @@ pub async fn void(
 
 /// Refund a charge or capture, fully (amount absent or 0) or partially.
 #[utoipa::path(post, path = "/v1/transactions/{id}/refund", tag = "FlexPay payments", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = Object, description = "`{\"transaction\":{\"merchantTransactionId\":…, \"amount\":…}}`"),
+    params(("id" = String, Path)), request_body(content = schema::FollowUpRequest, description = "merchantTransactionId, and the amount in cents (absent or 0 = full)"),
     responses((status = 200, body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn refund(
     State(s): State<AppState>,
@@ -663,7 +664,7 @@ pub async fn list_gateways(
 
 /// Create a gateway (merchant account). Sandbox keys create `sandbox` gateways.
 #[utoipa::path(post, path = "/v1/gateways", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    request_body(content = Object, description = "`{\"gateway\":{name, gatewayType, merchantAccountReferenceId, status, acceptedCurrencyCodes, acceptedCards, weight, acceptRetries, cvvRequired, settings}}`"),
+    request_body(content = schema::GatewayRequest, description = "On update, name and gatewayType are fixed at creation"),
     responses((status = 200, body = GatewayEnvelope), (status = 400, body = MessageBody), (status = 401, body = MessageBody)))]
 pub async fn create_gateway(
     State(s): State<AppState>,
@@ -692,7 +693,7 @@ pub async fn show_gateway(
 
 /// Update a gateway's status, weight, accepted currencies/cards, flags or settings.
 #[utoipa::path(put, path = "/v1/gateways/{token}", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    params(("token" = String, Path)), request_body(content = Object, description = "`{\"gateway\":{…}}`; name and gatewayType are fixed at creation"),
+    params(("token" = String, Path)), request_body(content = schema::GatewayRequest, description = "On update, name and gatewayType are fixed at creation"),
     responses((status = 200, body = GatewayEnvelope), (status = 400, body = MessageBody), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
 pub async fn update_gateway(
     State(s): State<AppState>,
