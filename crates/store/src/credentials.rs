@@ -28,17 +28,36 @@ impl Store {
         Ok(())
     }
 
-    /// The active credential of `kind` whose secret hashes to `secret_hash`, with its merchant.
+    /// The active credential of `kind` whose secret hashes to `secret_hash`, with its merchant
+    /// (one indexed lookup: this runs on every authenticated request).
     pub async fn credential_by_secret(
         &self,
         kind: &str,
         secret_hash: &str,
     ) -> Result<Option<(CredentialRow, MerchantRow)>> {
-        let cred = on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
-            sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE secret_hash = $1 AND kind = $2 AND revoked_at IS NULL")))
+        #[derive(sqlx::FromRow)]
+        struct Joined {
+            #[sqlx(flatten)]
+            cred: CredentialRow,
+            m_name: String,
+            m_clock_offset_us: i64,
+            m_created_at: i64,
+        }
+        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(
+            "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
+             c.created_at, c.revoked_at, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at \
+             FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
+             WHERE c.secret_hash = $1 AND c.kind = $2 AND c.revoked_at IS NULL")
             .bind(secret_hash).bind(kind).fetch_optional(p).await)?;
-        let Some(cred) = cred else { return Ok(None) };
-        Ok(self.merchant(&cred.merchant_id).await?.map(|m| (cred, m)))
+        Ok(row.map(|j| {
+            let merchant = MerchantRow {
+                id: j.cred.merchant_id.clone(),
+                name: j.m_name,
+                clock_offset_us: j.m_clock_offset_us,
+                created_at: j.m_created_at,
+            };
+            (j.cred, merchant)
+        }))
     }
 
     /// Active credentials of `kind` with the given public id (e.g. a FlexFactor AppKey).

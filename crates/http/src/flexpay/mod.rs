@@ -9,7 +9,7 @@ pub mod wire;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -261,6 +261,20 @@ pub struct ListParams {
     pub response_type: Option<String>,
 }
 
+/// A query string that does not parse gets the dialect's envelope, not a framework message.
+fn list_params(
+    query: Result<Query<ListParams>, QueryRejection>,
+    txn_type: TxnType,
+) -> Result<ListParams, Box<Response>> {
+    query.map(|Query(p)| p).map_err(|e| {
+        Box::new(invalid(
+            StatusCode::BAD_REQUEST,
+            binding::fail(50000, format!("invalid query string: {}", e.body_text())),
+            echo(txn_type, None),
+        ))
+    })
+}
+
 struct Page {
     after: Option<String>,
     descending: bool,
@@ -309,8 +323,9 @@ fn page(p: &ListParams, txn_type: TxnType) -> Result<Page, Box<Response>> {
 pub async fn list_payment_methods(
     State(s): State<AppState>,
     FlexPayAuth(t): FlexPayAuth,
-    Query(p): Query<ListParams>,
+    query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let p = try_resp!(list_params(query, TxnType::CreatePaymentMethod));
     let pg = try_resp!(page(&p, TxnType::CreatePaymentMethod));
     let items = s
         .engine
@@ -530,9 +545,10 @@ fn date_bound(text: &Option<String>, end: bool) -> Result<Option<i64>, String> {
 pub async fn list_transactions(
     State(s): State<AppState>,
     FlexPayAuth(t): FlexPayAuth,
-    Query(p): Query<ListParams>,
+    query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let tt = TxnType::Charge;
+    let p = try_resp!(list_params(query, tt));
     let pg = try_resp!(page(&p, tt));
     let bad = |d: String| {
         Box::new(invalid(
