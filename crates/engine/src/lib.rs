@@ -12,6 +12,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod processor;
 pub mod recovery;
+pub mod scheduler;
 pub mod tenancy;
 
 pub use clock::{Clock, SystemClock};
@@ -127,14 +128,6 @@ impl Engine {
     /// The merchant's business time: real time plus the sandbox test-clock offset.
     pub fn now_for(&self, tenant: &Tenant) -> OffsetDateTime {
         self.clock.now() + time::Duration::microseconds(tenant.clock_offset_us)
-    }
-
-    /// Background housekeeping: purge expired CVVs and cached cards.
-    pub async fn sweep_card_data(&self) -> Result<(u64, u64)> {
-        Ok(self
-            .store
-            .sweep_expired_card_data(micros(self.now()))
-            .await?)
     }
 }
 

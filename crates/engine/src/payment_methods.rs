@@ -37,6 +37,11 @@ pub struct GatewayCard {
 
 pub type Outcome = std::result::Result<Transaction, Rejection>;
 
+/// Due time of a card-data expiry, as the merchant's business time.
+fn due(us: i64) -> OffsetDateTime {
+    crate::from_micros(us)
+}
+
 impl Engine {
     pub(crate) fn reject(
         &self,
@@ -256,6 +261,64 @@ impl Engine {
         Transaction::from_row(row, Some(PaymentMethod::from_row(pm, now_us)?))
     }
 
+    /// Enqueues the expiry of what the record holds only for a while: its CVV, and the card
+    /// itself when it is `Cached`.
+    pub(crate) async fn schedule_card_expiry(
+        &self,
+        tx: &mut openflex_store::Tx,
+        t: &Tenant,
+        pm: &PaymentMethodRow,
+    ) -> Result<()> {
+        use crate::scheduler::kind;
+        let payload = serde_json::json!({"paymentMethodId": pm.id});
+        if let Some(at) = pm.cvv_expires_at.filter(|_| pm.cvv_ct.is_some()) {
+            self.enqueue(tx, t, kind::EXPIRE_CVV, payload.clone(), due(at))
+                .await?;
+        }
+        if let Some(at) = pm
+            .cache_expires_at
+            .filter(|_| pm.storage_state == StorageState::Cached.as_str())
+        {
+            self.enqueue(tx, t, kind::EXPIRE_CACHED_CARD, payload, due(at))
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn expire_cached_card(
+        &self,
+        t: &Tenant,
+        id: &str,
+    ) -> Result<crate::scheduler::JobResult> {
+        let now = micros(self.now_for(t));
+        let done = self
+            .store
+            .expire_cached_card(&t.merchant_id, t.mode.as_str(), id, now)
+            .await?;
+        Ok(crate::scheduler::JobResult::Done(if done {
+            format!("payment method {id} redacted: cached and not retained")
+        } else {
+            format!("payment method {id} kept: retained, redacted already or not due")
+        }))
+    }
+
+    pub(crate) async fn expire_cvv(
+        &self,
+        t: &Tenant,
+        id: &str,
+    ) -> Result<crate::scheduler::JobResult> {
+        let now = micros(self.now_for(t));
+        let done = self
+            .store
+            .expire_cvv(&t.merchant_id, t.mode.as_str(), id, now)
+            .await?;
+        Ok(crate::scheduler::JobResult::Done(if done {
+            format!("CVV of payment method {id} purged")
+        } else {
+            format!("CVV of payment method {id}: nothing to purge")
+        }))
+    }
+
     /// `POST /paymentmethods`: vault a card (Stored), CVV held until first use or TTL.
     pub async fn create_payment_method(&self, t: &Tenant, card: NewCard) -> Result<Outcome> {
         let now = self.now_for(t);
@@ -267,6 +330,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         Store::insert_payment_method(&mut tx, &pm).await?;
         Store::insert_txn(&mut tx, &txn).await?;
+        self.schedule_card_expiry(&mut tx, t, &pm).await?;
         tx.commit().await?;
         Ok(Ok(self.view(&txn, &pm, micros(now))?))
     }

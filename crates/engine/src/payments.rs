@@ -218,6 +218,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         if let Resolved::New(pm) = &resolved {
             Store::insert_payment_method(&mut tx, pm).await?;
+            self.schedule_card_expiry(&mut tx, t, pm).await?;
         }
         match Store::insert_txn(&mut tx, &row).await {
             Ok(()) => tx.commit().await?,

@@ -169,9 +169,8 @@ struct ClockResponse {
     merchant_id: String,
     clock_offset_seconds: i64,
     now: String,
-    /// Scheduled work that became due and ran (none yet in this release: the job scheduler
-    /// arrives with the FlexFactor dialect).
-    ran: Vec<serde_json::Value>,
+    /// The merchant's scheduled work that became due and ran, in due order.
+    ran: Vec<openflex_engine::scheduler::RanJob>,
 }
 
 async fn advance_clock(
@@ -182,11 +181,12 @@ async fn advance_clock(
 ) -> Result<Json<ClockResponse>, ApiError> {
     let req: ClockRequest = body(bytes)?;
     let offset = s.engine.advance_clock(&id, req.advance_seconds).await?;
+    let ran = s.engine.run_merchant_jobs(&id).await?;
     let now = s.engine.now() + time::Duration::seconds(offset);
     Ok(Json(ClockResponse {
         merchant_id: id,
         clock_offset_seconds: offset,
         now: crate::flexpay::wire::rfc3339(now),
-        ran: Vec::new(),
+        ran,
     }))
 }

@@ -85,27 +85,25 @@ impl Application {
         let state = openflex_http::AppState::new(self.engine.clone(), &self.admin_token);
         let app = openflex_http::app(state);
         let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
+        let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .context("HTTP server");
         housekeeping.abort();
+        worker.abort();
         self.engine.store().close().await;
         result
     }
 }
 
-/// Purges expired CVVs and cached cards and settles attempts a crash left pending.
+/// Settles attempts a crash left pending and publishes queue metrics.
 async fn housekeeping(engine: Engine) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
         tick.tick().await;
-        match engine.sweep_card_data().await {
-            Ok((cvvs, cards)) if cvvs + cards > 0 => {
-                tracing::info!(cvvs, cards, "purged expired card data");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "card data sweep failed"),
+        if let Err(e) = engine.record_queue_metrics().await {
+            tracing::warn!(error = %e, "queue metrics failed");
         }
         match engine.recover_pending(Duration::from_secs(300)).await {
             Ok(0) => {}
@@ -115,6 +113,29 @@ async fn housekeeping(engine: Engine) {
             ),
             Err(e) => tracing::warn!(error = %e, "pending recovery failed"),
         }
+    }
+}
+
+/// A name for this process in job leases (host and pid).
+pub fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// The job worker loop: claims due jobs in batches, sleeps briefly when there are none.
+pub async fn work(engine: Engine, name: String) {
+    loop {
+        match engine.run_due_jobs(&name, None, 32).await {
+            Ok(ran) if !ran.is_empty() => {
+                for r in &ran {
+                    tracing::info!(job = %r.id, kind = %r.kind, outcome = %r.outcome, detail = %r.detail, "job ran");
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "claiming jobs failed"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

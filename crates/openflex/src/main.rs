@@ -31,6 +31,8 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Run only the job worker (scheduled work), no HTTP; any number may run beside `serve`.
+    Worker,
     /// Run database migrations and exit.
     Migrate,
     /// Manage merchants.
@@ -128,6 +130,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             tracing::info!(addr = %app.addr(), first_start = app.first_start, "openflex listening");
             app.run_until(openflex::shutdown_signal()).await
+        }
+        Command::Worker => {
+            telemetry::init(&config.log_format);
+            let engine = open_engine(&config).await?;
+            let name = openflex::worker_name();
+            tracing::info!(worker = %name, "openflex worker started");
+            tokio::select! {
+                _ = openflex::work(engine.clone(), name) => {},
+                _ = openflex::shutdown_signal() => {},
+            }
+            engine.store().close().await;
+            Ok(())
         }
         Command::Migrate => {
             open_engine(&config).await?;

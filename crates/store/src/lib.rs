@@ -12,12 +12,14 @@
 
 mod credentials;
 mod gateways;
+mod jobs;
 mod merchants;
 mod payment_methods;
 mod transactions;
 
 pub use credentials::CredentialRow;
 pub use gateways::GatewayRow;
+pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;
 pub use transactions::{ListQuery, Reservation, TxnRow};

@@ -166,18 +166,37 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Purges CVVs past their TTL and redacts cached (not retained) cards past theirs.
-    /// Returns (cvvs purged, cards redacted).
-    pub async fn sweep_expired_card_data(&self, now: i64) -> Result<(u64, u64)> {
-        let cvvs = on_pool!(&self.pool, p => sqlx::query(
-            "UPDATE payment_methods SET cvv_ct = NULL, cvv_expires_at = NULL WHERE cvv_expires_at IS NOT NULL AND cvv_expires_at <= $1")
-            .bind(now).execute(p).await.map(|r| r.rows_affected()))?;
-        let cards = on_pool!(&self.pool, p => sqlx::query(
+    /// Redacts a `Cached` card whose TTL has passed by `now` (the merchant's time); false when
+    /// it was retained, redacted already, or its TTL is later.
+    pub async fn expire_cached_card(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
             "UPDATE payment_methods SET storage_state = 'Redacted', wrapped_dek = NULL, pan_ct = NULL, cvv_ct = NULL, \
              cvv_expires_at = NULL, cache_expires_at = NULL, kek_version = NULL, updated_at = $1 \
-             WHERE cache_expires_at IS NOT NULL AND cache_expires_at <= $1 AND storage_state = 'Cached'")
-            .bind(now).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok((cvvs, cards))
+             WHERE id = $2 AND merchant_id = $3 AND mode = $4 AND storage_state = 'Cached' \
+             AND cache_expires_at IS NOT NULL AND cache_expires_at <= $1")
+            .bind(now).bind(id).bind(merchant_id).bind(mode).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Purges a CVV whose TTL has passed by `now`; a CVV recached since (later TTL) stays.
+    pub async fn expire_cvv(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE payment_methods SET cvv_ct = NULL, cvv_expires_at = NULL \
+             WHERE id = $1 AND merchant_id = $2 AND mode = $3 AND cvv_expires_at IS NOT NULL AND cvv_expires_at <= $4")
+            .bind(id).bind(merchant_id).bind(mode).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// Wrapped data keys not under `active` (for master key rotation), a batch at a time.

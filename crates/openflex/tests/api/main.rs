@@ -13,5 +13,6 @@ mod lifecycle;
 mod lists;
 mod payment_methods;
 mod sandbox;
+mod scheduler;
 mod smoke;
 mod validation;
