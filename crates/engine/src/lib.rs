@@ -14,6 +14,7 @@ pub mod processor;
 pub mod recovery;
 pub mod scheduler;
 pub mod tenancy;
+pub mod webhooks;
 
 pub use clock::{Clock, SystemClock};
 pub use model::*;
@@ -79,6 +80,8 @@ pub struct EngineConfig {
     pub cvv_ttl: Duration,
     /// How long a card passed in without `retainOnSuccess` stays before it is redacted.
     pub cached_card_ttl: Duration,
+    /// Let live-mode webhooks target private and loopback addresses (off: SSRF guard).
+    pub allow_private_webhook_targets: bool,
 }
 
 impl Default for EngineConfig {
@@ -86,6 +89,7 @@ impl Default for EngineConfig {
         Self {
             cvv_ttl: Duration::from_secs(3600),
             cached_card_ttl: Duration::from_secs(24 * 3600),
+            allow_private_webhook_targets: false,
         }
     }
 }
@@ -98,6 +102,7 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) ids: Arc<ids::IdGen>,
     pub(crate) processors: processor::Processors,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Engine {
@@ -109,6 +114,7 @@ impl Engine {
             config,
             ids: Arc::new(ids::IdGen::default()),
             processors: processor::Processors::default(),
+            http: webhooks::http_client(),
         }
     }
 

@@ -15,14 +15,16 @@ use time::OffsetDateTime;
 
 /// How long a claimed job may run before another worker may take it over.
 pub const LEASE: Duration = Duration::from_secs(60);
-/// Attempts before a failing job is dead-lettered.
-pub const MAX_ATTEMPTS: i64 = 12;
+/// Attempts before a failing job is dead-lettered: with [`backoff`] about a day of retries.
+pub const MAX_ATTEMPTS: i64 = 13;
 
 pub mod kind {
     /// Redact a `Cached` payment method whose TTL passed.
     pub const EXPIRE_CACHED_CARD: &str = "expire_cached_card";
     /// Purge a CVV whose TTL passed.
     pub const EXPIRE_CVV: &str = "expire_cvv";
+    /// POST one webhook delivery.
+    pub const WEBHOOK_DELIVERY: &str = "webhook_delivery";
 }
 
 /// What running a job did, as reported by the test clock and the worker's logs.
@@ -145,7 +147,8 @@ impl Engine {
                 .await?;
             return Ok(("dead", error.to_string()));
         }
-        let delay = backoff(job.attempts, ids::seed_of(&job.id));
+        // `attempts` counts this run already: the first retry waits backoff(0).
+        let delay = backoff(job.attempts - 1, ids::seed_of(&job.id));
         let run_at = job.run_at.max(now) + delay.as_micros() as i64;
         self.store
             .retry_job(&job.id, job.attempts, Some(run_at), error, now)
@@ -177,6 +180,12 @@ impl Engine {
         match job.kind.as_str() {
             kind::EXPIRE_CACHED_CARD => self.expire_cached_card(&tenant, id).await,
             kind::EXPIRE_CVV => self.expire_cvv(&tenant, id).await,
+            kind::WEBHOOK_DELIVERY => {
+                let delivery = payload["deliveryId"].as_str().unwrap_or_default();
+                let resend = payload["resend"].as_bool().unwrap_or(false);
+                self.deliver_webhook(&tenant, delivery, resend, job.attempts)
+                    .await
+            }
             other => Ok(JobResult::Retry(format!("unknown job kind {other}"))),
         }
     }
@@ -228,6 +237,11 @@ mod tests {
         assert_eq!(backoff(1, 0), Duration::from_secs(60));
         assert!(backoff(3, 7) >= Duration::from_secs(240));
         assert!(backoff(3, 7) <= Duration::from_secs(300));
-        assert_eq!(backoff(40, 0), Duration::from_secs(6 * 3600));
+        assert_eq!(backoff(40, 0), Duration::from_secs(8 * 3600));
+        let total: u64 = (0..MAX_ATTEMPTS - 1).map(|a| backoff(a, 0).as_secs()).sum();
+        assert!(
+            (20 * 3600..30 * 3600).contains(&total),
+            "about a day of retries: {total}s"
+        );
     }
 }

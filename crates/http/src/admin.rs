@@ -10,6 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openflex_engine::Mode;
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
+use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +29,26 @@ pub fn router() -> Router<AppState> {
             delete(revoke_credential),
         )
         .route("/admin/merchants/{id}/clock", post(advance_clock))
+        .route(
+            "/admin/merchants/{id}/webhooks",
+            get(list_webhooks).post(create_webhook),
+        )
+        .route(
+            "/admin/merchants/{id}/webhooks/deliveries",
+            get(list_deliveries),
+        )
+        .route(
+            "/admin/merchants/{id}/webhooks/deliveries/{delivery_id}/redeliver",
+            post(redeliver),
+        )
+        .route(
+            "/admin/merchants/{id}/webhooks/{endpoint_id}",
+            axum::routing::put(update_webhook),
+        )
+        .route(
+            "/admin/merchants/{id}/webhooks/{endpoint_id}/test",
+            post(test_webhook),
+        )
 }
 
 pub struct Admin;
@@ -189,4 +210,95 @@ async fn advance_clock(
         now: crate::flexpay::wire::rfc3339(now),
         ran,
     }))
+}
+
+#[derive(Serialize)]
+struct EndpointList {
+    endpoints: Vec<WebhookEndpoint>,
+}
+
+async fn list_webhooks(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EndpointList>, ApiError> {
+    Ok(Json(EndpointList {
+        endpoints: s.engine.webhook_endpoints(&id).await?,
+    }))
+}
+
+async fn create_webhook(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<(StatusCode, Json<WebhookEndpoint>), ApiError> {
+    let input: EndpointInput = body(bytes)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.engine.create_webhook_endpoint(&id, input).await?),
+    ))
+}
+
+async fn update_webhook(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, endpoint_id)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    let input: EndpointInput = body(bytes)?;
+    Ok(Json(
+        s.engine
+            .update_webhook_endpoint(&id, &endpoint_id, input)
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Queued {
+    delivery_id: String,
+}
+
+async fn test_webhook(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, endpoint_id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    let delivery_id = s.engine.send_test_webhook(&id, &endpoint_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id })))
+}
+
+#[derive(Deserialize)]
+struct DeliveryQuery {
+    before: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct DeliveryList {
+    deliveries: Vec<Delivery>,
+}
+
+async fn list_deliveries(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    let axum::extract::Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let deliveries = s
+        .engine
+        .webhook_deliveries(&id, q.before.as_deref(), q.limit.unwrap_or(20))
+        .await?;
+    Ok(Json(DeliveryList { deliveries }))
+}
+
+async fn redeliver(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    s.engine.redeliver_webhook(&id, &delivery_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id })))
 }

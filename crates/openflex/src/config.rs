@@ -18,6 +18,8 @@ pub struct Config {
     pub log_format: String,
     pub cvv_ttl_seconds: u64,
     pub cached_card_ttl_seconds: u64,
+    /// Let live-mode webhooks target private/loopback addresses (the SSRF guard is on by default).
+    pub allow_private_webhook_targets: bool,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             log_format: "json".into(),
             cvv_ttl_seconds: 3600,
             cached_card_ttl_seconds: 24 * 3600,
+            allow_private_webhook_targets: false,
         }
     }
 }

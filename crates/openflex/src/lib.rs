@@ -31,6 +31,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
         EngineConfig {
             cvv_ttl: Duration::from_secs(config.cvv_ttl_seconds),
             cached_card_ttl: Duration::from_secs(config.cached_card_ttl_seconds),
+            allow_private_webhook_targets: config.allow_private_webhook_targets,
         },
     ))
 }

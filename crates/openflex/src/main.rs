@@ -45,6 +45,46 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage a merchant's webhook endpoints.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Add an endpoint (sandbox unless --live).
+    Add {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        url: String,
+        /// Comma-separated events; all events when absent.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        #[arg(long)]
+        live: bool,
+    },
+    /// List endpoints.
+    List {
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Start delivering to an endpoint again.
+    Enable {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// Stop delivering to an endpoint.
+    Disable {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        endpoint: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,7 +190,77 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Merchant { command } => merchant(command, &config).await,
         Command::Keys { command } => keys(command, &config).await,
+        Command::Webhook { command } => webhook(command, &config).await,
     }
+}
+
+async fn webhook(command: WebhookCommand, config: &Config) -> anyhow::Result<()> {
+    use openflex_engine::webhooks::EndpointInput;
+    let engine = open_engine(config).await?;
+    let show = |e: &openflex_engine::webhooks::WebhookEndpoint| {
+        let events = if e.events.is_empty() {
+            "all events".to_string()
+        } else {
+            e.events.join(",")
+        };
+        println!(
+            "{}  {:7}  {}  {}  {}",
+            e.id,
+            e.mode,
+            if e.enabled { "enabled " } else { "disabled" },
+            e.url,
+            events
+        );
+    };
+    match command {
+        WebhookCommand::Add {
+            merchant,
+            url,
+            events,
+            live,
+        } => {
+            let e = engine
+                .create_webhook_endpoint(
+                    &merchant,
+                    EndpointInput {
+                        url: Some(url),
+                        events: Some(events),
+                        enabled: Some(true),
+                        mode: Some(if live { "live" } else { "sandbox" }.into()),
+                    },
+                )
+                .await?;
+            show(&e);
+        }
+        WebhookCommand::List { merchant } => engine
+            .webhook_endpoints(&merchant)
+            .await?
+            .iter()
+            .for_each(show),
+        WebhookCommand::Enable { merchant, endpoint } => {
+            let input = EndpointInput {
+                enabled: Some(true),
+                ..EndpointInput::default()
+            };
+            show(
+                &engine
+                    .update_webhook_endpoint(&merchant, &endpoint, input)
+                    .await?,
+            );
+        }
+        WebhookCommand::Disable { merchant, endpoint } => {
+            let input = EndpointInput {
+                enabled: Some(false),
+                ..EndpointInput::default()
+            };
+            show(
+                &engine
+                    .update_webhook_endpoint(&merchant, &endpoint, input)
+                    .await?,
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn merchant(command: MerchantCommand, config: &Config) -> anyhow::Result<()> {

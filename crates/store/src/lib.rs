@@ -16,6 +16,7 @@ mod jobs;
 mod merchants;
 mod payment_methods;
 mod transactions;
+mod webhooks;
 
 pub use credentials::CredentialRow;
 pub use gateways::GatewayRow;
@@ -23,6 +24,7 @@ pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;
 pub use transactions::{ListQuery, Reservation, TxnRow};
+pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -7,6 +7,7 @@
 //! This crate holds no database handles: the store persists the opaque blobs it returns.
 
 mod keyring;
+pub mod webhook;
 
 pub use keyring::{KeyRing, KeyRingError};
 
@@ -14,7 +15,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha512};
+use sha2::Sha256;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use subtle::ConstantTimeEq;
@@ -110,14 +111,6 @@ fn hmac256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         mac.update(p);
     }
     mac.finalize().into_bytes().into()
-}
-
-/// HMAC-SHA512 of `message` under `key`, base64 encoded (FlexFactor webhook signatures).
-pub fn hmac_sha512_b64(key: &[u8], message: &[u8]) -> String {
-    let mut mac =
-        <Hmac<Sha512> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(message);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod process;
+mod receiver;
 
 mod admin;
 mod cli;
@@ -16,3 +17,4 @@ mod sandbox;
 mod scheduler;
 mod smoke;
 mod validation;
+mod webhooks;

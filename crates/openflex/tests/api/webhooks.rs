@@ -1,0 +1,287 @@
+//! Webhook endpoints, signed deliveries, retries with backoff, dead-lettering and redelivery,
+//! against a real HTTP receiver.
+
+use crate::dual;
+use crate::helpers::*;
+use crate::receiver::Receiver;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+dual!(
+    a_test_event_is_delivered_signed_and_logged,
+    failed_deliveries_are_retried_with_backoff_then_resent,
+    a_delivery_that_keeps_failing_is_dead_lettered_after_about_a_day,
+    manual_redelivery_is_marked_resent,
+    disabled_endpoints_receive_nothing,
+    endpoint_input_is_validated,
+);
+
+fn webhook_key(app: &TestApp) -> String {
+    let text = std::fs::read_to_string(app.data_dir.join("sandbox-credentials.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["flexfactor"]["webhookKey"].as_str().unwrap().to_string()
+}
+
+async fn endpoint(app: &TestApp, url: &str) -> String {
+    let (status, v) = app
+        .admin(
+            Method::POST,
+            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
+            Some(json!({"url": url})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["enabled"], true);
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn send_test(app: &TestApp, endpoint: &str) -> String {
+    let (status, v) = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/admin/merchants/{}/webhooks/{endpoint}/test",
+                app.merchant_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    v["deliveryId"].as_str().unwrap().to_string()
+}
+
+async fn deliveries(app: &TestApp) -> Vec<Value> {
+    let (status, v) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}/webhooks/deliveries", app.merchant_id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["deliveries"].as_array().unwrap().clone()
+}
+
+/// Runs what is due now (the background worker may have been faster; wait for it then).
+async fn settle(app: &TestApp, receiver: &Receiver, expected: usize) {
+    app.advance_clock(&app.merchant_id, 0).await;
+    for _ in 0..100 {
+        if receiver.received().len() >= expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!(
+        "expected {expected} webhook requests, got {}",
+        receiver.received().len()
+    );
+}
+
+async fn a_test_event_is_delivered_signed_and_logged(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let ep = endpoint(&app, &receiver.url).await;
+    let delivery = send_test(&app, &ep).await;
+    settle(&app, &receiver, 1).await;
+
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    got[0].assert_signed_with(&webhook_key(&app));
+    let body = got[0].json();
+    assert_eq!(body["Event"], "webhook.test");
+    assert_eq!(body["IsTestMode"], true);
+    assert_eq!(body["IsResent"], false);
+    let raw = String::from_utf8(got[0].body.to_vec()).unwrap();
+    let order = [
+        "Event",
+        "TimeStamp",
+        "EventData",
+        "ExternalOrderId",
+        "OrderId",
+        "ConfirmationId",
+        "IsTestMode",
+        "IsResent",
+    ]
+    .map(|k| {
+        raw.find(&format!("\"{k}\":"))
+            .unwrap_or_else(|| panic!("{k} missing in {raw}"))
+    });
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "PascalCase fields in the documented order: {raw}"
+    );
+
+    let log = deliveries(&app).await;
+    let d = log.iter().find(|d| d["id"] == delivery.as_str()).unwrap();
+    assert_eq!(d["state"], "delivered", "{d}");
+    assert_eq!(d["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(d["attempts"][0]["statusCode"], 200);
+}
+
+async fn failed_deliveries_are_retried_with_backoff_then_resent(app: TestApp) {
+    let receiver = Receiver::start(&[500, 503]).await;
+    let ep = endpoint(&app, &receiver.url).await;
+    let delivery = send_test(&app, &ep).await;
+    settle(&app, &receiver, 1).await;
+    assert_eq!(receiver.received().len(), 1);
+    let d = deliveries(&app)
+        .await
+        .into_iter()
+        .find(|d| d["id"] == delivery.as_str())
+        .unwrap();
+    assert_eq!(d["state"], "pending");
+    assert_eq!(d["attempts"][0]["statusCode"], 500);
+
+    // Not yet due: nothing happens before the backoff.
+    app.advance_clock(&app.merchant_id, 10).await;
+    assert_eq!(receiver.received().len(), 1);
+    // 30 s (+ jitter) later, the second attempt; then a minute later, the third.
+    app.advance_clock(&app.merchant_id, 40).await;
+    assert_eq!(receiver.received().len(), 2);
+    app.advance_clock(&app.merchant_id, 90).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 3);
+    for r in &got {
+        r.assert_signed_with(&webhook_key(&app));
+    }
+    assert_eq!(got[0].json()["IsResent"], false);
+    assert_eq!(got[1].json()["IsResent"], true, "redeliveries say so");
+    assert_eq!(got[2].json()["IsResent"], true);
+
+    let d = deliveries(&app)
+        .await
+        .into_iter()
+        .find(|d| d["id"] == delivery.as_str())
+        .unwrap();
+    assert_eq!(d["state"], "delivered");
+    let codes: Vec<i64> = d["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["statusCode"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 503, 200]);
+}
+
+async fn a_delivery_that_keeps_failing_is_dead_lettered_after_about_a_day(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    receiver.fail_always(500);
+    let ep = endpoint(&app, &receiver.url).await;
+    let delivery = send_test(&app, &ep).await;
+    settle(&app, &receiver, 1).await;
+    app.advance_clock(&app.merchant_id, 12 * 3600).await;
+    let d = deliveries(&app)
+        .await
+        .into_iter()
+        .find(|d| d["id"] == delivery.as_str())
+        .unwrap();
+    assert_eq!(d["state"], "pending", "still retrying after 12 hours");
+    app.advance_clock(&app.merchant_id, 24 * 3600).await;
+    let d = deliveries(&app)
+        .await
+        .into_iter()
+        .find(|d| d["id"] == delivery.as_str())
+        .unwrap();
+    assert_eq!(d["state"], "failed", "{d}");
+    assert_eq!(d["attempts"].as_array().unwrap().len(), 13);
+    // Nothing more happens afterwards.
+    app.advance_clock(&app.merchant_id, 24 * 3600).await;
+    assert_eq!(receiver.received().len(), 13);
+}
+
+async fn manual_redelivery_is_marked_resent(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let ep = endpoint(&app, &receiver.url).await;
+    let delivery = send_test(&app, &ep).await;
+    settle(&app, &receiver, 1).await;
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/admin/merchants/{}/webhooks/deliveries/{delivery}/redeliver",
+                app.merchant_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    settle(&app, &receiver, 2).await;
+    let got = receiver.received();
+    assert_eq!(got[1].json()["IsResent"], true);
+    got[1].assert_signed_with(&webhook_key(&app));
+    assert_eq!(
+        got[0].json()["TimeStamp"],
+        got[1].json()["TimeStamp"],
+        "same event, sent again"
+    );
+
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/admin/merchants/{}/webhooks/deliveries/nope/redeliver",
+                app.merchant_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn disabled_endpoints_receive_nothing(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let ep = endpoint(&app, &receiver.url).await;
+    let (status, v) = app
+        .admin(
+            Method::PUT,
+            &format!("/admin/merchants/{}/webhooks/{ep}", app.merchant_id),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["enabled"], false);
+    send_test(&app, &ep).await;
+    let clock = app.advance_clock(&app.merchant_id, 0).await;
+    assert!(
+        clock["ran"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["detail"].as_str().unwrap().contains("disabled")),
+        "{clock}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(receiver.received().is_empty());
+}
+
+async fn endpoint_input_is_validated(app: TestApp) {
+    let path = format!("/admin/merchants/{}/webhooks", app.merchant_id);
+    for body in [
+        json!({}),
+        json!({"url": "not a url"}),
+        json!({"url": "ftp://example.com/hook"}),
+        json!({"url": "https://example.com/hook", "events": ["order.eaten"]}),
+        json!({"url": "http://example.com/hook", "mode": "live"}),
+        json!({"url": "https://127.0.0.1/hook", "mode": "live"}),
+        json!({"url": "https://10.0.0.8/hook", "mode": "live"}),
+        json!({"url": "https://localhost/hook", "mode": "live"}),
+        json!({"url": "https://example.com/hook", "mode": "staging"}),
+    ] {
+        let (status, v) = app.admin(Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let (status, _) = app
+        .admin(Method::POST, &path, Some(json!({"url": "https://hooks.example.com/flex", "mode": "live", "events": ["order.completed", "order.expired"]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app
+        .admin(
+            Method::POST,
+            "/admin/merchants/nope/webhooks",
+            Some(json!({"url": "https://example.com"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let resp = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
