@@ -9,6 +9,7 @@ mod codes_table;
 pub mod country;
 pub mod lifecycle;
 pub mod money;
+pub mod rescue;
 pub mod routing;
 pub mod sandbox;
 pub mod secret;

@@ -487,11 +487,7 @@ impl Engine {
             };
             let allowed = matches!(
                 (gateway.status, req.kind),
-                (GatewayStatus::Available, _)
-                    | (
-                        GatewayStatus::RefundOnly,
-                        FollowUpKind::Refund | FollowUpKind::Void
-                    )
+                (GatewayStatus::Available, _) | (GatewayStatus::RefundOnly, FollowUpKind::Refund)
             );
             if !allowed {
                 return Ok(Err(self.reject(

@@ -54,7 +54,7 @@ pub fn router() -> Router<AppState> {
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
+    type Rejection = axum::response::Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -67,13 +67,17 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|v| v.trim().split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, t)| t.trim().to_string())
-            .ok_or(ApiError::Unauthorized)?;
+            .unwrap_or_default();
         let given = state.engine.vault().hash_secret(&token);
-        if openflex_vault::constant_time_eq(given.as_bytes(), state.admin_token_hash.as_bytes()) {
-            Ok(Admin)
-        } else {
-            Err(ApiError::Unauthorized)
+        if !token.is_empty()
+            && openflex_vault::constant_time_eq(given.as_bytes(), state.admin_token_hash.as_bytes())
+        {
+            return Ok(Admin);
         }
+        Err(match state.failed_auth.failed(parts) {
+            Some(retry_after) => crate::too_many_failures(retry_after),
+            None => axum::response::IntoResponse::into_response(ApiError::Unauthorized),
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! endpoints, on one axum router. Handlers translate; the engine decides.
 
 pub mod admin;
+pub mod auth_limit;
 pub mod error;
 pub mod flexpay;
 pub mod openapi;
@@ -33,6 +34,7 @@ pub struct AppState {
     /// HMAC of the admin token (the token itself is not kept in memory).
     pub admin_token_hash: Arc<String>,
     pub metrics: PrometheusHandle,
+    pub failed_auth: auth_limit::FailedAuthLimiter,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             engine,
             admin_token_hash,
             metrics: metrics_handle(),
+            failed_auth: auth_limit::FailedAuthLimiter::default(),
         }
     }
 }
@@ -76,6 +79,21 @@ async fn request_id_on_errors(req: Request, next: Next) -> Response {
             out.headers_mut().insert(REQUEST_ID, id);
         }
         return out;
+    }
+    resp
+}
+
+/// 429 for a client over its failed-authentication budget.
+pub fn too_many_failures(retry_after: u64) -> Response {
+    let mut resp = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(
+            serde_json::json!({"message": "Too many failed authentication attempts; retry later."}),
+        ),
+    )
+        .into_response();
+    if let Ok(v) = retry_after.to_string().parse() {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
 }

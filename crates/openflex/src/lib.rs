@@ -87,7 +87,7 @@ impl Application {
         let app = openflex_http::app(state);
         let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
         let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
-        let result = axum::serve(self.listener, app)
+        let result = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .context("HTTP server");

@@ -11,6 +11,7 @@
 //! refunds or captures of one transaction cannot over-spend whatever the interleaving.
 
 mod credentials;
+mod flexfactor;
 mod gateways;
 mod jobs;
 mod merchants;
@@ -19,6 +20,7 @@ mod transactions;
 mod webhooks;
 
 pub use credentials::CredentialRow;
+pub use flexfactor::{IdempotencyRow, OrderEventRow, OrderQuery, OrderRow};
 pub use gateways::GatewayRow;
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;

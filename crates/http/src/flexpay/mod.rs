@@ -88,21 +88,22 @@ impl FromRequestParts<AppState> for FlexPayAuth {
                     .eq_ignore_ascii_case("basic")
                     .then(|| rest.trim().to_string())
             });
-        let unauthorized = || {
-            (
+        let unauthorized = |parts: &Parts| match state.failed_auth.failed(parts) {
+            Some(retry_after) => crate::too_many_failures(retry_after),
+            None => (
                 StatusCode::UNAUTHORIZED,
                 Json(MessageBody {
                     message: "Unauthorized".into(),
                 }),
             )
-                .into_response()
+                .into_response(),
         };
         let Some(key) = key else {
-            return Err(unauthorized());
+            return Err(unauthorized(parts));
         };
         match state.engine.authenticate(kind::FLEXPAY_API_KEY, &key).await {
             Ok(Some(t)) => Ok(Self(t)),
-            Ok(None) => Err(unauthorized()),
+            Ok(None) => Err(unauthorized(parts)),
             Err(e) => Err(ApiError::from(e).into_response()),
         }
     }

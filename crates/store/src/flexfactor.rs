@@ -1,0 +1,235 @@
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub mode: String,
+    pub external_order_id: String,
+    pub status: i64,
+    pub status_name: String,
+    pub flow: String,
+    pub transaction_type: String,
+    pub amount: i64,
+    pub currency: String,
+    pub authorized_amount: i64,
+    pub captured_amount: i64,
+    pub refunded_amount: i64,
+    pub payment_method_id: Option<String>,
+    pub expiry_date: Option<i64>,
+    pub capture_deadline: Option<i64>,
+    pub confirmation_id: Option<String>,
+    pub sense_key: Option<String>,
+    /// JSON: payer, billing and shipping information.
+    pub payer: String,
+    /// JSON: the rest of the evaluate request worth keeping (no card data).
+    pub details: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderEventRow {
+    pub id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub amount: Option<i64>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub gateway_token: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdempotencyRow {
+    pub request_hash: String,
+    pub response_status: Option<i64>,
+    pub response_body: Option<String>,
+    pub created_at: i64,
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub statuses: Vec<i64>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub text: Option<String>,
+    pub order_by_amount: bool,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+const COLS: &str = "id, merchant_id, mode, external_order_id, status, status_name, flow, transaction_type, amount, currency, \
+    authorized_amount, captured_amount, refunded_amount, payment_method_id, expiry_date, capture_deadline, confirmation_id, \
+    sense_key, payer, details, created_at, updated_at";
+
+impl Store {
+    /// Inserts an order; an existing order with the same merchant order id is `Conflict`.
+    pub async fn insert_order(tx: &mut Tx, o: &OrderRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ff_orders ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")))
+            .bind(&o.id).bind(&o.merchant_id).bind(&o.mode).bind(&o.external_order_id).bind(o.status).bind(&o.status_name)
+            .bind(&o.flow).bind(&o.transaction_type).bind(o.amount).bind(&o.currency).bind(o.authorized_amount)
+            .bind(o.captured_amount).bind(o.refunded_amount).bind(&o.payment_method_id).bind(o.expiry_date)
+            .bind(o.capture_deadline).bind(&o.confirmation_id).bind(&o.sense_key).bind(&o.payer).bind(&o.details)
+            .bind(o.created_at).bind(o.updated_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn order(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<OrderRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM ff_orders WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
+            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+    }
+
+    pub async fn order_by_external(&self, merchant_id: &str, mode: &str, external: &str) -> Result<Option<OrderRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM ff_orders WHERE external_order_id = $1 AND merchant_id = $2 AND mode = $3")))
+            .bind(external).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+    }
+
+    /// Moves an order from `from` (a status name) to `to`, with its amounts; false when the
+    /// order is no longer in `from` (another request or job got there first).
+    pub async fn transition_order(tx: &mut Tx, o: &OrderRow, from: &str) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE ff_orders SET status = $1, status_name = $2, authorized_amount = $3, captured_amount = $4, \
+             refunded_amount = $5, capture_deadline = $6, confirmation_id = $7, updated_at = $8 \
+             WHERE id = $9 AND status_name = $10")
+            .bind(o.status).bind(&o.status_name).bind(o.authorized_amount).bind(o.captured_amount)
+            .bind(o.refunded_amount).bind(o.capture_deadline).bind(&o.confirmation_id).bind(o.updated_at)
+            .bind(&o.id).bind(from)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Adds `amount` to the refunded total if it stays within the captured amount.
+    pub async fn reserve_order_refund(tx: &mut Tx, id: &str, amount: i64, at: i64) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE ff_orders SET refunded_amount = refunded_amount + $1, updated_at = $2 \
+             WHERE id = $3 AND $1 > 0 AND refunded_amount + $1 <= captured_amount")
+            .bind(amount).bind(at).bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    pub async fn set_order_state(tx: &mut Tx, id: &str, status: i64, name: &str, at: i64) -> Result<()> {
+        on_tx!(tx, c => sqlx::query("UPDATE ff_orders SET status = $1, status_name = $2, updated_at = $3 WHERE id = $4")
+            .bind(status).bind(name).bind(at).bind(id).execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn insert_order_event(tx: &mut Tx, e: &OrderEventRow) -> Result<()> {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO ff_order_events (id, order_id, kind, amount, outcome, detail, gateway_token, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&e.id).bind(&e.order_id).bind(&e.kind).bind(e.amount).bind(&e.outcome).bind(&e.detail)
+            .bind(&e.gateway_token).bind(e.created_at)
+            .execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn order_events(&self, order_id: &str) -> Result<Vec<OrderEventRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderEventRow>(
+            "SELECT id, order_id, kind, amount, outcome, detail, gateway_token, created_at FROM ff_order_events \
+             WHERE order_id = $1 ORDER BY id")
+            .bind(order_id).fetch_all(p).await)?)
+    }
+
+    /// A page of orders and the total count matching the filters.
+    pub async fn orders_page(&self, merchant_id: &str, mode: &str, q: &OrderQuery) -> Result<(Vec<OrderRow>, i64)> {
+        let mut filter = String::from(" WHERE merchant_id = $1 AND mode = $2");
+        let mut n = 2;
+        if !q.statuses.is_empty() {
+            let list: Vec<String> = q.statuses.iter().map(|s| s.to_string()).collect();
+            filter.push_str(&format!(" AND status IN ({})", list.join(", ")));
+        }
+        if q.from.is_some() {
+            n += 1;
+            filter.push_str(&format!(" AND created_at >= ${n}"));
+        }
+        if q.to.is_some() {
+            n += 1;
+            filter.push_str(&format!(" AND created_at <= ${n}"));
+        }
+        if q.text.is_some() {
+            n += 1;
+            filter.push_str(&format!(" AND (LOWER(external_order_id) LIKE ${n} OR LOWER(payer) LIKE ${n})"));
+        }
+        let order = format!(
+            " ORDER BY {} {dir}, id {dir}",
+            if q.order_by_amount { "amount" } else { "created_at" },
+            dir = if q.descending { "DESC" } else { "ASC" }
+        );
+        let page_sql = format!("SELECT {COLS} FROM ff_orders{filter}{order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let count_sql = format!("SELECT COUNT(*) FROM ff_orders{filter}");
+        let like = q.text.as_ref().map(|t| format!("%{}%", t.to_lowercase().replace(['%', '_'], "")));
+        let rows = on_pool!(&self.pool, p => {
+            let mut qq = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(page_sql.clone())).bind(merchant_id).bind(mode);
+            if let Some(f) = q.from { qq = qq.bind(f); }
+            if let Some(t) = q.to { qq = qq.bind(t); }
+            if let Some(l) = &like { qq = qq.bind(l.clone()); }
+            qq.bind(q.limit).bind(q.offset).fetch_all(p).await
+        })?;
+        let total = on_pool!(&self.pool, p => {
+            let mut qq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())).bind(merchant_id).bind(mode);
+            if let Some(f) = q.from { qq = qq.bind(f); }
+            if let Some(t) = q.to { qq = qq.bind(t); }
+            if let Some(l) = &like { qq = qq.bind(l.clone()); }
+            qq.fetch_one(p).await
+        })?;
+        Ok((rows, total))
+    }
+
+    /// Claims an idempotency key. `Ok(None)`: the caller owns it now. `Ok(Some(row))`: it was
+    /// used before (compare the hash; a row without response is still in flight).
+    pub async fn claim_idempotency_key(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<IdempotencyRow>> {
+        // A key older than the window is forgotten first, so it can be used again.
+        on_pool!(&self.pool, p => sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 AND created_at < $5")
+            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(now - window)
+            .execute(p).await.map(|_| ()))?;
+        let inserted = on_pool!(&self.pool, p => sqlx::query(
+            "INSERT INTO idempotency_keys (merchant_id, mode, scope, key, request_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(request_hash).bind(now)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        if inserted == 1 {
+            return Ok(None);
+        }
+        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, IdempotencyRow>(
+            "SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys \
+             WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4")
+            .bind(merchant_id).bind(mode).bind(scope).bind(key).fetch_optional(p).await)?;
+        row.map(Some).ok_or(StoreError::Conflict)
+    }
+
+    pub async fn complete_idempotency_key(&self, merchant_id: &str, mode: &str, scope: &str, key: &str, status: i64, body: &str) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+             WHERE merchant_id = $3 AND mode = $4 AND scope = $5 AND key = $6")
+            .bind(status).bind(body).bind(merchant_id).bind(mode).bind(scope).bind(key)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Forgets a key whose request failed before answering (so a retry is processed).
+    pub async fn release_idempotency_key(&self, merchant_id: &str, mode: &str, scope: &str, key: &str) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 AND response_status IS NULL")
+            .bind(merchant_id).bind(mode).bind(scope).bind(key)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}
