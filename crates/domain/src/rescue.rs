@@ -92,7 +92,10 @@ impl OrderState {
     pub fn can(self, action: Action) -> bool {
         match action {
             Action::Capture => self == Self::CaptureRequired,
-            Action::Cancel => matches!(self, Self::Processing | Self::CaptureRequired | Self::Cancelled),
+            Action::Cancel => matches!(
+                self,
+                Self::Processing | Self::CaptureRequired | Self::Cancelled
+            ),
             Action::Refund => matches!(self, Self::Approved | Self::Completed | Self::Returned),
             Action::Attempt => self == Self::Processing,
         }
@@ -138,9 +141,29 @@ pub fn never_retry(code: &str) -> bool {
     let c = code.trim().to_ascii_lowercase();
     matches!(
         c.as_str(),
-        "04" | "07" | "14" | "15" | "41" | "43" | "46" | "57" | "59" | "62" | "r0" | "r1" | "r3"
-            | "lost" | "stolen" | "pickup" | "pick_up" | "fraud" | "closed" | "lost_card" | "stolen_card"
-            | "pick_up_card" | "fraudulent" | "account_closed"
+        "04" | "07"
+            | "14"
+            | "15"
+            | "41"
+            | "43"
+            | "46"
+            | "57"
+            | "59"
+            | "62"
+            | "r0"
+            | "r1"
+            | "r3"
+            | "lost"
+            | "stolen"
+            | "pickup"
+            | "pick_up"
+            | "fraud"
+            | "closed"
+            | "lost_card"
+            | "stolen_card"
+            | "pick_up_card"
+            | "fraudulent"
+            | "account_closed"
     ) || c.contains("stolen")
         || c.contains("lost")
         || c.contains("fraud")
@@ -149,7 +172,13 @@ pub fn never_retry(code: &str) -> bool {
 }
 
 /// The sandbox's answer to `/evaluate`: the order's first state.
-pub fn sandbox_decision(pan: &str, flow: Flow, authorization: bool, payer_phone: bool, original_code: &str) -> OrderState {
+pub fn sandbox_decision(
+    pan: &str,
+    flow: Flow,
+    authorization: bool,
+    payer_phone: bool,
+    original_code: &str,
+) -> OrderState {
     if never_retry(original_code) || pan == DECLINED_CARD {
         return OrderState::Declined;
     }
@@ -180,16 +209,44 @@ mod tests {
         use OrderState::*;
         let d = sandbox_decision;
         assert_eq!(d(DECLINED_CARD, Flow::Cit, false, true, "05"), Declined);
-        assert_eq!(d(RESCUABLE_CARD, Flow::SyncMit, false, false, "05"), Approved);
-        assert_eq!(d(RESCUABLE_CARD, Flow::ManagedMit, false, false, "05"), Processing);
-        assert_eq!(d(RESCUABLE_CARD, Flow::Cit, true, false, "05"), CaptureRequired);
+        assert_eq!(
+            d(RESCUABLE_CARD, Flow::SyncMit, false, false, "05"),
+            Approved
+        );
+        assert_eq!(
+            d(RESCUABLE_CARD, Flow::ManagedMit, false, false, "05"),
+            Processing
+        );
+        assert_eq!(
+            d(RESCUABLE_CARD, Flow::Cit, true, false, "05"),
+            CaptureRequired
+        );
         assert_eq!(d(RESCUABLE_CARD, Flow::Cit, false, false, "05"), Approved);
-        assert_eq!(d("4111111111111111", Flow::Cit, false, true, "05"), Challenge);
-        assert_eq!(d("4111111111111111", Flow::Cit, false, false, "05"), Declined);
-        assert_eq!(d("4111111111111111", Flow::ManagedMit, false, false, "05"), Processing);
-        assert_eq!(d("4111111111111111", Flow::SyncMit, false, false, "05"), Declined);
-        assert_eq!(d(RESCUABLE_CARD, Flow::Cit, false, false, "43"), Declined, "stolen: never retry");
-        assert_eq!(d(RESCUABLE_CARD, Flow::ManagedMit, false, false, "lost_card"), Declined);
+        assert_eq!(
+            d("4111111111111111", Flow::Cit, false, true, "05"),
+            Challenge
+        );
+        assert_eq!(
+            d("4111111111111111", Flow::Cit, false, false, "05"),
+            Declined
+        );
+        assert_eq!(
+            d("4111111111111111", Flow::ManagedMit, false, false, "05"),
+            Processing
+        );
+        assert_eq!(
+            d("4111111111111111", Flow::SyncMit, false, false, "05"),
+            Declined
+        );
+        assert_eq!(
+            d(RESCUABLE_CARD, Flow::Cit, false, false, "43"),
+            Declined,
+            "stolen: never retry"
+        );
+        assert_eq!(
+            d(RESCUABLE_CARD, Flow::ManagedMit, false, false, "lost_card"),
+            Declined
+        );
     }
 
     #[test]
@@ -206,7 +263,10 @@ mod tests {
         assert!(!Approved.can(Action::Capture));
         assert!(Processing.can(Action::Cancel));
         assert!(Cancelled.can(Action::Cancel), "cancel is idempotent");
-        assert!(!Approved.can(Action::Cancel), "captured money is refunded, not cancelled");
+        assert!(
+            !Approved.can(Action::Cancel),
+            "captured money is refunded, not cancelled"
+        );
         assert!(Approved.can(Action::Refund));
         assert!(!Declined.can(Action::Refund));
         assert_eq!(Approved.code(), 7);

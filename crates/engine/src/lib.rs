@@ -4,6 +4,7 @@
 //! `openflex-store`, card crypto from `openflex-vault`, time from the [`Clock`].
 
 pub mod clock;
+pub mod flexfactor;
 pub mod gateways;
 pub mod ids;
 pub mod keys;
@@ -82,6 +83,10 @@ pub struct EngineConfig {
     pub cached_card_ttl: Duration,
     /// Let live-mode webhooks target private and loopback addresses (off: SSRF guard).
     pub allow_private_webhook_targets: bool,
+    /// Lifetime of FlexFactor access tokens (10 minutes, as the vendor's).
+    pub access_token_ttl: Duration,
+    /// FlexFactor capture window: uncaptured authorizations are voided after it.
+    pub capture_window: Duration,
 }
 
 impl Default for EngineConfig {
@@ -90,6 +95,8 @@ impl Default for EngineConfig {
             cvv_ttl: Duration::from_secs(3600),
             cached_card_ttl: Duration::from_secs(24 * 3600),
             allow_private_webhook_targets: false,
+            access_token_ttl: Duration::from_secs(600),
+            capture_window: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

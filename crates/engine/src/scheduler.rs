@@ -25,6 +25,10 @@ pub mod kind {
     pub const EXPIRE_CVV: &str = "expire_cvv";
     /// POST one webhook delivery.
     pub const WEBHOOK_DELIVERY: &str = "webhook_delivery";
+    /// A managed-MIT rescue attempt on a FlexFactor order (or its expiry).
+    pub const FF_RESCUE_ATTEMPT: &str = "ff_rescue_attempt";
+    /// The end of a FlexFactor order's capture window.
+    pub const FF_CAPTURE_EXPIRY: &str = "ff_capture_expiry";
 }
 
 /// What running a job did, as reported by the test clock and the worker's logs.
@@ -185,6 +189,14 @@ impl Engine {
                 let resend = payload["resend"].as_bool().unwrap_or(false);
                 self.deliver_webhook(&tenant, delivery, resend, job.attempts)
                     .await
+            }
+            kind::FF_RESCUE_ATTEMPT => {
+                let order = payload["orderId"].as_str().unwrap_or_default();
+                self.ff_rescue_attempt(&tenant, order).await
+            }
+            kind::FF_CAPTURE_EXPIRY => {
+                let order = payload["orderId"].as_str().unwrap_or_default();
+                self.ff_capture_expiry(&tenant, order).await
             }
             other => Ok(JobResult::Retry(format!("unknown job kind {other}"))),
         }

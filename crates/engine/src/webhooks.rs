@@ -98,6 +98,11 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// RFC 3339, for other modules' messages.
+pub fn rfc3339_pub(t: OffsetDateTime) -> String {
+    rfc3339(t)
+}
+
 /// RFC 1123 date, as in `x-fc-date`.
 fn http_date(t: OffsetDateTime) -> String {
     let f = time::macros::format_description!(
@@ -263,6 +268,57 @@ impl Engine {
             .iter()
             .map(endpoint_view)
             .collect())
+    }
+
+    /// Writes `event` to the outbox of every subscribed endpoint, inside the caller's
+    /// transaction. Returns the delivery ids.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn emit(
+        &self,
+        tx: &mut Tx,
+        t: &Tenant,
+        event: &str,
+        order_id: Option<&str>,
+        external_order_id: Option<&str>,
+        confirmation_id: Option<&str>,
+        event_data: serde_json::Value,
+    ) -> Result<Vec<String>> {
+        let now = self.now_for(t);
+        let payload = Payload {
+            event: event.to_string(),
+            time_stamp: rfc3339(now),
+            event_data,
+            external_order_id: external_order_id.map(str::to_string),
+            order_id: order_id.map(str::to_string),
+            confirmation_id: confirmation_id.map(str::to_string),
+            is_test_mode: t.mode == Mode::Sandbox,
+            is_resent: false,
+        };
+        let body =
+            serde_json::to_string(&payload).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let mut ids = Vec::new();
+        for ep in Store::enabled_webhook_endpoints(tx, &t.merchant_id, t.mode.as_str()).await? {
+            if !ep.events.is_empty() && !ep.events.split(',').any(|e| e == event) {
+                continue;
+            }
+            let d = WebhookDeliveryRow {
+                id: self.ids.next(),
+                merchant_id: t.merchant_id.clone(),
+                mode: t.mode.as_str().to_string(),
+                endpoint_id: ep.id.clone(),
+                event: event.to_string(),
+                payload: body.clone(),
+                state: "pending".into(),
+                attempts: 0,
+                last_status: None,
+                last_error: None,
+                created_at: micros(now),
+                delivered_at: None,
+            };
+            self.enqueue_delivery(tx, t, &d, now).await?;
+            ids.push(d.id);
+        }
+        Ok(ids)
     }
 
     /// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).

@@ -1,13 +1,14 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations so it cannot drift from
 //! the routes, and served with a bundled Swagger UI (no network at run time).
 
+use crate::flexfactor::handlers as ff;
 use crate::flexpay;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "openflex", description = "Self-hosted payments server speaking FlexPay v1 (and, later, FlexFactor v1 and Flexiti POS v2.5)."),
+    info(title = "openflex", description = "Self-hosted payments server speaking FlexPay v1 and FlexFactor v1 (Flexiti POS v2.5 to come)."),
     paths(
         flexpay::api_test,
         flexpay::create_payment_method,
@@ -29,6 +30,17 @@ use utoipa::{Modify, OpenApi};
         flexpay::show_gateway,
         flexpay::update_gateway,
         flexpay::delete_gateway,
+        ff::token,
+        ff::tokenize,
+        ff::evaluate,
+        ff::transmit,
+        ff::outcome,
+        ff::capture,
+        ff::list_orders,
+        ff::show_order,
+        ff::refund,
+        ff::cancel,
+        ff::external_cancel,
     ),
     components(schemas(flexpay::wire::SimplifiedTransactionList)),
     modifiers(&Security)
@@ -46,6 +58,18 @@ impl Modify for Security {
                 "Authorization",
                 "`Basic <apiKey>` with the FlexPay API key exactly as issued",
             ))),
+        );
+        components.add_security_scheme(
+            "flexfactor_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The accessToken from POST /v1/oauth2/token (10 minutes)",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

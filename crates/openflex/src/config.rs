@@ -20,6 +20,10 @@ pub struct Config {
     pub cached_card_ttl_seconds: u64,
     /// Let live-mode webhooks target private/loopback addresses (the SSRF guard is on by default).
     pub allow_private_webhook_targets: bool,
+    /// FlexFactor access-token lifetime.
+    pub access_token_ttl_seconds: u64,
+    /// FlexFactor capture window before an uncaptured authorization is voided.
+    pub capture_window_seconds: u64,
 }
 
 impl Default for Config {
@@ -34,6 +38,8 @@ impl Default for Config {
             cvv_ttl_seconds: 3600,
             cached_card_ttl_seconds: 24 * 3600,
             allow_private_webhook_targets: false,
+            access_token_ttl_seconds: 600,
+            capture_window_seconds: 7 * 24 * 3600,
         }
     }
 }

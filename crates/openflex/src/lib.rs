@@ -32,6 +32,8 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
             cvv_ttl: Duration::from_secs(config.cvv_ttl_seconds),
             cached_card_ttl: Duration::from_secs(config.cached_card_ttl_seconds),
             allow_private_webhook_targets: config.allow_private_webhook_targets,
+            access_token_ttl: Duration::from_secs(config.access_token_ttl_seconds),
+            capture_window: Duration::from_secs(config.capture_window_seconds),
         },
     ))
 }
@@ -87,10 +89,13 @@ impl Application {
         let app = openflex_http::app(state);
         let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
         let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
-        let result = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("HTTP server");
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server");
         housekeeping.abort();
         worker.abort();
         self.engine.store().close().await;

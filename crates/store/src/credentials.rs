@@ -119,3 +119,14 @@ impl Store {
         Ok(n == 1)
     }
 }
+
+impl Store {
+    /// A credential by id, with its merchant.
+    pub async fn credential_by_id(&self, id: &str) -> Result<Option<(CredentialRow, MerchantRow)>> {
+        let cred = on_pool!(&self.pool, p => sqlx::query_as::<_, CredentialRow>(
+            sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE id = $1")))
+            .bind(id).fetch_optional(p).await)?;
+        let Some(cred) = cred else { return Ok(None) };
+        Ok(self.merchant(&cred.merchant_id).await?.map(|m| (cred, m)))
+    }
+}

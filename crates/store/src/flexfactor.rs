@@ -80,15 +80,24 @@ impl Store {
     }
 
     pub async fn order(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<OrderRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM ff_orders WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
-            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
-    pub async fn order_by_external(&self, merchant_id: &str, mode: &str, external: &str) -> Result<Option<OrderRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
+    pub async fn order_by_external(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        external: &str,
+    ) -> Result<Option<OrderRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM ff_orders WHERE external_order_id = $1 AND merchant_id = $2 AND mode = $3")))
-            .bind(external).bind(merchant_id).bind(mode).fetch_optional(p).await)?)
+            .bind(external).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
+        )
     }
 
     /// Moves an order from `from` (a status name) to `to`, with its amounts; false when the
@@ -115,7 +124,13 @@ impl Store {
         Ok(n == 1)
     }
 
-    pub async fn set_order_state(tx: &mut Tx, id: &str, status: i64, name: &str, at: i64) -> Result<()> {
+    pub async fn set_order_state(
+        tx: &mut Tx,
+        id: &str,
+        status: i64,
+        name: &str,
+        at: i64,
+    ) -> Result<()> {
         on_tx!(tx, c => sqlx::query("UPDATE ff_orders SET status = $1, status_name = $2, updated_at = $3 WHERE id = $4")
             .bind(status).bind(name).bind(at).bind(id).execute(c).await.map(|_| ()))?;
         Ok(())
@@ -132,14 +147,21 @@ impl Store {
     }
 
     pub async fn order_events(&self, order_id: &str) -> Result<Vec<OrderEventRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, OrderEventRow>(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, OrderEventRow>(
             "SELECT id, order_id, kind, amount, outcome, detail, gateway_token, created_at FROM ff_order_events \
              WHERE order_id = $1 ORDER BY id")
-            .bind(order_id).fetch_all(p).await)?)
+            .bind(order_id).fetch_all(p).await)?,
+        )
     }
 
     /// A page of orders and the total count matching the filters.
-    pub async fn orders_page(&self, merchant_id: &str, mode: &str, q: &OrderQuery) -> Result<(Vec<OrderRow>, i64)> {
+    pub async fn orders_page(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        q: &OrderQuery,
+    ) -> Result<(Vec<OrderRow>, i64)> {
         let mut filter = String::from(" WHERE merchant_id = $1 AND mode = $2");
         let mut n = 2;
         if !q.statuses.is_empty() {
@@ -156,16 +178,29 @@ impl Store {
         }
         if q.text.is_some() {
             n += 1;
-            filter.push_str(&format!(" AND (LOWER(external_order_id) LIKE ${n} OR LOWER(payer) LIKE ${n})"));
+            filter.push_str(&format!(
+                " AND (LOWER(external_order_id) LIKE ${n} OR LOWER(payer) LIKE ${n})"
+            ));
         }
         let order = format!(
             " ORDER BY {} {dir}, id {dir}",
-            if q.order_by_amount { "amount" } else { "created_at" },
+            if q.order_by_amount {
+                "amount"
+            } else {
+                "created_at"
+            },
             dir = if q.descending { "DESC" } else { "ASC" }
         );
-        let page_sql = format!("SELECT {COLS} FROM ff_orders{filter}{order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let page_sql = format!(
+            "SELECT {COLS} FROM ff_orders{filter}{order} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
         let count_sql = format!("SELECT COUNT(*) FROM ff_orders{filter}");
-        let like = q.text.as_ref().map(|t| format!("%{}%", t.to_lowercase().replace(['%', '_'], "")));
+        let like = q
+            .text
+            .as_ref()
+            .map(|t| format!("%{}%", t.to_lowercase().replace(['%', '_'], "")));
         let rows = on_pool!(&self.pool, p => {
             let mut qq = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(page_sql.clone())).bind(merchant_id).bind(mode);
             if let Some(f) = q.from { qq = qq.bind(f); }
@@ -183,6 +218,7 @@ impl Store {
         Ok((rows, total))
     }
 
+    #[allow(clippy::too_many_arguments)]
     /// Claims an idempotency key. `Ok(None)`: the caller owns it now. `Ok(Some(row))`: it was
     /// used before (compare the hash; a row without response is still in flight).
     pub async fn claim_idempotency_key(
@@ -215,7 +251,15 @@ impl Store {
         row.map(Some).ok_or(StoreError::Conflict)
     }
 
-    pub async fn complete_idempotency_key(&self, merchant_id: &str, mode: &str, scope: &str, key: &str, status: i64, body: &str) -> Result<()> {
+    pub async fn complete_idempotency_key(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        scope: &str,
+        key: &str,
+        status: i64,
+        body: &str,
+    ) -> Result<()> {
         on_pool!(&self.pool, p => sqlx::query(
             "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
              WHERE merchant_id = $3 AND mode = $4 AND scope = $5 AND key = $6")
@@ -225,10 +269,40 @@ impl Store {
     }
 
     /// Forgets a key whose request failed before answering (so a retry is processed).
-    pub async fn release_idempotency_key(&self, merchant_id: &str, mode: &str, scope: &str, key: &str) -> Result<()> {
+    pub async fn release_idempotency_key(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        scope: &str,
+        key: &str,
+    ) -> Result<()> {
         on_pool!(&self.pool, p => sqlx::query(
             "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 AND response_status IS NULL")
             .bind(merchant_id).bind(mode).bind(scope).bind(key)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_transmit(
+        &self,
+        id: &str,
+        merchant_id: &str,
+        mode: &str,
+        external_order_id: &str,
+        is_declined: bool,
+        amount: i64,
+        currency: &str,
+        summary: &str,
+        at: i64,
+    ) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "INSERT INTO ff_transmits (id, merchant_id, mode, external_order_id, is_declined, amount, currency, summary, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(id).bind(merchant_id).bind(mode).bind(external_order_id).bind(is_declined).bind(amount)
+            .bind(currency).bind(summary).bind(at)
             .execute(p).await.map(|_| ()))?;
         Ok(())
     }

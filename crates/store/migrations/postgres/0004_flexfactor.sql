@@ -54,3 +54,17 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (merchant_id, mode, scope, key)
 );
+
+-- /transmit: copies of merchants' transactions kept for their risk model (no card numbers).
+CREATE TABLE ff_transmits (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants (id),
+    mode TEXT NOT NULL,
+    external_order_id TEXT NOT NULL,
+    is_declined BOOLEAN NOT NULL,
+    amount BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX ff_transmits_merchant ON ff_transmits (merchant_id, mode, created_at);

@@ -1,0 +1,86 @@
+//! The FlexFactor v1 dialect (flexfactor.md, Decisions 1–14): OAuth2 tokens and bearer auth,
+//! `/tokenize`, `/evaluate`, `/transmit`, `/outcome`, orders, refund, cancel, capture.
+//!
+//! Errors: validation failures are HTTP 400 with a flat map of PascalCase paths to messages and
+//! a `TraceId` entry (the shape clients parse); everything else is RFC 7807 ProblemDetails with
+//! a six-digit `errorCode` whose first three digits are the HTTP status:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 400001 | bad client credentials or refresh token (`/oauth2/token`) |
+//! | 400002 | order cannot be cancelled in its state |
+//! | 401001 | bearer token missing |
+//! | 401002 | bearer token expired (fetch a new one) |
+//! | 401003 | bearer token invalid, or its API client revoked |
+//! | 403001 | `mid` in the body is not the token's merchant |
+//! | 404001 | order not found |
+//! | 409001 | idempotency key reused with another payload |
+//! | 409002 | a request with this idempotency key is in progress |
+//! | 413001 | body too large |
+//! | 500001 | internal error |
+
+pub mod body;
+pub mod handlers;
+pub mod wire;
+
+pub use handlers::router;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use body::{Errors, trace_id};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// RFC 7807 problem details with the six-digit error code.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemDetails {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub error_code: String,
+    pub trace_id: String,
+}
+
+pub fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
+    let body = ProblemDetails {
+        kind: format!("https://httpstatuses.io/{}", status.as_u16()),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        error_code: code.to_string(),
+        trace_id: trace_id(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// The flat validation body of Decision 3.
+pub fn validation(errors: Errors) -> Response {
+    let mut map = serde_json::Map::new();
+    for (k, v) in errors.0 {
+        map.insert(k, serde_json::json!(v));
+    }
+    map.insert("TraceId".into(), serde_json::json!([trace_id()]));
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::Value::Object(map)),
+    )
+        .into_response()
+}
+
+pub fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "internal error");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "500001",
+        "Internal error; quote the traceId when contacting support.",
+    )
+}
+
+pub(crate) fn wire_time(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
