@@ -1,5 +1,6 @@
 //! The integration suite: the real server over HTTP, every test on SQLite and on PostgreSQL.
 
+mod ff;
 mod helpers;
 mod process;
 mod receiver;
@@ -7,6 +8,8 @@ mod receiver;
 mod admin;
 mod cli;
 mod concurrency;
+mod flexfactor_auth;
+mod flexfactor_orders;
 mod gateways;
 mod isolation;
 mod leak;

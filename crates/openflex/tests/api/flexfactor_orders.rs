@@ -1,0 +1,3 @@
+use crate::dual;
+use crate::ff::*;
+use crate::helpers::*;
