@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 const PAN: &str = "4920201996449560";
 const BAD_LUHN_PAN: &str = "4920201996449561";
 const OTHER_PAN: &str = "4111111111111111";
+/// The FlexFactor sandbox's rescuable test card.
+const FF_PAN: &str = "4000002760003184";
 /// Not the test card's CVV (that would be accepted too, with cvvCode N); distinctive enough
 /// that a match is a leak, not a coincidence.
 const CVV: &str = "8531";
@@ -27,6 +29,7 @@ struct Exercise {
     client: reqwest::Client,
     base: String,
     key: String,
+    data_dir: std::path::PathBuf,
     seen: Vec<String>,
 }
 
@@ -41,6 +44,39 @@ impl Exercise {
         }
         let text = req.send().await.unwrap().text().await.unwrap();
         self.seen.push(text.clone());
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn send_bearer(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {bearer}"));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let text = req.send().await.unwrap().text().await.unwrap();
+        self.seen.push(text.clone());
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn post_open(&mut self, path: &str, body: Value) -> Value {
+        let text = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
@@ -74,12 +110,13 @@ fn payment(mtid: &str, amount: i64, pan: &str) -> Value {
         "currencyCode": "USD", "retryCount": 0, "retainOnSuccess": true, "paymentMethod": card(pan)}})
 }
 
-async fn exercise_every_endpoint(base: &str, key: &str) -> Vec<String> {
+async fn exercise_every_endpoint(base: &str, key: &str, data_dir: &std::path::Path) -> Vec<String> {
     use reqwest::Method;
     let mut x = Exercise {
         client: reqwest::Client::new(),
         base: base.to_string(),
         key: key.to_string(),
+        data_dir: data_dir.to_path_buf(),
         seen: Vec::new(),
     };
     let v = x
@@ -248,11 +285,83 @@ async fn exercise_every_endpoint(base: &str, key: &str) -> Vec<String> {
     .await;
     x.send(Method::GET, &format!("/v1/paymentmethods/{pm}"), None)
         .await;
+    exercise_flexfactor(&mut x).await;
     x.seen
 }
 
+/// The FlexFactor endpoints that see card data: tokenize and evaluate with a raw number.
+async fn exercise_flexfactor(x: &mut Exercise) {
+    use reqwest::Method;
+    let text = std::fs::read_to_string(x.data_dir.join("sandbox-credentials.json")).unwrap();
+    let creds: Value = serde_json::from_str(&text).unwrap();
+    let ff = &creds["flexfactor"];
+    let v = x
+        .post_open(
+            "/v1/oauth2/token",
+            json!({"AppKey": ff["appKey"], "AppSecret": ff["appSecret"]}),
+        )
+        .await;
+    let bearer = v["accessToken"].as_str().unwrap().to_string();
+    let card = json!({"payment_method": {"credit_card": {"first_name": "Ada", "last_name": "Lovelace",
+        "number": FF_PAN, "verification_value": CVV, "month": "12", "year": "2030"}}});
+    let v = x
+        .send_bearer(Method::POST, "/v1/tokenize", &bearer, Some(card.clone()))
+        .await;
+    let token = v["transaction"]["payment_method"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut bad = card.clone();
+    bad["payment_method"]["credit_card"]["month"] = json!("13");
+    x.send_bearer(Method::POST, "/v1/tokenize", &bearer, Some(bad))
+        .await;
+    let evaluate = |order: &str, number: &str, token: bool| {
+        json!({"orderId": order, "idempotencyKey": order, "isMIT": false,
+            "transaction": {"id": "t", "amount": 1500, "currency": "USD", "responseCode": "05", "responseCodeSource": "NMI",
+                "avsResultCode": "M", "cvvResultCode": "M", "cavvResultCode": "2"},
+            "payer": {"email": "ada@example.com", "phone": "5551234567"},
+            "paymentMethod": {"cardNumber": number, "token": token, "verificationValue": CVV, "expirationMonth": 12, "expirationYear": 2030}})
+    };
+    let v = x
+        .send_bearer(
+            Method::POST,
+            "/v1/evaluate",
+            &bearer,
+            Some(evaluate("leak-ff-1", FF_PAN, false)),
+        )
+        .await;
+    let order = v["orderSessionKey"].as_str().unwrap().to_string();
+    x.send_bearer(
+        Method::POST,
+        "/v1/evaluate",
+        &bearer,
+        Some(evaluate("leak-ff-2", &token, true)),
+    )
+    .await;
+    x.send_bearer(
+        Method::POST,
+        "/v1/evaluate",
+        &bearer,
+        Some(evaluate("leak-ff-3", OTHER_PAN, false)),
+    )
+    .await;
+    x.send_bearer(
+        Method::POST,
+        "/v1/evaluate",
+        &bearer,
+        Some(evaluate("leak-ff-4", BAD_LUHN_PAN, false)),
+    )
+    .await;
+    x.send_bearer(Method::GET, &format!("/v1/orders/{order}"), &bearer, None)
+        .await;
+    x.send_bearer(Method::GET, "/v1/orders?pageSize=100", &bearer, None)
+        .await;
+    x.send_bearer(Method::POST, "/v1/transmit", &bearer, Some(json!({"orderId": "leak-tx", "isDeclined": false,
+        "transaction": {"amount": 100, "currency": "USD"}, "paymentMethod": {"cardNumber": FF_PAN}}))).await;
+}
+
 fn assert_clean(place: &str, text: &str) {
-    for pan in [PAN, BAD_LUHN_PAN, OTHER_PAN] {
+    for pan in [PAN, BAD_LUHN_PAN, OTHER_PAN, FF_PAN] {
         assert!(!text.contains(pan), "PAN {pan} found in {place}");
     }
     assert!(!contains_token(text, CVV), "CVV found in {place}");
@@ -263,6 +372,7 @@ fn assert_no_bytes(place: &str, bytes: &[u8]) {
         PAN.as_bytes(),
         BAD_LUHN_PAN.as_bytes(),
         OTHER_PAN.as_bytes(),
+        FF_PAN.as_bytes(),
     ] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
@@ -285,7 +395,7 @@ async fn no_card_data_in_logs_responses_or_sqlite_file() {
     // The banner's curl example shows the documented sandbox Visa on purpose; what matters is
     // that nothing printed afterwards carries card data.
     let banner_len = std::fs::read_to_string(&server.stdout).unwrap().len();
-    let responses = exercise_every_endpoint(&server.base, &key).await;
+    let responses = exercise_every_endpoint(&server.base, &key, &dir).await;
     let stdout = server.stdout.clone();
     let stderr = server.stderr.clone();
     drop(server);
@@ -327,7 +437,7 @@ async fn no_card_data_in_logs_responses_or_postgres_dump() {
     let dir = std::env::temp_dir().join(unique_id("openflex-leak-pg"));
     let server = process::start(&dir, &url, "debug");
     let key = process::sandbox_api_key(&dir);
-    let responses = exercise_every_endpoint(&server.base, &key).await;
+    let responses = exercise_every_endpoint(&server.base, &key, &dir).await;
     let stderr = server.stderr.clone();
     drop(server);
 
