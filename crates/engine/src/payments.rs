@@ -267,6 +267,18 @@ impl Engine {
         self.apply_result(&mut row, &result, None);
         if !approved {
             row.reference_data = Some(self.issue_reference_data(t, &row.id));
+            let first = row
+                .date_first_attempt
+                .map(crate::from_micros)
+                .unwrap_or(now);
+            let decision = openflex_domain::retry_policy::decide(
+                &openflex_domain::retry_policy::Policy::default(),
+                result.code,
+                now,
+                first,
+                row.retry_count,
+            );
+            row.retry_date = decision.retry_at.map(micros);
         }
         let mut pm = resolved.row().clone();
         let mut tx = self.store.begin().await?;
