@@ -75,6 +75,21 @@ pub struct Tenant {
     pub clock_offset_us: i64,
 }
 
+impl Tenant {
+    /// A merchant in `mode`; only the sandbox follows the merchant's test clock.
+    pub(crate) fn of(merchant: &openflex_store::MerchantRow, mode: Mode) -> Self {
+        Self {
+            merchant_id: merchant.id.clone(),
+            mode,
+            clock_offset_us: if mode == Mode::Sandbox {
+                merchant.clock_offset_us
+            } else {
+                0
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// How long a CVV stays in the vault when no transaction uses it.

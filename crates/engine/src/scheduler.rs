@@ -171,15 +171,7 @@ impl Engine {
         let Some(merchant) = self.store.merchant(merchant_id).await? else {
             return Ok(JobResult::Done("merchant no longer exists".into()));
         };
-        let tenant = Tenant {
-            merchant_id: merchant.id,
-            mode,
-            clock_offset_us: if mode == crate::Mode::Sandbox {
-                merchant.clock_offset_us
-            } else {
-                0
-            },
-        };
+        let tenant = Tenant::of(&merchant, mode);
         let id = payload["paymentMethodId"].as_str().unwrap_or_default();
         match job.kind.as_str() {
             kind::EXPIRE_CACHED_CARD => self.expire_cached_card(&tenant, id).await,

@@ -295,15 +295,7 @@ impl Engine {
         }
         let mode = Mode::parse(&cred.mode)
             .ok_or_else(|| EngineError::Internal(format!("credential {} has bad mode", cred.id)))?;
-        Ok(Some(Tenant {
-            merchant_id: merchant.id,
-            mode,
-            clock_offset_us: if mode == Mode::Sandbox {
-                merchant.clock_offset_us
-            } else {
-                0
-            },
-        }))
+        Ok(Some(Tenant::of(&merchant, mode)))
     }
 
     /// Moves a merchant's sandbox clock forward by `seconds`; returns the new offset in seconds.

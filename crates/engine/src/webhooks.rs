@@ -334,15 +334,7 @@ impl Engine {
             .await?
             .ok_or(EngineError::NotFound)?;
         let mode = Mode::parse(&ep.mode).unwrap_or(Mode::Live);
-        let t = Tenant {
-            merchant_id: merchant_id.to_string(),
-            mode,
-            clock_offset_us: if mode == Mode::Sandbox {
-                merchant.clock_offset_us
-            } else {
-                0
-            },
-        };
+        let t = Tenant::of(&merchant, mode);
         let now = self.now_for(&t);
         let payload = Payload {
             event: "webhook.test".into(),
@@ -408,15 +400,7 @@ impl Engine {
             .await?
             .ok_or(EngineError::NotFound)?;
         let mode = Mode::parse(&d.mode).unwrap_or(Mode::Live);
-        let t = Tenant {
-            merchant_id: merchant_id.to_string(),
-            mode,
-            clock_offset_us: if mode == Mode::Sandbox {
-                merchant.clock_offset_us
-            } else {
-                0
-            },
-        };
+        let t = Tenant::of(&merchant, mode);
         let mut tx = self.store.begin().await?;
         Store::reopen_webhook_delivery(&mut tx, &d.id).await?;
         self.enqueue(

@@ -161,15 +161,7 @@ impl Engine {
             return Ok(None);
         }
         let mode = Mode::parse(&cred.mode).unwrap_or(Mode::Live);
-        Ok(Some(Tenant {
-            merchant_id: merchant.id,
-            mode,
-            clock_offset_us: if mode == Mode::Sandbox {
-                merchant.clock_offset_us
-            } else {
-                0
-            },
-        }))
+        Ok(Some(Tenant::of(&merchant, mode)))
     }
 
     /// Checks a bearer access token.

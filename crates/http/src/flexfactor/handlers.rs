@@ -122,6 +122,16 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>
     }
 }
 
+/// A required ISO 4217 currency at `path`.
+fn currency_field(n: Node, path: &str, errors: &mut Errors) -> Option<Currency> {
+    let code = n.required(&["currency"], path, errors)?;
+    let parsed = Currency::parse(&code).ok();
+    if parsed.is_none() {
+        errors.add(path, "The field Currency is invalid.");
+    }
+    parsed
+}
+
 /// A canonical hash of a (lower-cased) request, for idempotency comparisons.
 fn request_hash(v: &Value) -> String {
     data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(v.to_string().as_bytes()))
@@ -560,14 +570,7 @@ pub async fn evaluate(
             errors.add("Transaction.Amount", "The field Amount must be positive.");
         }
     }
-    let currency = tx
-        .required(&["currency"], "Transaction.Currency", &mut errors)
-        .and_then(|c| {
-            Currency::parse(&c).ok().or_else(|| {
-                errors.add("Transaction.Currency", "The field Currency is invalid.");
-                None
-            })
-        });
+    let currency = currency_field(tx, "Transaction.Currency", &mut errors);
     let response_code = tx.required(&["responsecode"], "Transaction.ResponseCode", &mut errors);
     tx.required(
         &["responsecodesource"],
@@ -757,14 +760,7 @@ pub async fn transmit(
             None
         }
     };
-    let currency = tx
-        .required(&["currency"], "Transaction.Currency", &mut errors)
-        .and_then(|c| {
-            Currency::parse(&c).ok().or_else(|| {
-                errors.add("Transaction.Currency", "The field Currency is invalid.");
-                None
-            })
-        });
+    let currency = currency_field(tx, "Transaction.Currency", &mut errors);
     let pm = n.child(&["paymentmethod"]);
     if pm.text(&["cardnumber"]).is_some() {
         errors.add(
@@ -872,14 +868,7 @@ pub async fn capture(
             None
         }
     };
-    let currency = n
-        .required(&["currency"], "Currency", &mut errors)
-        .and_then(|c| {
-            Currency::parse(&c).ok().or_else(|| {
-                errors.add("Currency", "The field Currency is invalid.");
-                None
-            })
-        });
+    let currency = currency_field(n, "Currency", &mut errors);
     if !errors.is_empty() {
         return validation(errors);
     }

@@ -101,25 +101,10 @@ fn holder(o: &Obj, rules: CardRules, customer_id: Option<String>) -> Bound<Holde
     } else {
         o.string(&opt("state", 100, 50029))?
     };
-    let country = match o.text("country", 50039)? {
-        None if rules.country_required => {
-            return Err(fail(50093, format!("{} is required", o.field("country"))));
-        }
-        None => None,
-        Some(c) => Some(
-            openflex_domain::country::to_alpha3(&c)
-                .ok_or_else(|| {
-                    fail(
-                        50039,
-                        format!(
-                            "{} must be an ISO 3166-1 alpha-2 or alpha-3 code",
-                            o.field("country")
-                        ),
-                    )
-                })?
-                .to_string(),
-        ),
-    };
+    let country = country(o)?;
+    if country.is_none() && rules.country_required {
+        return Err(fail(50093, format!("{} is required", o.field("country"))));
+    }
     let email = o.string(&opt("email", 100, 50015))?;
     let phone_number = o.string(&opt("phoneNumber", 100, 50020))?;
     Ok(Holder {
@@ -136,6 +121,25 @@ fn holder(o: &Obj, rules: CardRules, customer_id: Option<String>) -> Bound<Holde
         email,
         phone_number,
     })
+}
+
+/// An ISO 3166-1 alpha-2 or alpha-3 code, normalised to alpha-3 (50039 otherwise).
+fn country(o: &Obj) -> Bound<Option<String>> {
+    o.text("country", 50039)?
+        .map(|c| {
+            openflex_domain::country::to_alpha3(&c)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    fail(
+                        50039,
+                        format!(
+                            "{} must be an ISO 3166-1 alpha-2 or alpha-3 code",
+                            o.field("country")
+                        ),
+                    )
+                })
+        })
+        .transpose()
 }
 
 fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
@@ -306,22 +310,7 @@ pub fn holder_patch(pm: &Map<String, Value>) -> Bound<(Holder, Option<u8>, Optio
                 .ok_or_else(|| fail(50058, format!("{} must be YYYY", o.field("expiryYear"))))?,
         ),
     };
-    let country = match o.text("country", 50039)? {
-        None => None,
-        Some(c) => Some(
-            openflex_domain::country::to_alpha3(&c)
-                .ok_or_else(|| {
-                    fail(
-                        50039,
-                        format!(
-                            "{} must be an ISO 3166-1 alpha-2 or alpha-3 code",
-                            o.field("country")
-                        ),
-                    )
-                })?
-                .to_string(),
-        ),
-    };
+    let country = country(&o)?;
     let h = Holder {
         first_name: o.string(&opt("firstName", 50, 50091))?,
         last_name: o.string(&opt("lastName", 50, 50092))?,
