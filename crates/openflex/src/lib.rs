@@ -1,6 +1,7 @@
 //! The `openflex` binary's library half: configuration, first-start bootstrap and the
 //! [`Application`] that the CLI runs and the integration tests spawn on port 0.
 
+pub mod bench;
 pub mod bootstrap;
 pub mod config;
 pub mod telemetry;

@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Load-test a running server (creates its own sandbox merchant via the admin API).
+    Bench {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        target: String,
+        #[arg(long, value_enum)]
+        scenario: openflex::bench::Scenario,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Print one JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Transactions to prepare for the list scenario.
+        #[arg(long, default_value_t = 10_000)]
+        list_rows: usize,
+        #[arg(long, env = "OPENFLEX_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +212,30 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Merchant { command } => merchant(command, &config).await,
         Command::Keys { command } => keys(command, &config).await,
         Command::Webhook { command } => webhook(command, &config).await,
+        Command::Bench {
+            target,
+            scenario,
+            concurrency,
+            duration,
+            json,
+            list_rows,
+            admin_token,
+        } => {
+            let report = openflex::bench::run(openflex::bench::Options {
+                target,
+                scenario,
+                concurrency,
+                duration: std::time::Duration::from_secs(duration),
+                admin_token,
+                list_rows,
+            })
+            .await?;
+            openflex::bench::print_human(&report);
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
     }
 }
 

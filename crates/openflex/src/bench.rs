@@ -1,0 +1,401 @@
+//! `openflex bench`: drives a running server with C concurrent keep-alive clients for a fixed
+//! time and reports throughput, errors, latency percentiles and the server's RSS. It creates
+//! its own sandbox merchant through the admin API and prepares the data a scenario needs, so it
+//! measures a server exactly as clients use it — nothing is called in-process.
+
+use anyhow::{Context, anyhow, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Vault-token charge: one POST /v1/gateways/charge per operation.
+    FlexpayChargeToken,
+    /// Authorize then capture: two requests per operation.
+    FlexpayAuthCapture,
+    /// GET /v1/transactions pages of 100 from keyset positions over the merchant's table.
+    FlexpayList,
+    /// Sync-MIT /v1/evaluate with bearer tokens refreshed before expiry.
+    FlexfactorEvaluate,
+}
+
+pub struct Options {
+    pub target: String,
+    pub scenario: Scenario,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub admin_token: String,
+    /// Rows to prepare for the list scenario.
+    pub list_rows: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub scenario: String,
+    pub concurrency: usize,
+    pub duration_s: f64,
+    pub ops: u64,
+    pub ops_per_sec: f64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    pub server_rss_mb: Option<f64>,
+}
+
+struct Ctx {
+    client: reqwest::Client,
+    base: String,
+    api_key: String,
+    payment_method: String,
+    bearer: tokio::sync::RwLock<(String, Instant)>,
+    app_key: String,
+    app_secret: String,
+    positions: Vec<String>,
+    seq: AtomicU64,
+    run: String,
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+async fn json_call(req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    let resp = req.send().await?;
+    let status = resp.status();
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("HTTP {status}: {v}");
+    }
+    Ok(v)
+}
+
+impl Ctx {
+    fn next(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    async fn charge(&self, path: &str, amount: i64) -> anyhow::Result<Value> {
+        let n = self.next();
+        let body = json!({"transaction": {"merchantTransactionId": format!("bench-{}-{n}", self.run), "orderId": format!("o-{n}"),
+            "amount": amount, "currencyCode": "USD", "retryCount": 0, "paymentMethodId": self.payment_method}});
+        let v = json_call(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("Authorization", format!("Basic {}", self.api_key))
+                .json(&body),
+        )
+        .await?;
+        if v["transaction"]["responseCode"] != "10000" {
+            bail!("not approved: {}", v["transaction"]["responseCode"]);
+        }
+        Ok(v)
+    }
+
+    async fn bearer(&self) -> anyhow::Result<String> {
+        {
+            let b = self.bearer.read().await;
+            if b.1 > Instant::now() {
+                return Ok(b.0.clone());
+            }
+        }
+        let mut b = self.bearer.write().await;
+        if b.1 <= Instant::now() {
+            let v = json_call(
+                self.client
+                    .post(format!("{}/v1/oauth2/token", self.base))
+                    .json(&json!({"AppKey": self.app_key, "AppSecret": self.app_secret})),
+            )
+            .await?;
+            let token = v["accessToken"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no accessToken"))?
+                .to_string();
+            // Refresh a minute before the 10-minute expiry, as a well-behaved client does.
+            *b = (token, Instant::now() + Duration::from_secs(540));
+        }
+        Ok(b.0.clone())
+    }
+
+    async fn op(&self, scenario: Scenario) -> anyhow::Result<()> {
+        match scenario {
+            Scenario::FlexpayChargeToken => {
+                self.charge("/v1/gateways/charge", 1999).await.map(|_| ())
+            }
+            Scenario::FlexpayAuthCapture => {
+                let v = self.charge("/v1/gateways/authorize", 2500).await?;
+                let id = v["transaction"]["transactionId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let n = self.next();
+                let body = json!({"transaction": {"merchantTransactionId": format!("bench-cap-{}-{n}", self.run), "amount": 0}});
+                let v = json_call(
+                    self.client
+                        .post(format!("{}/v1/transactions/{id}/capture", self.base))
+                        .header("Authorization", format!("Basic {}", self.api_key))
+                        .json(&body),
+                )
+                .await?;
+                if v["transaction"]["responseCode"] != "10000" {
+                    bail!("capture not approved");
+                }
+                Ok(())
+            }
+            Scenario::FlexpayList => {
+                let pos = &self.positions[(self.next() as usize) % self.positions.len().max(1)];
+                let v = json_call(
+                    self.client
+                        .get(format!(
+                            "{}/v1/transactions?count=100&sinceToken={pos}",
+                            self.base
+                        ))
+                        .header("Authorization", format!("Basic {}", self.api_key)),
+                )
+                .await?;
+                if !v["transactions"].is_array() {
+                    bail!("no list");
+                }
+                Ok(())
+            }
+            Scenario::FlexfactorEvaluate => {
+                let bearer = self.bearer().await?;
+                let n = self.next();
+                let body = json!({"orderId": format!("bench-{}-{n}", self.run), "idempotencyKey": format!("k-{}-{n}", self.run), "isMIT": true,
+                    "transaction": {"id": "t", "amount": 1500, "currency": "USD", "responseCode": "05", "responseCodeSource": "bench",
+                        "avsResultCode": "M", "cvvResultCode": "M", "cavvResultCode": "2"},
+                    "payer": {"email": "bench@example.com"},
+                    "paymentMethod": {"cardNumber": self.payment_method, "token": true}});
+                let v = json_call(
+                    self.client
+                        .post(format!("{}/v1/evaluate", self.base))
+                        .bearer_auth(bearer)
+                        .json(&body),
+                )
+                .await?;
+                if v["status"] != "APPROVED" {
+                    bail!("evaluate: {}", v["status"]);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates the merchant and the data the scenario needs.
+async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx> {
+    let base = opts.target.trim_end_matches('/').to_string();
+    let m = json_call(
+        client
+            .post(format!("{base}/admin/merchants"))
+            .bearer_auth(&opts.admin_token)
+            .json(&json!({"name": "bench", "mode": "sandbox"})),
+    )
+    .await
+    .context("creating the bench merchant (is OPENFLEX_ADMIN_TOKEN right?)")?;
+    let api_key = m["flexpay"]["apiKey"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (app_key, app_secret) = (
+        m["flexfactor"]["appKey"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        m["flexfactor"]["appSecret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    );
+    let pan = if opts.scenario == Scenario::FlexfactorEvaluate {
+        "4000002760003184"
+    } else {
+        "4920201996449560"
+    };
+    let card = json!({"paymentMethod": {"creditCard": {"creditCardNumber": pan, "expiryMonth": "12", "expiryYear": "2035",
+        "firstName": "Bench", "lastName": "Mark", "address1": "1 Main St", "postalCode": "10001", "city": "New York", "state": "NY", "country": "USA"}}});
+    let v = json_call(
+        client
+            .post(format!("{base}/v1/paymentmethods"))
+            .header("Authorization", format!("Basic {api_key}"))
+            .json(&card),
+    )
+    .await?;
+    let payment_method = v["transaction"]["paymentMethod"]["paymentMethodId"]
+        .as_str()
+        .ok_or_else(|| anyhow!("vaulting failed: {v}"))?
+        .to_string();
+    let ctx = Ctx {
+        client: client.clone(),
+        base,
+        api_key,
+        payment_method,
+        bearer: tokio::sync::RwLock::new((String::new(), Instant::now())),
+        app_key,
+        app_secret,
+        positions: Vec::new(),
+        seq: AtomicU64::new(0),
+        run: ulid::Ulid::new().to_string(),
+    };
+    if opts.scenario != Scenario::FlexpayList {
+        return Ok(ctx);
+    }
+    // The list scenario pages over a table of `list_rows` charges, from positions spread over it.
+    let ctx = Arc::new(ctx);
+    let mut tasks = Vec::new();
+    for _ in 0..opts.concurrency.max(4) {
+        let c = ctx.clone();
+        let per = opts.list_rows / opts.concurrency.max(4) + 1;
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for _ in 0..per {
+                if let Ok(v) = c.charge("/v1/gateways/charge", 1999).await {
+                    ids.push(
+                        v["transaction"]["transactionId"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                }
+            }
+            ids
+        }));
+    }
+    let mut positions = Vec::new();
+    for t in tasks {
+        positions.extend(t.await?);
+    }
+    positions.sort();
+    let mut ctx = Arc::try_unwrap(ctx).map_err(|_| anyhow!("preparation still running"))?;
+    ctx.positions = positions.into_iter().step_by(97).collect();
+    if ctx.positions.is_empty() {
+        bail!("could not prepare list data");
+    }
+    Ok(ctx)
+}
+
+pub async fn run(opts: Options) -> anyhow::Result<Report> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(opts.concurrency.max(1))
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let ctx = Arc::new(prepare(&opts, &client).await?);
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + opts.duration;
+    let mut tasks = Vec::new();
+    for _ in 0..opts.concurrency.max(1) {
+        let (ctx, errors, scenario) = (ctx.clone(), errors.clone(), opts.scenario);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(4096);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match ctx.op(scenario).await {
+                    Ok(()) => lat.push(t.elapsed().as_micros() as u64),
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let ops = all.len() as u64;
+    Ok(Report {
+        scenario: format!("{:?}", opts.scenario),
+        concurrency: opts.concurrency,
+        duration_s: elapsed,
+        ops,
+        ops_per_sec: ops as f64 / elapsed,
+        errors: errors.load(Ordering::Relaxed),
+        p50_ms: percentile(&all, 0.50),
+        p90_ms: percentile(&all, 0.90),
+        p99_ms: percentile(&all, 0.99),
+        p999_ms: percentile(&all, 0.999),
+        max_ms: all.last().map(|m| *m as f64 / 1000.0).unwrap_or(0.0),
+        server_rss_mb: server_rss_mb(&opts.target),
+    })
+}
+
+/// RSS of the process listening on the target's port, when it runs on this machine.
+pub fn server_rss_mb(target: &str) -> Option<f64> {
+    let url = reqwest::Url::parse(target).ok()?;
+    let host = url.host_str()?;
+    if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]") {
+        return None;
+    }
+    let port = url.port_or_known_default()?;
+    let inode = ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|f| {
+        std::fs::read_to_string(f)
+            .ok()?
+            .lines()
+            .skip(1)
+            .find_map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                let local_port = u16::from_str_radix(cols.get(1)?.rsplit(':').next()?, 16).ok()?;
+                (local_port == port && cols.get(3)? == &"0A")
+                    .then(|| cols.get(9).map(|s| s.to_string()))?
+            })
+    })?;
+    let needle = format!("socket:[{inode}]");
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let pid = entry.file_name();
+        if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == needle))
+        {
+            let status = std::fs::read_to_string(entry.path().join("status")).ok()?;
+            let kb: f64 = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            return Some(kb / 1024.0);
+        }
+    }
+    None
+}
+
+pub fn print_human(r: &Report) {
+    println!(
+        "{} c={} {:.1}s: {} ops, {:.0} ops/s, {} errors | p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms | server RSS {}",
+        r.scenario,
+        r.concurrency,
+        r.duration_s,
+        r.ops,
+        r.ops_per_sec,
+        r.errors,
+        r.p50_ms,
+        r.p90_ms,
+        r.p99_ms,
+        r.p999_ms,
+        r.max_ms,
+        r.server_rss_mb
+            .map(|m| format!("{m:.0} MB"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+}
