@@ -393,12 +393,12 @@ impl Engine {
             Some(_) => Ok(Err(self.reject(
                 now,
                 50134,
-                "the payment method is redacted",
+                "paymentMethodId: the payment method is redacted",
             ))),
             None => Ok(Err(self.reject(
                 now,
                 50134,
-                "no payment method with this id",
+                "paymentMethodId: no payment method with this id",
             ))),
         }
     }
@@ -447,7 +447,7 @@ impl Engine {
             return Ok(Err(self.reject(
                 now,
                 50134,
-                "no payment method with this id",
+                "paymentMethodId: no payment method with this id",
             )));
         };
         let mut tx = self.store.begin().await?;

@@ -116,14 +116,14 @@ impl Engine {
                         return Ok(Err(self.reject(
                             now,
                             50134,
-                            "the payment method is redacted",
+                            "transaction.paymentMethodId: the payment method is redacted",
                         )));
                     }
                     None => {
                         return Ok(Err(self.reject(
                             now,
                             50134,
-                            "no payment method with this id",
+                            "transaction.paymentMethodId: no payment method with this id",
                         )));
                     }
                 };
@@ -344,18 +344,20 @@ impl Engine {
                 .gateway(&t.merchant_id, t.mode.as_str(), token)
                 .await?
             else {
-                return Ok(Err(format!("no gateway with token {token}")));
+                return Ok(Err(format!(
+                    "transaction.gatewayToken: no gateway with token {token}"
+                )));
             };
             let g = Gateway::from_row(&row);
             if !usable(&g) {
                 return Ok(Err(format!(
-                    "gateway {token} is {} and cannot take payments",
+                    "transaction.gatewayToken: gateway {token} is {} and cannot take payments",
                     g.status.as_str()
                 )));
             }
             if !g.accepts(currency, card_type) {
                 return Ok(Err(format!(
-                    "gateway {token} does not accept {currency} / {}",
+                    "transaction.gatewayToken: gateway {token} does not accept {currency} / {}",
                     card_type.unwrap_or("this card")
                 )));
             }
@@ -373,7 +375,7 @@ impl Engine {
         match openflex_domain::routing::pick_weighted(&weights, ids::seed_of(id)) {
             Some(i) => Ok(Ok(candidates[i].clone())),
             None => Ok(Err(format!(
-                "no available gateway accepts {currency} / {}",
+                "transaction.gatewayToken: none given, and no available gateway accepts {currency} / {}",
                 card_type.unwrap_or("this card")
             ))),
         }

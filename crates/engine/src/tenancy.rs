@@ -85,7 +85,7 @@ impl Engine {
     /// its default sandbox gateway.
     pub async fn create_merchant(&self, name: &str, mode: Mode) -> Result<IssuedCredentials> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() || name.chars().count() > 200 || name.contains('\0') {
             return Err(EngineError::Invalid(
                 "name must be 1 to 200 characters".into(),
             ));

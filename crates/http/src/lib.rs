@@ -99,6 +99,26 @@ pub fn too_many_failures(retry_after: u64) -> Response {
     resp
 }
 
+/// A NUL in the path or query string cannot name anything (and no database text column holds
+/// one): such requests stop here instead of reaching a query.
+async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00") || s.contains('\0');
+    if has_nul(uri.path()) {
+        return not_found().await;
+    }
+    if uri.query().is_some_and(has_nul) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                serde_json::json!({"message": "The query string must not contain NUL characters."}),
+            ),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -125,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(ops::track))
+        .layer(middleware::from_fn(refuse_nul))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(request_id_on_errors))

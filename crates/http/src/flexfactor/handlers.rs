@@ -103,6 +103,10 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>
         return Err(Box::new(validation(errors)));
     }
     match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v @ Value::Object(_)) if has_nul(&v) => {
+            errors.add("$", "The JSON value must not contain NUL characters.");
+            Err(Box::new(validation(errors)))
+        }
         Ok(v @ Value::Object(_)) => Ok(lower_keys(v)),
         Ok(_) => {
             errors.add("$", "The JSON value must be an object.");
@@ -130,6 +134,16 @@ fn currency_field(n: Node, path: &str, errors: &mut Errors) -> Option<Currency> 
         errors.add(path, "The field Currency is invalid.");
     }
     parsed
+}
+
+/// Whether any key or string in `v` holds a NUL (which no database text column accepts).
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// A canonical hash of a (lower-cased) request, for idempotency comparisons.

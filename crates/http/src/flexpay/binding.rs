@@ -99,6 +99,10 @@ impl<'a> Obj<'a> {
     pub fn text(&self, key: &str, code_on_type: u32) -> Bound<Option<String>> {
         match self.get(key) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.contains('\0') => Err(fail(
+                code_on_type,
+                format!("{} must not contain NUL characters", self.field(key)),
+            )),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
