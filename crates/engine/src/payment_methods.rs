@@ -254,6 +254,7 @@ impl Engine {
             details: serde_json::to_string(&crate::Details::default())
                 .map_err(|e| EngineError::Internal(e.to_string()))?,
             created_at: micros(now),
+            chain_id: None,
         })
     }
 

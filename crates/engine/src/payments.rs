@@ -71,6 +71,12 @@ pub struct FollowUpRequest {
     pub disable_customer_recovery: bool,
 }
 
+/// The recovery chain a retry continues.
+struct Chain {
+    id: String,
+    first_attempt: i64,
+}
+
 /// Where the card for a payment comes from, once resolved.
 enum Resolved {
     Existing(PaymentMethodRow),
@@ -94,15 +100,13 @@ impl Engine {
     pub async fn pay(&self, t: &Tenant, req: PaymentRequest) -> Result<Outcome> {
         let now = self.now_for(t);
         let now_us = micros(now);
-        if let Some(rd) = &req.reference_data
-            && !self.reference_data_valid(t, rd)
-        {
-            return Ok(Err(self.reject(
-                now,
-                50132,
-                "referenceData was not issued by this server",
-            )));
-        }
+        let chain = match &req.reference_data {
+            None => None,
+            Some(rd) => match self.recovery_chain(t, rd, req.retry_count, now).await? {
+                Ok(c) => Some(c),
+                Err(r) => return Ok(Err(r)),
+            },
+        };
 
         let (resolved, card, retain) = match req.source {
             PaymentSource::Token(ref id) => {
@@ -206,28 +210,59 @@ impl Engine {
             voided: false,
             retry_date: None,
             retry_count: req.retry_count,
-            date_first_attempt: Some(req.date_first_attempt.map(micros).unwrap_or(now_us)),
+            date_first_attempt: Some(
+                chain
+                    .as_ref()
+                    .map(|c| c.first_attempt)
+                    .or(req.date_first_attempt.map(micros))
+                    .unwrap_or(now_us),
+            ),
             reference_data: None,
             completion_status: None,
             result: "{}".into(),
             details: json(&req.details)?,
             created_at: now_us,
+            chain_id: None,
         };
+        row.chain_id = Some(
+            chain
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_else(|| row.id.clone()),
+        );
 
-        // (1) Record the attempt; a duplicate merchantTransactionId loses here.
+        // (1) Record the attempt; a duplicate merchantTransactionId — or a second retry of the
+        // same decline — loses here.
         let mut tx = self.store.begin().await?;
         if let Resolved::New(pm) = &resolved {
             Store::insert_payment_method(&mut tx, pm).await?;
             self.schedule_card_expiry(&mut tx, t, pm).await?;
         }
-        match Store::insert_txn(&mut tx, &row).await {
+        let inserted = Store::insert_txn(&mut tx, &row).await;
+        match inserted {
             Ok(()) => tx.commit().await?,
             Err(StoreError::Conflict) => {
-                return Ok(Err(self.reject(
-                    now,
-                    50129,
-                    "merchantTransactionId was already used",
-                )));
+                // Roll back before querying again: a write transaction held while waiting for
+                // another pool connection starves concurrent writers (SQLite's single lock).
+                drop(tx);
+                let mtid_taken = self
+                    .store
+                    .txn_by_mtid(
+                        &t.merchant_id,
+                        t.mode.as_str(),
+                        &req.merchant_transaction_id,
+                    )
+                    .await?
+                    .is_some();
+                return Ok(Err(if mtid_taken || chain.is_none() {
+                    self.reject(now, 50129, "merchantTransactionId was already used")
+                } else {
+                    self.reject(
+                        now,
+                        50132,
+                        "transaction.referenceData: this decline was already retried",
+                    )
+                }));
             }
             Err(e) => return Err(e.into()),
         }
@@ -301,6 +336,110 @@ impl Engine {
             &row,
             Some(PaymentMethod::from_row(&pm, now_us)?),
         )?))
+    }
+
+    /// Checks a retry against its recovery chain (flexpay.md §7): the referenceData must be
+    /// ours and the chain's latest, the retry number the next one, and card-network limits
+    /// (no retry after a do-not-retry decline, at most 15 retries within 30 days) hold.
+    async fn recovery_chain(
+        &self,
+        t: &Tenant,
+        reference_data: &str,
+        retry_count: i64,
+        now: OffsetDateTime,
+    ) -> Result<std::result::Result<Chain, Rejection>> {
+        use openflex_domain::retry_policy::{MAX_RETRIES, MAX_WINDOW};
+        let refuse = |code: u32, detail: String| Ok(Err(self.reject(now, code, detail)));
+        let Some(prev_id) = self.reference_data_attempt(t, reference_data) else {
+            return refuse(
+                50132,
+                "transaction.referenceData was not issued by this server".into(),
+            );
+        };
+        let Some(prev) = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), &prev_id)
+            .await?
+        else {
+            return refuse(
+                50132,
+                "transaction.referenceData names no attempt of this merchant".into(),
+            );
+        };
+        let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
+        let attempts = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        if attempts.last().is_some_and(|last| last.id != prev.id) {
+            return refuse(50132, "transaction.referenceData is not the latest of its recovery chain; send the one the last decline returned".into());
+        }
+        if prev.status == 1 {
+            return refuse(
+                50132,
+                "transaction.referenceData: the chain's last attempt was approved".into(),
+            );
+        }
+        if retry_count != prev.retry_count + 1 {
+            return refuse(
+                50000,
+                format!(
+                    "transaction.retryCount must be {} for this recovery chain",
+                    prev.retry_count + 1
+                ),
+            );
+        }
+        let code = ResponseCode(u32::try_from(prev.response_code).unwrap_or(0));
+        let class = openflex_domain::decline::classify(code);
+        if !class.retryable {
+            return refuse(
+                30100,
+                format!(
+                    "the previous decline ({}, {}) must not be retried",
+                    code.0,
+                    class.family.as_str()
+                ),
+            );
+        }
+        let first = prev.date_first_attempt.unwrap_or(prev.created_at);
+        if retry_count > MAX_RETRIES || now > crate::from_micros(first) + MAX_WINDOW {
+            return refuse(
+                30100,
+                format!(
+                    "card-network limits: at most {MAX_RETRIES} retries within 30 days of the first attempt"
+                ),
+            );
+        }
+        Ok(Ok(Chain {
+            id: chain_id,
+            first_attempt: first,
+        }))
+    }
+
+    /// The attempts of the recovery chain a transaction belongs to, oldest first.
+    pub async fn recovery_attempts(
+        &self,
+        t: &Tenant,
+        transaction_id: &str,
+    ) -> Result<Vec<Transaction>> {
+        let row = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), transaction_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let Some(chain) = row.chain_id else {
+            return Ok(Vec::new());
+        };
+        let now_us = micros(self.now_for(t));
+        let mut out = Vec::new();
+        for r in self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain)
+            .await?
+        {
+            out.push(self.with_pm(t, &r, now_us).await?);
+        }
+        Ok(out)
     }
 
     fn apply_result(&self, row: &mut TxnRow, result: &ProcessorResult, detail: Option<String>) {
@@ -451,6 +590,7 @@ impl Engine {
                 result: "{}".into(),
                 details: json(&details)?,
                 created_at: now_us,
+                chain_id: None,
             };
 
             let (amount, reservation) = match decided {

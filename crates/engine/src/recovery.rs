@@ -36,8 +36,4 @@ impl Engine {
         openflex_vault::constant_time_eq(mac, &self.reference_mac(t, id)[..MAC_LEN])
             .then(|| id.to_string())
     }
-
-    pub(crate) fn reference_data_valid(&self, t: &Tenant, token: &str) -> bool {
-        self.reference_data_attempt(t, token).is_some()
-    }
 }

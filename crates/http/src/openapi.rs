@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         flexpay::list_transactions,
         flexpay::show_transaction,
         flexpay::show_by_mtid,
+        flexpay::show_chain,
         flexpay::list_gateways,
         flexpay::create_gateway,
         flexpay::show_gateway,

@@ -35,12 +35,14 @@ pub struct TxnRow {
     pub result: String,
     pub details: String,
     pub created_at: i64,
+    /// The recovery chain (first attempt's id) of a charge or authorization.
+    pub chain_id: Option<String>,
 }
 
 const COLS: &str = "id, merchant_id, mode, txn_type, state, status, response_code, merchant_transaction_id, order_id, \
     customer_id, currency, amount, payment_method_id, gateway_token, gateway_type, gateway_transaction_id, \
     merchant_account_reference_id, assigned_gateway_token, original_id, captured_amount, refunded_amount, voided, \
-    retry_date, retry_count, date_first_attempt, reference_data, completion_status, result, details, created_at";
+    retry_date, retry_count, date_first_attempt, reference_data, completion_status, result, details, created_at, chain_id";
 
 /// Filters and keyset position of a list request.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +67,7 @@ impl Store {
     pub async fn insert_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO transactions ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)")))
+             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)")))
             .bind(&r.id).bind(&r.merchant_id).bind(&r.mode).bind(&r.txn_type).bind(&r.state)
             .bind(r.status).bind(r.response_code).bind(&r.merchant_transaction_id).bind(&r.order_id)
             .bind(&r.customer_id).bind(&r.currency).bind(r.amount).bind(&r.payment_method_id)
@@ -73,7 +75,7 @@ impl Store {
             .bind(&r.merchant_account_reference_id).bind(&r.assigned_gateway_token).bind(&r.original_id)
             .bind(r.captured_amount).bind(r.refunded_amount).bind(r.voided).bind(r.retry_date)
             .bind(r.retry_count).bind(r.date_first_attempt).bind(&r.reference_data)
-            .bind(&r.completion_status).bind(&r.result).bind(&r.details).bind(r.created_at)
+            .bind(&r.completion_status).bind(&r.result).bind(&r.details).bind(r.created_at).bind(&r.chain_id)
             .execute(c).await.map(|_| ()))?;
         Ok(())
     }
@@ -198,6 +200,22 @@ impl Store {
             on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM transactions WHERE state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2")))
             .bind(older_than).bind(limit).fetch_all(p).await)?,
+        )
+    }
+}
+
+impl Store {
+    /// The attempts of a recovery chain, oldest first.
+    pub async fn chain(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        chain_id: &str,
+    ) -> Result<Vec<TxnRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE chain_id = $1 AND merchant_id = $2 AND mode = $3 ORDER BY id")))
+            .bind(chain_id).bind(merchant_id).bind(mode).fetch_all(p).await)?,
         )
     }
 }

@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/gateways/authorize", post(authorize))
         .route("/v1/transactions", get(list_transactions))
         .route("/v1/transactions/{id}", get(show_transaction))
+        .route("/v1/transactions/{id}/chain", get(show_chain))
         .route(
             "/v1/transactions/byMerchantTransactionId/{mtid}",
             get(show_by_mtid),
@@ -595,6 +596,21 @@ pub async fn show_transaction(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(envelope((&s.engine.transaction(&t, &id).await?).into()))
+}
+
+/// openflex extension: every attempt of the recovery chain this charge or authorization
+/// belongs to (linked by referenceData), oldest first.
+#[utoipa::path(get, path = "/v1/transactions/{id}/chain", tag = "FlexPay transactions", security(("flexpay_basic" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = TransactionList), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
+pub async fn show_chain(
+    State(s): State<AppState>,
+    FlexPayAuth(t): FlexPayAuth,
+    Path(id): Path<String>,
+) -> Result<Json<TransactionList>, ApiError> {
+    let attempts = s.engine.recovery_attempts(&t, &id).await?;
+    Ok(Json(TransactionList {
+        transactions: attempts.iter().map(Into::into).collect(),
+    }))
 }
 
 /// Find a transaction by the merchant's own id.

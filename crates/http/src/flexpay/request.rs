@@ -541,7 +541,8 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
         ));
     }
     let date_first_attempt = match o.text("dateFirstAttempt", 50000)? {
-        None if retry_count > 1 => {
+        // A retry presenting referenceData continues a chain that carries the date.
+        None if retry_count > 1 && !o.has("referenceData") => {
             return Err(fail(
                 50000,
                 "transaction.dateFirstAttempt is required when retryCount is greater than 1",

@@ -16,6 +16,7 @@ mod leak;
 mod lifecycle;
 mod lists;
 mod payment_methods;
+mod recovery;
 mod sandbox;
 mod scheduler;
 mod smoke;

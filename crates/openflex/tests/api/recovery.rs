@@ -1,0 +1,229 @@
+//! Recovery chains (flexpay.md §7): referenceData links the attempts of one declined rebill;
+//! a retry must present the latest one with the next retryCount, within card-network limits.
+
+use crate::dual;
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+dual!(
+    a_chain_of_retries_ends_in_approval_and_is_visible,
+    stale_tampered_or_foreign_reference_data_is_refused,
+    the_retry_count_must_follow_the_chain,
+    hard_declines_and_network_limits_stop_retries,
+    concurrent_retries_of_one_decline_record_one_attempt,
+);
+
+async fn retry(
+    app: &TestApp,
+    mtid: &str,
+    amount: i64,
+    reference: &Value,
+    retry_count: i64,
+    key: &str,
+) -> Value {
+    let mut body = token_payment(mtid, amount, key);
+    body["transaction"]["orderId"] = json!("rebill-1");
+    body["transaction"]["referenceData"] = reference.clone();
+    body["transaction"]["retryCount"] = json!(retry_count);
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    v["transaction"].clone()
+}
+
+async fn first_decline(app: &TestApp, pm: &str) -> Value {
+    let mut body = token_payment("rebill-1-a0", 2008, pm);
+    body["transaction"]["orderId"] = json!("rebill-1");
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    let t = v["transaction"].clone();
+    assert_eq!(t["responseCode"], "20003", "{t}");
+    t
+}
+
+async fn a_chain_of_retries_ends_in_approval_and_is_visible(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let a0 = first_decline(&app, &pm).await;
+    let a1 = retry(&app, "rebill-1-a1", 2008, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(a1["responseCode"], "20003", "{a1}");
+    assert_ne!(
+        a1["referenceData"], a0["referenceData"],
+        "each decline issues a new token"
+    );
+    assert_eq!(
+        a1["dateFirstAttempt"], a0["dateFirstAttempt"],
+        "the chain's first attempt is carried along"
+    );
+    let a2 = retry(&app, "rebill-1-a2", 2008 + 1, &a1["referenceData"], 2, &pm).await;
+    assert_eq!(a2["responseCode"], "10000", "{a2}");
+    assert_eq!(a2["retryCount"], 2);
+    assert_eq!(a2["retryDate"], Value::Null);
+    assert_eq!(a2["dateFirstAttempt"], a0["dateFirstAttempt"]);
+
+    let (status, v) = app
+        .get(&format!(
+            "/v1/transactions/{}/chain",
+            a1["transactionId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let ids: Vec<&str> = v["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transactionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            a0["transactionId"].as_str().unwrap(),
+            a1["transactionId"].as_str().unwrap(),
+            a2["transactionId"].as_str().unwrap()
+        ]
+    );
+
+    // The chain is over once approved: its last token cannot start another attempt.
+    let again = retry(&app, "rebill-1-a3", 1000, &a1["referenceData"], 2, &pm).await;
+    assert_eq!(again["responseCode"], "50132", "{again}");
+}
+
+async fn stale_tampered_or_foreign_reference_data_is_refused(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let a0 = first_decline(&app, &pm).await;
+    let a1 = retry(&app, "rebill-1-a1", 2008, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(a1["responseCode"], "20003");
+    let stale = retry(&app, "rebill-1-stale", 1000, &a0["referenceData"], 2, &pm).await;
+    assert_eq!(stale["responseCode"], "50132", "{stale}");
+    assert!(
+        stale["response"]["errorDetail"]
+            .as_str()
+            .unwrap()
+            .contains("latest")
+    );
+
+    let mut tampered = a1["referenceData"].as_str().unwrap().to_string();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let t = retry(&app, "rebill-1-tampered", 1000, &json!(tampered), 2, &pm).await;
+    assert_eq!(t["responseCode"], "50132");
+
+    let other = app.new_merchant("sandbox").await;
+    let mut body = card_payment("foreign-1", 1000);
+    body["transaction"]["referenceData"] = a1["referenceData"].clone();
+    body["transaction"]["retryCount"] = json!(2);
+    let (_, v) = app
+        .post_as(&other.api_key, "/v1/gateways/charge", body)
+        .await;
+    assert_eq!(
+        v["transaction"]["responseCode"], "50132",
+        "another merchant's token"
+    );
+}
+
+async fn the_retry_count_must_follow_the_chain(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let a0 = first_decline(&app, &pm).await;
+    for wrong in [0, 2, 7] {
+        let t = retry(
+            &app,
+            &format!("rebill-1-wrong-{wrong}"),
+            1000,
+            &a0["referenceData"],
+            wrong,
+            &pm,
+        )
+        .await;
+        assert_eq!(t["responseCode"], "50000", "retryCount {wrong}: {t}");
+        assert!(
+            t["response"]["errorDetail"]
+                .as_str()
+                .unwrap()
+                .contains("retryCount must be 1")
+        );
+    }
+    let ok = retry(&app, "rebill-1-a1", 1000, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(ok["responseCode"], "10000");
+}
+
+async fn hard_declines_and_network_limits_stop_retries(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let mut body = token_payment("hard-0", 3016, &pm);
+    body["transaction"]["orderId"] = json!("rebill-1");
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    let hard = v["transaction"].clone();
+    assert_eq!(hard["responseCode"], "30011");
+    let t = retry(&app, "hard-1", 1000, &hard["referenceData"], 1, &pm).await;
+    assert_eq!(
+        t["responseCode"], "30100",
+        "no retry after a hard decline: {t}"
+    );
+
+    // 30 days from the first attempt.
+    let a0 = first_decline(&app, &pm).await;
+    app.advance_clock(&app.merchant_id, 31 * 86400).await;
+    let t = retry(&app, "late-1", 1000, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(t["responseCode"], "30100", "{t}");
+
+    // At most 15 retries per chain.
+    let mut body = token_payment("limit-0", 2008, &pm);
+    body["transaction"]["orderId"] = json!("rebill-2");
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    let mut last = v["transaction"].clone();
+    for n in 1..=15 {
+        last = retry(
+            &app,
+            &format!("limit-{n}"),
+            2008,
+            &last["referenceData"],
+            n,
+            &pm,
+        )
+        .await;
+        assert_eq!(last["responseCode"], "20003", "retry {n}: {last}");
+    }
+    assert_eq!(
+        last["retryDate"],
+        Value::Null,
+        "no retry date once the limit is reached"
+    );
+    let t = retry(&app, "limit-16", 1000, &last["referenceData"], 16, &pm).await;
+    assert_eq!(t["responseCode"], "30100", "{t}");
+}
+
+async fn concurrent_retries_of_one_decline_record_one_attempt(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let a0 = first_decline(&app, &pm).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (app, pm, rd) = (app.clone(), pm.clone(), a0["referenceData"].clone());
+        tasks.push(tokio::spawn(async move {
+            retry(&app, &format!("race-{i}"), 1000, &rd, 1, &pm).await
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        let t = t.await.unwrap();
+        let code = t["responseCode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no responseCode: {t}"));
+        codes.push(code.to_string());
+    }
+    assert_eq!(
+        codes.iter().filter(|c| *c == "10000").count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().all(|c| c == "10000" || c == "50132"),
+        "{codes:?}"
+    );
+    let (_, v) = app
+        .get(&format!(
+            "/v1/transactions/{}/chain",
+            a0["transactionId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        v["transactions"].as_array().unwrap().len(),
+        2,
+        "the first decline and one retry"
+    );
+}
