@@ -25,11 +25,13 @@ pub fn binary() -> &'static str {
 }
 
 /// `openflex <global args> serve --bind 127.0.0.1:0`, logs at `log_level` into files.
+// The child is reaped by `Server`'s Drop (or before the panic when it never starts).
+#[allow(clippy::zombie_processes)]
 pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
     std::fs::create_dir_all(data_dir).unwrap();
     let stdout = data_dir.join("console.out");
     let stderr = data_dir.join("server.log");
-    let child = Command::new(binary())
+    let mut child = Command::new(binary())
         .args([
             "--data-dir",
             data_dir.to_str().unwrap(),
@@ -64,11 +66,14 @@ pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
                 stderr,
             };
         }
-        assert!(
-            Instant::now() < deadline,
-            "server did not start: {}",
-            std::fs::read_to_string(&stderr).unwrap_or_default()
-        );
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "server did not start: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
