@@ -96,6 +96,9 @@ pub struct ResultDetails {
     pub cvv_message: Option<String>,
     pub error_code: Option<String>,
     pub error_detail: Option<String>,
+    /// Why the retry policy chose `retryDate`, or why there is none.
+    #[serde(default)]
+    pub retry_explanation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -314,6 +314,9 @@ impl Engine {
                 row.retry_count,
             );
             row.retry_date = decision.retry_at.map(micros);
+            let mut result: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
+            result.retry_explanation = Some(decision.explain);
+            row.result = json(&result)?;
         }
         let mut pm = resolved.row().clone();
         let mut tx = self.store.begin().await?;
@@ -458,6 +461,7 @@ impl Engine {
             } else {
                 Some(detail.unwrap_or_else(|| result.code.message().to_string()))
             },
+            retry_explanation: None,
         };
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
     }

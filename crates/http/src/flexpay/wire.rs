@@ -147,6 +147,8 @@ pub struct TransactionWire {
     pub assigned_gateway_token: Option<String>,
     pub order_id: Option<String>,
     pub retry_date: Option<String>,
+    /// openflex: why retryDate was chosen, or why there is none (declines only).
+    pub retry_explanation: Option<String>,
     pub retry_count: i64,
     pub date_first_attempt: Option<String>,
     pub description: Option<String>,
@@ -198,6 +200,7 @@ impl From<&Transaction> for TransactionWire {
             assigned_gateway_token: t.assigned_gateway_token.clone(),
             order_id: t.order_id.clone(),
             retry_date: t.retry_date.map(rfc3339),
+            retry_explanation: t.result.retry_explanation.clone(),
             retry_count: t.retry_count,
             date_first_attempt: t.date_first_attempt.map(rfc3339),
             description: d.description.clone(),

@@ -57,6 +57,8 @@ async fn soft_declines_get_a_retry_date_and_hard_ones_do_not(app: TestApp) {
             .as_str()
             .is_some_and(|r| !r.is_empty())
     );
+    let why = soft["retryExplanation"].as_str().unwrap_or_default();
+    assert!(why.contains("do_not_honor"), "{soft}");
 
     let funds = app.charge("funds-1", 2012).await;
     assert_eq!(funds["responseCode"], "20023");
@@ -69,5 +71,9 @@ async fn soft_declines_get_a_retry_date_and_hard_ones_do_not(app: TestApp) {
     for (mtid, amount) in [("hard-1", 3016), ("risk-1", 4018), ("ok-1", 1000)] {
         let t = app.charge(mtid, amount).await;
         assert_eq!(t["retryDate"], serde_json::Value::Null, "{mtid}: {t}");
+        if amount != 1000 {
+            let why = t["retryExplanation"].as_str().unwrap_or_default();
+            assert!(why.contains("not allow"), "says why there is no retry: {t}");
+        }
     }
 }
