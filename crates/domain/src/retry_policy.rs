@@ -19,8 +19,10 @@ pub const MAX_WINDOW: Duration = Duration::days(30);
 const DAYS: [i64; 10] = [1, 2, 3, 5, 7, 9, 12, 15, 20, 25];
 const HOURS: [i64; 6] = [1, 2, 4, 8, 12, 24];
 
-/// The merchant's tuning of the policy (defaults are the documented table).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The merchant's tuning of the policy (defaults are the documented table). The network limits
+/// are ceilings: a merchant can retry less, never more.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Policy {
     pub max_retries: i64,
     pub window_days: i64,
@@ -64,6 +66,22 @@ fn next_payday(after: OffsetDateTime, first: OffsetDateTime, hour: u8) -> Offset
 
 /// The next retry for a decline with `code` at `now`, the `retry_count`-th retry already done,
 /// in a chain that started at `first_attempt`.
+impl Policy {
+    /// Checks a merchant's settings against the network ceilings; `Err` names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0..=MAX_RETRIES).contains(&self.max_retries) {
+            return Err(format!("maxRetries must be between 0 and {MAX_RETRIES}"));
+        }
+        if !(1..=30).contains(&self.window_days) {
+            return Err("windowDays must be between 1 and 30".into());
+        }
+        if self.payday_hour > 23 {
+            return Err("paydayHour must be between 0 and 23".into());
+        }
+        Ok(())
+    }
+}
+
 pub fn decide(
     policy: &Policy,
     code: ResponseCode,
@@ -84,7 +102,7 @@ pub fn decide(
             c.class
         ));
     }
-    let max = policy.max_retries.min(MAX_RETRIES);
+    let max = policy.max_retries.clamp(0, MAX_RETRIES);
     if retry_count >= max {
         return none(format!(
             "{retry_count} retries done; the limit is {max} per card and order"
@@ -125,7 +143,7 @@ pub fn decide(
             )
         }
     };
-    let window = Duration::days(policy.window_days.min(30));
+    let window = Duration::days(policy.window_days.clamp(1, 30));
     let limit = first_attempt + window;
     if at > limit {
         return none(format!(

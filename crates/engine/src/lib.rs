@@ -73,11 +73,22 @@ pub struct Tenant {
     pub mode: Mode,
     /// Sandbox test clock offset; always 0 in live mode.
     pub clock_offset_us: i64,
+    /// The merchant's retry policy (the documented defaults unless configured).
+    pub retry_policy: openflex_domain::retry_policy::Policy,
+}
+
+/// Merchant settings kept as JSON on the merchant row.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MerchantSettings {
+    pub retry_policy: openflex_domain::retry_policy::Policy,
 }
 
 impl Tenant {
     /// A merchant in `mode`; only the sandbox follows the merchant's test clock.
     pub(crate) fn of(merchant: &openflex_store::MerchantRow, mode: Mode) -> Self {
+        let settings: MerchantSettings =
+            serde_json::from_str(&merchant.settings).unwrap_or_default();
         Self {
             merchant_id: merchant.id.clone(),
             mode,
@@ -86,6 +97,7 @@ impl Tenant {
             } else {
                 0
             },
+            retry_policy: settings.retry_policy,
         }
     }
 }

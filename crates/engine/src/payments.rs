@@ -307,7 +307,7 @@ impl Engine {
                 .map(crate::from_micros)
                 .unwrap_or(now);
             let decision = openflex_domain::retry_policy::decide(
-                &openflex_domain::retry_policy::Policy::default(),
+                &t.retry_policy,
                 result.code,
                 now,
                 first,
@@ -405,11 +405,16 @@ impl Engine {
             );
         }
         let first = prev.date_first_attempt.unwrap_or(prev.created_at);
-        if retry_count > MAX_RETRIES || now > crate::from_micros(first) + MAX_WINDOW {
+        let max = t.retry_policy.max_retries.clamp(0, MAX_RETRIES);
+        let window = MAX_WINDOW.min(time::Duration::days(
+            t.retry_policy.window_days.clamp(1, 30),
+        ));
+        if retry_count > max || now > crate::from_micros(first) + window {
             return refuse(
                 30100,
                 format!(
-                    "card-network limits: at most {MAX_RETRIES} retries within 30 days of the first attempt"
+                    "retry limits: at most {max} retries within {} days of the first attempt",
+                    window.whole_days()
                 ),
             );
         }

@@ -96,6 +96,7 @@ impl Engine {
             name: name.to_string(),
             clock_offset_us: 0,
             created_at: now,
+            settings: "{}".into(),
         };
         let mut tx = self.store.begin().await?;
         Store::insert_merchant(&mut tx, &merchant).await?;
@@ -311,5 +312,43 @@ impl Engine {
             .await?
             .ok_or(EngineError::NotFound)?;
         Ok(offset / 1_000_000)
+    }
+}
+
+impl Engine {
+    /// A merchant's retry policy.
+    pub async fn retry_policy(
+        &self,
+        merchant_id: &str,
+    ) -> Result<openflex_domain::retry_policy::Policy> {
+        let m = self
+            .store
+            .merchant(merchant_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let settings: crate::MerchantSettings =
+            serde_json::from_str(&m.settings).unwrap_or_default();
+        Ok(settings.retry_policy)
+    }
+
+    /// Replaces a merchant's retry policy (within the card-network ceilings).
+    pub async fn set_retry_policy(
+        &self,
+        merchant_id: &str,
+        policy: openflex_domain::retry_policy::Policy,
+    ) -> Result<openflex_domain::retry_policy::Policy> {
+        policy.validate().map_err(EngineError::Invalid)?;
+        let m = self
+            .store
+            .merchant(merchant_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let mut settings: crate::MerchantSettings =
+            serde_json::from_str(&m.settings).unwrap_or_default();
+        settings.retry_policy = policy.clone();
+        let text =
+            serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.store.set_merchant_settings(merchant_id, &text).await?;
+        Ok(policy)
     }
 }

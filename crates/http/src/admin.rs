@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/merchants/{id}/clock", post(advance_clock))
         .route(
+            "/admin/merchants/{id}/retry-policy",
+            get(show_retry_policy).put(set_retry_policy),
+        )
+        .route(
             "/admin/merchants/{id}/webhooks",
             get(list_webhooks).post(create_webhook),
         )
@@ -305,4 +309,33 @@ async fn redeliver(
 ) -> Result<(StatusCode, Json<Queued>), ApiError> {
     s.engine.redeliver_webhook(&id, &delivery_id).await?;
     Ok((StatusCode::ACCEPTED, Json(Queued { delivery_id })))
+}
+
+async fn show_retry_policy(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<openflex_domain::retry_policy::Policy>, ApiError> {
+    Ok(Json(s.engine.retry_policy(&id).await?))
+}
+
+/// Fields absent from the body keep their current value.
+async fn set_retry_policy(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<openflex_domain::retry_policy::Policy>, ApiError> {
+    let current = serde_json::to_value(s.engine.retry_policy(&id).await?)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let patch: serde_json::Value = body(bytes)?;
+    let mut merged = current;
+    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let policy = serde_json::from_value(merged)
+        .map_err(|e| ApiError::BadRequest(format!("invalid retry policy: {e}")))?;
+    Ok(Json(s.engine.set_retry_policy(&id, policy).await?))
 }

@@ -138,6 +138,17 @@ enum MerchantCommand {
         #[arg(long)]
         merchant: String,
     },
+    /// Show or change a merchant's retry policy (within the card-network limits).
+    RetryPolicy {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        max_retries: Option<i64>,
+        #[arg(long)]
+        window_days: Option<i64>,
+        #[arg(long)]
+        payday_hour: Option<u8>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -335,6 +346,21 @@ async fn merchant(command: MerchantCommand, config: &Config) -> anyhow::Result<(
             let mode = if live { Mode::Live } else { Mode::Sandbox };
             let issued = engine.issue_credentials(&merchant, mode).await?;
             println!("{}", serde_json::to_string_pretty(&issued)?);
+        }
+        MerchantCommand::RetryPolicy {
+            merchant,
+            max_retries,
+            window_days,
+            payday_hour,
+        } => {
+            let mut policy = engine.retry_policy(&merchant).await?;
+            if max_retries.is_some() || window_days.is_some() || payday_hour.is_some() {
+                policy.max_retries = max_retries.unwrap_or(policy.max_retries);
+                policy.window_days = window_days.unwrap_or(policy.window_days);
+                policy.payday_hour = payday_hour.unwrap_or(policy.payday_hour);
+                policy = engine.set_retry_policy(&merchant, policy).await?;
+            }
+            println!("{}", serde_json::to_string_pretty(&policy)?);
         }
         MerchantCommand::Credentials { merchant } => {
             for c in engine.credentials(&merchant).await? {

@@ -42,10 +42,11 @@ impl Store {
             m_name: String,
             m_clock_offset_us: i64,
             m_created_at: i64,
+            m_settings: String,
         }
         let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(
             "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
-             c.created_at, c.revoked_at, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at \
+             c.created_at, c.revoked_at, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
              FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
              WHERE c.secret_hash = $1 AND c.kind = $2 AND c.revoked_at IS NULL")
             .bind(secret_hash).bind(kind).fetch_optional(p).await)?;
@@ -55,6 +56,7 @@ impl Store {
                 name: j.m_name,
                 clock_offset_us: j.m_clock_offset_us,
                 created_at: j.m_created_at,
+                settings: j.m_settings,
             };
             (j.cred, merchant)
         }))

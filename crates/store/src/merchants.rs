@@ -6,26 +6,28 @@ pub struct MerchantRow {
     pub name: String,
     pub clock_offset_us: i64,
     pub created_at: i64,
+    /// JSON owned by the engine (retry policy, …).
+    pub settings: String,
 }
 
 impl Store {
     pub async fn insert_merchant(tx: &mut Tx, row: &MerchantRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "INSERT INTO merchants (id, name, clock_offset_us, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&row.id).bind(&row.name).bind(row.clock_offset_us).bind(row.created_at)
+            "INSERT INTO merchants (id, name, clock_offset_us, created_at, settings) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id).bind(&row.name).bind(row.clock_offset_us).bind(row.created_at).bind(&row.settings)
             .execute(c).await.map(|_| ()))?;
         Ok(())
     }
 
     pub async fn merchant(&self, id: &str) -> Result<Option<MerchantRow>> {
         Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, MerchantRow>(
-            "SELECT id, name, clock_offset_us, created_at FROM merchants WHERE id = $1")
+            "SELECT id, name, clock_offset_us, created_at, settings FROM merchants WHERE id = $1")
             .bind(id).fetch_optional(p).await)?)
     }
 
     pub async fn merchants(&self) -> Result<Vec<MerchantRow>> {
         Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, MerchantRow>(
-            "SELECT id, name, clock_offset_us, created_at FROM merchants ORDER BY created_at, id")
+            "SELECT id, name, clock_offset_us, created_at, settings FROM merchants ORDER BY created_at, id")
             .fetch_all(p).await)?)
     }
 
@@ -34,5 +36,13 @@ impl Store {
         Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
             "UPDATE merchants SET clock_offset_us = clock_offset_us + $1 WHERE id = $2 RETURNING clock_offset_us")
             .bind(by_us).bind(id).fetch_optional(p).await)?)
+    }
+}
+
+impl Store {
+    pub async fn set_merchant_settings(&self, id: &str, settings: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => sqlx::query("UPDATE merchants SET settings = $1 WHERE id = $2")
+            .bind(settings).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 }

@@ -11,6 +11,7 @@ dual!(
     the_retry_count_must_follow_the_chain,
     hard_declines_and_network_limits_stop_retries,
     concurrent_retries_of_one_decline_record_one_attempt,
+    a_merchant_can_retry_less_but_never_more,
 );
 
 async fn retry(
@@ -226,4 +227,60 @@ async fn concurrent_retries_of_one_decline_record_one_attempt(app: TestApp) {
         2,
         "the first decline and one retry"
     );
+}
+
+async fn a_merchant_can_retry_less_but_never_more(app: TestApp) {
+    use reqwest::{Method, StatusCode};
+    let path = format!("/admin/merchants/{}/retry-policy", app.merchant_id);
+    let (status, v) = app.admin(Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        v,
+        json!({"maxRetries": 15, "windowDays": 30, "paydayHour": 6})
+    );
+    for bad in [
+        json!({"maxRetries": 16}),
+        json!({"windowDays": 31}),
+        json!({"windowDays": 0}),
+        json!({"paydayHour": 24}),
+        json!({"maxRetries": "many"}),
+    ] {
+        let (status, v) = app.admin(Method::PUT, &path, Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {v}");
+    }
+    let (status, v) = app
+        .admin(
+            Method::PUT,
+            &path,
+            Some(json!({"maxRetries": 1, "paydayHour": 9})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        v,
+        json!({"maxRetries": 1, "windowDays": 30, "paydayHour": 9})
+    );
+
+    let pm = app.vault_visa().await;
+    let funds = app.charge("funds-1", 2012).await;
+    let at = time::OffsetDateTime::parse(
+        funds["retryDate"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(at.hour(), 9, "the merchant's pay-day hour");
+    let a0 = first_decline(&app, &pm).await;
+    let a1 = retry(&app, "rebill-1-a1", 2008, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(a1["responseCode"], "20003");
+    assert_eq!(
+        a1["retryDate"],
+        Value::Null,
+        "the merchant allows one retry"
+    );
+    let a2 = retry(&app, "rebill-1-a2", 1000, &a1["referenceData"], 2, &pm).await;
+    assert_eq!(a2["responseCode"], "30100", "{a2}");
+    let (status, _) = app
+        .admin(Method::GET, "/admin/merchants/nope/retry-policy", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
