@@ -53,11 +53,11 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Exponential backoff with jitter: 30 s, 1 min, 2 min, … capped at 6 h.
+/// Exponential backoff with jitter: 30 s, 1 min, 2 min, … capped at 8 h.
 pub fn backoff(attempts: i64, jitter_seed: u64) -> Duration {
     let base = 30u64
         .saturating_mul(1u64 << attempts.clamp(0, 20) as u32)
-        .min(6 * 3600);
+        .min(8 * 3600);
     Duration::from_secs(base + jitter_seed % (base / 4 + 1))
 }
 
