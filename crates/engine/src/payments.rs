@@ -75,6 +75,8 @@ pub struct FollowUpRequest {
 struct Chain {
     id: String,
     first_attempt: i64,
+    /// Where the previous attempt said to go next.
+    assigned_gateway: Option<String>,
 }
 
 /// Where the card for a payment comes from, once resolved.
@@ -167,10 +169,13 @@ impl Engine {
         let gateway = match self
             .route(
                 t,
-                req.gateway_token.as_deref(),
+                req.gateway_token
+                    .as_deref()
+                    .or(chain.as_ref().and_then(|c| c.assigned_gateway.as_deref())),
                 req.currency.code(),
                 pm_row.card_type.as_deref(),
                 &id,
+                req.retry_count > 0,
             )
             .await?
         {
@@ -268,6 +273,7 @@ impl Engine {
         }
 
         // The processor call, outside any database transaction.
+        let settings = self.gateway_settings(t, &gateway).await?;
         let result = if gateway.cvv_required && card.as_ref().is_some_and(|c| c.cvv.is_none()) {
             ProcessorResult {
                 code: ResponseCode(40003),
@@ -291,6 +297,7 @@ impl Engine {
                     currency: req.currency.code(),
                     card: card.as_ref(),
                     original_reference: None,
+                    settings: settings.as_ref(),
                 })
                 .await
         };
@@ -314,6 +321,23 @@ impl Engine {
                 row.retry_count,
             );
             row.retry_date = decision.retry_at.map(micros);
+            if matches!(
+                openflex_domain::decline::classify(result.code).family,
+                openflex_domain::decline::Family::IssuerUnavailable
+                    | openflex_domain::decline::Family::Merchant
+            ) && decision.retry_at.is_some()
+                && let Some(next) = self
+                    .cascade_target(
+                        t,
+                        &gateway.token,
+                        req.currency.code(),
+                        pm_row.card_type.as_deref(),
+                        &row.id,
+                    )
+                    .await?
+            {
+                row.assigned_gateway_token = Some(next);
+            }
             let mut result: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
             result.retry_explanation = Some(decision.explain);
             row.result = json(&result)?;
@@ -421,6 +445,7 @@ impl Engine {
         Ok(Ok(Chain {
             id: chain_id,
             first_attempt: first,
+            assigned_gateway: prev.assigned_gateway_token.clone(),
         }))
     }
 
@@ -471,6 +496,62 @@ impl Engine {
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
     }
 
+    /// A gateway's connector settings, unsealed for one processor call.
+    async fn gateway_settings(&self, t: &Tenant, g: &Gateway) -> Result<Option<serde_json::Value>> {
+        if !g.has_settings {
+            return Ok(None);
+        }
+        let Some(row) = self
+            .store
+            .gateway(&t.merchant_id, t.mode.as_str(), &g.token)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (Some(version), Some(blob)) = (row.settings_kek_version, row.settings_sealed) else {
+            return Ok(None);
+        };
+        let text = self.vault.open_secret(
+            &format!("gateway|{}|{}", t.merchant_id, g.token),
+            version as u32,
+            &blob,
+        )?;
+        Ok(serde_json::from_str(text.expose()).ok())
+    }
+
+    /// After a decline another acquirer may approve (issuer or processor trouble, merchant
+    /// configuration), another usable gateway for the next attempt; `None` keeps this one.
+    /// Weight-0 gateways are candidates: out of normal rotation is how a failover acquirer is
+    /// configured.
+    async fn cascade_target(
+        &self,
+        t: &Tenant,
+        current: &str,
+        currency: &str,
+        card_type: Option<&str>,
+        seed: &str,
+    ) -> Result<Option<String>> {
+        let others: Vec<Gateway> = self
+            .store
+            .gateways(&t.merchant_id, t.mode.as_str())
+            .await?
+            .iter()
+            .map(Gateway::from_row)
+            .filter(|g| {
+                g.token != current
+                    && g.status == GatewayStatus::Available
+                    && g.accept_retries
+                    && self.processors.knows(&g.gateway_type)
+                    && g.accepts(currency, card_type)
+            })
+            .collect();
+        let weights: Vec<u64> = others.iter().map(|g| g.weight.max(1) as u64).collect();
+        Ok(
+            openflex_domain::routing::pick_weighted(&weights, ids::seed_of(seed))
+                .map(|i| others[i].token.clone()),
+        )
+    }
+
     /// Picks the gateway: the pinned one, else a weighted choice among Available gateways
     /// accepting the currency and brand. `Err` carries why none fits (→ 50130).
     async fn route(
@@ -480,6 +561,7 @@ impl Engine {
         currency: &str,
         card_type: Option<&str>,
         id: &str,
+        retry: bool,
     ) -> Result<std::result::Result<Gateway, String>> {
         let usable = |g: &Gateway| {
             g.status == GatewayStatus::Available
@@ -517,7 +599,12 @@ impl Engine {
             .await?
             .iter()
             .map(Gateway::from_row)
-            .filter(|g| usable(g) && g.accepts(currency, card_type) && g.weight > 0)
+            .filter(|g| {
+                usable(g)
+                    && g.accepts(currency, card_type)
+                    && g.weight > 0
+                    && (!retry || g.accept_retries)
+            })
             .collect();
         let weights: Vec<u64> = candidates.iter().map(|g| g.weight as u64).collect();
         match openflex_domain::routing::pick_weighted(&weights, ids::seed_of(id)) {
@@ -683,6 +770,7 @@ impl Engine {
             }
             tx.commit().await?;
 
+            let settings = self.gateway_settings(t, &gateway).await?;
             let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
                 EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
             })?;
@@ -697,6 +785,7 @@ impl Engine {
                     currency: orig.currency.as_deref().unwrap_or(""),
                     card: None,
                     original_reference: orig.gateway_transaction_id.as_deref(),
+                    settings: settings.as_ref(),
                 })
                 .await;
             metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code)).increment(1);

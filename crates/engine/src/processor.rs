@@ -35,6 +35,8 @@ pub struct ProcessorRequest<'a> {
     pub card: Option<&'a CardData>,
     /// The gateway's own reference of the original, for follow-ups.
     pub original_reference: Option<&'a str>,
+    /// The gateway's connector settings (unsealed for this call only).
+    pub settings: Option<&'a serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,11 +69,22 @@ impl Processor for SandboxProcessor {
                         card.cvv.as_ref().map(|c| c.expose().as_str()),
                         req.amount,
                     );
-                    result(d.code, Some(d.cvv), reference)
+                    let code = match override_code(req.settings, req.amount) {
+                        Some(forced)
+                            if d.code.is_approved() || sandbox::trigger(req.amount).is_some() =>
+                        {
+                            forced
+                        }
+                        _ => d.code,
+                    };
+                    result(code, Some(d.cvv), reference)
                 }
-                (Operation::Purchase | Operation::Authorize, None) => {
-                    result(sandbox::decide_gateway_token(req.amount), None, reference)
-                }
+                (Operation::Purchase | Operation::Authorize, None) => result(
+                    override_code(req.settings, req.amount)
+                        .unwrap_or_else(|| sandbox::decide_gateway_token(req.amount)),
+                    None,
+                    reference,
+                ),
                 (Operation::Void, _) => result(ResponseCode::APPROVED, None, reference),
                 (Operation::Capture | Operation::Refund, _) => {
                     result(sandbox::decide_follow_up(req.amount), None, reference)
@@ -79,6 +92,19 @@ impl Processor for SandboxProcessor {
             }
         })
     }
+}
+
+/// A sandbox gateway's own outcome table, from its settings: `{"outcomes": {"<amount>": code}}`
+/// for given amounts and/or `{"declineCode": code}` for every other payment — so a merchant can
+/// have gateways that behave differently and see cascading work.
+fn override_code(settings: Option<&serde_json::Value>, amount: i64) -> Option<ResponseCode> {
+    let s = settings?;
+    let code = s
+        .get("outcomes")
+        .and_then(|o| o.get(amount.to_string()))
+        .or_else(|| s.get("declineCode"))?
+        .as_u64()?;
+    ResponseCode::known(u32::try_from(code).ok()?)
 }
 
 fn result(

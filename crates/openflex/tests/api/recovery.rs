@@ -12,6 +12,7 @@ dual!(
     hard_declines_and_network_limits_stop_retries,
     concurrent_retries_of_one_decline_record_one_attempt,
     a_merchant_can_retry_less_but_never_more,
+    issuer_errors_cascade_to_another_gateway,
 );
 
 async fn retry(
@@ -283,4 +284,74 @@ async fn a_merchant_can_retry_less_but_never_more(app: TestApp) {
         .admin(Method::GET, "/admin/merchants/nope/retry-policy", None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn issuer_errors_cascade_to_another_gateway(app: TestApp) {
+    use reqwest::StatusCode;
+    let (_, v) = app.get("/v1/gateways").await;
+    let primary = v["gateways"][0]["gatewayToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The primary gateway's own outcome table: 1500 cents fails with a system error (20046).
+    let (status, _) = app
+        .put(
+            &format!("/v1/gateways/{primary}"),
+            json!({"gateway": {"settings": {"outcomes": {"1500": 20046}}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = app
+        .post(
+            "/v1/gateways",
+            json!({"gateway": {"name": "Backup acquirer", "weight": 0}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let backup = v["gateway"]["gatewayToken"].as_str().unwrap().to_string();
+
+    let pm = app.vault_visa().await;
+    let mut body = token_payment("cascade-0", 1500, &pm);
+    body["transaction"]["gatewayToken"] = json!(primary);
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    let a0 = v["transaction"].clone();
+    assert_eq!(a0["responseCode"], "20046", "{a0}");
+    assert_eq!(a0["gatewayToken"], primary.as_str());
+    assert_eq!(
+        a0["assignedGatewayToken"],
+        backup.as_str(),
+        "issuer/system errors cascade: {a0}"
+    );
+
+    let a1 = retry(&app, "cascade-1", 1500, &a0["referenceData"], 1, &pm).await;
+    assert_eq!(
+        a1["gatewayToken"],
+        backup.as_str(),
+        "the retry follows assignedGatewayToken"
+    );
+    assert_eq!(a1["responseCode"], "10000", "{a1}");
+
+    // A do-not-honor decline stays on its gateway.
+    let mut body = token_payment("stay-0", 2008, &pm);
+    body["transaction"]["gatewayToken"] = json!(primary);
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    assert_eq!(v["transaction"]["responseCode"], "20003");
+    assert_eq!(v["transaction"]["assignedGatewayToken"], primary.as_str());
+
+    // A gateway that refuses retries is not proposed.
+    let (status, _) = app
+        .put(
+            &format!("/v1/gateways/{backup}"),
+            json!({"gateway": {"acceptRetries": false}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut body = token_payment("cascade-2", 1500, &pm);
+    body["transaction"]["gatewayToken"] = json!(primary);
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    assert_eq!(
+        v["transaction"]["assignedGatewayToken"],
+        primary.as_str(),
+        "{v}"
+    );
 }
