@@ -28,6 +28,8 @@ pub struct Policy {
     pub window_days: i64,
     /// Hour (UTC) for pay-day retries.
     pub payday_hour: u8,
+    /// Scheduler mode: the server performs the retries itself at `retryDate`.
+    pub scheduler_mode: bool,
 }
 
 impl Default for Policy {
@@ -36,6 +38,7 @@ impl Default for Policy {
             max_retries: MAX_RETRIES,
             window_days: 30,
             payday_hour: 6,
+            scheduler_mode: false,
         }
     }
 }

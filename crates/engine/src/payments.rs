@@ -342,9 +342,33 @@ impl Engine {
             result.retry_explanation = Some(decision.explain);
             row.result = json(&result)?;
         }
-        let mut pm = resolved.row().clone();
         let mut tx = self.store.begin().await?;
         Store::finish_txn(&mut tx, &row).await?;
+        let mut pm = resolved.row().clone();
+        if let Some(at) = row.retry_date.filter(|_| t.retry_policy.scheduler_mode) {
+            // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
+            self.enqueue(
+                &mut tx,
+                t,
+                crate::scheduler::kind::FLEXPAY_SCHEDULED_RETRY,
+                serde_json::json!({"transactionId": row.id}),
+                crate::from_micros(at),
+            )
+            .await?;
+            // A cached (not retained) card stays, encrypted, until the recovery window closes,
+            // then expires as usual.
+            if pm.storage_state == StorageState::Cached.as_str() {
+                let first = row.date_first_attempt.unwrap_or(now_us);
+                let window = time::Duration::days(t.retry_policy.window_days.clamp(1, 30));
+                let until = micros(crate::from_micros(first) + window);
+                if pm.cache_expires_at.is_some_and(|e| e < until) {
+                    pm.cache_expires_at = Some(until);
+                    pm.updated_at = now_us;
+                    Store::update_payment_method_meta(&mut tx, &pm).await?;
+                    self.schedule_card_expiry(&mut tx, t, &pm).await?;
+                }
+            }
+        }
         match &resolved {
             Resolved::New(_) if approved && retain => {
                 pm.storage_state = StorageState::Stored.as_str().to_string();
@@ -446,6 +470,172 @@ impl Engine {
             id: chain_id,
             first_attempt: first,
             assigned_gateway: prev.assigned_gateway_token.clone(),
+        }))
+    }
+
+    /// A refund request on a declined payment whose recovery is still open stops the recovery
+    /// (flexpay.md §7, scheduler mode): the chain's latest attempt is marked `Cancelled`, its
+    /// retry date cleared, and the request recorded as a zero-amount Refund. `None` when there
+    /// is no open recovery (the ordinary refund rules then answer).
+    async fn stop_recovery(
+        &self,
+        t: &Tenant,
+        orig: &TxnRow,
+        req: &FollowUpRequest,
+        now: OffsetDateTime,
+    ) -> Result<Option<Outcome>> {
+        let chain_id = orig.chain_id.clone().unwrap_or_else(|| orig.id.clone());
+        let chain = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        let Some(latest) = chain
+            .last()
+            .filter(|l| l.status != 1 && l.completion_status.is_none() && l.retry_date.is_some())
+        else {
+            return Ok(None);
+        };
+        let now_us = micros(now);
+        let mut row = TxnRow {
+            id: self.ids.next(),
+            merchant_id: t.merchant_id.clone(),
+            mode: t.mode.as_str().to_string(),
+            txn_type: TxnType::Refund.as_str().to_string(),
+            state: "done".into(),
+            status: 1,
+            response_code: i64::from(ResponseCode::APPROVED.0),
+            merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
+            order_id: latest.order_id.clone(),
+            customer_id: latest.customer_id.clone(),
+            currency: latest.currency.clone(),
+            amount: 0,
+            payment_method_id: latest.payment_method_id.clone(),
+            gateway_token: latest.gateway_token.clone(),
+            gateway_type: latest.gateway_type.clone(),
+            gateway_transaction_id: None,
+            merchant_account_reference_id: latest.merchant_account_reference_id.clone(),
+            assigned_gateway_token: None,
+            original_id: Some(latest.id.clone()),
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: 0,
+            date_first_attempt: None,
+            reference_data: None,
+            completion_status: Some("Cancelled".into()),
+            result: json(&ResultDetails {
+                retry_explanation: Some("recovery stopped by a refund request".into()),
+                ..ResultDetails::default()
+            })?,
+            details: json(&Details {
+                disable_customer_recovery: req.disable_customer_recovery,
+                ..Details::default()
+            })?,
+            created_at: now_us,
+            chain_id: None,
+        };
+        let mut tx = self.store.begin().await?;
+        let inserted = Store::insert_txn(&mut tx, &row).await;
+        match inserted {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                drop(tx);
+                return Ok(Some(Err(self.reject(
+                    now,
+                    50129,
+                    "merchantTransactionId was already used",
+                ))));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Store::complete_recovery(&mut tx, &latest.id, "Cancelled").await?;
+        tx.commit().await?;
+        row.state = "done".into();
+        Ok(Some(Ok(self.with_pm(t, &row, now_us).await?)))
+    }
+
+    /// A retry the server makes itself in scheduler mode (a job).
+    pub(crate) async fn scheduled_retry(
+        &self,
+        t: &Tenant,
+        transaction_id: &str,
+    ) -> Result<crate::scheduler::JobResult> {
+        use crate::scheduler::JobResult;
+        let Some(prev) = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), transaction_id)
+            .await?
+        else {
+            return Ok(JobResult::Done(format!(
+                "transaction {transaction_id} not found"
+            )));
+        };
+        if !t.retry_policy.scheduler_mode {
+            return Ok(JobResult::Done(
+                "scheduler mode is off for this merchant".into(),
+            ));
+        }
+        if prev.status == 1 || prev.completion_status.is_some() || prev.retry_date.is_none() {
+            return Ok(JobResult::Done(format!(
+                "recovery of {transaction_id} is over"
+            )));
+        }
+        let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
+        let chain = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        if chain.last().is_some_and(|l| l.id != prev.id) {
+            return Ok(JobResult::Done(format!(
+                "{transaction_id} was already retried"
+            )));
+        }
+        let (Some(pm), Some(currency), Some(reference)) = (
+            prev.payment_method_id.clone(),
+            prev.currency
+                .as_deref()
+                .and_then(|c| Currency::parse(c).ok()),
+            prev.reference_data.clone(),
+        ) else {
+            return Ok(JobResult::Done(format!(
+                "{transaction_id} cannot be retried (no payment method)"
+            )));
+        };
+        let n = prev.retry_count + 1;
+        let base = prev
+            .merchant_transaction_id
+            .clone()
+            .unwrap_or_else(|| prev.id.clone());
+        let base = base.split("-retry").next().unwrap_or(&base).to_string();
+        let req = PaymentRequest {
+            kind: if prev.txn_type == TxnType::Authorize.as_str() {
+                PaymentKind::Authorize
+            } else {
+                PaymentKind::Charge
+            },
+            merchant_transaction_id: format!("{base}-retry{n}"),
+            order_id: prev.order_id.clone().unwrap_or_default(),
+            currency,
+            amount: prev.amount,
+            customer_id: prev.customer_id.clone(),
+            source: PaymentSource::Token(pm),
+            gateway_token: None,
+            retry_count: n,
+            date_first_attempt: None,
+            reference_data: Some(reference),
+            details: serde_json::from_str(&prev.details).unwrap_or_default(),
+        };
+        Ok(JobResult::Done(match Box::pin(self.pay(t, req)).await? {
+            Ok(txn) => format!(
+                "retry #{n} of {transaction_id}: {} {}",
+                txn.code.0,
+                txn.code.message()
+            ),
+            Err(r) => format!(
+                "retry #{n} of {transaction_id} refused: {} ({})",
+                r.code.0, r.detail
+            ),
         }))
     }
 
@@ -642,6 +832,14 @@ impl Engine {
                 voided: orig.voided,
                 settled: now >= lifecycle::settles_at(crate::from_micros(orig.created_at)),
             };
+            if req.kind == FollowUpKind::Refund
+                && t.retry_policy.scheduler_mode
+                && !original.approved
+                && matches!(original.kind, TxnType::Charge | TxnType::Authorize)
+                && let Some(stopped) = self.stop_recovery(t, &orig, &req, now).await?
+            {
+                return Ok(stopped);
+            }
             let decided = match req.kind {
                 FollowUpKind::Capture => lifecycle::capture_amount(&original, req.amount)
                     .map(|a| (a, Reservation::Capture(a))),

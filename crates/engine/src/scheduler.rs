@@ -29,6 +29,8 @@ pub mod kind {
     pub const FF_RESCUE_ATTEMPT: &str = "ff_rescue_attempt";
     /// The end of a FlexFactor order's capture window.
     pub const FF_CAPTURE_EXPIRY: &str = "ff_capture_expiry";
+    /// A FlexPay retry the server makes itself (scheduler mode).
+    pub const FLEXPAY_SCHEDULED_RETRY: &str = "flexpay_scheduled_retry";
 }
 
 /// What running a job did, as reported by the test clock and the worker's logs.
@@ -181,6 +183,10 @@ impl Engine {
                 let resend = payload["resend"].as_bool().unwrap_or(false);
                 self.deliver_webhook(&tenant, delivery, resend, job.attempts)
                     .await
+            }
+            kind::FLEXPAY_SCHEDULED_RETRY => {
+                let id = payload["transactionId"].as_str().unwrap_or_default();
+                self.scheduled_retry(&tenant, id).await
             }
             kind::FF_RESCUE_ATTEMPT => {
                 let order = payload["orderId"].as_str().unwrap_or_default();

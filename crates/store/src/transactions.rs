@@ -219,3 +219,12 @@ impl Store {
         )
     }
 }
+
+impl Store {
+    /// Ends a recovery: the transaction gets a completion status and loses its retry date.
+    pub async fn complete_recovery(tx: &mut Tx, id: &str, status: &str) -> Result<()> {
+        on_tx!(tx, c => sqlx::query("UPDATE transactions SET completion_status = $1, retry_date = NULL WHERE id = $2")
+            .bind(status).bind(id).execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+}

@@ -13,6 +13,8 @@ dual!(
     concurrent_retries_of_one_decline_record_one_attempt,
     a_merchant_can_retry_less_but_never_more,
     issuer_errors_cascade_to_another_gateway,
+    scheduler_mode_retries_until_approval_or_limits,
+    a_refund_request_stops_a_recovery,
 );
 
 async fn retry(
@@ -237,7 +239,7 @@ async fn a_merchant_can_retry_less_but_never_more(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         v,
-        json!({"maxRetries": 15, "windowDays": 30, "paydayHour": 6})
+        json!({"maxRetries": 15, "windowDays": 30, "paydayHour": 6, "schedulerMode": false})
     );
     for bad in [
         json!({"maxRetries": 16}),
@@ -259,7 +261,7 @@ async fn a_merchant_can_retry_less_but_never_more(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(
         v,
-        json!({"maxRetries": 1, "windowDays": 30, "paydayHour": 9})
+        json!({"maxRetries": 1, "windowDays": 30, "paydayHour": 9, "schedulerMode": false})
     );
 
     let pm = app.vault_visa().await;
@@ -354,4 +356,149 @@ async fn issuer_errors_cascade_to_another_gateway(app: TestApp) {
         primary.as_str(),
         "{v}"
     );
+}
+
+async fn set_policy(app: &TestApp, policy: Value) {
+    let path = format!("/admin/merchants/{}/retry-policy", app.merchant_id);
+    let (status, v) = app.admin(reqwest::Method::PUT, &path, Some(policy)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+}
+
+async fn chain_of(app: &TestApp, id: &Value) -> Vec<Value> {
+    let (_, v) = app
+        .get(&format!("/v1/transactions/{}/chain", id.as_str().unwrap()))
+        .await;
+    v["transactions"].as_array().unwrap().clone()
+}
+
+async fn scheduler_mode_retries_until_approval_or_limits(app: TestApp) {
+    set_policy(&app, json!({"schedulerMode": true, "maxRetries": 2})).await;
+    let (_, v) = app.get("/v1/gateways").await;
+    let primary = v["gateways"][0]["gatewayToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.put(
+        &format!("/v1/gateways/{primary}"),
+        json!({"gateway": {"settings": {"outcomes": {"1500": 20046}}}}),
+    )
+    .await;
+    let (_, v) = app
+        .post(
+            "/v1/gateways",
+            json!({"gateway": {"name": "Backup", "weight": 0}}),
+        )
+        .await;
+    let backup = v["gateway"]["gatewayToken"].as_str().unwrap().to_string();
+    let pm = app.vault_visa().await;
+
+    // A system error: the server retries an hour later, through the backup acquirer.
+    let mut body = token_payment("sm-1", 1500, &pm);
+    body["transaction"]["gatewayToken"] = json!(primary);
+    let (_, v) = app.post("/v1/gateways/charge", body).await;
+    let a0 = v["transaction"].clone();
+    assert_eq!(a0["responseCode"], "20046");
+    let clock = app.advance_clock(&app.merchant_id, 1800).await;
+    assert!(
+        clock["ran"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] != "flexpay_scheduled_retry"),
+        "not yet due"
+    );
+    let clock = app.advance_clock(&app.merchant_id, 1801).await;
+    assert!(
+        clock["ran"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "flexpay_scheduled_retry"
+                && r["detail"].as_str().unwrap().contains("10000")),
+        "{clock}"
+    );
+    let chain = chain_of(&app, &a0["transactionId"]).await;
+    assert_eq!(chain.len(), 2);
+    assert_eq!(chain[1]["responseCode"], "10000");
+    assert_eq!(chain[1]["retryCount"], 1);
+    assert_eq!(chain[1]["gatewayToken"], backup.as_str());
+    assert_eq!(chain[1]["merchantTransactionId"], "sm-1-retry1");
+
+    // Do-not-honor keeps failing: retried after 1 and 2 days, then the merchant's limit (2) ends it.
+    let a0 = app.charge("sm-2", 2008).await;
+    app.advance_clock(&app.merchant_id, 86400).await;
+    app.advance_clock(&app.merchant_id, 2 * 86400).await;
+    app.advance_clock(&app.merchant_id, 10 * 86400).await;
+    let chain = chain_of(&app, &a0["transactionId"]).await;
+    let codes: Vec<&str> = chain
+        .iter()
+        .map(|t| t["responseCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["20003", "20003", "20003"], "{chain:?}");
+    assert_eq!(chain[2]["retryDate"], Value::Null, "limit reached");
+
+    // The results are what GET /v1/transactions shows a polling merchant.
+    let (_, v) = app
+        .get("/v1/transactions?order=desc&count=100&responseType=simplified")
+        .await;
+    let ids: Vec<&str> = v["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["initialMerchantTransactionId"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"sm-2-retry2") && ids.contains(&"sm-1-retry1"),
+        "{ids:?}"
+    );
+}
+
+async fn a_refund_request_stops_a_recovery(app: TestApp) {
+    set_policy(&app, json!({"schedulerMode": true})).await;
+    let a0 = app.charge("stop-1", 2008).await;
+    assert!(a0["retryDate"].is_string());
+    let (_, v) = app
+        .post(
+            &format!(
+                "/v1/transactions/{}/refund",
+                a0["transactionId"].as_str().unwrap()
+            ),
+            json!({"transaction": {"merchantTransactionId": "stop-1-refund"}}),
+        )
+        .await;
+    let refund = v["transaction"].clone();
+    assert_eq!(refund["transactionType"], "Refund");
+    assert_eq!(refund["responseCode"], "10000", "{refund}");
+    assert_eq!(refund["amount"], 0, "no money moves");
+    assert_eq!(refund["completionStatus"], "Cancelled");
+    let (_, v) = app
+        .get(&format!(
+            "/v1/transactions/{}",
+            a0["transactionId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(v["transaction"]["completionStatus"], "Cancelled");
+    assert_eq!(v["transaction"]["retryDate"], Value::Null);
+    let clock = app.advance_clock(&app.merchant_id, 5 * 86400).await;
+    assert!(
+        clock["ran"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !r["detail"].as_str().unwrap().contains("retry #")),
+        "{clock}"
+    );
+    assert_eq!(chain_of(&app, &a0["transactionId"]).await.len(), 1);
+    // A second refund request finds no open recovery: the ordinary rule answers (a decline
+    // cannot be refunded).
+    let (_, v) = app
+        .post(
+            &format!(
+                "/v1/transactions/{}/refund",
+                a0["transactionId"].as_str().unwrap()
+            ),
+            json!({"transaction": {"merchantTransactionId": "stop-1-refund-2"}}),
+        )
+        .await;
+    assert_eq!(v["transaction"]["responseCode"], "30011");
 }
