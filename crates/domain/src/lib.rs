@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod rescue;
 pub mod retry_policy;
+pub mod risk;
 pub mod routing;
 pub mod sandbox;
 pub mod secret;

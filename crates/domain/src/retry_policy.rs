@@ -22,7 +22,7 @@ const HOURS: [i64; 6] = [1, 2, 4, 8, 12, 24];
 /// The merchant's tuning of the policy (defaults are the documented table). The network limits
 /// are ceilings: a merchant can retry less, never more.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Policy {
     pub max_retries: i64,
     pub window_days: i64,

@@ -98,6 +98,8 @@ impl CvvResult {
 }
 
 pub const AVS_CODE: &str = "S";
+/// A billing postal code the sandbox answers with AVS `N` (no match).
+pub const AVS_MISMATCH_POSTAL_CODE: &str = "99999";
 pub const AVS_MESSAGE: &str = "AVS not supported.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

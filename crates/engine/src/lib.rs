@@ -75,6 +75,8 @@ pub struct Tenant {
     pub clock_offset_us: i64,
     /// The merchant's retry policy (the documented defaults unless configured).
     pub retry_policy: openflex_domain::retry_policy::Policy,
+    /// The merchant's risk rules (all off unless configured).
+    pub risk_rules: openflex_domain::risk::RiskRules,
 }
 
 /// Merchant settings kept as JSON on the merchant row.
@@ -82,6 +84,7 @@ pub struct Tenant {
 #[serde(rename_all = "camelCase", default)]
 pub struct MerchantSettings {
     pub retry_policy: openflex_domain::retry_policy::Policy,
+    pub risk_rules: openflex_domain::risk::RiskRules,
 }
 
 impl Tenant {
@@ -98,6 +101,7 @@ impl Tenant {
                 0
             },
             retry_policy: settings.retry_policy,
+            risk_rules: settings.risk_rules,
         }
     }
 }
@@ -137,6 +141,7 @@ pub struct Engine {
     pub(crate) ids: Arc<ids::IdGen>,
     pub(crate) processors: processor::Processors,
     pub(crate) http: reqwest::Client,
+    pub(crate) geo: Arc<dyn openflex_domain::risk::GeoLookup>,
 }
 
 impl Engine {
@@ -149,6 +154,7 @@ impl Engine {
             ids: Arc::new(ids::IdGen::default()),
             processors: processor::Processors::default(),
             http: webhooks::http_client(),
+            geo: Arc::new(openflex_domain::risk::SandboxGeo),
         }
     }
 

@@ -274,13 +274,35 @@ impl Engine {
 
         // The processor call, outside any database transaction.
         let settings = self.gateway_settings(t, &gateway).await?;
-        let result = if gateway.cvv_required && card.as_ref().is_some_and(|c| c.cvv.is_none()) {
+        // Risk rules decide before any gateway sees the payment.
+        let shipping_country = req
+            .details
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.country.as_deref())
+            .and_then(openflex_domain::country::to_alpha3);
+        let facts = openflex_domain::risk::Facts {
+            fingerprint: pm_row.fingerprint.as_deref(),
+            ip: req.details.customer_ip.as_deref(),
+            email: holder.email.as_deref(),
+            phone: holder.phone_number.as_deref(),
+            cvv_given: card.as_ref().is_some_and(|c| c.cvv.is_some()),
+            first_six: pm_row.first_six.as_deref(),
+            billing_country: holder.country.as_deref(),
+            shipping_country,
+        };
+        let blocked = openflex_domain::risk::check(&t.risk_rules, self.geo.as_ref(), &facts)
+            .or_else(|| {
+                (gateway.cvv_required && card.as_ref().is_some_and(|c| c.cvv.is_none()))
+                    .then_some(40003)
+            });
+        let mut result = if let Some(code) = blocked {
             ProcessorResult {
-                code: ResponseCode(40003),
+                code: ResponseCode(code),
                 avs_code: None,
                 avs_message: None,
-                cvv_code: Some("P".into()),
-                cvv_message: Some("CVV not processed.".into()),
+                cvv_code: None,
+                cvv_message: None,
                 gateway_transaction_id: None,
             }
         } else {
@@ -296,11 +318,21 @@ impl Engine {
                     amount: req.amount,
                     currency: req.currency.code(),
                     card: card.as_ref(),
+                    postal_code: holder.postal_code.as_deref(),
                     original_reference: None,
                     settings: settings.as_ref(),
                 })
                 .await
         };
+        if result.code.is_approved()
+            && let Some(code) = openflex_domain::risk::check_results(
+                &t.risk_rules,
+                result.cvv_code.as_deref(),
+                result.avs_code.as_deref(),
+            )
+        {
+            result.code = ResponseCode(code);
+        }
         metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code))
             .increment(1);
 
@@ -982,6 +1014,7 @@ impl Engine {
                     amount,
                     currency: orig.currency.as_deref().unwrap_or(""),
                     card: None,
+                    postal_code: None,
                     original_reference: orig.gateway_transaction_id.as_deref(),
                     settings: settings.as_ref(),
                 })

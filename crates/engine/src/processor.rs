@@ -33,6 +33,8 @@ pub struct ProcessorRequest<'a> {
     pub currency: &'a str,
     /// Present for purchases/authorizations on a card we hold.
     pub card: Option<&'a CardData>,
+    /// Billing postal code, for address verification.
+    pub postal_code: Option<&'a str>,
     /// The gateway's own reference of the original, for follow-ups.
     pub original_reference: Option<&'a str>,
     /// The gateway's connector settings (unsealed for this call only).
@@ -77,7 +79,12 @@ impl Processor for SandboxProcessor {
                         }
                         _ => d.code,
                     };
-                    result(code, Some(d.cvv), reference)
+                    let mut r = result(code, Some(d.cvv), reference);
+                    if req.postal_code == Some(sandbox::AVS_MISMATCH_POSTAL_CODE) {
+                        r.avs_code = Some("N".into());
+                        r.avs_message = Some("Address and postal code do not match.".into());
+                    }
+                    r
                 }
                 (Operation::Purchase | Operation::Authorize, None) => result(
                     override_code(req.settings, req.amount)

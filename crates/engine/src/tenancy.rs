@@ -352,3 +352,54 @@ impl Engine {
         Ok(policy)
     }
 }
+
+impl Engine {
+    /// A merchant's risk rules.
+    pub async fn risk_rules(&self, merchant_id: &str) -> Result<openflex_domain::risk::RiskRules> {
+        let m = self
+            .store
+            .merchant(merchant_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let settings: crate::MerchantSettings =
+            serde_json::from_str(&m.settings).unwrap_or_default();
+        Ok(settings.risk_rules)
+    }
+
+    /// Replaces a merchant's risk rules.
+    pub async fn set_risk_rules(
+        &self,
+        merchant_id: &str,
+        rules: openflex_domain::risk::RiskRules,
+    ) -> Result<openflex_domain::risk::RiskRules> {
+        for list in [
+            &rules.blocked_fingerprints,
+            &rules.blocked_ips,
+            &rules.blocked_emails,
+            &rules.blocked_phones,
+        ] {
+            if list.len() > 10_000
+                || list
+                    .iter()
+                    .any(|v| v.is_empty() || v.len() > 256 || v.contains('\0'))
+            {
+                return Err(EngineError::Invalid(
+                    "block lists take at most 10000 non-empty entries of at most 256 characters"
+                        .into(),
+                ));
+            }
+        }
+        let m = self
+            .store
+            .merchant(merchant_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let mut settings: crate::MerchantSettings =
+            serde_json::from_str(&m.settings).unwrap_or_default();
+        settings.risk_rules = rules.clone();
+        let text =
+            serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.store.set_merchant_settings(merchant_id, &text).await?;
+        Ok(rules)
+    }
+}

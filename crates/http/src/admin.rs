@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
             get(show_retry_policy).put(set_retry_policy),
         )
         .route(
+            "/admin/merchants/{id}/risk-rules",
+            get(show_risk_rules).put(set_risk_rules),
+        )
+        .route(
             "/admin/merchants/{id}/webhooks",
             get(list_webhooks).post(create_webhook),
         )
@@ -338,4 +342,32 @@ async fn set_retry_policy(
     let policy = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(format!("invalid retry policy: {e}")))?;
     Ok(Json(s.engine.set_retry_policy(&id, policy).await?))
+}
+
+async fn show_risk_rules(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<openflex_domain::risk::RiskRules>, ApiError> {
+    Ok(Json(s.engine.risk_rules(&id).await?))
+}
+
+/// Fields absent from the body keep their current value.
+async fn set_risk_rules(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<openflex_domain::risk::RiskRules>, ApiError> {
+    let mut merged = serde_json::to_value(s.engine.risk_rules(&id).await?)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let patch: serde_json::Value = body(bytes)?;
+    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let rules = serde_json::from_value(merged)
+        .map_err(|e| ApiError::BadRequest(format!("invalid risk rules: {e}")))?;
+    Ok(Json(s.engine.set_risk_rules(&id, rules).await?))
 }

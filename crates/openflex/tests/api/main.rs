@@ -17,6 +17,7 @@ mod lifecycle;
 mod lists;
 mod payment_methods;
 mod recovery;
+mod risk;
 mod sandbox;
 mod scheduler;
 mod smoke;
