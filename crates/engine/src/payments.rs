@@ -183,6 +183,26 @@ impl Engine {
             Err(detail) => return Ok(Err(self.reject(now, 50130, detail))),
         };
 
+        // Card-network limit across chains: at most 15 retries in 30 days per card and order.
+        let prior_declines = match &pm_row.fingerprint {
+            Some(fp) => {
+                let since = micros(now - openflex_domain::retry_policy::MAX_WINDOW);
+                self.store
+                    .declined_attempts(&t.merchant_id, t.mode.as_str(), &req.order_id, fp, since)
+                    .await?
+            }
+            None => 0,
+        };
+        if prior_declines > openflex_domain::retry_policy::MAX_RETRIES {
+            return Ok(Err(self.reject(
+                now,
+                30100,
+                format!(
+                    "card-network limits: this card was declined {prior_declines} times for order {} in 30 days",
+                    req.order_id
+                ),
+            )));
+        }
         let holder: crate::Holder = serde_json::from_str(&pm_row.holder).unwrap_or_default();
         let customer_id = req.customer_id.clone().or(holder.customer_id);
         let mut row = TxnRow {
@@ -350,7 +370,7 @@ impl Engine {
                 result.code,
                 now,
                 first,
-                row.retry_count,
+                row.retry_count.max(prior_declines),
             );
             row.retry_date = decision.retry_at.map(micros);
             if matches!(

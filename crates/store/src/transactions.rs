@@ -228,3 +228,22 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Declined charge/authorize attempts for one card (fingerprint) and order since `since`.
+    pub async fn declined_attempts(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        order_id: &str,
+        fingerprint: &str,
+        since: i64,
+    ) -> Result<i64> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
+             WHERE t.merchant_id = $1 AND t.mode = $2 AND t.order_id = $3 AND p.fingerprint = $4 \
+             AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= $5")
+            .bind(merchant_id).bind(mode).bind(order_id).bind(fingerprint).bind(since)
+            .fetch_one(p).await)?)
+    }
+}

@@ -15,6 +15,7 @@ dual!(
     issuer_errors_cascade_to_another_gateway,
     scheduler_mode_retries_until_approval_or_limits,
     a_refund_request_stops_a_recovery,
+    the_limit_holds_per_card_and_order_across_chains,
 );
 
 async fn retry(
@@ -501,4 +502,32 @@ async fn a_refund_request_stops_a_recovery(app: TestApp) {
         )
         .await;
     assert_eq!(v["transaction"]["responseCode"], "30011");
+}
+
+async fn the_limit_holds_per_card_and_order_across_chains(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let attempt = |n: usize| {
+        let mut body = token_payment(&format!("fresh-{n}"), 2008, &pm);
+        body["transaction"]["orderId"] = json!("order-7");
+        body
+    };
+    // Sixteen declines (a first attempt and 15 retries), each sent as a fresh chain.
+    for n in 0..16 {
+        let (_, v) = app.post("/v1/gateways/charge", attempt(n)).await;
+        assert_eq!(v["transaction"]["responseCode"], "20003", "attempt {n}");
+        if n == 15 {
+            assert_eq!(
+                v["transaction"]["retryDate"],
+                Value::Null,
+                "15 retries used"
+            );
+        }
+    }
+    let (_, v) = app.post("/v1/gateways/charge", attempt(16)).await;
+    assert_eq!(v["transaction"]["responseCode"], "30100", "{v}");
+    // Another order of the same card is not affected.
+    let mut other = attempt(17);
+    other["transaction"]["orderId"] = json!("order-8");
+    let (_, v) = app.post("/v1/gateways/charge", other).await;
+    assert_eq!(v["transaction"]["responseCode"], "20003");
 }
