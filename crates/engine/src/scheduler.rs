@@ -190,7 +190,8 @@ impl Engine {
             }
             kind::FF_RESCUE_ATTEMPT => {
                 let order = payload["orderId"].as_str().unwrap_or_default();
-                self.ff_rescue_attempt(&tenant, order).await
+                self.ff_rescue_attempt(&tenant, order, crate::from_micros(job.run_at))
+                    .await
             }
             kind::FF_CAPTURE_EXPIRY => {
                 let order = payload["orderId"].as_str().unwrap_or_default();

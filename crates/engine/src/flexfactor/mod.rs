@@ -172,7 +172,8 @@ impl Engine {
         at: OffsetDateTime,
     ) -> OrderEventRow {
         OrderEventRow {
-            id: crate::ids::guid(),
+            // Time-ordered, so an order's events list in the order they happened.
+            id: self.ids.next(),
             order_id: order_id.to_string(),
             kind: kind.to_string(),
             amount,
@@ -312,10 +313,15 @@ impl Engine {
                 }));
             }
         }
-        let (pan, new_pm, pm_id) = match self.evaluate_card(t, &req.card, now).await? {
+        let (pan, mut new_pm, pm_id) = match self.evaluate_card(t, &req.card, now).await? {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
+        // A card sent in clear for a managed MIT stays (encrypted) until the order's window
+        // closes: the rescue attempts need it.
+        if let (Some(pm), Some(expiry)) = (new_pm.as_mut(), req.expiry.filter(|_| req.is_mit)) {
+            pm.cache_expires_at = pm.cache_expires_at.map(|c| c.max(micros(expiry)));
+        }
         let state = match t.mode {
             Mode::Sandbox => rescue::sandbox_decision(
                 pan.expose(),
@@ -488,7 +494,14 @@ impl Engine {
     }
 
     /// A managed-MIT rescue attempt (a job): approve, schedule the next attempt, or expire.
-    pub(crate) async fn ff_rescue_attempt(&self, t: &Tenant, order_id: &str) -> Result<JobResult> {
+    /// `due` is when the attempt was scheduled: a sandbox clock that jumped past several
+    /// attempts replays each at its own time, so days of rescue attempts run as they would have.
+    pub(crate) async fn ff_rescue_attempt(
+        &self,
+        t: &Tenant,
+        order_id: &str,
+        due: OffsetDateTime,
+    ) -> Result<JobResult> {
         let Some(mut row) = self
             .store
             .order(&t.merchant_id, t.mode.as_str(), order_id)
@@ -502,7 +515,10 @@ impl Engine {
                 row.status_name
             )));
         }
-        let now = self.now_for(t);
+        let now = match t.mode {
+            Mode::Sandbox => due.min(self.now_for(t)),
+            Mode::Live => self.now_for(t),
+        };
         let expiry = row.expiry_date.map(crate::from_micros).unwrap_or(now);
         let from = row.status_name.clone();
         let mut tx = self.store.begin().await?;

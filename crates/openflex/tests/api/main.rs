@@ -9,6 +9,7 @@ mod admin;
 mod cli;
 mod concurrency;
 mod flexfactor_auth;
+mod flexfactor_flows;
 mod flexfactor_orders;
 mod gateways;
 mod isolation;
