@@ -223,38 +223,16 @@ impl Engine {
     ) -> Result<TxnRow> {
         let holder: Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
         Ok(TxnRow {
-            id: self.ids.next(),
-            merchant_id: t.merchant_id.clone(),
-            mode: t.mode.as_str().to_string(),
             txn_type: kind.as_str().to_string(),
             state: "done".into(),
             status: 1,
             response_code: i64::from(ResponseCode::APPROVED.0),
-            merchant_transaction_id: None,
-            order_id: None,
             customer_id: holder.customer_id,
-            currency: None,
-            amount: 0,
             payment_method_id: Some(pm.id.clone()),
-            gateway_token: None,
-            gateway_type: None,
-            gateway_transaction_id: None,
             merchant_account_reference_id: pm.merchant_account_reference_id.clone(),
-            assigned_gateway_token: None,
-            original_id: None,
-            captured_amount: 0,
-            refunded_amount: 0,
-            voided: false,
-            retry_date: None,
-            retry_count: 0,
-            date_first_attempt: None,
-            reference_data: None,
-            completion_status: None,
-            result: "{}".into(),
             details: serde_json::to_string(&crate::Details::default())
                 .map_err(|e| EngineError::Internal(e.to_string()))?,
-            created_at: micros(now),
-            chain_id: None,
+            ..self.new_txn(t, micros(now))
         })
     }
 

@@ -207,8 +207,6 @@ impl Engine {
         let customer_id = req.customer_id.clone().or(holder.customer_id);
         let mut row = TxnRow {
             id,
-            merchant_id: t.merchant_id.clone(),
-            mode: t.mode.as_str().to_string(),
             txn_type: match req.kind {
                 PaymentKind::Charge => TxnType::Charge,
                 PaymentKind::Authorize => TxnType::Authorize,
@@ -216,8 +214,6 @@ impl Engine {
             .as_str()
             .to_string(),
             state: "pending".into(),
-            status: 3,
-            response_code: 0,
             merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
             order_id: Some(req.order_id.clone()),
             customer_id,
@@ -226,14 +222,8 @@ impl Engine {
             payment_method_id: Some(pm_row.id.clone()),
             gateway_token: Some(gateway.token.clone()),
             gateway_type: Some(gateway.gateway_type.clone()),
-            gateway_transaction_id: None,
             merchant_account_reference_id: gateway.merchant_account_reference_id.clone(),
             assigned_gateway_token: Some(gateway.token.clone()),
-            original_id: None,
-            captured_amount: 0,
-            refunded_amount: 0,
-            voided: false,
-            retry_date: None,
             retry_count: req.retry_count,
             date_first_attempt: Some(
                 chain
@@ -242,12 +232,8 @@ impl Engine {
                     .or(req.date_first_attempt.map(micros))
                     .unwrap_or(now_us),
             ),
-            reference_data: None,
-            completion_status: None,
-            result: "{}".into(),
             details: json(&req.details)?,
-            created_at: now_us,
-            chain_id: None,
+            ..self.new_txn(t, now_us)
         };
         row.chain_id = Some(
             chain
@@ -738,6 +724,43 @@ impl Engine {
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
     }
 
+    /// A transaction row with every optional part empty; use cases set what applies.
+    pub(crate) fn new_txn(&self, t: &Tenant, created_at: i64) -> TxnRow {
+        TxnRow {
+            id: self.ids.next(),
+            merchant_id: t.merchant_id.clone(),
+            mode: t.mode.as_str().to_string(),
+            txn_type: String::new(),
+            state: "pending".into(),
+            status: 3,
+            response_code: 0,
+            merchant_transaction_id: None,
+            order_id: None,
+            customer_id: None,
+            currency: None,
+            amount: 0,
+            payment_method_id: None,
+            gateway_token: None,
+            gateway_type: None,
+            gateway_transaction_id: None,
+            merchant_account_reference_id: None,
+            assigned_gateway_token: None,
+            original_id: None,
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: 0,
+            date_first_attempt: None,
+            reference_data: None,
+            completion_status: None,
+            result: "{}".into(),
+            details: "{}".into(),
+            created_at,
+            chain_id: None,
+        }
+    }
+
     /// A gateway's connector settings, unsealed for one processor call.
     async fn gateway_settings(&self, t: &Tenant, g: &Gateway) -> Result<Option<serde_json::Value>> {
         if !g.has_settings {
@@ -906,13 +929,8 @@ impl Engine {
                 ..Details::default()
             };
             let mut row = TxnRow {
-                id: self.ids.next(),
-                merchant_id: t.merchant_id.clone(),
-                mode: t.mode.as_str().to_string(),
                 txn_type: txn_type.as_str().to_string(),
                 state: "pending".into(),
-                status: 3,
-                response_code: 0,
                 merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
                 order_id: orig.order_id.clone(),
                 customer_id: orig.customer_id.clone(),
@@ -921,22 +939,10 @@ impl Engine {
                 payment_method_id: orig.payment_method_id.clone(),
                 gateway_token: orig.gateway_token.clone(),
                 gateway_type: orig.gateway_type.clone(),
-                gateway_transaction_id: None,
                 merchant_account_reference_id: orig.merchant_account_reference_id.clone(),
-                assigned_gateway_token: None,
                 original_id: Some(orig.id.clone()),
-                captured_amount: 0,
-                refunded_amount: 0,
-                voided: false,
-                retry_date: None,
-                retry_count: 0,
-                date_first_attempt: None,
-                reference_data: None,
-                completion_status: None,
-                result: "{}".into(),
                 details: json(&details)?,
-                created_at: now_us,
-                chain_id: None,
+                ..self.new_txn(t, now_us)
             };
 
             let (amount, reservation) = match decided {

@@ -315,20 +315,36 @@ impl Engine {
     }
 }
 
+/// Merchant settings (retry policy, risk rules): one JSON document on the merchant row.
 impl Engine {
-    /// A merchant's retry policy.
-    pub async fn retry_policy(
-        &self,
-        merchant_id: &str,
-    ) -> Result<openflex_domain::retry_policy::Policy> {
+    async fn settings(&self, merchant_id: &str) -> Result<crate::MerchantSettings> {
         let m = self
             .store
             .merchant(merchant_id)
             .await?
             .ok_or(EngineError::NotFound)?;
-        let settings: crate::MerchantSettings =
-            serde_json::from_str(&m.settings).unwrap_or_default();
-        Ok(settings.retry_policy)
+        Ok(serde_json::from_str(&m.settings).unwrap_or_default())
+    }
+
+    async fn update_settings(
+        &self,
+        merchant_id: &str,
+        change: impl FnOnce(&mut crate::MerchantSettings),
+    ) -> Result<()> {
+        let mut settings = self.settings(merchant_id).await?;
+        change(&mut settings);
+        let text =
+            serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.store.set_merchant_settings(merchant_id, &text).await?;
+        Ok(())
+    }
+
+    /// A merchant's retry policy.
+    pub async fn retry_policy(
+        &self,
+        merchant_id: &str,
+    ) -> Result<openflex_domain::retry_policy::Policy> {
+        Ok(self.settings(merchant_id).await?.retry_policy)
     }
 
     /// Replaces a merchant's retry policy (within the card-network ceilings).
@@ -338,32 +354,15 @@ impl Engine {
         policy: openflex_domain::retry_policy::Policy,
     ) -> Result<openflex_domain::retry_policy::Policy> {
         policy.validate().map_err(EngineError::Invalid)?;
-        let m = self
-            .store
-            .merchant(merchant_id)
-            .await?
-            .ok_or(EngineError::NotFound)?;
-        let mut settings: crate::MerchantSettings =
-            serde_json::from_str(&m.settings).unwrap_or_default();
-        settings.retry_policy = policy.clone();
-        let text =
-            serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
-        self.store.set_merchant_settings(merchant_id, &text).await?;
+        let stored = policy.clone();
+        self.update_settings(merchant_id, |s| s.retry_policy = stored)
+            .await?;
         Ok(policy)
     }
-}
 
-impl Engine {
     /// A merchant's risk rules.
     pub async fn risk_rules(&self, merchant_id: &str) -> Result<openflex_domain::risk::RiskRules> {
-        let m = self
-            .store
-            .merchant(merchant_id)
-            .await?
-            .ok_or(EngineError::NotFound)?;
-        let settings: crate::MerchantSettings =
-            serde_json::from_str(&m.settings).unwrap_or_default();
-        Ok(settings.risk_rules)
+        Ok(self.settings(merchant_id).await?.risk_rules)
     }
 
     /// Replaces a merchant's risk rules.
@@ -389,17 +388,9 @@ impl Engine {
                 ));
             }
         }
-        let m = self
-            .store
-            .merchant(merchant_id)
-            .await?
-            .ok_or(EngineError::NotFound)?;
-        let mut settings: crate::MerchantSettings =
-            serde_json::from_str(&m.settings).unwrap_or_default();
-        settings.risk_rules = rules.clone();
-        let text =
-            serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
-        self.store.set_merchant_settings(merchant_id, &text).await?;
+        let stored = rules.clone();
+        self.update_settings(merchant_id, |s| s.risk_rules = stored)
+            .await?;
         Ok(rules)
     }
 }
