@@ -14,6 +14,11 @@ dual!(
     managed_mit_expires_with_its_window,
     authorization_capture_refund_and_cancel,
     idempotency_keys_replay_or_conflict,
+    tokens_bearer_errors_and_revocation,
+    tokenize_with_bearer_or_tokenization_key,
+    validation_reports_every_failure_at_once,
+    concurrent_identical_evaluates_create_one_order,
+    orders_are_isolated_between_merchants_and_modes,
 );
 
 fn with(mut body: Value, edits: &[(&str, Value)]) -> Value {
@@ -317,4 +322,295 @@ async fn idempotency_keys_replay_or_conflict(app: TestApp) {
     assert_eq!(v["errorCode"], "409001");
     let (_, page) = get_json(&app, "/v1/orders?query=idem-1", &b).await;
     assert_eq!(page["totalItemCount"], 1);
+}
+
+async fn tokens_bearer_errors_and_revocation(app: TestApp) {
+    let c = creds(&app);
+    let (status, v) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"appkey": c["appKey"], "APPSECRET": c["appSecret"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let expires = v["expires"].as_i64().unwrap();
+    let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    assert!(
+        (now_ms + 590_000..now_ms + 610_000).contains(&expires),
+        "10 minutes, in epoch ms"
+    );
+    assert_eq!(v["success"], true);
+    let access = v["accessToken"].as_str().unwrap().to_string();
+    let refresh = v["refreshToken"].as_str().unwrap().to_string();
+
+    let (status, v) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"AppKey": c["appKey"], "AppSecret": "wrong"}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("400001"))
+    );
+    let (status, v) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"client_id": c["appKey"], "client_secret": c["appSecret"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"refreshToken": refresh}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, _) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"refreshToken": "garbage"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, v) = get_json(&app, "/v1/orders", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        matches!(v["errorCode"].as_str(), Some("401001") | Some("401003")),
+        "{v}"
+    );
+    let resp = app.client.get(app.url("/v1/orders")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let (status, v) = get_json(&app, "/v1/orders", "not.a.jwt").await;
+    assert_eq!(
+        (status, v["errorCode"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("401003"))
+    );
+    let mut forged = access.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let (status, _) = get_json(&app, "/v1/orders", &forged).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = get_json(&app, "/v1/orders", &access).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Revoking the API client locks its live tokens out at once.
+    let (_, list) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}/credentials", app.merchant_id),
+            None,
+        )
+        .await;
+    let app_cred = list["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "flexfactor_app" && c["mode"] == "sandbox")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .admin(
+            Method::DELETE,
+            &format!(
+                "/admin/merchants/{}/credentials/{app_cred}",
+                app.merchant_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = get_json(&app, "/v1/orders", &access).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = post_json(
+        &app,
+        "/v1/oauth2/token",
+        None,
+        json!({"AppKey": c["appKey"], "AppSecret": c["appSecret"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn tokenize_with_bearer_or_tokenization_key(app: TestApp) {
+    let c = creds(&app);
+    let card = json!({"payment_method": {"email": "ada@example.com", "credit_card": {"first_name": "Ada", "last_name": "Lovelace",
+        "number": RESCUABLE, "verification_value": "123", "month": "12", "year": "2030"}}});
+    let path = format!(
+        "/v1/tokenize?mid={}&environment={}",
+        c["mid"].as_str().unwrap(),
+        c["tokenizationKey"].as_str().unwrap()
+    );
+    let (status, v) = post_json(&app, &path, None, card.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let vaulted = v["transaction"]["payment_method"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        v["transaction"]["payment_method"]["last_four_digits"],
+        "3184"
+    );
+    let wrong = format!(
+        "/v1/tokenize?mid={}&environment=nope",
+        c["mid"].as_str().unwrap()
+    );
+    let (status, _) = post_json(&app, &wrong, None, card.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let b = token(&app).await;
+    let camel = json!({"paymentMethod": {"creditCard": {"firstName": "Ada", "lastName": "Lovelace", "number": RESCUABLE, "month": "12", "year": "2030"}}});
+    let (status, v) = post_json(&app, "/v1/tokenize", Some(&b), camel).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = post_json(
+        &app,
+        "/v1/tokenize",
+        Some(&b),
+        json!({"payment_method": {"credit_card": {"first_name": "Ada"}}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        v["PaymentMethod.CreditCard.Number"].is_array() && v["TraceId"].is_array(),
+        "{v}"
+    );
+
+    // The token is decided on its vaulted card, and is a vault payment method of the merchant.
+    let body = with(
+        evaluate_body("tok-1", &vaulted),
+        &[
+            ("/isMIT", json!(true)),
+            ("/paymentMethod/token", json!(true)),
+        ],
+    );
+    assert_eq!(status_of(&app, &b, body).await, "APPROVED");
+    let (status, v) = app.get(&format!("/v1/paymentmethods/{vaulted}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["paymentMethod"]["creditCardNumber"], "400000******3184");
+}
+
+async fn validation_reports_every_failure_at_once(app: TestApp) {
+    let b = token(&app).await;
+    let (status, v) = evaluate(
+        &app,
+        &b,
+        json!({"transaction": {"id": "", "amount": "15.5"}, "expiryDateUtc": "soon"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["OrderId"], json!(["Merchant's orderId is required"]));
+    assert_eq!(v["Transaction.Id"], json!(["The Id field is required."]));
+    assert_eq!(
+        v["ExpiryDateUtc"],
+        json!(["The field ExpiryDateUtc is invalid."])
+    );
+    for key in [
+        "IdempotencyKey",
+        "Transaction.Amount",
+        "Transaction.Currency",
+        "Transaction.ResponseCode",
+        "Transaction.ResponseCodeSource",
+        "Transaction.AvsResultCode",
+        "Transaction.CvvResultCode",
+        "Transaction.CavvResultCode",
+        "Payer.Email",
+        "PaymentMethod",
+    ] {
+        assert!(v[key].is_array(), "{key} missing in {v}");
+    }
+    let trace = v["TraceId"][0].as_str().unwrap();
+    assert!(
+        trace.starts_with("00-") && trace.ends_with("-01") && trace.len() == 55,
+        "{trace}"
+    );
+    // Property names are case-insensitive and numbers may be strings.
+    let shouty = json!({"ORDERID": "caps-1", "IdempotencyKey": "k-caps", "TransactionType": "purchase",
+        "Transaction": {"ID": "t", "AMOUNT": "1500", "Currency": "usd", "ResponseCode": "05", "RESPONSECODESOURCE": "x",
+            "AvsResultCode": "M", "CvvResultCode": "M", "CavvResultCode": "2", "TimezoneUtcOffset": "-5"},
+        "Payer": {"Email": "NA"}, "PaymentMethod": {"CardNumber": RESCUABLE, "Token": "false"}});
+    assert_eq!(status_of(&app, &b, shouty).await, "APPROVED");
+    for (amount, ok) in [(10, false), (11, true), (19999, true), (20000, false)] {
+        let body = with(
+            evaluate_body(&format!("amt-{amount}"), RESCUABLE),
+            &[("/transaction/amount", json!(amount))],
+        );
+        let (status, v) = evaluate(&app, &b, body).await;
+        assert_eq!(status == StatusCode::OK, ok, "{amount}: {v}");
+    }
+}
+
+async fn concurrent_identical_evaluates_create_one_order(app: TestApp) {
+    let b = token(&app).await;
+    let body = with(
+        evaluate_body("race-1", RESCUABLE),
+        &[("/idempotencyKey", json!("race-key"))],
+    );
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (app, b, body) = (app.clone(), b.clone(), body.clone());
+        tasks.push(tokio::spawn(async move { evaluate(&app, &b, body).await }));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        match status {
+            StatusCode::OK => {
+                keys.insert(v["orderSessionKey"].as_str().unwrap().to_string());
+            }
+            StatusCode::CONFLICT => assert_eq!(v["errorCode"], "409002", "{v}"),
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!(keys.len(), 1, "every answer names one order");
+    let (_, page) = get_json(&app, "/v1/orders?query=race-1", &b).await;
+    assert_eq!(page["totalItemCount"], 1);
+}
+
+async fn orders_are_isolated_between_merchants_and_modes(app: TestApp) {
+    let b = token(&app).await;
+    let (_, v) = evaluate(&app, &b, evaluate_body("mine-1", RESCUABLE)).await;
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let other = app.new_merchant("sandbox").await;
+    let live = app.issue(&app.merchant_id, "live").await;
+    for creds in [&other.raw["flexfactor"], &live["flexfactor"]] {
+        let (status, v) = post_json(
+            &app,
+            "/v1/oauth2/token",
+            None,
+            json!({"AppKey": creds["appKey"], "AppSecret": creds["appSecret"]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let theirs = v["accessToken"].as_str().unwrap().to_string();
+        let (status, v) = get_json(&app, &format!("/v1/orders/{id}"), &theirs).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+        let (_, page) = get_json(&app, "/v1/orders", &theirs).await;
+        assert_eq!(page["totalItemCount"], 0);
+        let (status, _) = post_json(
+            &app,
+            &format!("/v1/orders/{id}/cancel"),
+            Some(&theirs),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, v) = post_json(
+            &app,
+            &format!("/v1/orders/{id}/refund"),
+            Some(&theirs),
+            json!({"amountToRefund": 1}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    }
 }
