@@ -2,7 +2,7 @@
 
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The sandbox merchant's FlexFactor credentials (from the first start's credentials file).
 pub fn creds(app: &TestApp) -> Value {
@@ -11,7 +11,12 @@ pub fn creds(app: &TestApp) -> Value {
     v["flexfactor"].clone()
 }
 
-pub async fn post_json(app: &TestApp, path: &str, bearer: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub async fn post_json(
+    app: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut req = app.client.post(app.url(path)).json(&body);
     if let Some(b) = bearer {
         req = req.header("Authorization", format!("Bearer {b}"));
@@ -19,20 +24,46 @@ pub async fn post_json(app: &TestApp, path: &str, bearer: Option<&str>, body: Va
     let resp = req.send().await.unwrap();
     let status = resp.status();
     let text = resp.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        },
+    )
 }
 
 pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, Value) {
-    let resp = app.client.get(app.url(path)).header("Authorization", format!("Bearer {bearer}")).send().await.unwrap();
+    let resp = app
+        .client
+        .get(app.url(path))
+        .header("Authorization", format!("Bearer {bearer}"))
+        .send()
+        .await
+        .unwrap();
     let status = resp.status();
     let text = resp.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        },
+    )
 }
 
 /// An access token for the sandbox merchant.
 pub async fn token(app: &TestApp) -> String {
     let c = creds(app);
-    let (status, v) = post_json(app, "/v1/oauth2/token", None, json!({"AppKey": c["appKey"], "AppSecret": c["appSecret"]})).await;
+    let (status, v) = post_json(
+        app,
+        "/v1/oauth2/token",
+        None,
+        json!({"AppKey": c["appKey"], "AppSecret": c["appSecret"]}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v["accessToken"].as_str().unwrap().to_string()
 }

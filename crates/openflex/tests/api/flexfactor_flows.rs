@@ -21,6 +21,9 @@ dual!(
     orders_are_isolated_between_merchants_and_modes,
 );
 
+/// Card, edits to the base body, expected status.
+type Row<'a> = (&'a str, Vec<(&'a str, Value)>, &'a str);
+
 fn with(mut body: Value, edits: &[(&str, Value)]) -> Value {
     for (pointer, value) in edits {
         let (parent, key) = pointer.rsplit_once('/').unwrap();
@@ -45,7 +48,7 @@ async fn every_row_of_the_sandbox_table(app: TestApp) {
     let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(14))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let rows: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+    let rows: Vec<Row> = vec![
         (DECLINED, vec![], "DECLINED"),
         (RESCUABLE, vec![("/isMIT", json!(true))], "APPROVED"),
         (

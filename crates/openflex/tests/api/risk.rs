@@ -10,6 +10,9 @@ dual!(
     risk_rule_settings_are_validated
 );
 
+/// A change to the charge body that should trip the rule under test.
+type Edit = Box<dyn Fn(&mut Value) + Send + Sync>;
+
 async fn rules(app: &TestApp, patch: Value) {
     let path = format!("/admin/merchants/{}/risk-rules", app.merchant_id);
     let (status, v) = app.admin(Method::PUT, &path, Some(patch)).await;
@@ -55,7 +58,7 @@ async fn risk_rules_are_off_by_default_and_each_one_fires(app: TestApp) {
         .unwrap()
         .to_string();
 
-    let cases: Vec<(Value, &str, Box<dyn Fn(&mut Value) + Send + Sync>)> = vec![
+    let cases: Vec<(Value, &str, Edit)> = vec![
         (
             json!({"blockedFingerprints": [blocked_card]}),
             "40030",

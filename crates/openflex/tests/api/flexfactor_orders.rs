@@ -1,3 +1,0 @@
-use crate::dual;
-use crate::ff::*;
-use crate::helpers::*;
