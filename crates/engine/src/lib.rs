@@ -171,6 +171,12 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Id and time for a request a dialect refuses before calling a use case (it still gets a
+    /// transaction id and the merchant's business time, like every other answer).
+    pub fn stamp(&self, tenant: &Tenant) -> (String, OffsetDateTime) {
+        (self.ids.next(), self.now_for(tenant))
+    }
+
     /// The merchant's business time: real time plus the sandbox test-clock offset.
     pub fn now_for(&self, tenant: &Tenant) -> OffsetDateTime {
         self.clock.now() + time::Duration::microseconds(tenant.clock_offset_us)

@@ -110,6 +110,9 @@ impl FromRequestParts<AppState> for FlexPayAuth {
     }
 }
 
+/// The id and merchant-clock time a refused request is answered with.
+type Stamp = (String, time::OffsetDateTime);
+
 fn envelope(t: TransactionWire) -> Response {
     (StatusCode::OK, Json(TransactionEnvelope { transaction: t })).into_response()
 }
@@ -121,9 +124,8 @@ fn outcome(o: openflex_engine::payment_methods::Outcome, echo: Echo) -> Response
     }
 }
 
-fn invalid(status: StatusCode, f: Fail, echo: Echo) -> Response {
-    let now = time::OffsetDateTime::now_utc();
-    let id = ulid::Ulid::new().to_string();
+fn invalid(stamp: &Stamp, status: StatusCode, f: Fail, echo: Echo) -> Response {
+    let (id, now) = stamp.clone();
     let t = TransactionWire::rejected(ResponseCode(f.code), id, now, f.detail, echo);
     (status, Json(TransactionEnvelope { transaction: t })).into_response()
 }
@@ -145,6 +147,7 @@ fn echo(txn_type: TxnType, body: Option<&serde_json::Map<String, Value>>) -> Ech
 
 /// Parses the body and finds its root object: not JSON → 400/50002; no root → 400/50003.
 fn parse_body(
+    stamp: &Stamp,
     body: Result<Bytes, BytesRejection>,
     txn_type: TxnType,
 ) -> Result<Value, Box<Response>> {
@@ -155,6 +158,7 @@ fn parse_body(
             StatusCode::BAD_REQUEST
         };
         Box::new(invalid(
+            stamp,
             status,
             binding::fail(
                 50002,
@@ -165,6 +169,7 @@ fn parse_body(
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Box::new(invalid(
+            stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(50003, "the request body is empty"),
             echo(txn_type, None),
@@ -172,6 +177,7 @@ fn parse_body(
     }
     serde_json::from_slice::<Value>(&bytes).map_err(|e| {
         Box::new(invalid(
+            stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(50002, format!("the body is not valid JSON: {e}")),
             echo(txn_type, None),
@@ -180,12 +186,14 @@ fn parse_body(
 }
 
 fn with_root<'a>(
+    stamp: &Stamp,
     body: &'a Value,
     key: &str,
     txn_type: TxnType,
 ) -> Result<&'a serde_json::Map<String, Value>, Box<Response>> {
     request::root(body, key).ok_or_else(|| {
         Box::new(invalid(
+            stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(
                 50003,
@@ -225,12 +233,13 @@ pub async fn create_payment_method(
     FlexPayAuth(t): FlexPayAuth,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = TxnType::CreatePaymentMethod;
-    let body = try_resp!(parse_body(body, tt));
-    let pm = try_resp!(with_root(&body, "paymentMethod", tt));
+    let body = try_resp!(parse_body(&stamp, body, tt));
+    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
     let input = match request::vault_input(pm) {
         Ok(i) => i,
-        Err(f) => return Ok(invalid(StatusCode::OK, f, echo(tt, None))),
+        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
     };
     let o = match input {
         request::VaultInput::Card(card) => s.engine.create_payment_method(&t, card).await?,
@@ -265,11 +274,13 @@ pub struct ListParams {
 
 /// A query string that does not parse gets the dialect's envelope, not a framework message.
 fn list_params(
+    stamp: &Stamp,
     query: Result<Query<ListParams>, QueryRejection>,
     txn_type: TxnType,
 ) -> Result<ListParams, Box<Response>> {
     query.map(|Query(p)| p).map_err(|e| {
         Box::new(invalid(
+            stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(50000, format!("invalid query string: {}", e.body_text())),
             echo(txn_type, None),
@@ -283,9 +294,10 @@ struct Page {
     limit: i64,
 }
 
-fn page(p: &ListParams, txn_type: TxnType) -> Result<Page, Box<Response>> {
+fn page(stamp: &Stamp, p: &ListParams, txn_type: TxnType) -> Result<Page, Box<Response>> {
     let bad = |detail: String| {
         Box::new(invalid(
+            stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(50000, detail),
             echo(txn_type, None),
@@ -327,8 +339,9 @@ pub async fn list_payment_methods(
     FlexPayAuth(t): FlexPayAuth,
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = try_resp!(list_params(query, TxnType::CreatePaymentMethod));
-    let pg = try_resp!(page(&p, TxnType::CreatePaymentMethod));
+    let stamp = s.engine.stamp(&t);
+    let p = try_resp!(list_params(&stamp, query, TxnType::CreatePaymentMethod));
+    let pg = try_resp!(page(&stamp, &p, TxnType::CreatePaymentMethod));
     let items = s
         .engine
         .payment_methods(&t, pg.after.as_deref(), pg.descending, pg.limit)
@@ -368,12 +381,13 @@ pub async fn update_payment_method(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = TxnType::UpdatePaymentMethod;
-    let body = try_resp!(parse_body(body, tt));
-    let pm = try_resp!(with_root(&body, "paymentMethod", tt));
+    let body = try_resp!(parse_body(&stamp, body, tt));
+    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
     let (patch, month, year) = match request::holder_patch(pm) {
         Ok(v) => v,
-        Err(f) => return Ok(invalid(StatusCode::OK, f, echo(tt, None))),
+        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
     };
     let o = s
         .engine
@@ -404,12 +418,13 @@ pub async fn recache_payment_method(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = TxnType::RecachePaymentMethod;
-    let body = try_resp!(parse_body(body, tt));
-    let pm = try_resp!(with_root(&body, "paymentMethod", tt));
+    let body = try_resp!(parse_body(&stamp, body, tt));
+    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
     let cvv = match request::recache_cvv(pm) {
         Ok(c) => c,
-        Err(f) => return Ok(invalid(StatusCode::OK, f, echo(tt, None))),
+        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
     };
     let o = s.engine.recache_payment_method(&t, &id, cvv).await?;
     Ok(outcome(o, echo(tt, None)))
@@ -421,15 +436,16 @@ async fn pay(
     body: Result<Bytes, BytesRejection>,
     kind: PaymentKind,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = match kind {
         PaymentKind::Charge => TxnType::Charge,
         PaymentKind::Authorize => TxnType::Authorize,
     };
-    let body = try_resp!(parse_body(body, tt));
-    let txn = try_resp!(with_root(&body, "transaction", tt));
+    let body = try_resp!(parse_body(&stamp, body, tt));
+    let txn = try_resp!(with_root(&stamp, &body, "transaction", tt));
     let req = match request::payment(txn, kind) {
         Ok(r) => r,
-        Err(f) => return Ok(invalid(StatusCode::OK, f, echo(tt, Some(txn)))),
+        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, Some(txn)))),
     };
     let o = s.engine.pay(&t, req).await?;
     Ok(outcome(o, echo(tt, Some(txn))))
@@ -467,16 +483,17 @@ async fn follow(
     body: Result<Bytes, BytesRejection>,
     kind: FollowUpKind,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = match kind {
         FollowUpKind::Capture => TxnType::Capture,
         FollowUpKind::Void => TxnType::Void,
         FollowUpKind::Refund => TxnType::Refund,
     };
-    let body = try_resp!(parse_body(body, tt));
-    let txn = try_resp!(with_root(&body, "transaction", tt));
+    let body = try_resp!(parse_body(&stamp, body, tt));
+    let txn = try_resp!(with_root(&stamp, &body, "transaction", tt));
     let req = match request::follow_up(txn, kind, &id) {
         Ok(r) => r,
-        Err(f) => return Ok(invalid(StatusCode::OK, f, echo(tt, Some(txn)))),
+        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, Some(txn)))),
     };
     let o = s.engine.follow_up(&t, req).await?;
     Ok(outcome(o, echo(tt, Some(txn))))
@@ -549,11 +566,13 @@ pub async fn list_transactions(
     FlexPayAuth(t): FlexPayAuth,
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let stamp = s.engine.stamp(&t);
     let tt = TxnType::Charge;
-    let p = try_resp!(list_params(query, tt));
-    let pg = try_resp!(page(&p, tt));
+    let p = try_resp!(list_params(&stamp, query, tt));
+    let pg = try_resp!(page(&stamp, &p, tt));
     let bad = |d: String| {
         Box::new(invalid(
+            &stamp,
             StatusCode::BAD_REQUEST,
             binding::fail(50000, d),
             echo(tt, None),
