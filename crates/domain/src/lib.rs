@@ -3,11 +3,13 @@
 //! Everything here is deterministic so it can be unit- and property-tested without a database,
 //! and so the engine, the dialects and the sandbox all agree on one reading of the rules.
 
+pub mod aamva;
 pub mod card;
 pub mod codes;
 mod codes_table;
 pub mod country;
 pub mod decline;
+pub mod financing;
 pub mod lifecycle;
 pub mod money;
 pub mod rescue;

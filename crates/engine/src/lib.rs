@@ -4,6 +4,7 @@
 //! `openflex-store`, card crypto from `openflex-vault`, time from the [`Clock`].
 
 pub mod clock;
+pub mod financing;
 pub mod flexfactor;
 pub mod gateways;
 pub mod ids;
@@ -77,6 +78,8 @@ pub struct Tenant {
     pub retry_policy: openflex_domain::retry_policy::Policy,
     /// The merchant's risk rules (all off unless configured).
     pub risk_rules: openflex_domain::risk::RiskRules,
+    /// The merchant's Flexiti plans, locations and permissions.
+    pub flexiti: financing::FlexitiSettings,
 }
 
 /// Merchant settings kept as JSON on the merchant row.
@@ -85,6 +88,7 @@ pub struct Tenant {
 pub struct MerchantSettings {
     pub retry_policy: openflex_domain::retry_policy::Policy,
     pub risk_rules: openflex_domain::risk::RiskRules,
+    pub flexiti: financing::FlexitiSettings,
 }
 
 impl Tenant {
@@ -102,6 +106,7 @@ impl Tenant {
             },
             retry_policy: settings.retry_policy,
             risk_rules: settings.risk_rules,
+            flexiti: settings.flexiti,
         }
     }
 }

@@ -31,6 +31,8 @@ pub mod kind {
     pub const FF_CAPTURE_EXPIRY: &str = "ff_capture_expiry";
     /// A FlexPay retry the server makes itself (scheduler mode).
     pub const FLEXPAY_SCHEDULED_RETRY: &str = "flexpay_scheduled_retry";
+    /// A Flexiti authorization still open after 30 days gives its hold back.
+    pub const FX_AUTHORIZATION_EXPIRY: &str = "fx_authorization_expiry";
 }
 
 /// What running a job did, as reported by the test clock and the worker's logs.
@@ -196,6 +198,10 @@ impl Engine {
             kind::FF_CAPTURE_EXPIRY => {
                 let order = payload["orderId"].as_str().unwrap_or_default();
                 self.ff_capture_expiry(&tenant, order).await
+            }
+            kind::FX_AUTHORIZATION_EXPIRY => {
+                let id = payload["authorizationId"].as_i64().unwrap_or_default();
+                self.fx_authorization_expiry(&tenant, id).await
             }
             other => Ok(JobResult::Retry(format!("unknown job kind {other}"))),
         }

@@ -170,6 +170,17 @@ impl Engine {
         for r in &rows {
             Store::insert_credential(tx, r).await?;
         }
+        if mode == Mode::Sandbox {
+            let merchant = MerchantRow {
+                id: merchant_id.to_string(),
+                name: String::new(),
+                clock_offset_us: 0,
+                created_at: now,
+                settings: "{}".into(),
+            };
+            self.seed_sandbox_customers(tx, &Tenant::of(&merchant, mode))
+                .await?;
+        }
         if mode == Mode::Sandbox && !self.has_sandbox_gateway(merchant_id).await? {
             Store::insert_gateway(
                 tx,
@@ -317,7 +328,7 @@ impl Engine {
 
 /// Merchant settings (retry policy, risk rules): one JSON document on the merchant row.
 impl Engine {
-    async fn settings(&self, merchant_id: &str) -> Result<crate::MerchantSettings> {
+    pub(crate) async fn settings_of(&self, merchant_id: &str) -> Result<crate::MerchantSettings> {
         let m = self
             .store
             .merchant(merchant_id)
@@ -326,12 +337,12 @@ impl Engine {
         Ok(serde_json::from_str(&m.settings).unwrap_or_default())
     }
 
-    async fn update_settings(
+    pub(crate) async fn change_settings(
         &self,
         merchant_id: &str,
         change: impl FnOnce(&mut crate::MerchantSettings),
     ) -> Result<()> {
-        let mut settings = self.settings(merchant_id).await?;
+        let mut settings = self.settings_of(merchant_id).await?;
         change(&mut settings);
         let text =
             serde_json::to_string(&settings).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -344,7 +355,7 @@ impl Engine {
         &self,
         merchant_id: &str,
     ) -> Result<openflex_domain::retry_policy::Policy> {
-        Ok(self.settings(merchant_id).await?.retry_policy)
+        Ok(self.settings_of(merchant_id).await?.retry_policy)
     }
 
     /// Replaces a merchant's retry policy (within the card-network ceilings).
@@ -355,14 +366,14 @@ impl Engine {
     ) -> Result<openflex_domain::retry_policy::Policy> {
         policy.validate().map_err(EngineError::Invalid)?;
         let stored = policy.clone();
-        self.update_settings(merchant_id, |s| s.retry_policy = stored)
+        self.change_settings(merchant_id, |s| s.retry_policy = stored)
             .await?;
         Ok(policy)
     }
 
     /// A merchant's risk rules.
     pub async fn risk_rules(&self, merchant_id: &str) -> Result<openflex_domain::risk::RiskRules> {
-        Ok(self.settings(merchant_id).await?.risk_rules)
+        Ok(self.settings_of(merchant_id).await?.risk_rules)
     }
 
     /// Replaces a merchant's risk rules.
@@ -389,7 +400,7 @@ impl Engine {
             }
         }
         let stored = rules.clone();
-        self.update_settings(merchant_id, |s| s.risk_rules = stored)
+        self.change_settings(merchant_id, |s| s.risk_rules = stored)
             .await?;
         Ok(rules)
     }

@@ -8,7 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use openflex_domain::financing::Plan;
 use openflex_engine::Mode;
+use openflex_engine::financing::FlexitiSettings;
+use openflex_engine::financing::onboarding::{AccountChange, AdminAccount, NewCustomer};
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
 use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,22 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/merchants/{id}/risk-rules",
             get(show_risk_rules).put(set_risk_rules),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/settings",
+            get(show_flexiti_settings).put(set_flexiti_settings),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/plans",
+            get(show_flexiti_plans).put(set_flexiti_plans),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/customers",
+            get(list_flexiti_customers).post(create_flexiti_customer),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/customers/{account_number}",
+            axum::routing::patch(update_flexiti_customer),
         )
         .route(
             "/admin/merchants/{id}/webhooks",
@@ -370,4 +389,106 @@ async fn set_risk_rules(
     let rules = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(format!("invalid risk rules: {e}")))?;
     Ok(Json(s.engine.set_risk_rules(&id, rules).await?))
+}
+
+async fn show_flexiti_settings(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<FlexitiSettings>, ApiError> {
+    Ok(Json(s.engine.flexiti_settings(&id).await?))
+}
+
+/// Fields absent from the body keep their current value.
+async fn set_flexiti_settings(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<FlexitiSettings>, ApiError> {
+    let mut merged = serde_json::to_value(s.engine.flexiti_settings(&id).await?)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let patch: serde_json::Value = body(bytes)?;
+    let Some(p) = patch.as_object() else {
+        return Err(ApiError::BadRequest("the body must be an object".into()));
+    };
+    if let Some(m) = merged.as_object_mut() {
+        for (k, v) in p {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let settings = serde_json::from_value(merged)
+        .map_err(|e| ApiError::BadRequest(format!("invalid Flexiti settings: {e}")))?;
+    Ok(Json(s.engine.set_flexiti_settings(&id, settings).await?))
+}
+
+async fn show_flexiti_plans(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Plan>>, ApiError> {
+    Ok(Json(s.engine.flexiti_settings(&id).await?.plans))
+}
+
+/// Replaces the merchant's plan list.
+async fn set_flexiti_plans(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Vec<Plan>>, ApiError> {
+    let plans: Vec<Plan> = body(bytes)?;
+    let mut settings = s.engine.flexiti_settings(&id).await?;
+    settings.plans = plans;
+    Ok(Json(
+        s.engine.set_flexiti_settings(&id, settings).await?.plans,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ModeQuery {
+    mode: Option<String>,
+}
+
+async fn list_flexiti_customers(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ModeQuery>,
+) -> Result<Json<Vec<AdminAccount>>, ApiError> {
+    let mode = mode_of(q.mode.as_deref())?;
+    Ok(Json(s.engine.fx_admin_accounts(&id, mode).await?))
+}
+
+/// Creates a customer account; the answer shows its card number once.
+async fn create_flexiti_customer(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ModeQuery>,
+    bytes: axum::body::Bytes,
+) -> Result<(StatusCode, Json<AdminAccount>), ApiError> {
+    let mode = mode_of(q.mode.as_deref())?;
+    let new: NewCustomer = body(bytes)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.engine.fx_admin_create_account(&id, mode, new).await?),
+    ))
+}
+
+/// Changes an account's status, credit limit or risk rating.
+async fn update_flexiti_customer(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, account)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<ModeQuery>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<AdminAccount>, ApiError> {
+    let mode = mode_of(q.mode.as_deref())?;
+    let change: AccountChange = body(bytes)?;
+    Ok(Json(
+        s.engine
+            .fx_admin_update_account(&id, mode, &account, change)
+            .await?,
+    ))
 }

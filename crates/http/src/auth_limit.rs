@@ -29,13 +29,23 @@ impl Default for FailedAuthLimiter {
     }
 }
 
+/// The peer address of a request (the server runs with connect info).
+pub fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
 impl FailedAuthLimiter {
     /// Records a failed attempt from the request's peer; `Some(seconds)` when over budget.
     pub fn failed(&self, parts: &Parts) -> Option<u64> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())?;
+        self.failed_from(peer_ip(parts))
+    }
+
+    /// Records a failed attempt from `ip`; `Some(seconds)` when over budget.
+    pub fn failed_from(&self, ip: Option<IpAddr>) -> Option<u64> {
+        let ip = ip?;
         match self.limiter.check_key(&ip) {
             Ok(()) => None,
             Err(not_until) => {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth_limit;
 pub mod error;
 pub mod flexfactor;
+pub mod flexiti;
 pub mod flexpay;
 pub mod openapi;
 pub mod ops;
@@ -139,6 +140,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(flexpay::router())
         .merge(flexfactor::router())
+        .merge(flexiti::router())
         .merge(admin::router())
         .merge(ops::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))

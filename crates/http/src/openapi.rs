@@ -2,13 +2,14 @@
 //! the routes, and served with a bundled Swagger UI (no network at run time).
 
 use crate::flexfactor::handlers as ff;
+use crate::flexiti::handlers as fx;
 use crate::flexpay;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "openflex", description = "Self-hosted payments server speaking FlexPay v1 and FlexFactor v1 (Flexiti POS v2.5 to come)."),
+    info(title = "openflex", description = "Self-hosted payments server speaking FlexPay v1, FlexFactor v1 and Flexiti POS v2.5. Every Flexiti route is served under both /flexiti/pos-api/v2.5/ and /flexiti/pos-api/v2.5.1/."),
     paths(
         flexpay::api_test,
         flexpay::create_payment_method,
@@ -42,9 +43,30 @@ use utoipa::{Modify, OpenApi};
         ff::refund,
         ff::cancel,
         ff::external_cancel,
+        fx::token,
+        fx::merchant_login,
+        fx::i18n,
+        fx::terms,
+        fx::search,
+        fx::lookup,
+        fx::drivers_licence,
+        fx::verify,
+        fx::calculate,
+        fx::close,
+        fx::widget_init,
+        fx::apply,
+        fx::transactions,
+        fx::authorize,
+        fx::show_authorization,
+        fx::release,
+        fx::capture,
+        fx::return_capture,
+        fx::refund,
+        fx::list_authorizations,
+        fx::list_captures,
     ),
     components(schemas(flexpay::wire::SimplifiedTransactionList)),
-    modifiers(&Security)
+    modifiers(&Security, &FlexitiVersions)
 )]
 pub struct ApiDoc;
 
@@ -61,6 +83,17 @@ impl Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "flexiti_bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The access_token from POST /flexiti/pos-api/v2.5/oauth/token (20 minutes); every call also needs the x-reference-id header",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "flexfactor_bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -72,5 +105,33 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// Flexiti routes exist under both versions (Decision 1); the handlers are annotated once and
+/// the document lists each under both prefixes.
+struct FlexitiVersions;
+
+const V25: &str = "/flexiti/pos-api/v2.5/";
+const V251: &str = "/flexiti/pos-api/v2.5.1/";
+
+impl Modify for FlexitiVersions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let copies: Vec<_> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let twin = if let Some(rest) = path.strip_prefix(V251) {
+                    format!("{V25}{rest}")
+                } else {
+                    format!("{V251}{}", path.strip_prefix(V25)?)
+                };
+                Some((twin, item.clone()))
+            })
+            .collect();
+        for (path, item) in copies {
+            openapi.paths.paths.entry(path).or_insert(item);
+        }
     }
 }

@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Manage a merchant's Flexiti plans, settings and customer accounts.
+    Flexiti {
+        #[command(subcommand)]
+        command: FlexitiCommand,
+    },
     /// Load-test a running server (creates its own sandbox merchant via the admin API).
     Bench {
         /// Base URL of the server, e.g. http://127.0.0.1:8080.
@@ -105,6 +110,56 @@ enum WebhookCommand {
         merchant: String,
         #[arg(long)]
         endpoint: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FlexitiCommand {
+    /// Print the merchant's plans, or replace them with the JSON array in --file.
+    Plans {
+        #[arg(long)]
+        merchant: String,
+        /// A JSON array of plans (camelCase: planId, name, category, aprBp, adminFee, terms, …).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Print the merchant's Flexiti settings, or merge in the JSON object in --file.
+    Settings {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// List customer accounts (sandbox unless --live).
+    Customers {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        live: bool,
+    },
+    /// Create a customer account from the JSON object in --file; prints its card number once.
+    CreateCustomer {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[arg(long)]
+        live: bool,
+    },
+    /// Change an account's status (N, A, F, Z, C), credit limit (minor units) or risk rating.
+    UpdateCustomer {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        credit_limit: Option<i64>,
+        #[arg(long)]
+        risk_rating: Option<String>,
+        #[arg(long)]
+        live: bool,
     },
 }
 
@@ -223,6 +278,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Merchant { command } => merchant(command, &config).await,
         Command::Keys { command } => keys(command, &config).await,
         Command::Webhook { command } => webhook(command, &config).await,
+        Command::Flexiti { command } => flexiti(command, &config).await,
         Command::Bench {
             target,
             scenario,
@@ -248,6 +304,84 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()> {
+    use openflex_engine::Mode;
+    use openflex_engine::financing::onboarding::AccountChange;
+    let engine = open_engine(config).await?;
+    let mode = |live: bool| if live { Mode::Live } else { Mode::Sandbox };
+    let read = |path: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    };
+    let out = match command {
+        FlexitiCommand::Plans { merchant, file } => {
+            let mut settings = engine.flexiti_settings(&merchant).await?;
+            if let Some(f) = file {
+                settings.plans = serde_json::from_value(read(&f)?)?;
+                settings = engine.set_flexiti_settings(&merchant, settings).await?;
+            }
+            serde_json::to_string_pretty(&settings.plans)?
+        }
+        FlexitiCommand::Settings { merchant, file } => {
+            let mut settings = engine.flexiti_settings(&merchant).await?;
+            if let Some(f) = file {
+                let mut merged = serde_json::to_value(&settings)?;
+                if let (Some(m), serde_json::Value::Object(p)) = (merged.as_object_mut(), read(&f)?)
+                {
+                    m.extend(p);
+                }
+                settings = engine
+                    .set_flexiti_settings(&merchant, serde_json::from_value(merged)?)
+                    .await?;
+            }
+            serde_json::to_string_pretty(&settings)?
+        }
+        FlexitiCommand::Customers { merchant, live } => {
+            serde_json::to_string_pretty(&engine.fx_admin_accounts(&merchant, mode(live)).await?)?
+        }
+        FlexitiCommand::CreateCustomer {
+            merchant,
+            file,
+            live,
+        } => serde_json::to_string_pretty(
+            &engine
+                .fx_admin_create_account(
+                    &merchant,
+                    mode(live),
+                    serde_json::from_value(read(&file)?)?,
+                )
+                .await?,
+        )?,
+        FlexitiCommand::UpdateCustomer {
+            merchant,
+            account,
+            status,
+            credit_limit,
+            risk_rating,
+            live,
+        } => {
+            let risk_rating = risk_rating
+                .map(|r| {
+                    openflex_domain::financing::RiskRating::parse(&r).ok_or_else(|| {
+                        anyhow::anyhow!("risk rating must be one of L, M, H, X, Y, Z, N")
+                    })
+                })
+                .transpose()?;
+            let change = AccountChange {
+                status,
+                credit_limit,
+                risk_rating,
+            };
+            serde_json::to_string_pretty(
+                &engine
+                    .fx_admin_update_account(&merchant, mode(live), &account, change)
+                    .await?,
+            )?
+        }
+    };
+    println!("{out}");
+    Ok(())
 }
 
 async fn webhook(command: WebhookCommand, config: &Config) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@
 
 mod credentials;
 mod flexfactor;
+mod flexiti;
 mod gateways;
 mod jobs;
 mod merchants;
@@ -21,6 +22,10 @@ mod webhooks;
 
 pub use credentials::CredentialRow;
 pub use flexfactor::{IdempotencyRow, OrderEventRow, OrderQuery, OrderRow};
+pub use flexiti::{
+    FxAccountKey, FxAccountRow, FxApplicationRow, FxAuthorizationRow, FxCaptureRow, FxListQuery,
+    FxTokenAuth, FxTokenRow, FxTransactionRow, FxVerificationRow, FxWidgetSessionRow,
+};
 pub use gateways::GatewayRow;
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;

@@ -1,6 +1,7 @@
 //! The integration suite: the real server over HTTP, every test on SQLite and on PostgreSQL.
 
 mod ff;
+mod fx;
 mod helpers;
 mod process;
 mod receiver;
@@ -9,6 +10,7 @@ mod admin;
 mod cli;
 mod concurrency;
 mod flexfactor_flows;
+mod flexiti_smoke;
 mod gateways;
 mod isolation;
 mod leak;

@@ -1,0 +1,194 @@
+//! Flexiti OAuth: client credentials (or a refresh token) → an opaque 40-hex bearer token that
+//! lives 20 minutes. Why opaque and stored (unlike FlexFactor's JWTs): the vendor documents
+//! opaque tokens, and a stored token can be revoked one by one; it is kept only as an HMAC, so
+//! a database dump holds no usable token. A refresh rotates the pair (the old one is revoked)
+//! and is refused once the access token expired, as the vendor's rule says.
+
+use super::{FxCaller, FxFail, FxResult, Refusal, Scope};
+use crate::tenancy::kind;
+use crate::{Engine, Mode, Tenant, micros};
+use openflex_store::FxTokenRow;
+use std::time::Duration;
+
+/// Token lifetime (flexiti.md Decision 2).
+pub const TOKEN_TTL: Duration = Duration::from_secs(20 * 60);
+
+/// A token pair as issued.
+#[derive(Debug, Clone)]
+pub struct FxTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub scope: Scope,
+}
+
+fn hex_token() -> crate::Result<String> {
+    Ok(data_encoding::HEXLOWER.encode(&openflex_vault::random_bytes::<20>()?))
+}
+
+impl Engine {
+    /// The active Flexiti client credential with this id and secret: (credential id, tenant).
+    async fn fx_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> crate::Result<Option<(String, Tenant)>> {
+        if client_id.is_empty() || client_id.len() > 200 || secret.len() > 512 {
+            return Ok(None);
+        }
+        let given = self.vault.hash_secret(secret);
+        for cred in self
+            .store
+            .credentials_by_public_id(kind::FLEXITI_CLIENT, client_id)
+            .await?
+        {
+            let stored = cred.secret_hash.as_deref().unwrap_or_default();
+            if openflex_vault::constant_time_eq(stored.as_bytes(), given.as_bytes()) {
+                let Some(merchant) = self.store.merchant(&cred.merchant_id).await? else {
+                    return Ok(None);
+                };
+                let mode = Mode::parse(&cred.mode).unwrap_or(Mode::Live);
+                return Ok(Some((cred.id, Tenant::of(&merchant, mode))));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn fx_mint(&self, credential_id: &str, scope: Scope) -> crate::Result<FxTokens> {
+        let access_token = hex_token()?;
+        let refresh_token = hex_token()?;
+        let now = micros(self.now());
+        self.store
+            .purge_fx_tokens(credential_id, now - 24 * 3600 * 1_000_000)
+            .await?;
+        self.store
+            .insert_fx_token(&FxTokenRow {
+                token_hash: self.vault.hash_secret(&access_token),
+                refresh_hash: self.vault.hash_secret(&refresh_token),
+                credential_id: credential_id.to_string(),
+                scope: scope.as_str().to_string(),
+                expires_at: now + TOKEN_TTL.as_micros() as i64,
+                revoked_at: None,
+                created_at: now,
+            })
+            .await?;
+        Ok(FxTokens {
+            access_token,
+            refresh_token,
+            expires_in: TOKEN_TTL.as_secs(),
+            scope,
+        })
+    }
+
+    /// `grant_type=client_credentials`.
+    pub async fn fx_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: Scope,
+    ) -> FxResult<FxTokens> {
+        let Some((credential_id, tenant)) = self.fx_client(client_id, secret).await? else {
+            return Err(Refusal::new("invalid_client").into());
+        };
+        if !tenant.flexiti.enabled {
+            return Err(Refusal::new("invalid_role").into());
+        }
+        Ok(self.fx_mint(&credential_id, scope).await?)
+    }
+
+    /// Mints a customer-scope token for a hosted widget session.
+    pub async fn fx_widget_token(&self, c: &FxCaller) -> FxResult<String> {
+        let creds = self
+            .store
+            .credentials_by_public_id(kind::FLEXITI_CLIENT, &c.client_id)
+            .await?;
+        let cred = creds
+            .into_iter()
+            .find(|k| k.merchant_id == c.tenant.merchant_id)
+            .ok_or(FxFail::Refused(Refusal::new("invalid_token")))?;
+        Ok(self.fx_mint(&cred.id, Scope::Customer).await?.access_token)
+    }
+
+    /// `grant_type=refresh_token`: only while the access token is still valid. When client
+    /// credentials are given too they must be the token's client.
+    pub async fn fx_refresh(
+        &self,
+        refresh_token: &str,
+        client: Option<(&str, &str)>,
+    ) -> FxResult<FxTokens> {
+        let hash = self.vault.hash_secret(refresh_token);
+        let now = micros(self.now());
+        let Some(found) = self.store.fx_token(true, &hash).await? else {
+            return Err(Refusal::on("invalid_grant", "refresh_token").into());
+        };
+        if found.token.revoked_at.is_some() || found.token.expires_at <= now {
+            return Err(Refusal::on("invalid_grant", "refresh_token").into());
+        }
+        if let Some((id, secret)) = client {
+            match self.fx_client(id, secret).await? {
+                Some((cred, _)) if cred == found.token.credential_id => {}
+                _ => return Err(Refusal::new("invalid_client").into()),
+            }
+        }
+        let mode = Mode::parse(&found.mode).unwrap_or(Mode::Live);
+        if !Tenant::of(&found.merchant, mode).flexiti.enabled {
+            return Err(Refusal::new("invalid_role").into());
+        }
+        if !self
+            .store
+            .revoke_fx_token(&found.token.token_hash, now)
+            .await?
+        {
+            return Err(Refusal::on("invalid_grant", "refresh_token").into());
+        }
+        let scope = Scope::parse(&found.token.scope).unwrap_or(Scope::Customer);
+        Ok(self.fx_mint(&found.token.credential_id, scope).await?)
+    }
+
+    /// Checks a bearer token: unknown, expired, revoked, or of a revoked client → `invalid_token`.
+    pub async fn fx_authenticate(&self, bearer: &str) -> FxResult<FxCaller> {
+        if bearer.is_empty() || bearer.len() > 200 {
+            return Err(Refusal::new("invalid_token").into());
+        }
+        let hash = self.vault.hash_secret(bearer);
+        let Some(found) = self.store.fx_token(false, &hash).await? else {
+            return Err(Refusal::new("invalid_token").into());
+        };
+        if found.token.revoked_at.is_some() || found.token.expires_at <= micros(self.now()) {
+            return Err(Refusal::new("invalid_token").into());
+        }
+        let mode = Mode::parse(&found.mode).unwrap_or(Mode::Live);
+        let tenant = Tenant::of(&found.merchant, mode);
+        if !tenant.flexiti.enabled {
+            return Err(Refusal::new("invalid_role").into());
+        }
+        Ok(FxCaller {
+            tenant,
+            client_id: found.client_id,
+            scope: Scope::parse(&found.token.scope).unwrap_or(Scope::Customer),
+            merchant_name: found.merchant.name,
+        })
+    }
+
+    /// Whether `client_id`/`secret` are an active Flexiti client of `merchant_id`.
+    pub(crate) async fn fx_client_matches(
+        &self,
+        client_id: &str,
+        secret: &str,
+        merchant_id: &str,
+    ) -> crate::Result<bool> {
+        Ok(self
+            .fx_client(client_id, secret)
+            .await?
+            .is_some_and(|(_, t)| t.merchant_id == merchant_id))
+    }
+
+    /// Revokes a bearer token (logout); false when it was not active.
+    pub async fn fx_revoke(&self, bearer: &str) -> crate::Result<bool> {
+        let hash = self.vault.hash_secret(bearer);
+        Ok(self
+            .store
+            .revoke_fx_token(&hash, micros(self.now()))
+            .await?)
+    }
+}

@@ -1,0 +1,495 @@
+//! Flexiti response bodies. Where the vendor published a body (token, search, lookup,
+//! calculate-interest, verify, widget, return, refund, close) it is reproduced; the others
+//! (authorization, capture, release, transactions, lists, apply) are designed from their
+//! request fields and errors, with one vocabulary across all of them: `*_id` numbers, money as
+//! `"10.00"` strings (as the vendor's own `credit_limit`), `remaining_*_amount`, `*_status`,
+//! `creation_date`/`date` in UTC ISO-8601.
+
+use super::body::{dollars, dollars_number, rate};
+use openflex_domain::financing::{Plan, Quote};
+use openflex_engine::financing::Account;
+use openflex_engine::financing::ledger::{Authorization, Capture};
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+pub fn iso(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token_type: &'static str,
+    /// 40 hexadecimal characters.
+    pub access_token: String,
+    /// Seconds (1200).
+    pub expires_in: u64,
+    pub refresh_token: String,
+    /// `merchant` or `customer`.
+    pub scope: &'static str,
+}
+
+/// One account of `customers/search`.
+#[derive(Serialize, ToSchema)]
+pub struct AccountSummary {
+    pub customer_id: String,
+    /// N, A, F, Z or C.
+    pub account_status: String,
+    pub account_status_reason_code: String,
+    pub tos_agreement: bool,
+    pub risk_rating: String,
+    pub account_number: String,
+    pub account_type: String,
+    pub credit_limit: String,
+    pub available_credit: String,
+    pub originating_merchant_id: String,
+    pub originating_merchant_name: String,
+    pub creation_date: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub card_ending_in: Option<String>,
+    pub preferred_language: String,
+}
+
+impl From<&Account> for AccountSummary {
+    fn from(a: &Account) -> Self {
+        Self {
+            customer_id: a.customer_id.clone(),
+            account_status: a.status.code().into(),
+            account_status_reason_code: a.status.reason_code().into(),
+            tos_agreement: a.tos_agreement,
+            risk_rating: a.risk_rating.as_str().into(),
+            account_number: a.account_number.clone(),
+            account_type: a.account_type.clone(),
+            credit_limit: dollars(a.credit_limit),
+            available_credit: dollars(a.available_credit),
+            originating_merchant_id: a.originating_merchant_id.clone(),
+            originating_merchant_name: a.originating_merchant_name.clone(),
+            creation_date: iso(a.created_at),
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            card_ending_in: a.card_ending_in.clone(),
+            preferred_language: a.preferred_language.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecurityQuestion {
+    pub id: i64,
+    pub text: &'static str,
+}
+
+/// A plan as `offer_types` lists it.
+#[derive(Serialize, ToSchema)]
+pub struct OfferType {
+    pub plan_id: i64,
+    pub plan_name: String,
+    /// `equal_billing` or `deferred`.
+    pub offer_category: &'static str,
+    pub terms: Vec<u32>,
+    #[schema(value_type = f64)]
+    pub apr: Value,
+    pub admin_fee: String,
+    pub min_amount: String,
+    pub max_amount: Option<String>,
+}
+
+impl From<&Plan> for OfferType {
+    fn from(p: &Plan) -> Self {
+        Self {
+            plan_id: p.plan_id,
+            plan_name: p.name.clone(),
+            offer_category: p.category.as_str(),
+            terms: p.terms.clone(),
+            apr: rate(p.apr_bp),
+            admin_fee: dollars(p.admin_fee),
+            min_amount: dollars(p.min_amount),
+            max_amount: p.max_amount.map(dollars),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LookupResponse {
+    pub available_credit: String,
+    pub credit_limit: String,
+    pub account_number: String,
+    pub customer_id: String,
+    pub account_status: String,
+    pub account_type: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub security_qid: Option<SecurityQuestion>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: String,
+    pub province: String,
+    pub payment_protection: bool,
+    pub risk_rating: String,
+    pub card_ending_in: Option<String>,
+    pub offer_types: Vec<OfferType>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Fee {
+    pub description: &'static str,
+    pub amount: String,
+    /// `admin_total` (charged once) .
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AnnualRate {
+    pub description: &'static str,
+    #[schema(value_type = f64)]
+    pub rate: Value,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TermQuote {
+    /// Months.
+    pub term: u32,
+    /// Monthly payment.
+    #[schema(value_type = f64)]
+    pub term_amount: Value,
+    /// The last payment (the rounding remainder lands here).
+    #[schema(value_type = f64)]
+    pub final_payment: Value,
+    #[schema(value_type = f64)]
+    pub apr: Value,
+    #[schema(value_type = f64)]
+    pub total_interest: Value,
+    /// Interest plus fees.
+    #[schema(value_type = f64)]
+    pub cost_of_borrowing: Value,
+    #[schema(value_type = f64)]
+    pub total_amount: Value,
+    pub fees: Vec<Fee>,
+    pub annual_rates: Vec<AnnualRate>,
+}
+
+pub fn term_quote(q: &Quote) -> TermQuote {
+    let fees = if q.admin_fee > 0 {
+        vec![Fee {
+            description: "Administration fee",
+            amount: dollars(q.admin_fee),
+            kind: "admin_total",
+            message: format!(
+                "A one-time administration fee of ${} applies.",
+                dollars(q.admin_fee)
+            ),
+        }]
+    } else {
+        Vec::new()
+    };
+    TermQuote {
+        term: q.term,
+        term_amount: dollars_number(q.payment),
+        final_payment: dollars_number(q.final_payment),
+        apr: rate(q.apr_bp),
+        total_interest: dollars_number(q.total_interest),
+        cost_of_borrowing: dollars_number(q.financing_cost),
+        total_amount: dollars_number(q.total_repayable),
+        fees,
+        annual_rates: vec![AnnualRate {
+            description: "Annual percentage rate",
+            rate: rate(q.apr_bp),
+            kind: "apr",
+            message: format!("{}.{:02}% APR", q.apr_bp / 100, q.apr_bp % 100),
+        }],
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalcCustomer {
+    pub available_credit: String,
+    /// Annual interest rate of regular purchases (4 decimals).
+    #[schema(value_type = f64)]
+    pub air: Value,
+    pub first_name: String,
+    pub last_name: String,
+    /// preferred, premium or standard.
+    pub category_type: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegularPurchase {
+    /// Illustrative monthly payment over 12 months at the account rate.
+    #[schema(value_type = f64)]
+    pub term_amount: Value,
+    #[schema(value_type = f64)]
+    pub air: Value,
+    /// True when the PIN may be bypassed (≤ 3 regular purchases in 24 h and ≤ 200.00).
+    pub verify: bool,
+    pub fees: Vec<Fee>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PromotionalPurchase {
+    pub plan_id: i64,
+    pub plan_name: String,
+    pub offer_category: &'static str,
+    pub terms: Vec<TermQuote>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalculateResponse {
+    pub account_number: String,
+    pub account_type: String,
+    #[schema(value_type = f64)]
+    pub amount: Value,
+    pub customer: CalcCustomer,
+    pub regular_purchase: RegularPurchase,
+    pub promotional_purchase: Vec<PromotionalPurchase>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyResponse {
+    /// A numeric PIN, or `verification_sent_to_sms` / `verification_sent_to_email`.
+    #[schema(value_type = Object)]
+    pub verification_code: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WidgetResponse {
+    pub redirection_url: String,
+    pub widget_session_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplyResponse {
+    pub application_id: String,
+    /// `approved` or `pending` (a decline is the 409 `application_declined`).
+    pub application_status: &'static str,
+    pub customer_id: Option<String>,
+    pub account_number: Option<String>,
+    /// The virtual card number; shown in this answer only.
+    pub vcc_number: Option<String>,
+    pub card_ending_in: Option<String>,
+    pub credit_limit: Option<String>,
+    pub available_credit: Option<String>,
+    pub risk_rating: Option<String>,
+    pub account_status: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaptureView {
+    pub capture_id: i64,
+    pub authorization_id: i64,
+    pub account_number: String,
+    pub transaction_type: String,
+    pub reference: Option<String>,
+    pub amount: String,
+    /// The share of the plan's cost of borrowing this capture carries.
+    pub financing_cost: String,
+    pub returned_amount: String,
+    pub remaining_capture_amount: String,
+    pub external_location_id: Option<String>,
+    pub date: String,
+}
+
+impl From<&Capture> for CaptureView {
+    fn from(c: &Capture) -> Self {
+        Self {
+            capture_id: c.id,
+            authorization_id: c.authorization_id,
+            account_number: c.account_number.clone(),
+            transaction_type: c.transaction_type.clone(),
+            reference: c.reference.clone(),
+            amount: dollars(c.amount),
+            financing_cost: dollars(c.financing_cost),
+            returned_amount: dollars(c.returned_amount),
+            remaining_capture_amount: dollars(c.remaining_amount),
+            external_location_id: c.external_location_id.clone(),
+            date: iso(c.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizationView {
+    pub authorization_id: i64,
+    pub account_number: String,
+    pub reference: Option<String>,
+    pub transaction_type: String,
+    pub plan_id: Option<i64>,
+    pub term: Option<i64>,
+    #[schema(value_type = f64)]
+    pub apr: Value,
+    pub monthly_payment: String,
+    pub amount: String,
+    /// Interest plus fees held on top of the amount (promotional plans with a cost).
+    pub financing_cost: String,
+    pub captured_amount: String,
+    pub released_amount: String,
+    pub remaining_authorization_amount: String,
+    /// `opened`, `closed` (fully captured), `released` or `expired`.
+    pub authorization_status: String,
+    pub auto_capture: bool,
+    /// Set when `auto_capture` captured the purchase in the same call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_id: Option<i64>,
+    pub request_id: Option<String>,
+    pub external_location_id: Option<String>,
+    pub external_employee_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub sku_data: Option<Value>,
+    pub creation_date: String,
+    pub expiry_date: String,
+    pub captures: Vec<CaptureView>,
+    /// The account's available credit after this call (write calls only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_credit: Option<String>,
+}
+
+impl From<&Authorization> for AuthorizationView {
+    fn from(a: &Authorization) -> Self {
+        Self {
+            authorization_id: a.id,
+            account_number: a.account_number.clone(),
+            reference: a.reference.clone(),
+            transaction_type: a.transaction_type.clone(),
+            plan_id: a.plan_id,
+            term: a.term,
+            apr: rate(u32::try_from(a.apr_bp).unwrap_or(0)),
+            monthly_payment: dollars(a.monthly_payment),
+            amount: dollars(a.amount),
+            financing_cost: dollars(a.financing_cost),
+            captured_amount: dollars(a.captured_amount),
+            released_amount: dollars(a.released_amount),
+            remaining_authorization_amount: dollars(a.remaining_amount),
+            authorization_status: a.status.clone(),
+            auto_capture: a.auto_capture,
+            capture_id: None,
+            request_id: a.request_id.clone(),
+            external_location_id: a.external_location_id.clone(),
+            external_employee_id: a.external_employee_id.clone(),
+            sku_data: a.sku_data.clone(),
+            creation_date: iso(a.created_at),
+            expiry_date: iso(a.expires_at),
+            captures: a.captures.iter().map(CaptureView::from).collect(),
+            available_credit: None,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaptureResponse {
+    pub capture_id: i64,
+    pub authorization_id: i64,
+    pub reference: Option<String>,
+    pub amount: String,
+    pub financing_cost: String,
+    pub date: String,
+    pub remaining_authorization_amount: String,
+    pub authorization_status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReleaseResponse {
+    pub authorization_id: i64,
+    pub reference: Option<String>,
+    pub released_amount: String,
+    pub remaining_authorization_amount: String,
+    pub authorization_status: String,
+    pub date: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReturnResponse {
+    pub return_id: i64,
+    pub reference: Option<String>,
+    pub capture_id: i64,
+    pub authorization_id: i64,
+    pub date: String,
+    pub amount: String,
+    pub remaining_capture_amount: String,
+    pub remaining_authorization_amount: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TransactionResponse {
+    pub transaction_id: i64,
+    pub transaction_type: String,
+    pub account_number: String,
+    pub reference: Option<String>,
+    pub amount: String,
+    pub available_credit: String,
+    pub date: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizationList {
+    pub page_number: i64,
+    pub page_size: i64,
+    pub total_count: i64,
+    pub total_pages: i64,
+    pub authorizations: Vec<AuthorizationView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaptureList {
+    pub page_number: i64,
+    pub page_size: i64,
+    pub total_count: i64,
+    pub total_pages: i64,
+    pub captures: Vec<CaptureView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LicenceResponse {
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub dob: Option<String>,
+    pub expiry_date: Option<String>,
+    pub address_1: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    /// `CADL` (Canadian driver's licence).
+    pub govid_type: &'static str,
+    /// The licence number with all but the last four characters masked.
+    pub govid_number_masked: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct I18nResponse {
+    pub lang: &'static str,
+    #[schema(value_type = Object)]
+    pub strings: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TermsResponse {
+    pub lang: &'static str,
+    pub version: &'static str,
+    pub terms_and_conditions: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FormValues {
+    pub salutation: Vec<&'static str>,
+    pub province: Vec<&'static str>,
+    pub security_qid: Vec<SecurityQuestion>,
+    pub govid_type: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub merchant_name: String,
+    pub merchant_id: String,
+    pub form_values: FormValues,
+    pub offer_types: Vec<OfferType>,
+}
