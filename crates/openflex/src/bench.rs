@@ -20,7 +20,13 @@ pub enum Scenario {
     FlexpayList,
     /// Sync-MIT /v1/evaluate with bearer tokens refreshed before expiry.
     FlexfactorEvaluate,
+    /// Flexiti: hold 10.00 on a sandbox account, then release it (two requests per
+    /// operation, spread over the five purchasable sandbox accounts).
+    FlexitiAuthorizeRelease,
 }
+
+/// The sandbox accounts in status N.
+const FLEXITI_ACCOUNTS: [&str; 5] = ["20076677", "20076678", "20076679", "20076684", "20076685"];
 
 pub struct Options {
     pub target: String,
@@ -55,8 +61,10 @@ struct Ctx {
     api_key: String,
     payment_method: String,
     bearer: tokio::sync::RwLock<(String, Instant)>,
+    /// FlexFactor app key/secret, or Flexiti client id/secret when `flexiti`.
     app_key: String,
     app_secret: String,
+    flexiti: bool,
     positions: Vec<String>,
     seq: AtomicU64,
     run: String,
@@ -110,7 +118,21 @@ impl Ctx {
             }
         }
         let mut b = self.bearer.write().await;
-        if b.1 <= Instant::now() {
+        if b.1 <= Instant::now() && self.flexiti {
+            let v = json_call(
+                self.client
+                    .post(format!("{}/flexiti/pos-api/v2.5/oauth/token", self.base))
+                    .header("x-reference-id", "bench")
+                    .json(&json!({"client_id": self.app_key, "client_secret": self.app_secret})),
+            )
+            .await?;
+            let token = v["access_token"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no access_token"))?
+                .to_string();
+            // Flexiti tokens live 20 minutes; refresh after 15.
+            *b = (token, Instant::now() + Duration::from_secs(900));
+        } else if b.1 <= Instant::now() {
             let v = json_call(
                 self.client
                     .post(format!("{}/v1/oauth2/token", self.base))
@@ -188,6 +210,38 @@ impl Ctx {
                 }
                 Ok(())
             }
+            Scenario::FlexitiAuthorizeRelease => {
+                let bearer = self.bearer().await?;
+                let account = FLEXITI_ACCOUNTS[(self.next() as usize) % FLEXITI_ACCOUNTS.len()];
+                let base = format!(
+                    "{}/flexiti/pos-api/v2.5.1/client-id/{}",
+                    self.base, self.app_key
+                );
+                let v = json_call(
+                    self.client
+                        .post(format!("{base}/authorization"))
+                        .bearer_auth(&bearer)
+                        .header("x-reference-id", "bench")
+                        .json(&json!({"account_number": account, "amount": "10.00", "auto_capture": false,
+                            "financing_option": {"transaction_type": "regular_purchase"}})),
+                )
+                .await?;
+                let id = v["authorization_id"]
+                    .as_i64()
+                    .ok_or_else(|| anyhow!("no authorization_id: {v}"))?;
+                let v = json_call(
+                    self.client
+                        .post(format!("{base}/authorization/{id}/release"))
+                        .bearer_auth(&bearer)
+                        .header("x-reference-id", "bench")
+                        .json(&json!({})),
+                )
+                .await?;
+                if v["authorization_status"] != "released" {
+                    bail!("release: {v}");
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -207,16 +261,30 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let (app_key, app_secret) = (
-        m["flexfactor"]["appKey"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        m["flexfactor"]["appSecret"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    );
+    let flexiti = opts.scenario == Scenario::FlexitiAuthorizeRelease;
+    let (app_key, app_secret) = if flexiti {
+        (
+            m["flexiti"]["clientId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            m["flexiti"]["clientSecret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    } else {
+        (
+            m["flexfactor"]["appKey"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            m["flexfactor"]["appSecret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
     let pan = if opts.scenario == Scenario::FlexfactorEvaluate {
         "4000002760003184"
     } else {
@@ -243,6 +311,7 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         bearer: tokio::sync::RwLock::new((String::new(), Instant::now())),
         app_key,
         app_secret,
+        flexiti,
         positions: Vec::new(),
         seq: AtomicU64::new(0),
         run: ulid::Ulid::new().to_string(),

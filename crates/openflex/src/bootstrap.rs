@@ -98,7 +98,7 @@ fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
     })
 }
 
-/// The console banner: where it listens, the sandbox credentials and two curl examples.
+/// The console banner: where it listens, the sandbox credentials and curl examples.
 pub fn banner(addr: &str, creds: &IssuedCredentials, admin: Option<&str>) -> String {
     let key = &creds.flexpay.api_key;
     let mut out = format!(
@@ -136,6 +136,16 @@ pub fn banner(addr: &str, creds: &IssuedCredentials, admin: Option<&str>) -> Str
          \"orderId\":\"order-1\",\"amount\":1999,\"currencyCode\":\"USD\",\"retryCount\":0,\"retainOnSuccess\":true,\
          \"paymentMethod\":{{\"creditCardNumber\":\"4920201996449560\",\"expiryMonth\":\"12\",\"expiryYear\":\"2030\",\
          \"cvv\":\"879\",\"fullName\":\"Ada Lovelace\",\"postalCode\":\"10001\",\"city\":\"New York\",\"state\":\"NY\"}}}}}}'\n\n"
+    ));
+    out.push_str(&format!(
+        "\x20 # Flexiti: a token, then a quote for sandbox customer Jane Doe (account 20076677)\n\
+         \x20 curl -s http://{addr}/flexiti/pos-api/v2.5/oauth/token -H 'x-reference-id: demo' \\\n\
+         \x20   -d client_id={cid} -d client_secret={cs}\n\
+         \x20 curl -s http://{addr}/flexiti/pos-api/v2.5.1/client-id/{cid}/accounts/20076677/calculate-interest \\\n\
+         \x20   -H 'Authorization: Bearer <access_token>' -H 'x-reference-id: demo' \\\n\
+         \x20   -H 'Content-Type: application/json' -d '{{\"amount\": 600.00}}'\n\n",
+        cid = creds.flexiti.client_id,
+        cs = creds.flexiti.client_secret,
     ));
     out
 }

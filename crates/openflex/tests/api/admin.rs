@@ -19,6 +19,7 @@ dual!(
     clock_advances_and_refuses_negative_values,
     health_readiness_and_metrics,
     openapi_lists_every_flexpay_path_and_docs_are_served,
+    openapi_lists_every_flexiti_path_under_both_versions,
     unknown_paths_and_wrong_methods,
 );
 
@@ -520,6 +521,60 @@ async fn openapi_lists_every_flexpay_path_and_docs_are_served(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(html.to_ascii_lowercase().contains("<html"), "{html}");
+}
+
+async fn openapi_lists_every_flexiti_path_under_both_versions(app: TestApp) {
+    let (status, _, text) = raw(&app, Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = parse(&text);
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: std::collections::HashMap<String, &Value> =
+        paths.iter().map(|(p, v)| (normalize(p), v)).collect();
+    let expected: [(&str, &[&str]); 21] = [
+        ("/oauth/token", &["post"]),
+        ("/client-id/{}/merchants/login", &["post"]),
+        ("/client-id/{}/i18n", &["get"]),
+        ("/client-id/{}/terms-and-conditions", &["get"]),
+        ("/client-id/{}/customers/search", &["get"]),
+        ("/client-id/{}/customers/lookup", &["get"]),
+        ("/client-id/{}/customers/driverslicense", &["post"]),
+        ("/client-id/{}/account/{}/verify", &["post"]),
+        ("/client-id/{}/accounts/{}/calculate-interest", &["post"]),
+        ("/client-id/{}/accounts/{}/close", &["post"]),
+        ("/client-id/{}/accounts/{}/refund", &["post"]),
+        ("/client-id/{}/widget/init", &["post"]),
+        ("/client-id/{}/apply", &["post"]),
+        ("/client-id/{}/transactions", &["post"]),
+        ("/client-id/{}/authorization", &["post"]),
+        ("/client-id/{}/authorization/{}", &["get"]),
+        ("/client-id/{}/authorization/{}/release", &["post"]),
+        ("/client-id/{}/authorization/{}/capture", &["post"]),
+        (
+            "/client-id/{}/authorization/{}/capture/{}/return",
+            &["post"],
+        ),
+        ("/client-id/{}/authorizations", &["get"]),
+        ("/client-id/{}/captures", &["get"]),
+    ];
+    for version in ["/flexiti/pos-api/v2.5", "/flexiti/pos-api/v2.5.1"] {
+        for (path, methods) in expected {
+            let full = format!("{version}{path}");
+            let item = documented
+                .get(&full)
+                .unwrap_or_else(|| panic!("{full} not in /openapi.json"));
+            for m in methods {
+                let op = item
+                    .get(*m)
+                    .unwrap_or_else(|| panic!("{m} {full} not documented"));
+                assert!(
+                    op["responses"]["200"].is_object(),
+                    "{m} {full}: no 200 response"
+                );
+            }
+        }
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["securitySchemes"]["flexiti_bearer"].is_object());
 }
 
 async fn unknown_paths_and_wrong_methods(app: TestApp) {

@@ -1,6 +1,7 @@
 //! Card data never leaks: after every FlexPay endpoint has seen a test PAN and CVV, neither
 //! appears in the server's logs (debug level), its console, any response body, or the
-//! database — the SQLite file's raw bytes, or a `pg_dump` of the PostgreSQL database.
+//! database — the SQLite file's raw bytes, or a `pg_dump` of the PostgreSQL database. The same
+//! holds for Flexiti's secrets: virtual card numbers, security answers and government ids.
 
 use crate::helpers::{pg_admin_url, unique_id};
 use crate::process;
@@ -14,6 +15,14 @@ const FF_PAN: &str = "4000002760003184";
 /// Not the test card's CVV (that would be accepted too, with cvvCode N); distinctive enough
 /// that a match is a leak, not a coincidence.
 const CVV: &str = "8531";
+/// A Flexiti applicant's security answer and government id: distinctive, so a match is a leak.
+const FX_ANSWER: &str = "Quixotic-Marmalade-77";
+const FX_GOVID: &str = "Q9876-54321-01234";
+
+/// Jane Doe's sandbox virtual card number (sent to lookup, verify and authorization).
+fn fx_vcc() -> String {
+    openflex_domain::financing::sandbox_vcc("20076677")
+}
 
 /// True when `needle` occurs in `hay` not glued to other letters or digits.
 fn contains_token(hay: &str, needle: &str) -> bool {
@@ -286,7 +295,91 @@ async fn exercise_every_endpoint(base: &str, key: &str, data_dir: &std::path::Pa
     x.send(Method::GET, &format!("/v1/paymentmethods/{pm}"), None)
         .await;
     exercise_flexfactor(&mut x).await;
+    exercise_flexiti(&mut x).await;
     x.seen
+}
+
+/// The Flexiti endpoints that see card numbers or applicant secrets.
+async fn exercise_flexiti(x: &mut Exercise) {
+    use reqwest::Method;
+    let text = std::fs::read_to_string(x.data_dir.join("sandbox-credentials.json")).unwrap();
+    let creds: Value = serde_json::from_str(&text).unwrap();
+    let id = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
+    let secret = creds["flexiti"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = x
+        .post_open(
+            "/flexiti/pos-api/v2.5/oauth/token",
+            json!({"client_id": id, "client_secret": secret}),
+        )
+        .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = format!("/flexiti/pos-api/v2.5/client-id/{id}");
+    let vcc = fx_vcc();
+    let calls = [
+        (
+            Method::GET,
+            format!("{base}/customers/lookup?vcc_number={vcc}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("{base}/customers/lookup?vcc_number=5299990000000000"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("{base}/account/20076677/verify"),
+            Some(
+                json!({"format": "security_question", "security_qid": 1, "security_answer": FX_ANSWER, "vcc_number": vcc}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("{base}/authorization"),
+            Some(
+                json!({"account_number": "20076677", "vcc_number": vcc, "amount": "10.00", "auto_capture": true,
+                "financing_option": {"transaction_type": "regular_purchase"}}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("{base}/apply"),
+            Some(
+                json!({"first_name": "Lea", "last_name": "Leak", "dob": "1990-02-03", "email": "lea@example.com",
+                "phone_number": "4165550199", "address_1": "1 King St", "city": "Toronto", "province": "ON",
+                "postal_code": "M5H1A1", "tos_agreement": true, "annual_income": "60000.00", "govid_type": "CADL",
+                "govid_number": FX_GOVID, "security_qid": 1, "security_answer": FX_ANSWER}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("{base}/apply"),
+            Some(
+                json!({"first_name": "Lea", "last_name": "Leak", "dob": "not a date", "govid_number": FX_GOVID,
+                "security_answer": FX_ANSWER}),
+            ),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let mut req = x
+            .client
+            .request(method, format!("{}{path}", x.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("x-reference-id", "leak");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let text = req.send().await.unwrap().text().await.unwrap();
+        // The approved application shows its new card number once, by design; nothing else may.
+        if !text.contains("\"application_status\":\"approved\"") {
+            x.seen.push(text);
+        }
+    }
 }
 
 /// The FlexFactor endpoints that see card data: tokenize and evaluate with a raw number.
@@ -365,6 +458,12 @@ fn assert_clean(place: &str, text: &str) {
         assert!(!text.contains(pan), "PAN {pan} found in {place}");
     }
     assert!(!contains_token(text, CVV), "CVV found in {place}");
+    for secret in [fx_vcc().as_str(), FX_ANSWER, FX_GOVID] {
+        assert!(
+            !text.contains(secret),
+            "Flexiti secret {secret} found in {place}"
+        );
+    }
 }
 
 fn assert_no_bytes(place: &str, bytes: &[u8]) {
@@ -373,6 +472,9 @@ fn assert_no_bytes(place: &str, bytes: &[u8]) {
         BAD_LUHN_PAN.as_bytes(),
         OTHER_PAN.as_bytes(),
         FF_PAN.as_bytes(),
+        fx_vcc().as_bytes(),
+        FX_ANSWER.as_bytes(),
+        FX_GOVID.as_bytes(),
     ] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
