@@ -581,7 +581,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT COALESCE(SUM(amount), 0) FROM fx_transactions WHERE merchant_id = $1 AND mode = $2 \
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM fx_transactions WHERE merchant_id = $1 AND mode = $2 \
              AND account_number = $3 AND kind IN ({list}) AND created_at >= $4"
         );
         Ok(

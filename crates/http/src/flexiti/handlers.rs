@@ -998,10 +998,8 @@ fn purchase_fields(
         ),
         None => {
             let fo = v.get("financing_option");
+            // Without a financing option the purchase is a regular one (nothing to choose).
             let mut g = Fields::nested(fo, "financing_option");
-            if fo.is_none() {
-                f.fail("financing_option", "required", None);
-            }
             let t = g
                 .one_of(
                     "transaction_type",

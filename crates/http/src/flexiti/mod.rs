@@ -152,8 +152,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Fx {
                 .eq_ignore_ascii_case("bearer")
                 .then(|| token.trim().to_string())
         });
+        // Routes are nested under the version prefix: the original URI carries the full path.
+        let url = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
         Ok(Self {
-            url: parts.uri.path().to_string(),
+            url,
             lang: lang_given
                 .as_deref()
                 .and_then(Lang::parse)
