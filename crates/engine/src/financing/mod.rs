@@ -522,7 +522,12 @@ impl Engine {
             .await?;
         let stored_answer = row.security_answer_hash.clone();
         let account = Account::of(row, &c.merchant_name);
-        purchasable(&account)?;
+        // A PIN also authorizes in-store payments, which accounts in arrears, frozen or charged
+        // off must still be able to make; only a closed account gets none. Purchases check the
+        // status themselves.
+        if account.status == AccountStatus::Closed {
+            return refuse("user_not_active");
+        }
         let settings = &c.tenant.flexiti;
         match req.format {
             VerifyFormat::Sms if !is_valid_phone(account.phone.as_deref()) => {
