@@ -532,10 +532,21 @@ pub async fn drivers_licence(
     let r = async {
         fx.auth(&st, &client_id, Access::Customer).await?;
         let v = body.object()?;
+        // Barcode text carries the AAMVA separators (LF, RS, CR): read it as is, not as a
+        // one-line field.
         let mut f = Fields::of(&v);
-        let data = f.secret("barcode_data", 4000, true);
+        let text = match f.raw("barcode_data") {
+            Some(Value::String(s)) if s.chars().count() <= 4000 => s.clone(),
+            Some(_) => {
+                f.fail("barcode_data", "invalid", None);
+                String::new()
+            }
+            None => {
+                f.fail("barcode_data", "required", None);
+                String::new()
+            }
+        };
         done(f)?;
-        let text = data.map(|d| d.expose().clone()).unwrap_or_default();
         let l = openflex_domain::aamva::parse(&text).map_err(|_| {
             FxError::inputs(vec![super::FieldError {
                 param: "barcode_data".into(),

@@ -13,6 +13,7 @@ mod flexfactor_flows;
 mod flexiti_auth;
 mod flexiti_core;
 mod flexiti_customers;
+mod flexiti_endpoints;
 mod flexiti_errors;
 mod flexiti_ledger;
 mod flexiti_smoke;
