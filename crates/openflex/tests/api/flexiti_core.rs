@@ -20,7 +20,9 @@ dual!(
 
 /// "1234.56" → 123456.
 fn cents(v: &Value) -> i64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not a money string: {v}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("not a money string: {v}"));
     let (i, f) = s.split_once('.').unwrap();
     i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
 }
@@ -36,7 +38,9 @@ fn promotional(account: &str, amount: &str, plan: i64, term: i64, auto_capture: 
 }
 
 async fn available(fx: &Fx<'_>, account: &str) -> i64 {
-    let (s, v) = fx.get(&format!("/customers/lookup?account_number={account}")).await;
+    let (s, v) = fx
+        .get(&format!("/customers/lookup?account_number={account}"))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     cents(&v["available_credit"])
 }
@@ -44,15 +48,23 @@ async fn available(fx: &Fx<'_>, account: &str) -> i64 {
 async fn parallel_authorizations_never_overdraw_an_account(app: TestApp) {
     let fx = Fx::merchant(&app).await;
     // Sam's limit is 1000.00: 20 holds of 100.00 race for it.
-    let results = join_all((0..20).map(|_| fx.post("/authorization", regular(SAM, "100.00")))).await;
+    let results =
+        join_all((0..20).map(|_| fx.post("/authorization", regular(SAM, "100.00")))).await;
     let approved = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
-    let refused: Vec<_> = results.iter().filter(|(s, _)| *s != StatusCode::OK).collect();
+    let refused: Vec<_> = results
+        .iter()
+        .filter(|(s, _)| *s != StatusCode::OK)
+        .collect();
     assert_eq!(approved, 10, "{results:?}");
     for r in &refused {
         assert_error(r, StatusCode::CONFLICT, "credit_exceeded");
     }
     assert_eq!(available(&fx, SAM).await, 0);
-    let (s, list) = fx.get(&format!("/authorizations?account_number={SAM}&page_size=100")).await;
+    let (s, list) = fx
+        .get(&format!(
+            "/authorizations?account_number={SAM}&page_size=100"
+        ))
+        .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     assert_eq!(list["total_count"], 10);
     let held: i64 = list["authorizations"]
@@ -66,7 +78,9 @@ async fn parallel_authorizations_never_overdraw_an_account(app: TestApp) {
 
 async fn parallel_captures_and_returns_never_exceed_their_amounts(app: TestApp) {
     let fx = Fx::merchant(&app).await;
-    let (s, a) = fx.post("/authorization", promotional(JANE, "500.00", 3, 12, false)).await;
+    let (s, a) = fx
+        .post("/authorization", promotional(JANE, "500.00", 3, 12, false))
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
     let id = a["authorization_id"].as_i64().unwrap();
     let cap_path = format!("/authorization/{id}/capture");
@@ -75,7 +89,8 @@ async fn parallel_captures_and_returns_never_exceed_their_amounts(app: TestApp) 
     assert_eq!(ok.len(), 5, "{caps:?}");
     for r in caps.iter().filter(|(s, _)| *s != StatusCode::OK) {
         assert!(
-            r.1["error"] == "authorization_amount_exceeded" || r.1["error"] == "authorization_not_open",
+            r.1["error"] == "authorization_amount_exceeded"
+                || r.1["error"] == "authorization_not_open",
             "{}",
             r.1
         );
@@ -83,7 +98,12 @@ async fn parallel_captures_and_returns_never_exceed_their_amounts(app: TestApp) 
     let (_, auth) = fx.get(&format!("/authorization/{id}")).await;
     assert_eq!(auth["captured_amount"], "500.00");
     assert_eq!(auth["authorization_status"], "closed");
-    let cost: i64 = auth["captures"].as_array().unwrap().iter().map(|c| cents(&c["financing_cost"])).sum();
+    let cost: i64 = auth["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| cents(&c["financing_cost"]))
+        .sum();
     assert_eq!(cost, 4_999, "capture cost shares add up to the admin fee");
 
     let cap = ok[0].1["capture_id"].as_i64().unwrap();
@@ -102,7 +122,9 @@ async fn parallel_captures_and_returns_never_exceed_their_amounts(app: TestApp) 
 async fn uncaptured_authorizations_expire_after_30_days(app: TestApp) {
     let fx = Fx::merchant(&app).await;
     let before = available(&fx, JANE).await;
-    let (s, a) = fx.post("/authorization", promotional(JANE, "600.00", 3, 12, false)).await;
+    let (s, a) = fx
+        .post("/authorization", promotional(JANE, "600.00", 3, 12, false))
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
     let id = a["authorization_id"].as_i64().unwrap();
     assert_eq!(available(&fx, JANE).await, before - 64_999);
@@ -114,17 +136,36 @@ async fn uncaptured_authorizations_expire_after_30_days(app: TestApp) {
     assert_eq!(v["authorization_status"], "expired", "{v}");
     assert_eq!(v["remaining_authorization_amount"], "0.00");
     assert_eq!(available(&fx, JANE).await, before);
-    let r = fx.post(&format!("/authorization/{id}/capture"), json!({"amount": "1.00"})).await;
+    let r = fx
+        .post(
+            &format!("/authorization/{id}/capture"),
+            json!({"amount": "1.00"}),
+        )
+        .await;
     assert_error(&r, StatusCode::CONFLICT, "authorization_not_open");
 }
 
 async fn idempotency_keys_replay_without_moving_money_twice(app: TestApp) {
     let fx = Fx::merchant(&app).await;
     let key = [("x-idempotency-key", "order-77-auth")];
-    let first = fx.send(Method::POST, "/authorization", Some(regular(JANE, "250.00")), &key).await;
+    let first = fx
+        .send(
+            Method::POST,
+            "/authorization",
+            Some(regular(JANE, "250.00")),
+            &key,
+        )
+        .await;
     assert_eq!(first.0, StatusCode::OK, "{}", first.1);
     let after_first = available(&fx, JANE).await;
-    let again = fx.send(Method::POST, "/authorization", Some(regular(JANE, "250.00")), &key).await;
+    let again = fx
+        .send(
+            Method::POST,
+            "/authorization",
+            Some(regular(JANE, "250.00")),
+            &key,
+        )
+        .await;
     assert_eq!(again, first);
     assert_eq!(available(&fx, JANE).await, after_first, "no second hold");
 
@@ -149,11 +190,32 @@ async fn idempotency_keys_replay_without_moving_money_twice(app: TestApp) {
     let id = first.1["authorization_id"].as_i64().unwrap();
     let cap_key = [("x-idempotency-key", "order-77-capture")];
     let path = format!("/authorization/{id}/capture");
-    let r = fx.send(Method::POST, &path, Some(json!({"amount": "250.01"})), &cap_key).await;
+    let r = fx
+        .send(
+            Method::POST,
+            &path,
+            Some(json!({"amount": "250.01"})),
+            &cap_key,
+        )
+        .await;
     assert_error(&r, StatusCode::CONFLICT, "authorization_amount_exceeded");
-    let ok = fx.send(Method::POST, &path, Some(json!({"amount": "250.00"})), &cap_key).await;
+    let ok = fx
+        .send(
+            Method::POST,
+            &path,
+            Some(json!({"amount": "250.00"})),
+            &cap_key,
+        )
+        .await;
     assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
-    let replay = fx.send(Method::POST, &path, Some(json!({"amount": "250.00"})), &cap_key).await;
+    let replay = fx
+        .send(
+            Method::POST,
+            &path,
+            Some(json!({"amount": "250.00"})),
+            &cap_key,
+        )
+        .await;
     assert_eq!(replay, ok);
     let (_, auth) = fx.get(&format!("/authorization/{id}")).await;
     assert_eq!(auth["captures"].as_array().unwrap().len(), 1);
@@ -161,12 +223,19 @@ async fn idempotency_keys_replay_without_moving_money_twice(app: TestApp) {
 
 async fn returns_end_100_days_after_the_capture(app: TestApp) {
     let fx = Fx::merchant(&app).await;
-    let (s, a) = fx.post("/authorization", promotional(JANE, "300.00", 2, 6, true)).await;
+    let (s, a) = fx
+        .post("/authorization", promotional(JANE, "300.00", 2, 6, true))
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
-    let (id, cap) = (a["authorization_id"].as_i64().unwrap(), a["capture_id"].as_i64().unwrap());
+    let (id, cap) = (
+        a["authorization_id"].as_i64().unwrap(),
+        a["capture_id"].as_i64().unwrap(),
+    );
     let path = format!("/authorization/{id}/capture/{cap}/return");
     app.advance_clock(&app.merchant_id, 99 * 86_400).await;
-    let (s, r) = fx.post(&path, json!({"full_return": false, "amount": "100.00"})).await;
+    let (s, r) = fx
+        .post(&path, json!({"full_return": false, "amount": "100.00"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["remaining_capture_amount"], "200.00");
     app.advance_clock(&app.merchant_id, 2 * 86_400).await;
@@ -174,22 +243,51 @@ async fn returns_end_100_days_after_the_capture(app: TestApp) {
     assert_error(&r, StatusCode::CONFLICT, "return_date_exceeded");
 
     // Regular purchases are refunded to the account instead.
-    let (s, a) = fx.post("/authorization", json!({"account_number": JANE, "amount": "80.00", "auto_capture": true})).await;
+    let (s, a) = fx
+        .post(
+            "/authorization",
+            json!({"account_number": JANE, "amount": "80.00", "auto_capture": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{a}");
-    let (id, cap) = (a["authorization_id"].as_i64().unwrap(), a["capture_id"].as_i64().unwrap());
-    let r = fx.post(&format!("/authorization/{id}/capture/{cap}/return"), json!({"full_return": true})).await;
+    let (id, cap) = (
+        a["authorization_id"].as_i64().unwrap(),
+        a["capture_id"].as_i64().unwrap(),
+    );
+    let r = fx
+        .post(
+            &format!("/authorization/{id}/capture/{cap}/return"),
+            json!({"full_return": true}),
+        )
+        .await;
     assert_error(&r, StatusCode::CONFLICT, "wrong_transaction_type");
-    let (s, v) = fx.post(&format!("/accounts/{JANE}/refund"), json!({"amount": "80.00", "capture_id": cap})).await;
+    let (s, v) = fx
+        .post(
+            &format!("/accounts/{JANE}/refund"),
+            json!({"amount": "80.00", "capture_id": cap}),
+        )
+        .await;
     assert_eq!((s, v), (StatusCode::OK, json!({})));
-    let r = fx.post(&format!("/accounts/{JANE}/refund"), json!({"amount": "0.01", "capture_id": cap})).await;
+    let r = fx
+        .post(
+            &format!("/accounts/{JANE}/refund"),
+            json!({"amount": "0.01", "capture_id": cap}),
+        )
+        .await;
     assert_error(&r, StatusCode::CONFLICT, "refunds_limit_exceeded_amount");
 }
 
 async fn customer_tokens_reach_only_customer_endpoints(app: TestApp) {
     let fx = Fx::customer(&app).await;
     let merchant_only: [(Method, String); 11] = [
-        (Method::GET, format!("/customers/search?first_name=Jane&last_name=Doe&dob=1985-04-12")),
-        (Method::GET, format!("/customers/lookup?account_number={JANE}")),
+        (
+            Method::GET,
+            "/customers/search?first_name=Jane&last_name=Doe&dob=1985-04-12".into(),
+        ),
+        (
+            Method::GET,
+            format!("/customers/lookup?account_number={JANE}"),
+        ),
         (Method::POST, "/transactions".into()),
         (Method::POST, "/authorization/123/release".into()),
         (Method::POST, "/authorization/123/capture".into()),
@@ -205,7 +303,12 @@ async fn customer_tokens_reach_only_customer_endpoints(app: TestApp) {
         let r = fx.send(m.clone(), &path, body, &[]).await;
         assert_error(&r, StatusCode::FORBIDDEN, "insufficient_scope");
     }
-    let (s, v) = fx.post(&format!("/accounts/{JANE}/calculate-interest"), json!({"amount": "100.00"})).await;
+    let (s, v) = fx
+        .post(
+            &format!("/accounts/{JANE}/calculate-interest"),
+            json!({"amount": "100.00"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = fx.post("/authorization", regular(JANE, "10.00")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -214,19 +317,39 @@ async fn customer_tokens_reach_only_customer_endpoints(app: TestApp) {
     // Another client's id in the path is refused whatever the scope.
     let other = app.new_merchant("sandbox").await;
     let mut wrong = Fx::merchant(&app).await;
-    wrong.client_id = other.raw["flexiti"]["clientId"].as_str().unwrap().to_string();
-    let r = wrong.get(&format!("/customers/lookup?account_number={JANE}")).await;
+    wrong.client_id = other.raw["flexiti"]["clientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = wrong
+        .get(&format!("/customers/lookup?account_number={JANE}"))
+        .await;
     assert_error(&r, StatusCode::FORBIDDEN, "client_id_mismatch");
 }
 
 async fn ledger_identity_holds_after_mixed_operations(app: TestApp) {
     let fx = Fx::merchant(&app).await;
-    let (_, a) = fx.post("/authorization", promotional(BEA, "1234.56", 4, 12, false)).await;
+    let (_, a) = fx
+        .post("/authorization", promotional(BEA, "1234.56", 4, 12, false))
+        .await;
     let id = a["authorization_id"].as_i64().unwrap();
-    let (_, c) = fx.post(&format!("/authorization/{id}/capture"), json!({"amount": "234.56"})).await;
+    let (_, c) = fx
+        .post(
+            &format!("/authorization/{id}/capture"),
+            json!({"amount": "234.56"}),
+        )
+        .await;
     let cap = c["capture_id"].as_i64().unwrap();
-    fx.post(&format!("/authorization/{id}/release"), json!({"amount": "100.00"})).await;
-    fx.post(&format!("/authorization/{id}/capture/{cap}/return"), json!({"full_return": false, "amount": "34.56"})).await;
+    fx.post(
+        &format!("/authorization/{id}/release"),
+        json!({"amount": "100.00"}),
+    )
+    .await;
+    fx.post(
+        &format!("/authorization/{id}/capture/{cap}/return"),
+        json!({"full_return": false, "amount": "34.56"}),
+    )
+    .await;
     pin(&fx, BEA, "req-1").await;
     let (s, v) = fx
         .post("/transactions", json!({"transaction_type": "instore_payment", "amount": "50.00", "account_number": BEA,
@@ -234,7 +357,11 @@ async fn ledger_identity_holds_after_mixed_operations(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, list) = app
-        .admin(Method::GET, &format!("/admin/merchants/{}/flexiti/customers", app.merchant_id), None)
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}/flexiti/customers", app.merchant_id),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     for acct in list.as_array().unwrap() {
@@ -242,11 +369,14 @@ async fn ledger_identity_holds_after_mixed_operations(app: TestApp) {
             cents(&acct["creditLimit"]),
             cents(&acct["availableCredit"]),
             cents(&acct["held"]),
-            acct["balance"].as_str().map(|b| {
-                let neg = b.starts_with('-');
-                let v = cents(&json!(b.trim_start_matches('-')));
-                if neg { -v } else { v }
-            }).unwrap(),
+            acct["balance"]
+                .as_str()
+                .map(|b| {
+                    let neg = b.starts_with('-');
+                    let v = cents(&json!(b.trim_start_matches('-')));
+                    if neg { -v } else { v }
+                })
+                .unwrap(),
         );
         assert_eq!(avail, limit - held - bal, "{acct}");
         assert!(avail >= 0 && held >= 0, "{acct}");
