@@ -100,6 +100,17 @@ pub fn too_many_failures(retry_after: u64) -> Response {
     resp
 }
 
+/// Whether a JSON document holds a NUL anywhere (no database text column can store one).
+pub(crate) fn json_has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(json_has_nul),
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
+    }
+}
+
 /// A NUL in the path or query string cannot name anything (and no database text column holds
 /// one): such requests stop here instead of reaching a query.
 async fn refuse_nul(req: Request, next: Next) -> Response {

@@ -698,6 +698,24 @@ impl Store {
         )
     }
 
+    /// Records a wrong code against the account's live PINs; the `max`-th burns them.
+    pub async fn fx_pin_failed(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        account_number: &str,
+        now: i64,
+        max: i64,
+    ) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "UPDATE fx_verifications SET failed_attempts = failed_attempts + 1, \
+             used_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE used_at END \
+             WHERE merchant_id = $3 AND mode = $4 AND account_number = $5 AND used_at IS NULL AND expires_at > $2")
+            .bind(max).bind(now).bind(merchant_id).bind(mode).bind(account_number)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Consumes a verification inside the money-moving transaction; false when already used.
     pub async fn fx_use_verification(tx: &mut Tx, id: &str, at: i64) -> Result<bool> {
         let n = on_tx!(tx, c => sqlx::query("UPDATE fx_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL")

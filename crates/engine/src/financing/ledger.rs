@@ -334,6 +334,15 @@ impl Engine {
             .filter(|v| openflex_vault::constant_time_eq(v.code_hash.as_bytes(), hash.as_bytes()))
             .collect();
         if matching.is_empty() {
+            self.store
+                .fx_pin_failed(
+                    &c.tenant.merchant_id,
+                    c.tenant.mode.as_str(),
+                    account_number,
+                    now,
+                    super::PIN_MAX_FAILURES,
+                )
+                .await?;
             return Err(Refusal::on("wrong_verification_code", "verification_code").into());
         }
         let Some(v) = matching

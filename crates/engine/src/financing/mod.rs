@@ -20,6 +20,8 @@ use time::OffsetDateTime;
 
 /// How long a purchase PIN stays valid.
 pub const PIN_TTL: Duration = Duration::from_secs(15 * 60);
+/// Wrong codes after which an account's live PINs are burnt (a new verify is needed).
+pub const PIN_MAX_FAILURES: i64 = 5;
 /// The PIN every sandbox verification issues (sandbox.md).
 pub const SANDBOX_PIN: &str = "2222";
 

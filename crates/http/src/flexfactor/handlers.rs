@@ -103,7 +103,7 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>
         return Err(Box::new(validation(errors)));
     }
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(v @ Value::Object(_)) if has_nul(&v) => {
+        Ok(v @ Value::Object(_)) if crate::json_has_nul(&v) => {
             errors.add("$", "The JSON value must not contain NUL characters.");
             Err(Box::new(validation(errors)))
         }
@@ -137,14 +137,6 @@ fn currency_field(n: Node, path: &str, errors: &mut Errors) -> Option<Currency> 
 }
 
 /// Whether any key or string in `v` holds a NUL (which no database text column accepts).
-fn has_nul(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(a) => a.iter().any(has_nul),
-        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
-    }
-}
 
 /// A canonical hash of a (lower-cased) request, for idempotency comparisons.
 fn request_hash(v: &Value) -> String {

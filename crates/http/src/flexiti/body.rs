@@ -48,19 +48,10 @@ fn parse(bytes: &[u8], form: bool) -> Result<Value, ()> {
     } else {
         serde_json::from_slice::<Value>(bytes).map_err(|_| ())?
     };
-    if !v.is_object() || has_nul(&v) {
+    if !v.is_object() || crate::json_has_nul(&v) {
         return Err(());
     }
     Ok(v)
-}
-
-fn has_nul(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(a) => a.iter().any(has_nul),
-        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
-    }
 }
 
 impl FxBody {

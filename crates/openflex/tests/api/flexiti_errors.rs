@@ -551,6 +551,17 @@ async fn purchase_errors(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{v}");
     let r = fx.post("/authorization", instore(Some(2222), "r1")).await;
     assert_error(&r, CONFLICT, "wrong_verification_code");
+    // Five wrong codes burn the account's live PINs: guessing 4 digits is not an option.
+    pin(&fx, JANE, "r9").await;
+    for _ in 0..5 {
+        let r = fx.post("/authorization", instore(Some(1234), "r9")).await;
+        assert_error(&r, CONFLICT, "wrong_verification_code");
+    }
+    let r = fx.post("/authorization", instore(Some(2222), "r9")).await;
+    assert_error(&r, CONFLICT, "wrong_verification_code");
+    pin(&fx, JANE, "r10").await;
+    let (s, v) = fx.post("/authorization", instore(Some(2222), "r10")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 }
 
 async fn ledger_errors(app: TestApp) {

@@ -133,7 +133,8 @@ CREATE TABLE fx_tokens (
 );
 CREATE INDEX fx_tokens_credential ON fx_tokens (credential_id, expires_at);
 
--- Purchase PINs (verification codes), stored as HMACs.
+-- Purchase PINs (verification codes), stored as HMACs. Wrong codes count against every live PIN
+-- of the account; the fifth burns them all (a 4-digit PIN must not be guessable in 15 minutes).
 CREATE TABLE fx_verifications (
     id TEXT PRIMARY KEY,
     merchant_id TEXT NOT NULL,
@@ -144,7 +145,8 @@ CREATE TABLE fx_verifications (
     code_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    used_at BIGINT
+    used_at BIGINT,
+    failed_attempts BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX fx_verifications_account ON fx_verifications (merchant_id, mode, account_number, created_at);
 
