@@ -136,8 +136,6 @@ fn currency_field(n: Node, path: &str, errors: &mut Errors) -> Option<Currency> 
     parsed
 }
 
-/// Whether any key or string in `v` holds a NUL (which no database text column accepts).
-
 /// A canonical hash of a (lower-cased) request, for idempotency comparisons.
 fn request_hash(v: &Value) -> String {
     data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(v.to_string().as_bytes()))
