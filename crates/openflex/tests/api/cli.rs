@@ -249,3 +249,94 @@ async fn rotate_master_rewraps_and_a_running_server_follows() {
     assert!(ok, "{err}");
     assert!(out.contains("retired master key versions [1]"), "{out}");
 }
+
+/// The Flexiti operator commands, against a running server's data.
+#[tokio::test]
+async fn flexiti_plans_and_customers_from_the_cli() {
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let _server = process::start(&dir, &db, "info");
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let merchant = creds["merchantId"].as_str().unwrap();
+    let d = dir.to_str().unwrap();
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--data-dir", d, "flexiti"];
+        all.extend_from_slice(args);
+        let (ok, out, err) = process::run(&all);
+        assert!(ok, "{args:?}: {err}");
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let customers = cli(&["customers", "--merchant", merchant]);
+    assert_eq!(customers.as_array().unwrap().len(), 9);
+    assert_eq!(customers[0]["accountNumber"], "20076677");
+
+    let plans = dir.join("plans.json");
+    std::fs::write(
+        &plans,
+        r#"[{"planId": 11, "name": "Eleven", "category": "equal_billing", "aprBp": 0, "terms": [10]}]"#,
+    )
+    .unwrap();
+    let v = cli(&[
+        "plans",
+        "--merchant",
+        merchant,
+        "--file",
+        plans.to_str().unwrap(),
+    ]);
+    assert_eq!(v[0]["planId"], 11);
+    assert_eq!(cli(&["plans", "--merchant", merchant])[0]["planId"], 11);
+
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"planId": 0, "name": "", "category": "x", "aprBp": 0, "terms": []}]"#,
+    )
+    .unwrap();
+    let (ok, _, _) = process::run(&[
+        "--data-dir",
+        d,
+        "flexiti",
+        "plans",
+        "--merchant",
+        merchant,
+        "--file",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!ok, "an invalid plan list is refused");
+
+    let new = dir.join("customer.json");
+    std::fs::write(
+        &new,
+        r#"{"firstName": "Cli", "lastName": "User", "dob": "1990-01-01", "postalCode": "M5V2T6", "province": "ON", "riskRating": "L", "creditLimit": 100000}"#,
+    )
+    .unwrap();
+    let created = cli(&[
+        "create-customer",
+        "--merchant",
+        merchant,
+        "--file",
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(created["vccNumber"].as_str().unwrap().len(), 16);
+    let account = created["accountNumber"].as_str().unwrap();
+    let updated = cli(&[
+        "update-customer",
+        "--merchant",
+        merchant,
+        "--account",
+        account,
+        "--status",
+        "F",
+        "--risk-rating",
+        "M",
+    ]);
+    assert_eq!(
+        (updated["status"].clone(), updated["riskRating"].clone()),
+        (Value::from("F"), Value::from("M"))
+    );
+    let settings = cli(&["settings", "--merchant", merchant]);
+    assert_eq!(settings["plans"][0]["planId"], 11);
+}
