@@ -20,9 +20,10 @@ pub enum Scenario {
     FlexpayList,
     /// Sync-MIT /v1/evaluate with bearer tokens refreshed before expiry.
     FlexfactorEvaluate,
-    /// Flexiti: hold 10.00 on a sandbox account, then release it (two requests per
-    /// operation, spread over the five purchasable sandbox accounts).
-    FlexitiAuthorizeRelease,
+    /// Flexiti: authorize 10.00 on a sandbox account, then capture it (two requests per
+    /// operation, spread over the five purchasable sandbox accounts, whose limits the bench
+    /// raises first).
+    FlexitiAuthorizeCapture,
 }
 
 /// The sandbox accounts in status N.
@@ -210,7 +211,7 @@ impl Ctx {
                 }
                 Ok(())
             }
-            Scenario::FlexitiAuthorizeRelease => {
+            Scenario::FlexitiAuthorizeCapture => {
                 let bearer = self.bearer().await?;
                 let account = FLEXITI_ACCOUNTS[(self.next() as usize) % FLEXITI_ACCOUNTS.len()];
                 let base = format!(
@@ -231,14 +232,14 @@ impl Ctx {
                     .ok_or_else(|| anyhow!("no authorization_id: {v}"))?;
                 let v = json_call(
                     self.client
-                        .post(format!("{base}/authorization/{id}/release"))
+                        .post(format!("{base}/authorization/{id}/capture"))
                         .bearer_auth(&bearer)
                         .header("x-reference-id", "bench")
-                        .json(&json!({})),
+                        .json(&json!({"amount": "10.00"})),
                 )
                 .await?;
-                if v["authorization_status"] != "released" {
-                    bail!("release: {v}");
+                if v["authorization_status"] != "closed" {
+                    bail!("capture: {v}");
                 }
                 Ok(())
             }
@@ -261,7 +262,7 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let flexiti = opts.scenario == Scenario::FlexitiAuthorizeRelease;
+    let flexiti = opts.scenario == Scenario::FlexitiAuthorizeCapture;
     let (app_key, app_secret) = if flexiti {
         (
             m["flexiti"]["clientId"]
@@ -316,6 +317,22 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         seq: AtomicU64::new(0),
         run: ulid::Ulid::new().to_string(),
     };
+    if flexiti {
+        let merchant = m["merchantId"].as_str().unwrap_or_default();
+        for account in FLEXITI_ACCOUNTS {
+            json_call(
+                client
+                    .patch(format!(
+                        "{}/admin/merchants/{merchant}/flexiti/customers/{account}",
+                        ctx.base
+                    ))
+                    .bearer_auth(&opts.admin_token)
+                    .json(&json!({"creditLimit": 1_000_000_000})),
+            )
+            .await
+            .context("raising the sandbox accounts' limits")?;
+        }
+    }
     if opts.scenario != Scenario::FlexpayList {
         return Ok(ctx);
     }
