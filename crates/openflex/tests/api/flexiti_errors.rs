@@ -562,6 +562,11 @@ async fn purchase_errors(app: TestApp) {
     pin(&fx, JANE, "r10").await;
     let (s, v) = fx.post("/authorization", instore(Some(2222), "r10")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // A PIN lives 15 minutes of the merchant's clock.
+    pin(&fx, JANE, "r11").await;
+    app.advance_clock(&app.merchant_id, 15 * 60 + 1).await;
+    let r = fx.post("/authorization", instore(Some(2222), "r11")).await;
+    assert_error(&r, CONFLICT, "wrong_verification_code");
 }
 
 async fn ledger_errors(app: TestApp) {
