@@ -24,12 +24,15 @@ fn fx_vcc() -> String {
     openflex_domain::financing::sandbox_vcc("20076677")
 }
 
-/// True when `needle` occurs in `hay` not glued to other letters or digits.
+/// True when `needle` occurs in `hay` not glued to other letters or digits, and not as one
+/// dash-delimited group of a UUID (request ids are random UUIDs: `67e2f76d-8531-43c8-…`).
 fn contains_token(hay: &str, needle: &str) -> bool {
     hay.match_indices(needle).any(|(i, _)| {
         let before = hay[..i].chars().next_back();
         let after = hay[i + needle.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        let uuid_group = before == Some('-') && after == Some('-');
+        !uuid_group
+            && !before.is_some_and(|c| c.is_ascii_alphanumeric())
             && !after.is_some_and(|c| c.is_ascii_alphanumeric())
     })
 }
