@@ -15,6 +15,7 @@ mod flexiti_core;
 mod flexiti_customers;
 mod flexiti_endpoints;
 mod flexiti_errors;
+mod flexiti_isolation;
 mod flexiti_ledger;
 mod flexiti_smoke;
 mod gateways;
