@@ -313,7 +313,10 @@ async fn customer_tokens_reach_only_customer_endpoints(app: TestApp) {
     let (s, v) = fx.post("/authorization", regular(JANE, "10.00")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = fx
-        .post(&format!("/account/{JANE}/verify"), json!({"format": "email"}))
+        .post(
+            &format!("/account/{JANE}/verify"),
+            json!({"format": "email"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = fx.get("/i18n?lang=fr").await;
