@@ -7,6 +7,7 @@ pub mod clock;
 pub mod financing;
 pub mod flexfactor;
 pub mod gateways;
+pub mod idempotency;
 pub mod ids;
 pub mod keys;
 pub mod model;

@@ -616,72 +616,7 @@ impl Engine {
     }
 }
 
-/// What an idempotency key says about a request (Decision 10).
-#[derive(Debug, Clone)]
-pub enum KeyClaim {
-    /// First use: process, then record the answer.
-    Fresh,
-    /// Answered before: replay it (`same_hash` false → the client is warned).
-    Replay { body: String, same_hash: bool },
-    /// Seen and still being processed.
-    InFlight,
-}
-
-/// Idempotency keys are remembered for 24 hours.
-const KEY_WINDOW: Duration = Duration::from_secs(24 * 3600);
-
 impl Engine {
-    pub async fn fx_claim_key(
-        &self,
-        t: &Tenant,
-        scope: &str,
-        key: &str,
-        hash: &str,
-    ) -> crate::Result<KeyClaim> {
-        let row = self
-            .store
-            .claim_idempotency_key(
-                &t.merchant_id,
-                t.mode.as_str(),
-                scope,
-                key,
-                hash,
-                micros(self.now()),
-                KEY_WINDOW.as_micros() as i64,
-            )
-            .await?;
-        Ok(match row {
-            None => KeyClaim::Fresh,
-            Some(r) => match r.response_body {
-                Some(body) => KeyClaim::Replay {
-                    same_hash: r.request_hash == hash,
-                    body,
-                },
-                None => KeyClaim::InFlight,
-            },
-        })
-    }
-
-    pub async fn fx_finish_key(
-        &self,
-        t: &Tenant,
-        scope: &str,
-        key: &str,
-        body: &str,
-    ) -> crate::Result<()> {
-        Ok(self
-            .store
-            .complete_idempotency_key(&t.merchant_id, t.mode.as_str(), scope, key, 200, body)
-            .await?)
-    }
-
-    pub async fn fx_release_key(&self, t: &Tenant, scope: &str, key: &str) -> crate::Result<()> {
-        Ok(self
-            .store
-            .release_idempotency_key(&t.merchant_id, t.mode.as_str(), scope, key)
-            .await?)
-    }
-
     /// The account number a card number or customer id names (`not_found` when none).
     pub async fn fx_account_number(&self, c: &FxCaller, key: &AccountKey) -> FxResult<String> {
         match self.fx_find(&c.tenant, key).await? {

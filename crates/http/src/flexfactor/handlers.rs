@@ -13,7 +13,8 @@ use axum::{Json, Router};
 use openflex_domain::card::{self, Expiry};
 use openflex_domain::money::{self, Currency};
 use openflex_engine::flexfactor::auth::{BearerError, FfCaller};
-use openflex_engine::flexfactor::{CardInput, EvaluateRequest, KeyState, OrderOutcome, OrderRef};
+use openflex_engine::flexfactor::{CardInput, EvaluateRequest, OrderOutcome, OrderRef};
+use openflex_engine::idempotency::KeyClaim;
 use openflex_engine::{Mode, Tenant};
 use openflex_store::OrderQuery;
 use serde::Deserialize;
@@ -173,39 +174,39 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(u16, String, Response), Response>>,
 {
-    match state.engine.ff_claim_key(t, scope, key, hash).await {
-        Ok(KeyState::Replay(status, body)) => return replay(status, body),
-        Ok(KeyState::Mismatch) => {
+    match state.engine.claim_key(t, scope, key, hash).await {
+        Ok(KeyClaim::Replay {
+            status,
+            body,
+            same_hash: true,
+        }) => return replay(status, body),
+        Ok(KeyClaim::Replay { .. }) => {
             return problem(
                 StatusCode::CONFLICT,
                 "409001",
                 "This idempotency key was used with another payload.",
             );
         }
-        Ok(KeyState::InFlight) => {
+        Ok(KeyClaim::InFlight) => {
             return problem(
                 StatusCode::CONFLICT,
                 "409002",
                 "A request with this idempotency key is in progress.",
             );
         }
-        Ok(KeyState::Fresh) => {}
+        Ok(KeyClaim::Fresh) => {}
         Err(e) => return internal(e),
     }
     match work().await {
         Ok((status, body, resp)) => {
-            if let Err(e) = state
-                .engine
-                .ff_finish_key(t, scope, key, status, &body)
-                .await
-            {
+            if let Err(e) = state.engine.finish_key(t, scope, key, status, &body).await {
                 return internal(e);
             }
             resp
         }
         Err(resp) => {
             // Not answered (validation or internal failure): the key may be used again.
-            let _ = state.engine.ff_release_key(t, scope, key).await;
+            let _ = state.engine.release_key(t, scope, key).await;
             resp
         }
     }

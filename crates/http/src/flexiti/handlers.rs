@@ -20,8 +20,9 @@ use openflex_engine::financing::ledger::{
 };
 use openflex_engine::financing::onboarding::{Application, ApplicationOutcome, WidgetInit};
 use openflex_engine::financing::{
-    AccountKey, FxCaller, KeyClaim, Scope, Verification, VerifyFormat, VerifyRequest,
+    AccountKey, FxCaller, Scope, Verification, VerifyFormat, VerifyRequest,
 };
+use openflex_engine::idempotency::KeyClaim;
 use openflex_store::FxListQuery;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -179,12 +180,10 @@ where
         data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.to_string().as_bytes()))
     });
     let scope = format!("flexiti:{scope}");
-    match st
-        .engine
-        .fx_claim_key(&c.tenant, &scope, key, &hash)
-        .await?
-    {
-        KeyClaim::Replay { body, same_hash } => {
+    match st.engine.claim_key(&c.tenant, &scope, key, &hash).await? {
+        KeyClaim::Replay {
+            body, same_hash, ..
+        } => {
             let mut resp = (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -208,7 +207,7 @@ where
             Ok(v) => {
                 let text = v.to_string();
                 st.engine
-                    .fx_finish_key(&c.tenant, &scope, key, &text)
+                    .finish_key(&c.tenant, &scope, key, 200, &text)
                     .await?;
                 Ok((
                     StatusCode::OK,
@@ -218,7 +217,7 @@ where
                     .into_response())
             }
             Err(e) => {
-                st.engine.fx_release_key(&c.tenant, &scope, key).await?;
+                st.engine.release_key(&c.tenant, &scope, key).await?;
                 Err(e)
             }
         },
