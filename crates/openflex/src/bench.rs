@@ -466,6 +466,29 @@ pub fn server_rss_mb(target: &str) -> Option<f64> {
     None
 }
 
+/// One line per run: a sweep's table.
+pub fn print_table(reports: &[Report]) {
+    println!(
+        "{:>11} {:>10} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "concurrency", "ops/s", "errors", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "RSS MB"
+    );
+    for r in reports {
+        println!(
+            "{:>11} {:>10.0} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}",
+            r.concurrency,
+            r.ops_per_sec,
+            r.errors,
+            r.p50_ms,
+            r.p99_ms,
+            r.p999_ms,
+            r.max_ms,
+            r.server_rss_mb
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+}
+
 pub fn print_human(r: &Report) {
     println!(
         "{} c={} {:.1}s: {} ops, {:.0} ops/s, {} errors | p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms | server RSS {}",

@@ -73,6 +73,10 @@ enum Command {
         /// Transactions to prepare for the list scenario.
         #[arg(long, default_value_t = 10_000)]
         list_rows: usize,
+        /// Run once per concurrency in this list (e.g. 1,8,32,128) and print a table instead;
+        /// with --json the last line is a JSON array of the runs.
+        #[arg(long, value_delimiter = ',')]
+        sweep: Vec<usize>,
         #[arg(long, env = "OPENFLEX_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
     },
@@ -286,8 +290,30 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             duration,
             json,
             list_rows,
+            sweep,
             admin_token,
         } => {
+            if !sweep.is_empty() {
+                let mut reports = Vec::new();
+                for c in sweep {
+                    reports.push(
+                        openflex::bench::run(openflex::bench::Options {
+                            target: target.clone(),
+                            scenario,
+                            concurrency: c,
+                            duration: std::time::Duration::from_secs(duration),
+                            admin_token: admin_token.clone(),
+                            list_rows,
+                        })
+                        .await?,
+                    );
+                }
+                openflex::bench::print_table(&reports);
+                if json {
+                    println!("{}", serde_json::to_string(&reports)?);
+                }
+                return Ok(());
+            }
             let report = openflex::bench::run(openflex::bench::Options {
                 target,
                 scenario,
