@@ -18,7 +18,7 @@ use crate::{
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::lifecycle::{self, Original, TxnType};
 use openflex_domain::money::Currency;
-use openflex_store::{ListQuery, PaymentMethodRow, Reservation, Store, StoreError, TxnRow};
+use openflex_store::{ListQuery, PaymentMethodRow, Reservation, Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
 
 /// Gateway and type shown when a request is refused before any gateway is chosen.
@@ -90,6 +90,16 @@ impl Resolved {
         match self {
             Self::Existing(r) | Self::New(r) => r,
         }
+    }
+}
+
+/// Inserts a transaction row; `false` when its unique keys (merchantTransactionId, recovery
+/// attempt) were already taken.
+async fn insert_unique(tx: &mut Tx, row: &TxnRow) -> Result<bool> {
+    match Store::insert_txn(tx, row).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -242,40 +252,23 @@ impl Engine {
                 .unwrap_or_else(|| row.id.clone()),
         );
 
-        // (1) Record the attempt; a duplicate merchantTransactionId — or a second retry of the
-        // same decline — loses here.
-        let mut tx = self.store.begin().await?;
-        if let Resolved::New(pm) = &resolved {
-            Store::insert_payment_method(&mut tx, pm).await?;
-            self.schedule_card_expiry(&mut tx, t, pm).await?;
-        }
-        let inserted = Store::insert_txn(&mut tx, &row).await;
-        match inserted {
-            Ok(()) => tx.commit().await?,
-            Err(StoreError::Conflict) => {
-                // Roll back before querying again: a write transaction held while waiting for
-                // another pool connection starves concurrent writers (SQLite's single lock).
+        let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+            EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
+        })?;
+        // (1) Record the attempt before a connector with side effects is called, so a crash
+        // mid-call leaves a pending row to reconcile. A side-effect-free connector (the sandbox)
+        // is asked first and the attempt is written once, with its answer: a crash before that
+        // commit leaves nothing behind anywhere, and a charge costs one commit instead of two.
+        let write_ahead = !processor.side_effect_free();
+        if write_ahead {
+            let mut tx = self.store.begin().await?;
+            if !self.insert_attempt(&mut tx, t, &resolved, &row).await? {
                 drop(tx);
-                let mtid_taken = self
-                    .store
-                    .txn_by_mtid(
-                        &t.merchant_id,
-                        t.mode.as_str(),
-                        &req.merchant_transaction_id,
-                    )
-                    .await?
-                    .is_some();
-                return Ok(Err(if mtid_taken || chain.is_none() {
-                    self.reject(now, 50129, "merchantTransactionId was already used")
-                } else {
-                    self.reject(
-                        now,
-                        50132,
-                        "transaction.referenceData: this decline was already retried",
-                    )
-                }));
+                return Ok(Err(self
+                    .duplicate_attempt(t, &req, chain.is_some(), now)
+                    .await?));
             }
-            Err(e) => return Err(e.into()),
+            tx.commit().await?;
         }
 
         // The processor call, outside any database transaction.
@@ -312,9 +305,6 @@ impl Engine {
                 gateway_transaction_id: None,
             }
         } else {
-            let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
-                EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
-            })?;
             processor
                 .process(ProcessorRequest {
                     operation: match req.kind {
@@ -381,7 +371,14 @@ impl Engine {
             row.result = json(&result)?;
         }
         let mut tx = self.store.begin().await?;
-        Store::finish_txn(&mut tx, &row).await?;
+        if write_ahead {
+            Store::finish_txn(&mut tx, &row).await?;
+        } else if !self.insert_attempt(&mut tx, t, &resolved, &row).await? {
+            drop(tx);
+            return Ok(Err(self
+                .duplicate_attempt(t, &req, chain.is_some(), now)
+                .await?));
+        }
         let mut pm = resolved.row().clone();
         if let Some(at) = row.retry_date.filter(|_| t.retry_policy.scheduler_mode) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
@@ -425,6 +422,52 @@ impl Engine {
             &row,
             Some(PaymentMethod::from_row(&pm, now_us)?),
         )?))
+    }
+
+    /// Writes a payment attempt (and the card it brought); `false` when a duplicate
+    /// merchantTransactionId — or a second retry of the same decline — lost the race.
+    async fn insert_attempt(
+        &self,
+        tx: &mut Tx,
+        t: &Tenant,
+        resolved: &Resolved,
+        row: &TxnRow,
+    ) -> Result<bool> {
+        if let Resolved::New(pm) = resolved {
+            Store::insert_payment_method(tx, pm).await?;
+            self.schedule_card_expiry(tx, t, pm).await?;
+        }
+        insert_unique(tx, row).await
+    }
+
+    /// The refusal of an attempt that lost to an earlier one. Call it after rolling back: a
+    /// write transaction held while waiting for another pool connection starves concurrent
+    /// writers (SQLite's single lock).
+    async fn duplicate_attempt(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        is_retry: bool,
+        now: OffsetDateTime,
+    ) -> Result<Rejection> {
+        let mtid_taken = self
+            .store
+            .txn_by_mtid(
+                &t.merchant_id,
+                t.mode.as_str(),
+                &req.merchant_transaction_id,
+            )
+            .await?
+            .is_some();
+        Ok(if mtid_taken || !is_retry {
+            self.reject(now, 50129, "merchantTransactionId was already used")
+        } else {
+            self.reject(
+                now,
+                50132,
+                "transaction.referenceData: this decline was already retried",
+            )
+        })
     }
 
     /// Checks a retry against its recovery chain (flexpay.md §7): the referenceData must be
@@ -1007,29 +1050,30 @@ impl Engine {
                 )));
             }
 
-            // (1) Record the attempt and reserve the amount atomically.
-            let mut tx = self.store.begin().await?;
-            match Store::insert_txn(&mut tx, &row).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict) => {
+            let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+                EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
+            })?;
+            // (1) Record the attempt and reserve the amount atomically — before the call when
+            // the connector has side effects; with a side-effect-free one (see `pay`) the
+            // reservation is taken with the answer, in one transaction.
+            let write_ahead = !processor.side_effect_free();
+            if write_ahead {
+                let mut tx = self.store.begin().await?;
+                if !insert_unique(&mut tx, &row).await? {
                     return Ok(Err(self.reject(
                         now,
                         50129,
                         "merchantTransactionId was already used",
                     )));
                 }
-                Err(e) => return Err(e.into()),
+                if !Store::reserve(&mut tx, &orig.id, reservation).await? {
+                    drop(tx);
+                    continue; // someone else changed the original: re-read and decide again
+                }
+                tx.commit().await?;
             }
-            if !Store::reserve(&mut tx, &orig.id, reservation).await? {
-                drop(tx);
-                continue; // someone else changed the original: re-read and decide again
-            }
-            tx.commit().await?;
 
             let settings = self.gateway_settings(t, &gateway).await?;
-            let processor = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
-                EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
-            })?;
             let result = processor
                 .process(ProcessorRequest {
                     operation: match req.kind {
@@ -1050,9 +1094,25 @@ impl Engine {
             // (2) Record the answer; a decline gives the reservation back.
             self.apply_result(&mut row, &result, None);
             let mut tx = self.store.begin().await?;
-            Store::finish_txn(&mut tx, &row).await?;
-            if !result.code.is_approved() {
-                Store::release(&mut tx, &orig.id, reservation).await?;
+            if write_ahead {
+                Store::finish_txn(&mut tx, &row).await?;
+                if !result.code.is_approved() {
+                    Store::release(&mut tx, &orig.id, reservation).await?;
+                }
+            } else {
+                if !insert_unique(&mut tx, &row).await? {
+                    return Ok(Err(self.reject(
+                        now,
+                        50129,
+                        "merchantTransactionId was already used",
+                    )));
+                }
+                if result.code.is_approved()
+                    && !Store::reserve(&mut tx, &orig.id, reservation).await?
+                {
+                    drop(tx);
+                    continue; // someone else changed the original: re-read and decide again
+                }
             }
             tx.commit().await?;
             return Ok(Ok(self.with_pm(t, &row, now_us).await?));

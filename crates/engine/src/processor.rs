@@ -55,6 +55,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait Processor: Send + Sync {
     fn process<'a>(&'a self, req: ProcessorRequest<'a>) -> BoxFuture<'a, ProcessorResult>;
+
+    /// True when a call moves nothing outside this process (no network, no money), so it may
+    /// be made before the attempt is written. Connectors to real acquirers keep the default.
+    fn side_effect_free(&self) -> bool {
+        false
+    }
 }
 
 /// The sandbox: outcomes from sandbox.md, no network.
@@ -98,6 +104,10 @@ impl Processor for SandboxProcessor {
                 }
             }
         })
+    }
+
+    fn side_effect_free(&self) -> bool {
+        true
     }
 }
 

@@ -74,9 +74,15 @@ pub enum Pool {
 }
 
 /// A write transaction. Commit explicitly; dropping it rolls back.
+///
+/// On SQLite the transaction also holds the process's writer gate (see [`Store::begin`]); it is
+/// declared after the transaction so it is released after it.
 pub enum Tx {
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
 }
 
 /// Runs `$body` with `$c` bound to the backend's executor; the SQL inside is shared.
@@ -96,7 +102,7 @@ macro_rules! on_tx {
                 let $c = &mut **t;
                 $body
             }
-            $crate::Tx::Sqlite(t) => {
+            $crate::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -109,6 +115,11 @@ pub(crate) use {on_pool, on_tx};
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite has one writer per database. Writers queue here, in FIFO order, instead of
+    /// colliding in `BEGIN IMMEDIATE`, where the loser sleeps in SQLite's busy handler (1, 2, 5,
+    /// 10 … 100 ms steps) however soon the lock frees: that sleeping was most of the embedded
+    /// backend's tail latency. Other processes on the same file still meet `busy_timeout`.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +138,18 @@ impl Store {
                 PgPoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(5))
+                    // sqlx pings every connection it hands out, one extra round trip per query.
+                    // A connection used within the last second is known alive; only older idle
+                    // ones are tested, so a database restart still costs no failed request.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > Duration::from_secs(1) {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(opts)
                     .await?,
             )
@@ -143,11 +166,17 @@ impl Store {
                 SqlitePoolOptions::new()
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(10))
+                    // A file cannot hang up: the per-acquire ping was a worker-thread round trip
+                    // for nothing.
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await?,
             )
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -181,7 +210,10 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Pg(p) => Tx::Pg(p.begin().await?),
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => {
+                let gate = self.writer.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, gate)
+            }
         })
     }
 
@@ -194,7 +226,7 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Pg(t) => t.commit().await?,
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _gate) => t.commit().await?,
         }
         Ok(())
     }
