@@ -29,6 +29,7 @@ pub enum Scenario {
 /// The sandbox accounts in status N.
 const FLEXITI_ACCOUNTS: [&str; 5] = ["20076677", "20076678", "20076679", "20076684", "20076685"];
 
+#[derive(Clone)]
 pub struct Options {
     pub target: String,
     pub scenario: Scenario,
@@ -37,6 +38,9 @@ pub struct Options {
     pub admin_token: String,
     /// Rows to prepare for the list scenario.
     pub list_rows: usize,
+    /// The server's database, for seeding large tables and for `--compare-pgbench`.
+    pub database_url: Option<String>,
+    pub compare_pgbench: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +58,14 @@ pub struct Report {
     pub p999_ms: f64,
     pub max_ms: f64,
     pub server_rss_mb: Option<f64>,
+    /// Transactions of the bench merchant when the run started (table-size sweeps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pgbench_tps: Option<f64>,
+    /// ops/s ÷ pgbench tps for the same statements, clients and duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
 }
 
 struct Ctx {
@@ -66,9 +78,13 @@ struct Ctx {
     app_key: String,
     app_secret: String,
     flexiti: bool,
-    positions: Vec<String>,
+    /// Keyset positions for the list scenario; replaced when a sweep grows the table.
+    positions: std::sync::RwLock<Vec<String>>,
     seq: AtomicU64,
     run: String,
+    merchant_id: String,
+    /// A charge the bench made: the template of seeded and pgbench rows (FlexPay scenarios).
+    template_txn: Option<String>,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -176,7 +192,10 @@ impl Ctx {
                 Ok(())
             }
             Scenario::FlexpayList => {
-                let pos = &self.positions[(self.next() as usize) % self.positions.len().max(1)];
+                let pos = {
+                    let positions = self.positions.read().expect("positions lock");
+                    positions[(self.next() as usize) % positions.len().max(1)].clone()
+                };
                 let v = json_call(
                     self.client
                         .get(format!(
@@ -313,10 +332,20 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         app_key,
         app_secret,
         flexiti,
-        positions: Vec::new(),
+        positions: Default::default(),
         seq: AtomicU64::new(0),
         run: ulid::Ulid::new().to_string(),
+        merchant_id: m["merchantId"].as_str().unwrap_or_default().to_string(),
+        template_txn: None,
     };
+    let mut ctx = ctx;
+    if matches!(
+        opts.scenario,
+        Scenario::FlexpayChargeToken | Scenario::FlexpayAuthCapture | Scenario::FlexpayList
+    ) {
+        let v = ctx.charge("/v1/gateways/charge", 1999).await?;
+        ctx.template_txn = v["transaction"]["transactionId"].as_str().map(String::from);
+    }
     if flexiti {
         let merchant = m["merchantId"].as_str().unwrap_or_default();
         for account in FLEXITI_ACCOUNTS {
@@ -333,7 +362,7 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
             .context("raising the sandbox accounts' limits")?;
         }
     }
-    if opts.scenario != Scenario::FlexpayList {
+    if opts.scenario != Scenario::FlexpayList || opts.list_rows == 0 {
         return Ok(ctx);
     }
     // The list scenario pages over a table of `list_rows` charges, from positions spread over it.
@@ -362,26 +391,98 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         positions.extend(t.await?);
     }
     positions.sort();
-    let mut ctx = Arc::try_unwrap(ctx).map_err(|_| anyhow!("preparation still running"))?;
-    ctx.positions = positions.into_iter().step_by(97).collect();
-    if ctx.positions.is_empty() {
+    let ctx = Arc::try_unwrap(ctx).map_err(|_| anyhow!("preparation still running"))?;
+    let positions: Vec<String> = positions.into_iter().step_by(97).collect();
+    if positions.is_empty() {
         bail!("could not prepare list data");
     }
+    *ctx.positions.write().expect("positions lock") = positions;
     Ok(ctx)
 }
 
-pub async fn run(opts: Options) -> anyhow::Result<Report> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(opts.concurrency.max(1))
+fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency.max(1))
         .timeout(Duration::from_secs(30))
-        .build()?;
-    let ctx = Arc::new(prepare(&opts, &client).await?);
+        .build()?)
+}
+
+impl Ctx {
+    fn fixture(&self) -> anyhow::Result<crate::bench_db::Fixture> {
+        Ok(crate::bench_db::Fixture {
+            merchant_id: self.merchant_id.clone(),
+            payment_method_id: self.payment_method.clone(),
+            template_txn: self
+                .template_txn
+                .clone()
+                .ok_or_else(|| anyhow!("this scenario makes no FlexPay transactions"))?,
+        })
+    }
+}
+
+/// One run: prepare, drive, and with `compare_pgbench` run pgbench on the same database.
+pub async fn run(opts: Options) -> anyhow::Result<Report> {
+    let ctx = Arc::new(prepare(&opts, &client(opts.concurrency)?).await?);
+    let mut report = drive(&ctx, &opts).await?;
+    compare(&ctx, &opts, &mut report).await?;
+    Ok(report)
+}
+
+async fn compare(ctx: &Ctx, opts: &Options, report: &mut Report) -> anyhow::Result<()> {
+    if !opts.compare_pgbench {
+        return Ok(());
+    }
+    let url = opts
+        .database_url
+        .as_deref()
+        .ok_or_else(|| anyhow!("--compare-pgbench needs --database-url"))?;
+    let tps = crate::bench_db::compare(
+        url,
+        opts.scenario,
+        &ctx.fixture()?,
+        opts.concurrency,
+        opts.duration,
+    )
+    .await?;
+    report.pgbench_tps = Some(tps);
+    report.ratio = Some(report.ops_per_sec / tps);
+    Ok(())
+}
+
+/// The table-size sweep: grows the bench merchant's transactions to each size in turn (seeded
+/// in the database, `--database-url`) and runs the scenario at each.
+pub async fn run_sizes(opts: Options, sizes: &[u64]) -> anyhow::Result<Vec<Report>> {
+    let url = opts
+        .database_url
+        .clone()
+        .ok_or_else(|| anyhow!("--table-sizes needs --database-url to seed the rows"))?;
+    let prep = Options {
+        list_rows: 0,
+        ..opts.clone()
+    };
+    let ctx = Arc::new(prepare(&prep, &client(opts.concurrency)?).await?);
+    let fixture = ctx.fixture()?;
+    let mut reports = Vec::new();
+    let mut have = 0;
+    for &size in sizes {
+        let positions = crate::bench_db::seed(&url, &fixture, have, size).await?;
+        have = have.max(size);
+        *ctx.positions.write().expect("positions lock") = positions;
+        let mut report = drive(&ctx, &opts).await?;
+        report.rows = Some(size);
+        compare(&ctx, &opts, &mut report).await?;
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+async fn drive(ctx: &Arc<Ctx>, opts: &Options) -> anyhow::Result<Report> {
     let errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + opts.duration;
     let mut tasks = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
-        let (ctx, errors, scenario) = (ctx.clone(), errors.clone(), opts.scenario);
+        let (ctx, errors, scenario) = (Arc::clone(ctx), errors.clone(), opts.scenario);
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(4096);
             while Instant::now() < deadline {
@@ -416,6 +517,9 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         p999_ms: percentile(&all, 0.999),
         max_ms: all.last().map(|m| *m as f64 / 1000.0).unwrap_or(0.0),
         server_rss_mb: server_rss_mb(&opts.target),
+        rows: None,
+        pgbench_tps: None,
+        ratio: None,
     })
 }
 
@@ -468,13 +572,28 @@ pub fn server_rss_mb(target: &str) -> Option<f64> {
 
 /// One line per run: a sweep's table.
 pub fn print_table(reports: &[Report]) {
+    let opt = |v: Option<f64>, digits: usize| {
+        v.map(|v| format!("{v:.digits$}"))
+            .unwrap_or_else(|| "-".into())
+    };
     println!(
-        "{:>11} {:>10} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "concurrency", "ops/s", "errors", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "RSS MB"
+        "{:>9} {:>11} {:>10} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>6}",
+        "rows",
+        "concurrency",
+        "ops/s",
+        "errors",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "RSS MB",
+        "pgbench",
+        "ratio"
     );
     for r in reports {
         println!(
-            "{:>11} {:>10.0} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}",
+            "{:>9} {:>11} {:>10.0} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9} {:>6}",
+            r.rows.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
             r.concurrency,
             r.ops_per_sec,
             r.errors,
@@ -482,9 +601,9 @@ pub fn print_table(reports: &[Report]) {
             r.p99_ms,
             r.p999_ms,
             r.max_ms,
-            r.server_rss_mb
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_else(|| "-".into())
+            opt(r.server_rss_mb, 0),
+            opt(r.pgbench_tps, 0),
+            opt(r.ratio, 2),
         );
     }
 }
@@ -507,4 +626,7 @@ pub fn print_human(r: &Report) {
             .map(|m| format!("{m:.0} MB"))
             .unwrap_or_else(|| "n/a".into())
     );
+    if let (Some(tps), Some(ratio)) = (r.pgbench_tps, r.ratio) {
+        println!("pgbench, same statements: {tps:.0} tps | openflex ÷ pgbench = {ratio:.2}");
+    }
 }

@@ -2,6 +2,7 @@
 //! [`Application`] that the CLI runs and the integration tests spawn on port 0.
 
 pub mod bench;
+mod bench_db;
 pub mod bootstrap;
 pub mod config;
 pub mod telemetry;

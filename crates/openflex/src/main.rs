@@ -77,6 +77,18 @@ enum Command {
         /// with --json the last line is a JSON array of the runs.
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
+        /// Grow the bench merchant's transactions to each of these sizes in turn (seeded in the
+        /// database: needs --database-url) and run the scenario at each, e.g. 10000,100000,1000000.
+        #[arg(long, value_delimiter = ',')]
+        table_sizes: Vec<u64>,
+        /// Also run pgbench with the statements of one operation on the same PostgreSQL, same
+        /// clients and duration, and report openflex ÷ pgbench.
+        #[arg(long)]
+        compare_pgbench: bool,
+        /// The server's database (postgres://… or a SQLite file), for --table-sizes and
+        /// --compare-pgbench.
+        #[arg(long)]
+        database_url: Option<String>,
         #[arg(long, env = "OPENFLEX_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
     },
@@ -291,22 +303,37 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             json,
             list_rows,
             sweep,
+            table_sizes,
+            compare_pgbench,
+            database_url,
             admin_token,
         } => {
-            if !sweep.is_empty() {
+            let opts = openflex::bench::Options {
+                target,
+                scenario,
+                concurrency,
+                duration: std::time::Duration::from_secs(duration),
+                admin_token,
+                list_rows,
+                database_url,
+                compare_pgbench,
+            };
+            if !sweep.is_empty() || !table_sizes.is_empty() {
                 let mut reports = Vec::new();
-                for c in sweep {
-                    reports.push(
-                        openflex::bench::run(openflex::bench::Options {
-                            target: target.clone(),
-                            scenario,
-                            concurrency: c,
-                            duration: std::time::Duration::from_secs(duration),
-                            admin_token: admin_token.clone(),
-                            list_rows,
-                        })
-                        .await?,
-                    );
+                for c in if sweep.is_empty() {
+                    vec![concurrency]
+                } else {
+                    sweep
+                } {
+                    let opts = openflex::bench::Options {
+                        concurrency: c,
+                        ..opts.clone()
+                    };
+                    if table_sizes.is_empty() {
+                        reports.push(openflex::bench::run(opts).await?);
+                    } else {
+                        reports.extend(openflex::bench::run_sizes(opts, &table_sizes).await?);
+                    }
                 }
                 openflex::bench::print_table(&reports);
                 if json {
@@ -314,15 +341,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            let report = openflex::bench::run(openflex::bench::Options {
-                target,
-                scenario,
-                concurrency,
-                duration: std::time::Duration::from_secs(duration),
-                admin_token,
-                list_rows,
-            })
-            .await?;
+            let report = openflex::bench::run(opts).await?;
             openflex::bench::print_human(&report);
             if json {
                 println!("{}", serde_json::to_string(&report)?);

@@ -1,0 +1,303 @@
+//! The bench's direct database work: growing the bench merchant's transaction table to a given
+//! size (the table-size sweep), and `--compare-pgbench`, which runs `pgbench` with the SQL one
+//! operation of a scenario sends, so a run reports openflex's throughput as a fraction of what
+//! the same PostgreSQL does with the same statements and no server in between.
+//!
+//! Why the scripts repeat the server's statements (reads included) instead of only its writes:
+//! the reads are the same indexed lookups every request makes, and leaving them out would
+//! measure a different workload. The statement list per scenario is written down next to each
+//! script; when the engine's SQL changes, the script changes with it.
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::Value;
+use sqlx::Row;
+use std::time::Duration;
+
+use crate::bench::Scenario;
+
+/// What the scripts need to know about the bench merchant's own rows.
+pub struct Fixture {
+    pub merchant_id: String,
+    pub payment_method_id: String,
+    /// A transaction the bench made: the template of every row it seeds or pgbench inserts.
+    pub template_txn: String,
+}
+
+/// Columns of `transactions`, as in the store.
+const TXN_COLS: [&str; 31] = [
+    "id",
+    "merchant_id",
+    "mode",
+    "txn_type",
+    "state",
+    "status",
+    "response_code",
+    "merchant_transaction_id",
+    "order_id",
+    "customer_id",
+    "currency",
+    "amount",
+    "payment_method_id",
+    "gateway_token",
+    "gateway_type",
+    "gateway_transaction_id",
+    "merchant_account_reference_id",
+    "assigned_gateway_token",
+    "original_id",
+    "captured_amount",
+    "refunded_amount",
+    "voided",
+    "retry_date",
+    "retry_count",
+    "date_first_attempt",
+    "reference_data",
+    "completion_status",
+    "result",
+    "details",
+    "created_at",
+    "chain_id",
+];
+
+/// Columns whose value is unique per row; seeded and scripted rows derive them from a number.
+const UNIQUE_COLS: [&str; 4] = ["id", "merchant_transaction_id", "order_id", "chain_id"];
+
+fn is_pg(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Grows the bench merchant's `transactions` to `total` rows by copying the template row in
+/// one statement (ids keep the template's time prefix, so they sort as its neighbours).
+/// Returns the ids to start list pages from, spread evenly over the seeded rows.
+pub async fn seed(url: &str, f: &Fixture, from: u64, total: u64) -> anyhow::Result<Vec<String>> {
+    if total <= from {
+        return Ok(positions(&f.template_txn, total));
+    }
+    let num = if is_pg(url) {
+        "lpad(s.n::text, 16, '0')"
+    } else {
+        "printf('%016d', s.n)"
+    };
+    let select: Vec<String> = TXN_COLS
+        .iter()
+        .map(|c| {
+            if UNIQUE_COLS.contains(c) {
+                format!("substr(t.id, 1, 10) || {num}")
+            } else {
+                format!("t.{c}")
+            }
+        })
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE s(n) AS (SELECT CAST({lo} AS BIGINT) UNION ALL SELECT n + 1 FROM s WHERE n < {hi}) \
+         INSERT INTO transactions ({cols}) SELECT {select} FROM transactions t, s WHERE t.id = $1",
+        lo = from + 1,
+        hi = total,
+        cols = TXN_COLS.join(", "),
+        select = select.join(", "),
+    );
+    if is_pg(url) {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&f.template_txn)
+            .execute(&pool)
+            .await
+            .context("seeding transactions")?;
+        pool.close().await;
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = sqlx::SqlitePool::connect_with(opts).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&f.template_txn)
+            .execute(&pool)
+            .await
+            .context("seeding transactions")?;
+        pool.close().await;
+    }
+    Ok(positions(&f.template_txn, total))
+}
+
+fn positions(template: &str, total: u64) -> Vec<String> {
+    let prefix = &template[..10.min(template.len())];
+    let step = (total / 97).max(1);
+    (1..=total)
+        .step_by(step as usize)
+        .map(|n| format!("{prefix}{n:016}"))
+        .collect()
+}
+
+/// A literal of a JSON value as PostgreSQL reads it.
+fn literal(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => b.to_string().to_uppercase(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        other => format!("'{}'", other.to_string().replace('\'', "''")),
+    }
+}
+
+/// The template row's values as literals, unique columns replaced by `'<tag>' || :r`.
+async fn insert_statement(
+    pool: &sqlx::PgPool,
+    template: &str,
+    tag: &str,
+    overrides: &[(&str, String)],
+) -> anyhow::Result<String> {
+    let row: Value = sqlx::query("SELECT row_to_json(t)::text FROM transactions t WHERE id = $1")
+        .bind(template)
+        .fetch_one(pool)
+        .await
+        .map(|r| r.get::<String, _>(0))
+        .map(|s| serde_json::from_str(&s))??;
+    let values: Vec<String> = TXN_COLS
+        .iter()
+        .map(|c| {
+            if let Some((_, v)) = overrides.iter().find(|(k, _)| k == c) {
+                v.clone()
+            } else if UNIQUE_COLS.contains(c) {
+                format!("('{tag}' || CAST(:r AS text))")
+            } else {
+                literal(&row[*c])
+            }
+        })
+        .collect();
+    Ok(format!(
+        "INSERT INTO transactions ({}) VALUES ({});",
+        TXN_COLS.join(", "),
+        values.join(", ")
+    ))
+}
+
+/// The pgbench script of one operation of `scenario`.
+async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<String> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let m = &f.merchant_id;
+    let hash: String = sqlx::query_scalar(
+        "SELECT secret_hash FROM credentials WHERE merchant_id = $1 AND kind = 'flexpay' AND revoked_at IS NULL LIMIT 1",
+    )
+    .bind(m)
+    .fetch_one(&pool)
+    .await
+    .context("the bench merchant's FlexPay credential")?;
+    let fingerprint: Option<String> =
+        sqlx::query_scalar("SELECT fingerprint FROM payment_methods WHERE id = $1")
+            .bind(&f.payment_method_id)
+            .fetch_one(&pool)
+            .await?;
+    let fingerprint = fingerprint.unwrap_or_default();
+    let pm = &f.payment_method_id;
+    // The statements of every authenticated FlexPay request, then of a token payment:
+    // credential + merchant, payment method, routing, card-network retry count.
+    let auth = format!(
+        "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
+         c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
+         FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
+         WHERE c.secret_hash = '{hash}' AND c.kind = 'flexpay' AND c.revoked_at IS NULL;\n"
+    );
+    let payment = format!(
+        "{auth}SELECT * FROM payment_methods WHERE id = '{pm}' AND merchant_id = '{m}' AND mode = 'sandbox';\n\
+         SELECT * FROM gateways WHERE merchant_id = '{m}' AND mode = 'sandbox' AND deleted_at IS NULL ORDER BY created_at, token;\n\
+         SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
+         WHERE t.merchant_id = '{m}' AND t.mode = 'sandbox' AND t.order_id = ('pgb-o-' || CAST(:r AS text)) AND p.fingerprint = '{fingerprint}' \
+         AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= 0;\n"
+    );
+    let body = match scenario {
+        Scenario::FlexpayChargeToken => {
+            let insert = insert_statement(&pool, &f.template_txn, "pgb-c-", &[]).await?;
+            format!("{payment}BEGIN;\n{insert}\nCOMMIT;\n")
+        }
+        Scenario::FlexpayAuthCapture => {
+            let auth_insert = insert_statement(
+                &pool,
+                &f.template_txn,
+                "pgb-a-",
+                &[("txn_type", "'Authorize'".into())],
+            )
+            .await?;
+            let capture_insert = insert_statement(
+                &pool,
+                &f.template_txn,
+                "pgb-p-",
+                &[
+                    ("txn_type", "'Capture'".into()),
+                    ("original_id", "('pgb-a-' || CAST(:r AS text))".into()),
+                    ("chain_id", "NULL".into()),
+                ],
+            )
+            .await?;
+            format!(
+                "{payment}BEGIN;\n{auth_insert}\nCOMMIT;\n\
+                 {auth}SELECT * FROM transactions WHERE id = ('pgb-a-' || CAST(:r AS text)) AND merchant_id = '{m}' AND mode = 'sandbox';\n\
+                 SELECT * FROM gateways WHERE token = (SELECT gateway_token FROM transactions WHERE id = '{t}') AND merchant_id = '{m}' AND mode = 'sandbox';\n\
+                 BEGIN;\n{capture_insert}\n\
+                 UPDATE transactions SET captured_amount = amount WHERE id = ('pgb-a-' || CAST(:r AS text)) AND captured_amount = 0 AND voided = FALSE AND status = 1;\n\
+                 COMMIT;\n\
+                 SELECT * FROM payment_methods WHERE id = '{pm}' AND merchant_id = '{m}' AND mode = 'sandbox';\n",
+                t = f.template_txn
+            )
+        }
+        Scenario::FlexpayList => format!(
+            "{auth}SELECT * FROM transactions WHERE merchant_id = '{m}' AND mode = 'sandbox' AND id > '{t}' ORDER BY id ASC LIMIT 101;\n",
+            t = f.template_txn
+        ),
+        other => bail!(
+            "--compare-pgbench has scripts for flexpay-charge-token, flexpay-auth-capture and flexpay-list, not {other:?}"
+        ),
+    };
+    pool.close().await;
+    Ok(format!("\\set r random(1, 9000000000000000000)\n{body}"))
+}
+
+/// Runs pgbench for `duration` with `clients` clients and returns its transactions per second,
+/// then deletes the rows its script inserted.
+pub async fn compare(
+    url: &str,
+    scenario: Scenario,
+    f: &Fixture,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    if !is_pg(url) {
+        bail!("--compare-pgbench needs a postgres:// --database-url");
+    }
+    let text = script(url, scenario, f).await?;
+    let file = std::env::temp_dir().join(format!("openflex-pgbench-{}.sql", std::process::id()));
+    std::fs::write(&file, text)?;
+    let out = tokio::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-c"])
+        .arg(clients.max(1).to_string())
+        .args(["-j", "2", "-T"])
+        .arg(duration.as_secs().max(1).to_string())
+        .arg("-f")
+        .arg(&file)
+        .arg(url)
+        .output()
+        .await
+        .context("running pgbench (is it installed? Debian: postgresql-client)")?;
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "pgbench failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tps = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("tps = ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse::<f64>().ok())
+        })
+        .ok_or_else(|| anyhow!("no tps in pgbench's output: {stdout}"))?;
+    let pool = sqlx::PgPool::connect(url).await?;
+    sqlx::query("DELETE FROM transactions WHERE id LIKE 'pgb-%'")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    Ok(tps)
+}
