@@ -9,6 +9,13 @@ use std::time::Duration;
 /// Keys are remembered for 24 hours.
 pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
 
+/// A claim not answered within this time is abandoned and the next request with its key is
+/// processed: requests time out after 30 s, so an older claim belongs to a request that died
+/// (its process was killed, or the timeout dropped it) and would otherwise answer
+/// "in progress" for a day. Only for use cases idempotent by their own key (FlexFactor orders
+/// by orderId): re-processing anything else could move money a second time.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(35);
+
 /// What an idempotency key says about a request.
 #[derive(Debug, Clone)]
 pub enum KeyClaim {
@@ -25,12 +32,14 @@ pub enum KeyClaim {
 }
 
 impl Engine {
+    /// `abandon_after`: see [`CLAIM_LEASE`]; `None` keeps an unanswered claim for the window.
     pub async fn claim_key(
         &self,
         t: &Tenant,
         scope: &str,
         key: &str,
         request_hash: &str,
+        abandon_after: Option<Duration>,
     ) -> Result<KeyClaim> {
         let row = self
             .store
@@ -42,6 +51,7 @@ impl Engine {
                 request_hash,
                 micros(self.now()),
                 WINDOW.as_micros() as i64,
+                abandon_after.unwrap_or(WINDOW).as_micros() as i64,
             )
             .await?;
         Ok(match row {

@@ -128,14 +128,21 @@ fn positions(template: &str, total: u64) -> Vec<String> {
         .collect()
 }
 
-/// A literal of a JSON value as PostgreSQL reads it.
+/// A literal of a JSON value as PostgreSQL reads it. Colons are spliced in with `chr(58)`:
+/// pgbench would read `:name` inside a string as one of its variables.
 fn literal(v: &Value) -> String {
+    let text = |s: &str| {
+        format!(
+            "('{}')",
+            s.replace('\'', "''").replace(':', "' || chr(58) || '")
+        )
+    };
     match v {
         Value::Null => "NULL".into(),
         Value::Bool(b) => b.to_string().to_uppercase(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
-        other => format!("'{}'", other.to_string().replace('\'', "''")),
+        Value::String(s) => text(s),
+        other => text(&other.to_string()),
     }
 }
 
@@ -176,7 +183,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
     let pool = sqlx::PgPool::connect(url).await?;
     let m = &f.merchant_id;
     let hash: String = sqlx::query_scalar(
-        "SELECT secret_hash FROM credentials WHERE merchant_id = $1 AND kind = 'flexpay' AND revoked_at IS NULL LIMIT 1",
+        "SELECT secret_hash FROM credentials WHERE merchant_id = $1 AND kind = 'flexpay_api_key' AND revoked_at IS NULL LIMIT 1",
     )
     .bind(m)
     .fetch_one(&pool)
@@ -195,7 +202,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
         "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
          c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
          FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
-         WHERE c.secret_hash = '{hash}' AND c.kind = 'flexpay' AND c.revoked_at IS NULL;\n"
+         WHERE c.secret_hash = '{hash}' AND c.kind = 'flexpay_api_key' AND c.revoked_at IS NULL;\n"
     );
     let payment = format!(
         "{auth}SELECT * FROM payment_methods WHERE id = '{pm}' AND merchant_id = '{m}' AND mode = 'sandbox';\n\
@@ -263,11 +270,17 @@ pub async fn compare(
     if !is_pg(url) {
         bail!("--compare-pgbench needs a postgres:// --database-url");
     }
+    // Fresh statistics, so pgbench's generic plans are the indexed ones the server uses.
+    let pool = sqlx::PgPool::connect(url).await?;
+    sqlx::query("ANALYZE transactions, payment_methods, credentials, gateways")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
     let text = script(url, scenario, f).await?;
     let file = std::env::temp_dir().join(format!("openflex-pgbench-{}.sql", std::process::id()));
     std::fs::write(&file, text)?;
     let out = tokio::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-c"])
+        .args(["-n", "-r", "-M", "prepared", "-c"])
         .arg(clients.max(1).to_string())
         .args(["-j", "2", "-T"])
         .arg(duration.as_secs().max(1).to_string())
@@ -286,6 +299,8 @@ pub async fn compare(
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The per-statement latencies (-r) go to stderr: they show where the database spends.
+    eprintln!("{stdout}");
     let tps = stdout
         .lines()
         .find_map(|l| {

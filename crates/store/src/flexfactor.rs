@@ -230,11 +230,14 @@ impl Store {
         request_hash: &str,
         now: i64,
         window: i64,
+        lease: i64,
     ) -> Result<Option<IdempotencyRow>> {
-        // A key older than the window is forgotten first, so it can be used again.
+        // A key older than the window is forgotten first, so it can be used again; so is a claim
+        // never answered within the lease (its request died with its process, or timed out).
         on_pool!(&self.pool, p => sqlx::query(
-            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 AND created_at < $5")
-            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(now - window)
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 \
+             AND (created_at < $5 OR (response_status IS NULL AND created_at < $6))")
+            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(now - window).bind(now - lease)
             .execute(p).await.map(|_| ()))?;
         let inserted = on_pool!(&self.pool, p => sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, mode, scope, key, request_hash, created_at) \

@@ -174,7 +174,10 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(u16, String, Response), Response>>,
 {
-    match state.engine.claim_key(t, scope, key, hash).await {
+    // Keyed FlexFactor calls (evaluate, capture, cancel) act on one order whose state machine
+    // moves once (compare-and-set), so a claim stranded by a crash may lapse and be re-run.
+    let lease = Some(openflex_engine::idempotency::CLAIM_LEASE);
+    match state.engine.claim_key(t, scope, key, hash, lease).await {
         Ok(KeyClaim::Replay {
             status,
             body,

@@ -180,7 +180,13 @@ where
         data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.to_string().as_bytes()))
     });
     let scope = format!("flexiti:{scope}");
-    match st.engine.claim_key(&c.tenant, &scope, key, &hash).await? {
+    // A Flexiti movement re-processed after a crash could hold or capture twice: an unanswered
+    // claim is kept for the whole window.
+    match st
+        .engine
+        .claim_key(&c.tenant, &scope, key, &hash, None)
+        .await?
+    {
         KeyClaim::Replay {
             body, same_hash, ..
         } => {

@@ -46,7 +46,7 @@ pub fn pg_admin_url() -> String {
 
 /// Creates an empty PostgreSQL database and returns its URL. Fails the test when PostgreSQL
 /// is not reachable: the suite must run on both backends, never silently on one.
-async fn fresh_pg_database() -> String {
+pub async fn fresh_pg_database() -> String {
     use sqlx::Connection;
     let admin = pg_admin_url();
     let name = unique("openflex_test");

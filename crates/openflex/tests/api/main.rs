@@ -9,6 +9,7 @@ mod receiver;
 mod admin;
 mod cli;
 mod concurrency;
+mod crash;
 mod flexfactor_flows;
 mod flexiti_core;
 mod flexiti_endpoints;
