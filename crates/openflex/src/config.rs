@@ -24,6 +24,9 @@ pub struct Config {
     pub access_token_ttl_seconds: u64,
     /// FlexFactor capture window before an uncaptured authorization is voided.
     pub capture_window_seconds: u64,
+    /// A client must send a request's headers within this time, or its connection is closed
+    /// (slow-header / slowloris defence; bodies are bounded by the 30 s request timeout).
+    pub header_read_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             allow_private_webhook_targets: false,
             access_token_ttl_seconds: 600,
             capture_window_seconds: 7 * 24 * 3600,
+            header_read_timeout_seconds: 30,
         }
     }
 }

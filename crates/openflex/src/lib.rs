@@ -45,6 +45,7 @@ pub struct Application {
     addr: SocketAddr,
     engine: Engine,
     admin_token: String,
+    header_read_timeout: Duration,
     pub sandbox: IssuedCredentials,
     pub first_start: bool,
     pub admin_token_created: bool,
@@ -64,6 +65,7 @@ impl Application {
             addr,
             engine,
             admin_token,
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds.max(1)),
             sandbox,
             first_start,
             admin_token_created,
@@ -91,18 +93,65 @@ impl Application {
         let app = openflex_http::app(state);
         let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
         let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
-        let result = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("HTTP server");
+        serve(self.listener, app, self.header_read_timeout, shutdown).await;
         housekeeping.abort();
         worker.abort();
         self.engine.store().close().await;
-        result
+        Ok(())
     }
+}
+
+/// The accept loop. Why not `axum::serve`: it gives hyper no timer, and without one hyper's
+/// header-read timeout never fires, so a client trickling its headers a byte at a time holds a
+/// connection (and its memory) forever. Bodies are covered by the 30 s request timeout, since
+/// handlers read them.
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // In-flight requests finish (each is bounded by the request timeout).
+    graceful.shutdown().await;
 }
 
 /// Settles attempts a crash left pending and publishes queue metrics.

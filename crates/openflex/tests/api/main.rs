@@ -26,6 +26,7 @@ mod recovery;
 mod risk;
 mod sandbox;
 mod scheduler;
+mod slow_clients;
 mod smoke;
 mod validation;
 mod webhooks;
