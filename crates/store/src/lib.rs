@@ -56,10 +56,22 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            // PostgreSQL shutting down or restarting (57P01 admin shutdown, 57P03 cannot connect
+            // now), connection trouble (08xxx) and exhausted resources (53xxx): the database is
+            // away, not the request wrong — callers answer 503 and the pool reconnects.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("57") || c.starts_with("08") || c.starts_with("53")
+                }) =>
+            {
+                Self::Unavailable(e.to_string())
+            }
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => Self::Unavailable(e.to_string()),
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
             _ => Self::Database(e.to_string()),
         }
     }

@@ -10,6 +10,7 @@ mod admin;
 mod cli;
 mod concurrency;
 mod crash;
+mod db_faults;
 mod flexfactor_flows;
 mod flexiti_core;
 mod flexiti_endpoints;

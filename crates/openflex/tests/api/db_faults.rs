@@ -1,0 +1,274 @@
+//! PostgreSQL faults under a running server. The database is reached through a TCP proxy owned
+//! by the test (a double at the network edge only), which can cut every connection and refuse
+//! new ones (the database went away) or stall them (a hung database / exhausted pool). The
+//! server must answer 503 while the database is away, recover by itself, lose nothing it
+//! acknowledged, and never hang a request.
+
+use crate::helpers::{fresh_pg_database, token_payment, unique_id};
+use openflex::Application;
+use openflex::config::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+const UP: u8 = 0;
+const DOWN: u8 = 1;
+const STALLED: u8 = 2;
+
+struct Proxy {
+    port: u16,
+    state: Arc<AtomicU8>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(AtomicU8::new(UP));
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (st, ls) = (state.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                match st.load(Ordering::SeqCst) {
+                    DOWN => drop(client),
+                    STALLED => {
+                        // Accept and say nothing, like a database that stopped answering.
+                        ls.lock().await.push(tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            drop(client);
+                        }));
+                    }
+                    _ => {
+                        let st = st.clone();
+                        ls.lock().await.push(tokio::spawn(async move {
+                            let Ok(server) = TcpStream::connect(upstream).await else {
+                                return;
+                            };
+                            // Relay until either side closes; once stalled, nothing more passes.
+                            let (cr, cw) = client.into_split();
+                            let (sr, sw) = server.into_split();
+                            tokio::select! {
+                                () = pump(cr, sw, st.clone()) => {}
+                                () = pump(sr, cw, st) => {}
+                            }
+                        }));
+                    }
+                }
+            }
+        });
+        Self { port, state, links }
+    }
+
+    /// Every open connection is closed and new ones are refused.
+    async fn cut(&self) {
+        self.state.store(DOWN, Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Connections stay open but nothing more passes.
+    fn stall(&self) {
+        self.state.store(STALLED, Ordering::SeqCst);
+    }
+
+    async fn restore(&self) {
+        self.state.store(UP, Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+}
+
+/// Copies one direction chunk by chunk, checking the proxy's state before forwarding each.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    state: Arc<AtomicU8>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if state.load(Ordering::SeqCst) != UP {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct App {
+    base: String,
+    api_key: String,
+    client: reqwest::Client,
+}
+
+async fn app_behind(proxy: &Proxy) -> App {
+    let direct = fresh_pg_database().await;
+    let name = direct.rsplit_once('/').unwrap().1;
+    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+    let dir = std::env::temp_dir().join(unique_id("openflex-dbfault"));
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir,
+        database_url: Some(url),
+        admin_token: Some(unique_id("admin")),
+        max_connections: 4,
+        ..Config::default()
+    };
+    let app = Application::build(&config)
+        .await
+        .expect("application builds");
+    let base = format!("http://{}", app.addr());
+    let api_key = app.sandbox.flexpay.api_key.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    App {
+        base,
+        api_key,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    }
+}
+
+impl App {
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.api_key))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Basic {}", self.api_key))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Recovery without a restart: the pool reconnects by itself and payments are approved.
+    async fn recovers(&self, pm: &str, mtid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, v) = self
+                .post("/v1/gateways/charge", &token_payment(mtid, 1200, pm))
+                .await;
+            if status == StatusCode::OK {
+                assert_eq!(v["transaction"]["responseCode"], "10000", "{v}");
+                return;
+            }
+            assert!(
+                status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::REQUEST_TIMEOUT,
+                "{status} {v}"
+            );
+            assert!(Instant::now() < deadline, "no recovery within 30 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn vault(&self) -> String {
+        let (status, v) = self
+            .post(
+                "/v1/paymentmethods",
+                &serde_json::json!({"paymentMethod": crate::helpers::vault_card(crate::helpers::VISA, "879")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v["transaction"]["paymentMethod"]["paymentMethodId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_gives_503_then_recovers_without_restart_and_loses_nothing() {
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let app = app_behind(&proxy).await;
+    let pm = app.vault().await;
+    let (status, v) = app
+        .post("/v1/gateways/charge", &token_payment("before-1", 1000, &pm))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+
+    proxy.cut().await;
+    let started = Instant::now();
+    let (status, v) = app
+        .post("/v1/gateways/charge", &token_payment("during-1", 1100, &pm))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(started.elapsed() < Duration::from_secs(15), "503 came late");
+    let (status, _) = app.get("/v1/transactions?count=10").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    proxy.restore().await;
+    app.recovers(&pm, "after-1").await;
+
+    // The acknowledged charge survived; the refused one was not recorded and may be retried.
+    let (status, v) = app
+        .get("/v1/transactions/byMerchantTransactionId/before-1")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["transaction"]["amount"], 1000);
+    let (status, v) = app
+        .post("/v1/gateways/charge", &token_payment("during-1", 1100, &pm))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["transaction"]["responseCode"], "10000");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_database_gives_timeouts_not_hangs() {
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let app = Arc::new(app_behind(&proxy).await);
+    let pm = app.vault().await;
+    proxy.stall();
+    // More requests than pool connections: some wait on stalled queries, the rest on the pool.
+    let started = Instant::now();
+    let mut calls = Vec::new();
+    for i in 0..8 {
+        let (app, pm) = (app.clone(), pm.clone());
+        calls.push(tokio::spawn(async move {
+            app.post(
+                "/v1/gateways/charge",
+                &token_payment(&format!("hung-{i}"), 500, &pm),
+            )
+            .await
+            .0
+        }));
+    }
+    for c in calls {
+        let status = c.await.unwrap();
+        assert!(
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::REQUEST_TIMEOUT,
+            "{status}"
+        );
+    }
+    // Bounded by the 30 s request timeout (plus scheduling), never by the database.
+    assert!(started.elapsed() < Duration::from_secs(45));
+    proxy.restore().await;
+    app.recovers(&pm, "after-hang").await;
+}
