@@ -34,7 +34,7 @@ impl Proxy {
         let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let (st, ls) = (state.clone(), links.clone());
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 match st.load(Ordering::SeqCst) {
                     DOWN => drop(client),
                     STALLED => {
