@@ -26,6 +26,7 @@ mod payment_methods;
 mod recovery;
 mod risk;
 mod sandbox;
+mod scale_out;
 mod scheduler;
 mod slow_clients;
 mod smoke;
