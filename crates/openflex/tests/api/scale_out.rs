@@ -229,6 +229,10 @@ async fn three_nodes_run_each_job_once_and_match_a_single_node() {
         runs.iter().all(|r| r.2 == 1),
         "a job was claimed more than once: {runs:?}"
     );
+    assert!(
+        runs.iter().any(|r| r.0.as_deref() != Some("test-clock")),
+        "no node's worker ran a job: {runs:?}"
+    );
 
     let single = start(1, &fresh_pg_database().await);
     let receiver = Receiver::start(&[]).await;
