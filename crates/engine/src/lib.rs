@@ -179,6 +179,11 @@ impl Engine {
 
     /// Id and time for a request a dialect refuses before calling a use case (it still gets a
     /// transaction id and the merchant's business time, like every other answer).
+    /// A fresh time-ordered id, for answers given before a tenant is known.
+    pub fn next_id(&self) -> String {
+        self.ids.next()
+    }
+
     pub fn stamp(&self, tenant: &Tenant) -> (String, OffsetDateTime) {
         (self.ids.next(), self.now_for(tenant))
     }

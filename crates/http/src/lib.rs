@@ -10,7 +10,7 @@ pub mod flexpay;
 pub mod openapi;
 pub mod ops;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -112,21 +112,30 @@ pub(crate) fn json_has_nul(v: &serde_json::Value) -> bool {
 }
 
 /// A NUL in the path or query string cannot name anything (and no database text column holds
-/// one): such requests stop here instead of reaching a query.
-async fn refuse_nul(req: Request, next: Next) -> Response {
+/// one): such requests stop here instead of reaching a query, answered in the format of the
+/// dialect that owns the path.
+async fn refuse_nul(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let uri = req.uri();
     let has_nul = |s: &str| s.contains("%00") || s.contains('\0');
     if has_nul(uri.path()) {
         return not_found().await;
     }
     if uri.query().is_some_and(has_nul) {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(
-                serde_json::json!({"message": "The query string must not contain NUL characters."}),
-            ),
-        )
-            .into_response();
+        const WHY: &str = "the query string must not contain NUL characters";
+        let path = uri.path();
+        return if path.starts_with("/flexiti/") {
+            flexiti::refuse(path, WHY)
+        } else if flexfactor::owns(path) {
+            flexfactor::refuse_query(WHY)
+        } else if path.starts_with("/v1/") || path.starts_with("/api/") {
+            flexpay::refuse_query(&state.engine, WHY)
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"message": WHY})),
+            )
+                .into_response()
+        };
     }
     next.run(req).await
 }
@@ -156,9 +165,9 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(middleware::from_fn(ops::track))
-        .layer(middleware::from_fn(refuse_nul))
+        .layer(middleware::from_fn_with_state(state, refuse_nul))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(request_id_on_errors))

@@ -1,6 +1,6 @@
 use super::body::{Errors, Node, lower_keys};
 use super::wire::*;
-use super::{ProblemDetails, internal, problem, validation};
+use super::{BadRequest, ProblemDetails, internal, problem, validation};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -218,7 +218,7 @@ where
 /// Obtain a 10-minute access token (`{AppKey, AppSecret}`), or refresh one (`{refreshToken}`).
 #[utoipa::path(post, path = "/v1/oauth2/token", tag = "FlexFactor",
     request_body(content = Object, description = "`{\"AppKey\",\"AppSecret\"}` (also `client_id`/`client_secret`), or `{\"refreshToken\"}`"),
-    responses((status = 200, body = TokenResponse), (status = 400, description = "Bad credentials (400001) or missing fields", body = ProblemDetails)))]
+    responses((status = 200, body = TokenResponse), (status = 400, description = "Bad credentials (400001) or missing fields", body = BadRequest)))]
 pub async fn token(
     State(s): State<AppState>,
     parts: axum::http::request::Parts,
@@ -289,7 +289,7 @@ pub struct TokenizeQuery {
 #[utoipa::path(post, path = "/v1/tokenize", tag = "FlexFactor",
     params(("mid" = Option<String>, Query), ("environment" = Option<String>, Query, description = "The tokenization key (instead of a bearer token)")),
     request_body(content = Object, description = "`{\"payment_method\":{\"email\",\"credit_card\":{\"first_name\",\"last_name\",\"number\",\"verification_value\",\"month\",\"year\"}}}` (camelCase `creditCard` accepted)"),
-    responses((status = 200, body = TokenizeResponse), (status = 400, description = "Validation map"), (status = 401, body = ProblemDetails)))]
+    responses((status = 200, body = TokenizeResponse), (status = 400, description = "Validation map", body = BadRequest), (status = 401, body = ProblemDetails)))]
 pub async fn tokenize(
     State(s): State<AppState>,
     parts: Parts,
@@ -490,7 +490,7 @@ fn utc_time(text: &str) -> Option<time::OffsetDateTime> {
 /// Submit a declined payment for rescue.
 #[utoipa::path(post, path = "/v1/evaluate", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     request_body(content = Object, description = "The declined transaction: orderId, idempotencyKey, isMIT, expiryDateUtc (managed MIT), transactionType, transaction{…}, payer{email,…}, billingInformation, paymentMethod{cardNumber, token, …}"),
-    responses((status = 200, body = EvaluateResponse), (status = 400, description = "Flat validation map with TraceId"),
+    responses((status = 200, body = EvaluateResponse), (status = 400, description = "Flat validation map with TraceId", body = BadRequest),
         (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails), (status = 409, body = ProblemDetails)))]
 pub async fn evaluate(
     State(s): State<AppState>,
@@ -730,7 +730,7 @@ pub async fn evaluate(
 /// Share a transaction (normally approved) for the merchant's risk model. No card numbers.
 #[utoipa::path(post, path = "/v1/transmit", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     request_body(content = Object, description = "orderId, isDeclined, isMIT, transaction{amount,currency,…}, payer, paymentMethod (no card number)"),
-    responses((status = 200, body = TransmitResponse), (status = 400, description = "Flat validation map"), (status = 401, body = ProblemDetails)))]
+    responses((status = 200, body = TransmitResponse), (status = 400, description = "Flat validation map", body = BadRequest), (status = 401, body = ProblemDetails)))]
 pub async fn transmit(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
@@ -812,7 +812,7 @@ pub async fn transmit(
 /// `PROCESSING`, or `NOTFOUND`).
 #[utoipa::path(post, path = "/v1/outcome", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     request_body(content = Object, description = "`{\"orderSessionKey\"}`"),
-    responses((status = 200, body = OutcomeResponse), (status = 400, description = "Flat validation map"), (status = 401, body = ProblemDetails)))]
+    responses((status = 200, body = OutcomeResponse), (status = 400, description = "Flat validation map", body = BadRequest), (status = 401, body = ProblemDetails)))]
 pub async fn outcome(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
@@ -847,7 +847,7 @@ pub async fn outcome(
 /// Capture an order in CAPTUREREQUIRED (up to the authorized amount, within the window).
 #[utoipa::path(post, path = "/v1/capture", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     request_body(content = Object, description = "`{\"idempotencyKey\",\"orderId\" (the FlexFactor order id),\"amount\" (cents),\"currency\"}`"),
-    responses((status = 200, description = "status SUCCESS, or FAILED with responseCode", body = OrderActionResponse), (status = 400, description = "Flat validation map"),
+    responses((status = 200, description = "status SUCCESS, or FAILED with responseCode", body = OrderActionResponse), (status = 400, description = "Flat validation map", body = BadRequest),
         (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 409, body = ProblemDetails)))]
 pub async fn capture(
     State(s): State<AppState>,
@@ -937,7 +937,7 @@ pub struct OrdersQuery {
         ("orderBy" = Option<String>, Query, description = "createdOn (default) or amount"),
         ("sort" = Option<String>, Query, description = "asc or desc (default)"),
         ("pageSize" = Option<i64>, Query, description = "Default 10, at most 100"), ("pageNumber" = Option<i64>, Query, description = "1-based")),
-    responses((status = 200, body = OrderPage), (status = 400, description = "Flat validation map"), (status = 401, body = ProblemDetails)))]
+    responses((status = 200, body = OrderPage), (status = 400, description = "Flat validation map", body = BadRequest), (status = 401, body = ProblemDetails)))]
 pub async fn list_orders(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
@@ -1113,7 +1113,7 @@ pub async fn show_order(
     params(("id" = String, Path, description = "orderSessionKey")),
     request_body(content = Object, description = "`{\"amountToRefund\": 12.00, \"refundMessage\": \"…\"}`"),
     responses((status = 200, description = "status SUCCESS, or FAILED with responseCode 2001 (over the refundable amount)", body = OrderActionResponse),
-        (status = 400, description = "Flat validation map"), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
+        (status = 400, description = "Flat validation map", body = BadRequest), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
 pub async fn refund(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
@@ -1232,7 +1232,7 @@ async fn cancel_by(
 /// Cancel (void) an order that has not been captured: 200 with an empty body; idempotent.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     params(("id" = String, Path, description = "orderSessionKey")), request_body(content = Object, description = "`{}` or `{\"idempotencyKey\"}`"),
-    responses((status = 200, description = "Cancelled (empty body)"), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
+    responses((status = 200, description = "Cancelled (empty body)"), (status = 400, body = BadRequest), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
 pub async fn cancel(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
@@ -1245,7 +1245,7 @@ pub async fn cancel(
 /// Cancel by the merchant's own order id (when /evaluate timed out before answering).
 #[utoipa::path(post, path = "/v1/orders/{id}/external-cancel", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     params(("id" = String, Path, description = "The merchant's orderId")), request_body(content = Object, description = "`{}` or `{\"idempotencyKey\"}`"),
-    responses((status = 200, description = "Cancelled (empty body)"), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
+    responses((status = 200, description = "Cancelled (empty body)"), (status = 400, body = BadRequest), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
 pub async fn external_cancel(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,

@@ -45,6 +45,19 @@ pub struct ProblemDetails {
     pub trace_id: String,
 }
 
+/// The flat validation map (Decision 3): each failing field's JSON path → its messages, and
+/// `TraceId`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationMap(pub std::collections::BTreeMap<String, Vec<String>>);
+
+/// A 400: problem details for refusals, the validation map for unreadable or invalid input.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadRequest {
+    Problem(ProblemDetails),
+    Validation(ValidationMap),
+}
+
 pub fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
     let body = ProblemDetails {
         kind: format!("https://httpstatuses.io/{}", status.as_u16()),
@@ -58,6 +71,28 @@ pub fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Res
 }
 
 /// The flat validation body of Decision 3.
+/// Whether FlexFactor serves `path`.
+pub fn owns(path: &str) -> bool {
+    [
+        "/v1/oauth2/",
+        "/v1/tokenize",
+        "/v1/evaluate",
+        "/v1/transmit",
+        "/v1/outcome",
+        "/v1/capture",
+        "/v1/orders",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+/// A query string refused before it reaches a handler: the flat validation map.
+pub fn refuse_query(why: &str) -> Response {
+    let mut errors = Errors::default();
+    errors.add("query", why);
+    validation(errors)
+}
+
 pub fn validation(errors: Errors) -> Response {
     let mut map = serde_json::Map::new();
     for (k, v) in errors.0 {

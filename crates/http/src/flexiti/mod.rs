@@ -46,6 +46,21 @@ pub struct ErrorBody {
     pub field_errors: Vec<FieldError>,
 }
 
+/// A request refused before a handler ran (e.g. for its query string): `general_error`.
+pub fn refuse(path: &str, why: &str) -> Response {
+    let body = ErrorBody {
+        url: path.to_string(),
+        message: messages::message("general_error", messages::Lang::En).to_string(),
+        error: "general_error".into(),
+        field_errors: vec![FieldError {
+            param: "query".into(),
+            msg: why.into(),
+            value: None,
+        }],
+    };
+    (status_of("general_error"), Json(body)).into_response()
+}
+
 /// A failure before it is rendered (the renderer knows the url and language).
 #[derive(Debug)]
 pub struct FxError {

@@ -130,6 +130,17 @@ fn invalid(stamp: &Stamp, status: StatusCode, f: Fail, echo: Echo) -> Response {
     (status, Json(TransactionEnvelope { transaction: t })).into_response()
 }
 
+/// A request refused before authentication for its query string (50000, the dialect's envelope).
+pub fn refuse_query(engine: &openflex_engine::Engine, why: &str) -> Response {
+    let stamp = (engine.next_id(), time::OffsetDateTime::now_utc());
+    invalid(
+        &stamp,
+        StatusCode::BAD_REQUEST,
+        binding::fail(50000, why),
+        echo(TxnType::Charge, None),
+    )
+}
+
 fn echo(txn_type: TxnType, body: Option<&serde_json::Map<String, Value>>) -> Echo {
     let text = |k: &str| {
         body.and_then(|b| b.get(k)).and_then(|v| match v {

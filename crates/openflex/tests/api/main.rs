@@ -28,6 +28,7 @@ mod risk;
 mod sandbox;
 mod scale_out;
 mod scheduler;
+mod schemathesis;
 mod slow_clients;
 mod smoke;
 mod validation;
