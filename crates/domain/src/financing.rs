@@ -338,6 +338,11 @@ fn level_payment(principal: i64, apr_bp: u32, months: u32) -> i64 {
 /// The amortization of `principal` at `apr_bp` over `months` monthly payments: a level payment
 /// each month, monthly interest rounded half-up to the cent, and a final payment that settles
 /// the balance exactly.
+///
+/// The level payment is the annuity payment rounded half-up. Over long terms at high rates the
+/// half-cent of rounding compounds (a small principal at 46 % over 120 months overpays by
+/// dollars), which would leave nothing — or less than nothing — for the final payment; the
+/// level payment then comes down a cent at a time until the final payment is positive.
 pub fn amortize(principal: i64, apr_bp: u32, months: u32) -> Schedule {
     if principal <= 0 || months == 0 {
         return Schedule {
@@ -346,7 +351,17 @@ pub fn amortize(principal: i64, apr_bp: u32, months: u32) -> Schedule {
             total_interest: 0,
         };
     }
-    let payment = level_payment(principal, apr_bp, months).max(1);
+    let mut payment = level_payment(principal, apr_bp, months).max(1);
+    loop {
+        let s = schedule(principal, apr_bp, months, payment);
+        if s.final_payment > 0 || payment == 1 {
+            return s;
+        }
+        payment -= 1;
+    }
+}
+
+fn schedule(principal: i64, apr_bp: u32, months: u32, payment: i64) -> Schedule {
     let mut balance = principal;
     let mut total_interest = 0;
     for _ in 1..months {
