@@ -27,13 +27,18 @@ impl Engine {
 
     /// The transaction id a valid token was issued for.
     pub fn reference_data_attempt(&self, t: &Tenant, token: &str) -> Option<String> {
-        let bytes = b64().decode(token.trim()).ok()?;
-        if bytes.len() <= MAC_LEN {
-            return None;
-        }
-        let (id, mac) = bytes.split_at(bytes.len() - MAC_LEN);
-        let id = std::str::from_utf8(id).ok()?;
-        openflex_vault::constant_time_eq(mac, &self.reference_mac(t, id)[..MAC_LEN])
-            .then(|| id.to_string())
+        let (id, mac) = split_reference_data(token)?;
+        openflex_vault::constant_time_eq(&mac, &self.reference_mac(t, &id)[..MAC_LEN]).then_some(id)
     }
+}
+
+/// A referenceData token's parts — the transaction id and its truncated MAC — before the MAC
+/// is checked; `None` for anything that is not base64 of a UTF-8 id followed by a MAC.
+pub fn split_reference_data(token: &str) -> Option<(String, Vec<u8>)> {
+    let bytes = b64().decode(token.trim()).ok()?;
+    if bytes.len() <= MAC_LEN {
+        return None;
+    }
+    let (id, mac) = bytes.split_at(bytes.len() - MAC_LEN);
+    Some((std::str::from_utf8(id).ok()?.to_string(), mac.to_vec()))
 }
