@@ -12,12 +12,19 @@ fuzz_target!(|data: &[u8]| {
     for exponent in 0..=3 {
         if let Ok(minor) = decimal_to_minor(text, exponent) {
             let printed = minor_to_decimal(minor, exponent);
-            assert_eq!(decimal_to_minor(&printed, exponent), Ok(minor), "{text:?} → {printed}");
+            assert_eq!(
+                decimal_to_minor(&printed, exponent),
+                Ok(minor),
+                "{text:?} → {printed}"
+            );
         }
     }
     if let Ok(cents) = openflex_http::flexiti::body::parse_money(text) {
         assert!(cents >= 0, "{text:?} parsed to {cents}");
         let printed = minor_to_decimal(cents, 2);
-        assert_eq!(openflex_http::flexiti::body::parse_money(&printed), Ok(cents));
+        assert_eq!(
+            openflex_http::flexiti::body::parse_money(&printed),
+            Ok(cents)
+        );
     }
 });
