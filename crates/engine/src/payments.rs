@@ -120,14 +120,26 @@ impl Engine {
             },
         };
 
+        // Card-network limit across chains: at most 15 retries in 30 days per card and order.
+        let declines_since = micros(now - openflex_domain::retry_policy::MAX_WINDOW);
+        let mut known_declines = None;
         let (resolved, card, retain) = match req.source {
             PaymentSource::Token(ref id) => {
                 let row = match self
                     .store
-                    .payment_method(&t.merchant_id, t.mode.as_str(), id)
+                    .payment_method_with_declines(
+                        &t.merchant_id,
+                        t.mode.as_str(),
+                        id,
+                        &req.order_id,
+                        declines_since,
+                    )
                     .await?
                 {
-                    Some(r) if r.storage_state != StorageState::Redacted.as_str() => r,
+                    Some((r, declines)) if r.storage_state != StorageState::Redacted.as_str() => {
+                        known_declines = Some(declines);
+                        r
+                    }
                     Some(_) => {
                         return Ok(Err(self.reject(
                             now,
@@ -193,15 +205,20 @@ impl Engine {
             Err(detail) => return Ok(Err(self.reject(now, 50130, detail))),
         };
 
-        // Card-network limit across chains: at most 15 retries in 30 days per card and order.
-        let prior_declines = match &pm_row.fingerprint {
-            Some(fp) => {
-                let since = micros(now - openflex_domain::retry_policy::MAX_WINDOW);
+        let prior_declines = match (known_declines, &pm_row.fingerprint) {
+            (Some(n), _) => n,
+            (None, Some(fp)) => {
                 self.store
-                    .declined_attempts(&t.merchant_id, t.mode.as_str(), &req.order_id, fp, since)
+                    .declined_attempts(
+                        &t.merchant_id,
+                        t.mode.as_str(),
+                        &req.order_id,
+                        fp,
+                        declines_since,
+                    )
                     .await?
             }
-            None => 0,
+            (None, None) => 0,
         };
         if prior_declines > openflex_domain::retry_policy::MAX_RETRIES {
             return Ok(Err(self.reject(

@@ -189,15 +189,9 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
     .fetch_one(&pool)
     .await
     .context("the bench merchant's FlexPay credential")?;
-    let fingerprint: Option<String> =
-        sqlx::query_scalar("SELECT fingerprint FROM payment_methods WHERE id = $1")
-            .bind(&f.payment_method_id)
-            .fetch_one(&pool)
-            .await?;
-    let fingerprint = fingerprint.unwrap_or_default();
     let pm = &f.payment_method_id;
-    // The statements of every authenticated FlexPay request, then of a token payment:
-    // credential + merchant, payment method, routing, card-network retry count.
+    // The statements of every authenticated FlexPay request, then of a token payment: credential
+    // + merchant, payment method with its card-network decline count, routing.
     let auth = format!(
         "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
          c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
@@ -205,11 +199,11 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
          WHERE c.secret_hash = '{hash}' AND c.kind = 'flexpay_api_key' AND c.revoked_at IS NULL;\n"
     );
     let payment = format!(
-        "{auth}SELECT * FROM payment_methods WHERE id = '{pm}' AND merchant_id = '{m}' AND mode = 'sandbox';\n\
-         SELECT * FROM gateways WHERE merchant_id = '{m}' AND mode = 'sandbox' AND deleted_at IS NULL ORDER BY created_at, token;\n\
-         SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
-         WHERE t.merchant_id = '{m}' AND t.mode = 'sandbox' AND t.order_id = ('pgb-o-' || CAST(:r AS text)) AND p.fingerprint = '{fingerprint}' \
-         AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= 0;\n"
+        "{auth}SELECT pm.*, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
+         WHERE t.merchant_id = '{m}' AND t.mode = 'sandbox' AND t.order_id = ('pgb-o-' || CAST(:r AS text)) AND p.fingerprint = pm.fingerprint \
+         AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= 0) AS declines \
+         FROM payment_methods pm WHERE pm.id = '{pm}' AND pm.merchant_id = '{m}' AND pm.mode = 'sandbox';\n\
+         SELECT * FROM gateways WHERE merchant_id = '{m}' AND mode = 'sandbox' AND deleted_at IS NULL ORDER BY created_at, token;\n"
     );
     let body = match scenario {
         Scenario::FlexpayChargeToken => {

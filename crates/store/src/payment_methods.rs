@@ -48,6 +48,36 @@ impl Store {
         Ok(())
     }
 
+    /// A payment method with its card's declined payment attempts for `order_id` since
+    /// `since` (the card-network retry limit), in one round trip: a token payment needs both.
+    pub async fn payment_method_with_declines(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        id: &str,
+        order_id: &str,
+        since: i64,
+    ) -> Result<Option<(PaymentMethodRow, i64)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            pm: PaymentMethodRow,
+            declines: i64,
+        }
+        let cols = COLS
+            .split(", ")
+            .map(|c| format!("pm.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+            "SELECT {cols}, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
+             WHERE t.merchant_id = $2 AND t.mode = $3 AND t.order_id = $4 AND p.fingerprint = pm.fingerprint \
+             AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= $5) AS declines \
+             FROM payment_methods pm WHERE pm.id = $1 AND pm.merchant_id = $2 AND pm.mode = $3")))
+            .bind(id).bind(merchant_id).bind(mode).bind(order_id).bind(since).fetch_optional(p).await)?;
+        Ok(row.map(|r| (r.pm, r.declines)))
+    }
+
     pub async fn payment_method(
         &self,
         merchant_id: &str,
