@@ -1,8 +1,8 @@
 //! Hostile input at scale: schemathesis (PyPI) generates requests from the served OpenAPI
 //! document for every operation of each dialect, with valid credentials, and checks that no
 //! answer is a 5xx and none violates its documented schema. Seeded, so a run is repeatable;
-//! bounded by `-n` examples per operation. Needs `st` on PATH (`scripts/test` installs the
-//! pinned version).
+//! bounded by `-n` examples per operation. The pinned schemathesis is installed from PyPI
+//! (`python3 -m pip`) the first time, so `cargo test` stays the one command that runs everything.
 
 use crate::ff::token;
 use crate::fx;
@@ -10,8 +10,46 @@ use crate::helpers::{Backend, spawn_app};
 
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
+/// The `st` executable of the pinned schemathesis, installed when missing.
+async fn executable() -> std::path::PathBuf {
+    let scripts = tokio::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .await
+        .expect("python3 is needed for the schemathesis test");
+    let st = std::path::PathBuf::from(String::from_utf8_lossy(&scripts.stdout).trim()).join("st");
+    let version = tokio::process::Command::new(&st)
+        .arg("--version")
+        .output()
+        .await;
+    if !version.is_ok_and(|v| String::from_utf8_lossy(&v.stdout).contains("4.32.5")) {
+        let install = tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(SCHEMATHESIS)
+            .env("PIP_ROOT_USER_ACTION", "ignore")
+            .output()
+            .await
+            .expect("python3 -m pip");
+        assert!(
+            install.status.success(),
+            "installing {SCHEMATHESIS} from PyPI failed: {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+    }
+    st
+}
+
 async fn st(base: &str, name: &str, args: &[&str]) {
-    let out = tokio::process::Command::new("st")
+    let out = tokio::process::Command::new(executable().await)
         .arg("run")
         .arg(format!("{base}/openapi.json"))
         .args(["-c", "not_a_server_error,response_schema_conformance"])
@@ -22,7 +60,7 @@ async fn st(base: &str, name: &str, args: &[&str]) {
         .current_dir(std::env::temp_dir())
         .output()
         .await
-        .unwrap_or_else(|e| panic!("schemathesis `st` must be installed (pip install {SCHEMATHESIS}; scripts/test does it): {e}"));
+        .unwrap_or_else(|e| panic!("running schemathesis ({SCHEMATHESIS}): {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary: Vec<&str> = stdout
         .lines()
