@@ -179,9 +179,9 @@ impl Engine {
 
     /// Id and time for a request a dialect refuses before calling a use case (it still gets a
     /// transaction id and the merchant's business time, like every other answer).
-    /// A fresh time-ordered id, for answers given before a tenant is known.
-    pub fn next_id(&self) -> String {
-        self.ids.next()
+    /// A fresh id and the clock's time, for answers given before a tenant is known.
+    pub fn untenanted_stamp(&self) -> (String, OffsetDateTime) {
+        (self.ids.next(), self.clock.now())
     }
 
     pub fn stamp(&self, tenant: &Tenant) -> (String, OffsetDateTime) {

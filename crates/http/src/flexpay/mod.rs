@@ -132,7 +132,7 @@ fn invalid(stamp: &Stamp, status: StatusCode, f: Fail, echo: Echo) -> Response {
 
 /// A request refused before authentication for its query string (50000, the dialect's envelope).
 pub fn refuse_query(engine: &openflex_engine::Engine, why: &str) -> Response {
-    let stamp = (engine.next_id(), time::OffsetDateTime::now_utc());
+    let stamp = engine.untenanted_stamp();
     invalid(
         &stamp,
         StatusCode::BAD_REQUEST,
