@@ -23,40 +23,13 @@ pub struct Fixture {
     pub template_txn: String,
 }
 
-/// Columns of `transactions`, as in the store.
-const TXN_COLS: [&str; 31] = [
-    "id",
-    "merchant_id",
-    "mode",
-    "txn_type",
-    "state",
-    "status",
-    "response_code",
-    "merchant_transaction_id",
-    "order_id",
-    "customer_id",
-    "currency",
-    "amount",
-    "payment_method_id",
-    "gateway_token",
-    "gateway_type",
-    "gateway_transaction_id",
-    "merchant_account_reference_id",
-    "assigned_gateway_token",
-    "original_id",
-    "captured_amount",
-    "refunded_amount",
-    "voided",
-    "retry_date",
-    "retry_count",
-    "date_first_attempt",
-    "reference_data",
-    "completion_status",
-    "result",
-    "details",
-    "created_at",
-    "chain_id",
-];
+/// Columns of `transactions`, as the store writes them.
+fn txn_cols() -> Vec<&'static str> {
+    openflex_store::TXN_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .collect()
+}
 
 /// Columns whose value is unique per row; seeded and scripted rows derive them from a number.
 const UNIQUE_COLS: [&str; 4] = ["id", "merchant_transaction_id", "order_id", "chain_id"];
@@ -77,7 +50,8 @@ pub async fn seed(url: &str, f: &Fixture, from: u64, total: u64) -> anyhow::Resu
     } else {
         "printf('%016d', s.n)"
     };
-    let select: Vec<String> = TXN_COLS
+    let cols = txn_cols();
+    let select: Vec<String> = cols
         .iter()
         .map(|c| {
             if UNIQUE_COLS.contains(c) {
@@ -92,7 +66,7 @@ pub async fn seed(url: &str, f: &Fixture, from: u64, total: u64) -> anyhow::Resu
          INSERT INTO transactions ({cols}) SELECT {select} FROM transactions t, s WHERE t.id = $1",
         lo = from + 1,
         hi = total,
-        cols = TXN_COLS.join(", "),
+        cols = cols.join(", "),
         select = select.join(", "),
     );
     if is_pg(url) {
@@ -159,7 +133,8 @@ async fn insert_statement(
         .await
         .map(|r| r.get::<String, _>(0))
         .map(|s| serde_json::from_str(&s))??;
-    let values: Vec<String> = TXN_COLS
+    let cols = txn_cols();
+    let values: Vec<String> = cols
         .iter()
         .map(|c| {
             if let Some((_, v)) = overrides.iter().find(|(k, _)| k == c) {
@@ -173,7 +148,7 @@ async fn insert_statement(
         .collect();
     Ok(format!(
         "INSERT INTO transactions ({}) VALUES ({});",
-        TXN_COLS.join(", "),
+        cols.join(", "),
         values.join(", ")
     ))
 }

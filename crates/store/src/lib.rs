@@ -30,7 +30,7 @@ pub use gateways::GatewayRow;
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;
-pub use transactions::{ListQuery, Reservation, TxnRow};
+pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -39,6 +39,9 @@ pub struct TxnRow {
     pub chain_id: Option<String>,
 }
 
+/// The columns of `transactions`, in insert order (also what the bench's pgbench scripts write).
+pub const TXN_COLUMNS: &str = COLS;
+
 const COLS: &str = "id, merchant_id, mode, txn_type, state, status, response_code, merchant_transaction_id, order_id, \
     customer_id, currency, amount, payment_method_id, gateway_token, gateway_type, gateway_transaction_id, \
     merchant_account_reference_id, assigned_gateway_token, original_id, captured_amount, refunded_amount, voided, \
