@@ -204,11 +204,8 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let creds: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("sandbox-credentials.json")).unwrap(),
-    )
-    .unwrap();
-    let api_key = creds["flexpay"]["apiKey"].as_str().unwrap().to_string();
+    let creds = process::sandbox_credentials(&dir);
+    let api_key = process::sandbox_api_key(&dir);
     let vault = |pan: &str| {
         json!({"paymentMethod": {"creditCard": {"creditCardNumber": pan, "expiryMonth": "12", "expiryYear": "2035",
             "firstName": "Crash", "lastName": "Test", "address1": "1 Main St", "postalCode": "10001", "city": "New York",

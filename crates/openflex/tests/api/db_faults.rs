@@ -4,11 +4,8 @@
 //! server must answer 503 while the database is away, recover by itself, lose nothing it
 //! acknowledged, and never hang a request.
 
-use crate::helpers::{fresh_pg_database, token_payment, unique_id};
-use openflex::Application;
-use openflex::config::Config;
+use crate::helpers::{Backend, TestApp, spawn_app_with, token_payment};
 use reqwest::StatusCode;
-use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -108,99 +105,36 @@ async fn pump(
     }
 }
 
-struct App {
-    base: String,
-    api_key: String,
-    client: reqwest::Client,
+/// The app on a fresh database reached through `proxy`, with a pool of 4.
+async fn app_behind(proxy: &Proxy) -> TestApp {
+    let port = proxy.port;
+    spawn_app_with(Backend::Postgres, move |c| {
+        c.database_url = c
+            .database_url
+            .take()
+            .map(|u| u.replace("127.0.0.1:5432", &format!("127.0.0.1:{port}")));
+        c.max_connections = 4;
+    })
+    .await
 }
 
-async fn app_behind(proxy: &Proxy) -> App {
-    let direct = fresh_pg_database().await;
-    let name = direct.rsplit_once('/').unwrap().1;
-    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
-    let dir = std::env::temp_dir().join(unique_id("openflex-dbfault"));
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir,
-        database_url: Some(url),
-        admin_token: Some(unique_id("admin")),
-        max_connections: 4,
-        ..Config::default()
-    };
-    let app = Application::build(&config)
-        .await
-        .expect("application builds");
-    let base = format!("http://{}", app.addr());
-    let api_key = app.sandbox.flexpay.api_key.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    App {
-        base,
-        api_key,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    }
-}
-
-impl App {
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let resp = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("Authorization", format!("Basic {}", self.api_key))
-            .json(body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", format!("Basic {}", self.api_key))
-            .send()
-            .await
-            .expect("the server answers");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Recovery without a restart: the pool reconnects by itself and payments are approved.
-    async fn recovers(&self, pm: &str, mtid: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (status, v) = self
-                .post("/v1/gateways/charge", &token_payment(mtid, 1200, pm))
-                .await;
-            if status == StatusCode::OK {
-                assert_eq!(v["transaction"]["responseCode"], "10000", "{v}");
-                return;
-            }
-            assert!(
-                status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::REQUEST_TIMEOUT,
-                "{status} {v}"
-            );
-            assert!(Instant::now() < deadline, "no recovery within 30 s");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn vault(&self) -> String {
-        let (status, v) = self
-            .post(
-                "/v1/paymentmethods",
-                &serde_json::json!({"paymentMethod": crate::helpers::vault_card(crate::helpers::VISA, "879")}),
-            )
+/// Recovery without a restart: the pool reconnects by itself and payments are approved.
+async fn recovers(app: &TestApp, pm: &str, mtid: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, v) = app
+            .post("/v1/gateways/charge", token_payment(mtid, 1200, pm))
             .await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-        v["transaction"]["paymentMethod"]["paymentMethodId"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        if status == StatusCode::OK {
+            assert_eq!(v["transaction"]["responseCode"], "10000", "{v}");
+            return;
+        }
+        assert!(
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::REQUEST_TIMEOUT,
+            "{status} {v}"
+        );
+        assert!(Instant::now() < deadline, "no recovery within 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -208,16 +142,16 @@ impl App {
 async fn database_outage_gives_503_then_recovers_without_restart_and_loses_nothing() {
     let proxy = Proxy::start("127.0.0.1:5432").await;
     let app = app_behind(&proxy).await;
-    let pm = app.vault().await;
+    let pm = app.vault_visa().await;
     let (status, v) = app
-        .post("/v1/gateways/charge", &token_payment("before-1", 1000, &pm))
+        .post("/v1/gateways/charge", token_payment("before-1", 1000, &pm))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
 
     proxy.cut().await;
     let started = Instant::now();
     let (status, v) = app
-        .post("/v1/gateways/charge", &token_payment("during-1", 1100, &pm))
+        .post("/v1/gateways/charge", token_payment("during-1", 1100, &pm))
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert!(started.elapsed() < Duration::from_secs(15), "503 came late");
@@ -225,7 +159,7 @@ async fn database_outage_gives_503_then_recovers_without_restart_and_loses_nothi
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 
     proxy.restore().await;
-    app.recovers(&pm, "after-1").await;
+    recovers(&app, &pm, "after-1").await;
 
     // The acknowledged charge survived; the refused one was not recorded and may be retried.
     let (status, v) = app
@@ -234,7 +168,7 @@ async fn database_outage_gives_503_then_recovers_without_restart_and_loses_nothi
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["transaction"]["amount"], 1000);
     let (status, v) = app
-        .post("/v1/gateways/charge", &token_payment("during-1", 1100, &pm))
+        .post("/v1/gateways/charge", token_payment("during-1", 1100, &pm))
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["transaction"]["responseCode"], "10000");
@@ -244,7 +178,7 @@ async fn database_outage_gives_503_then_recovers_without_restart_and_loses_nothi
 async fn a_hung_database_gives_timeouts_not_hangs() {
     let proxy = Proxy::start("127.0.0.1:5432").await;
     let app = Arc::new(app_behind(&proxy).await);
-    let pm = app.vault().await;
+    let pm = app.vault_visa().await;
     proxy.stall();
     // More requests than pool connections: some wait on stalled queries, the rest on the pool.
     let started = Instant::now();
@@ -254,7 +188,7 @@ async fn a_hung_database_gives_timeouts_not_hangs() {
         calls.push(tokio::spawn(async move {
             app.post(
                 "/v1/gateways/charge",
-                &token_payment(&format!("hung-{i}"), 500, &pm),
+                token_payment(&format!("hung-{i}"), 500, &pm),
             )
             .await
             .0
@@ -270,5 +204,5 @@ async fn a_hung_database_gives_timeouts_not_hangs() {
     // Bounded by the 30 s request timeout (plus scheduling), never by the database.
     assert!(started.elapsed() < Duration::from_secs(45));
     proxy.restore().await;
-    app.recovers(&pm, "after-hang").await;
+    recovers(&app, &pm, "after-hang").await;
 }

@@ -62,19 +62,27 @@ pub async fn fresh_pg_database() -> String {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with a configuration changed by `tweak` before the server starts (timeouts,
+/// pool size, a database URL routed through a test proxy).
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = std::env::temp_dir().join(unique("openflex-test"));
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.join("openflex.db").display()),
         Backend::Postgres => fresh_pg_database().await,
     };
-    let config = Config {
+    let mut config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: data_dir.clone(),
-        database_url: Some(database_url.clone()),
+        database_url: Some(database_url),
         admin_token: Some(unique("admin")),
         max_connections: 8,
         ..Config::default()
     };
+    tweak(&mut config);
+    let database_url = config.database_url.clone().unwrap_or_default();
     let app = Application::build(&config)
         .await
         .expect("application builds");

@@ -92,9 +92,16 @@ pub fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The sandbox merchant's credentials the first start wrote into the data directory.
+pub fn sandbox_credentials(data_dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The sandbox FlexPay key the first start wrote into the data directory.
 pub fn sandbox_api_key(data_dir: &Path) -> String {
-    let text = std::fs::read_to_string(data_dir.join("sandbox-credentials.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["flexpay"]["apiKey"].as_str().unwrap().to_string()
+    sandbox_credentials(data_dir)["flexpay"]["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -9,7 +9,7 @@ use crate::receiver::Receiver;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Managed-MIT orders, settled by scheduled attempts when the merchant's clock moves.
@@ -38,18 +38,13 @@ fn start(n: usize, url: &str) -> Cluster {
         std::fs::copy(first.join("master.key"), dir.join("master.key")).unwrap();
         nodes.push(process::start(&dir, url, "warn"));
     }
-    let creds = credentials(&first);
+    let creds = process::sandbox_credentials(&first);
     Cluster {
         merchant_id: creds["merchantId"].as_str().unwrap().to_string(),
         creds,
         nodes,
         client: reqwest::Client::new(),
     }
-}
-
-fn credentials(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("sandbox-credentials.json")).unwrap())
-        .unwrap()
 }
 
 impl Cluster {

@@ -1,27 +1,14 @@
 //! Connection-level abuse: a client that trickles its request headers (slowloris) is cut off
 //! after the header-read timeout, while ordinary requests on other connections are served.
 
-use openflex::Application;
-use openflex::config::Config;
+use crate::helpers::{Backend, spawn_app_with};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn server(header_timeout: u64) -> String {
-    let dir = std::env::temp_dir().join(crate::helpers::unique_id("openflex-slow"));
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.clone(),
-        database_url: Some(format!("sqlite://{}", dir.join("openflex.db").display())),
-        admin_token: Some(crate::helpers::unique_id("admin")),
-        header_read_timeout_seconds: header_timeout,
-        ..Config::default()
-    };
-    let app = Application::build(&config)
-        .await
-        .expect("application builds");
-    let addr = app.addr().to_string();
-    tokio::spawn(app.run_until(std::future::pending()));
-    addr
+/// A server whose header-read timeout is `seconds`; its address.
+async fn server(seconds: u64) -> String {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.header_read_timeout_seconds = seconds).await;
+    app.base.trim_start_matches("http://").to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
