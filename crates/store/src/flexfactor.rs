@@ -1,4 +1,4 @@
-use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
@@ -37,14 +37,6 @@ pub struct OrderEventRow {
     pub outcome: String,
     pub detail: Option<String>,
     pub gateway_token: Option<String>,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct IdempotencyRow {
-    pub request_hash: String,
-    pub response_status: Option<i64>,
-    pub response_body: Option<String>,
     pub created_at: i64,
 }
 
@@ -216,74 +208,6 @@ impl Store {
             qq.fetch_one(p).await
         })?;
         Ok((rows, total))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    /// Claims an idempotency key. `Ok(None)`: the caller owns it now. `Ok(Some(row))`: it was
-    /// used before (compare the hash; a row without response is still in flight).
-    pub async fn claim_idempotency_key(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        now: i64,
-        window: i64,
-        lease: i64,
-    ) -> Result<Option<IdempotencyRow>> {
-        // A key older than the window is forgotten first, so it can be used again; so is a claim
-        // never answered within the lease (its request died with its process, or timed out).
-        on_pool!(&self.pool, p => sqlx::query(
-            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 \
-             AND (created_at < $5 OR (response_status IS NULL AND created_at < $6))")
-            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(now - window).bind(now - lease)
-            .execute(p).await.map(|_| ()))?;
-        let inserted = on_pool!(&self.pool, p => sqlx::query(
-            "INSERT INTO idempotency_keys (merchant_id, mode, scope, key, request_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
-            .bind(merchant_id).bind(mode).bind(scope).bind(key).bind(request_hash).bind(now)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-        if inserted == 1 {
-            return Ok(None);
-        }
-        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, IdempotencyRow>(
-            "SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys \
-             WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4")
-            .bind(merchant_id).bind(mode).bind(scope).bind(key).fetch_optional(p).await)?;
-        row.map(Some).ok_or(StoreError::Conflict)
-    }
-
-    pub async fn complete_idempotency_key(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-        scope: &str,
-        key: &str,
-        status: i64,
-        body: &str,
-    ) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
-            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-             WHERE merchant_id = $3 AND mode = $4 AND scope = $5 AND key = $6")
-            .bind(status).bind(body).bind(merchant_id).bind(mode).bind(scope).bind(key)
-            .execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    /// Forgets a key whose request failed before answering (so a retry is processed).
-    pub async fn release_idempotency_key(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-        scope: &str,
-        key: &str,
-    ) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
-            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 AND response_status IS NULL")
-            .bind(merchant_id).bind(mode).bind(scope).bind(key)
-            .execute(p).await.map(|_| ()))?;
-        Ok(())
     }
 }
 

@@ -523,6 +523,15 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::fx_captures_of`] as the transaction sees them.
+    pub async fn fx_captures_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<FxCaptureRow>> {
+        Ok(
+            on_tx!(tx, c => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {CAPTURE_COLS} FROM fx_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
+            .bind(authorization_id).fetch_all(c).await)?,
+        )
+    }
+
     pub async fn fx_captures_of(&self, authorization_id: i64) -> Result<Vec<FxCaptureRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(

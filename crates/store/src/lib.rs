@@ -14,6 +14,7 @@ mod credentials;
 mod flexfactor;
 mod flexiti;
 mod gateways;
+mod idempotency;
 mod jobs;
 mod merchants;
 mod payment_methods;
@@ -21,12 +22,13 @@ mod transactions;
 mod webhooks;
 
 pub use credentials::CredentialRow;
-pub use flexfactor::{IdempotencyRow, OrderEventRow, OrderQuery, OrderRow};
+pub use flexfactor::{OrderEventRow, OrderQuery, OrderRow};
 pub use flexiti::{
     FxAccountKey, FxAccountRow, FxApplicationRow, FxAuthorizationRow, FxCaptureRow, FxListQuery,
     FxTokenAuth, FxTokenRow, FxTransactionRow, FxVerificationRow, FxWidgetSessionRow,
 };
 pub use gateways::GatewayRow;
+pub use idempotency::{IdempotencyRow, KeyRef};
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;

@@ -10,6 +10,7 @@
 //! the shares always add up to the cent.
 
 use super::{Account, FxCaller, FxFail, FxResult, Refusal, numeric_id, purchasable, refuse};
+use crate::idempotency::Seal;
 use crate::scheduler::{self, JobResult};
 use crate::{Engine, Result, Tenant, from_micros, micros};
 use openflex_domain::Secret;
@@ -254,6 +255,31 @@ pub struct Posted {
     pub created_at: OffsetDateTime,
 }
 
+/// Commits `tx` and, when the request came with an idempotency key, its answer for `out` in the
+/// same transaction; a claim taken over by a retry meanwhile rolls the movement back.
+async fn commit_answering<T>(
+    mut tx: Tx,
+    t: &Tenant,
+    seal: Option<&Seal<T>>,
+    out: &T,
+) -> FxResult<()> {
+    if let Some(s) = seal
+        && !s.write(&mut tx, t, out).await?
+    {
+        return refuse("idempotency_in_progress");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn capture_views_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<Capture>> {
+    Ok(Store::fx_captures_in(tx, authorization_id)
+        .await?
+        .iter()
+        .map(Capture::from)
+        .collect())
+}
+
 fn store_json(v: &Option<serde_json::Value>) -> Option<String> {
     v.as_ref().map(|v| v.to_string())
 }
@@ -361,7 +387,12 @@ impl Engine {
     }
 
     /// `POST /authorization`: a purchase, held or (with `auto_capture`) captured at once.
-    pub async fn fx_authorize(&self, c: &FxCaller, req: AuthorizeRequest) -> FxResult<Authorized> {
+    pub async fn fx_authorize(
+        &self,
+        c: &FxCaller,
+        req: AuthorizeRequest,
+        seal: Option<Seal<Authorized>>,
+    ) -> FxResult<Authorized> {
         let t = &c.tenant;
         let row = self
             .fx_account_for(
@@ -512,14 +543,15 @@ impl Engine {
             .await?;
         }
         Store::fx_save_account(&mut tx, &acct).await?;
-        tx.commit().await?;
-        metrics::counter!("openflex_flexiti_authorizations_total", "type" => auth.transaction_type.clone()).increment(1);
         let capture = capture.as_ref().map(Capture::from);
-        Ok(Authorized {
+        let out = Authorized {
             authorization: Authorization::of(&auth, capture.iter().cloned().collect()),
             capture,
             available_credit: acct.available_credit,
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        metrics::counter!("openflex_flexiti_authorizations_total", "type" => auth.transaction_type.clone()).increment(1);
+        Ok(out)
     }
 
     /// The cost share a partial movement of `part` takes from what the authorization still
@@ -555,6 +587,7 @@ impl Engine {
         amount: i64,
         reference: Option<String>,
         sku_data: Option<serde_json::Value>,
+        seal: Option<Seal<Captured>>,
     ) -> FxResult<Captured> {
         let t = &c.tenant;
         let now = micros(self.now_for(t));
@@ -594,12 +627,13 @@ impl Engine {
         Store::insert_fx_capture(&mut tx, &cap).await?;
         Store::fx_save_authorization(&mut tx, &auth).await?;
         Store::fx_save_account(&mut tx, &acct).await?;
-        tx.commit().await?;
-        let captures = self.fx_capture_views(auth.id).await?;
-        Ok(Captured {
+        let captures = capture_views_in(&mut tx, auth.id).await?;
+        let out = Captured {
             capture: Capture::from(&cap),
             authorization: Authorization::of(&auth, captures),
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(out)
     }
 
     /// `POST /authorization/{id}/release`: gives back `amount` (all of the rest when `None`).
@@ -608,18 +642,20 @@ impl Engine {
         c: &FxCaller,
         id: i64,
         amount: Option<i64>,
+        seal: Option<Seal<Released>>,
     ) -> FxResult<Released> {
         let t = &c.tenant;
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
         let mut auth = self.fx_lock_open(&mut tx, t, id).await?;
         let released = Self::release_into(&mut tx, t, &mut auth, amount, "released", now).await?;
-        tx.commit().await?;
-        let captures = self.fx_capture_views(auth.id).await?;
-        Ok(Released {
+        let captures = capture_views_in(&mut tx, auth.id).await?;
+        let out = Released {
             released_amount: released,
             authorization: Authorization::of(&auth, captures),
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(out)
     }
 
     async fn release_into(
@@ -689,6 +725,7 @@ impl Engine {
         authorization_id: i64,
         capture_id: i64,
         req: ReturnRequest,
+        seal: Option<Seal<Returned>>,
     ) -> FxResult<Returned> {
         let t = &c.tenant;
         self.fx_in_store_checks(c, &req.store)?;
@@ -774,16 +811,17 @@ impl Engine {
         .await?;
         Store::fx_save_capture(&mut tx, &cap).await?;
         Store::fx_save_account(&mut tx, &acct).await?;
-        tx.commit().await?;
-        let captures = self.fx_capture_views(authorization_id).await?;
-        Ok(Returned {
+        let captures = capture_views_in(&mut tx, authorization_id).await?;
+        let out = Returned {
             return_id: id,
             amount,
             reference: req.reference,
             capture: Capture::from(&cap),
             authorization: Authorization::of(&auth, captures),
             created_at: now_t,
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(out)
     }
 
     /// `POST /accounts/{n}/refund`: credits the account, against one capture or against what
@@ -793,6 +831,7 @@ impl Engine {
         c: &FxCaller,
         account_number: &str,
         req: RefundRequest,
+        seal: Option<Seal<Posted>>,
     ) -> FxResult<Posted> {
         let t = &c.tenant;
         let row = self
@@ -856,8 +895,7 @@ impl Engine {
             Store::fx_save_capture(&mut tx, k).await?;
         }
         Store::fx_save_account(&mut tx, &acct).await?;
-        tx.commit().await?;
-        Ok(Posted {
+        let out = Posted {
             transaction_id: id,
             kind: "refund".into(),
             account_number: account_number.to_string(),
@@ -865,11 +903,18 @@ impl Engine {
             capture_id: req.capture_id,
             available_credit: acct.available_credit,
             created_at: now_t,
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(out)
     }
 
     /// `POST /transactions`: an in-store deposit (a debit), payment or trade-in (credits).
-    pub async fn fx_post(&self, c: &FxCaller, req: SideRequest) -> FxResult<Posted> {
+    pub async fn fx_post(
+        &self,
+        c: &FxCaller,
+        req: SideRequest,
+        seal: Option<Seal<Posted>>,
+    ) -> FxResult<Posted> {
         let t = &c.tenant;
         let row = self
             .fx_account_for(c, &req.account_number, req.vcc.as_ref(), "not_found")
@@ -950,8 +995,7 @@ impl Engine {
         )
         .await?;
         Store::fx_save_account(&mut tx, &acct).await?;
-        tx.commit().await?;
-        Ok(Posted {
+        let out = Posted {
             transaction_id: id,
             kind: req.kind.as_str().into(),
             account_number: acct.account_number,
@@ -959,7 +1003,9 @@ impl Engine {
             capture_id: None,
             available_credit: acct.available_credit,
             created_at: now_t,
-        })
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(out)
     }
 
     async fn fx_capture_views(&self, authorization_id: i64) -> Result<Vec<Capture>> {

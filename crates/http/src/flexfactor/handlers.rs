@@ -177,7 +177,7 @@ where
     // Keyed FlexFactor calls (evaluate, capture, cancel) act on one order whose state machine
     // moves once (compare-and-set), so a claim stranded by a crash may lapse and be re-run.
     let lease = Some(openflex_engine::idempotency::CLAIM_LEASE);
-    match state.engine.claim_key(t, scope, key, hash, lease).await {
+    let claim = match state.engine.claim_key(t, scope, key, hash, lease).await {
         Ok(KeyClaim::Replay {
             status,
             body,
@@ -197,19 +197,21 @@ where
                 "A request with this idempotency key is in progress.",
             );
         }
-        Ok(KeyClaim::Fresh) => {}
+        Ok(KeyClaim::Fresh(claim)) => claim,
         Err(e) => return internal(e),
-    }
+    };
     match work().await {
         Ok((status, body, resp)) => {
-            if let Err(e) = state.engine.finish_key(t, scope, key, status, &body).await {
+            // `false` (a retry took the lapsed claim over) needs nothing more: the order moved
+            // once either way, and this answer describes it.
+            if let Err(e) = state.engine.finish_key(t, &claim, status, &body).await {
                 return internal(e);
             }
             resp
         }
         Err(resp) => {
             // Not answered (validation or internal failure): the key may be used again.
-            let _ = state.engine.release_key(t, scope, key).await;
+            let _ = state.engine.release_key(t, &claim).await;
             resp
         }
     }

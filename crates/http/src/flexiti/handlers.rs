@@ -16,17 +16,19 @@ use axum::routing::{get, post};
 use openflex_domain::Secret;
 use openflex_domain::financing::{self as fin, Province};
 use openflex_engine::financing::ledger::{
-    AuthorizeRequest, InStore, PurchaseType, RefundRequest, ReturnRequest, SideKind, SideRequest,
+    AuthorizeRequest, Captured, InStore, Posted, PurchaseType, RefundRequest, Released,
+    ReturnRequest, Returned, SideKind, SideRequest,
 };
 use openflex_engine::financing::onboarding::{Application, ApplicationOutcome, WidgetInit};
 use openflex_engine::financing::{
     AccountKey, FxCaller, Scope, Verification, VerifyFormat, VerifyRequest,
 };
-use openflex_engine::idempotency::KeyClaim;
+use openflex_engine::idempotency::{CLAIM_LEASE, KeyClaim, Seal};
 use openflex_store::FxListQuery;
 use serde_json::{Value, json};
 use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 fn routes() -> Router<AppState> {
     Router::new()
@@ -153,21 +155,35 @@ fn in_store(f: &mut Fields, required: bool) -> InStore {
 
 /// Runs a money-moving request under its idempotency key, when it has one: a repeat gets the
 /// first success again (with a `Warning` when its context hash differs), a request still in
-/// flight is 409 `idempotency_in_progress`, and a failure frees the key for a retry.
-async fn idempotent<F, Fut>(
+/// flight is 409 `idempotency_in_progress`, and a failure frees the key for a retry. `work`
+/// hands the [`Seal`] to the use case, which commits `render`'s answer with the movement; a
+/// claim left unanswered by a dead process is therefore one whose movement never committed,
+/// and is taken over after the lease.
+async fn idempotent<T, R, F, Fut>(
     st: &AppState,
     fx: &Fx,
     c: &FxCaller,
     scope: &str,
     body: &Value,
+    render: R,
     work: F,
 ) -> Result<Response, FxError>
 where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Value, FxError>>,
+    T: 'static,
+    R: Fn(&T) -> String + Send + Sync + 'static,
+    F: FnOnce(Option<Seal<T>>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, FxError>>,
 {
+    let answer = |text: String| {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response()
+    };
     let Some(key) = &fx.idempotency_key else {
-        return work().await.map(|v| Json(v).into_response());
+        return work(None).await.map(|out| answer(render(&out)));
     };
     if key.chars().count() > 255 || fx.context_hash.as_ref().is_some_and(|h| h.len() > 255) {
         return Err(FxError::inputs(vec![super::FieldError {
@@ -180,22 +196,15 @@ where
         data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.to_string().as_bytes()))
     });
     let scope = format!("flexiti:{scope}");
-    // A Flexiti movement re-processed after a crash could hold or capture twice: an unanswered
-    // claim is kept for the whole window.
     match st
         .engine
-        .claim_key(&c.tenant, &scope, key, &hash, None)
+        .claim_key(&c.tenant, &scope, key, &hash, Some(CLAIM_LEASE))
         .await?
     {
         KeyClaim::Replay {
             body, same_hash, ..
         } => {
-            let mut resp = (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response();
+            let mut resp = answer(body);
             resp.headers_mut()
                 .insert("x-idempotency-replayed", HeaderValue::from_static("true"));
             if !same_hash {
@@ -209,29 +218,26 @@ where
             Ok(resp)
         }
         KeyClaim::InFlight => Err(FxError::code("idempotency_in_progress")),
-        KeyClaim::Fresh => match work().await {
-            Ok(v) => {
-                let text = v.to_string();
-                st.engine
-                    .finish_key(&c.tenant, &scope, key, 200, &text)
-                    .await?;
-                Ok((
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    text,
-                )
-                    .into_response())
+        KeyClaim::Fresh(claim) => {
+            let render: Arc<dyn Fn(&T) -> String + Send + Sync> = Arc::new(render);
+            let seal = Seal {
+                claim: claim.clone(),
+                render: render.clone(),
+            };
+            match work(Some(seal)).await {
+                Ok(out) => Ok(answer(render(&out))),
+                Err(e) => {
+                    st.engine.release_key(&c.tenant, &claim).await?;
+                    Err(e)
+                }
             }
-            Err(e) => {
-                st.engine.release_key(&c.tenant, &scope, key).await?;
-                Err(e)
-            }
-        },
+        }
     }
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, FxError> {
-    serde_json::to_value(v).map_err(|_| FxError::code("internal_error"))
+/// The wire text of an answer (our views always serialize).
+fn json_of<V: serde::Serialize>(v: &V) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
 }
 
 /// Obtain a 20-minute bearer token: client credentials (body or HTTP Basic) or a refresh token.
@@ -1093,10 +1099,15 @@ pub async fn authorize(
         let req = purchase_fields(&mut f, &v, None, None);
         done(f)?;
         let req = req.ok_or(FxError::code("wrong_inputs"))?;
-        idempotent(&st, &fx, &c, "authorization", &v, || async {
-            let a = st.engine.fx_authorize(&c, req).await?;
-            to_value(&authorized_view(&a))
-        })
+        idempotent(
+            &st,
+            &fx,
+            &c,
+            "authorization",
+            &v,
+            |a| json_of(&authorized_view(a)),
+            |seal| async { Ok(st.engine.fx_authorize(&c, req, seal).await?) },
+        )
         .await
     }
     .await;
@@ -1140,10 +1151,15 @@ pub async fn transactions(
             let req = purchase_fields(&mut f, &v, Some(p), Some(true));
             done(f)?;
             let req = req.ok_or(FxError::code("wrong_inputs"))?;
-            return idempotent(&st, &fx, &c, "transactions", &v, || async {
-                let a = st.engine.fx_authorize(&c, req).await?;
-                to_value(&authorized_view(&a))
-            })
+            return idempotent(
+                &st,
+                &fx,
+                &c,
+                "transactions",
+                &v,
+                |a| json_of(&authorized_view(a)),
+                |seal| async { Ok(st.engine.fx_authorize(&c, req, seal).await?) },
+            )
             .await;
         }
         let Some(kind) = SideKind::parse(&kind_raw) else {
@@ -1192,18 +1208,25 @@ pub async fn transactions(
             reference,
             store,
         };
-        idempotent(&st, &fx, &c, "transactions", &v, || async {
-            let p = st.engine.fx_post(&c, req).await?;
-            to_value(&TransactionResponse {
-                transaction_id: p.transaction_id,
-                transaction_type: p.kind,
-                account_number: p.account_number,
-                reference: None,
-                amount: dollars(p.amount),
-                available_credit: dollars(p.available_credit),
-                date: iso(p.created_at),
-            })
-        })
+        idempotent(
+            &st,
+            &fx,
+            &c,
+            "transactions",
+            &v,
+            |p: &Posted| {
+                json_of(&TransactionResponse {
+                    transaction_id: p.transaction_id,
+                    transaction_type: p.kind.clone(),
+                    account_number: p.account_number.clone(),
+                    reference: None,
+                    amount: dollars(p.amount),
+                    available_credit: dollars(p.available_credit),
+                    date: iso(p.created_at),
+                })
+            },
+            |seal| async { Ok(st.engine.fx_post(&c, req, seal).await?) },
+        )
         .await
     }
     .await;
@@ -1252,17 +1275,24 @@ pub async fn release(
         let reference = f.text("reference", 40, false);
         let amount = f.money("amount", false);
         done(f)?;
-        idempotent(&st, &fx, &c, &format!("release:{id}"), &v, || async {
-            let out = st.engine.fx_release(&c, id, amount).await?;
-            to_value(&ReleaseResponse {
-                authorization_id: id,
-                reference,
-                released_amount: dollars(out.released_amount),
-                remaining_authorization_amount: dollars(out.authorization.remaining_amount),
-                authorization_status: out.authorization.status.clone(),
-                date: iso(out.authorization.updated_at),
-            })
-        })
+        idempotent(
+            &st,
+            &fx,
+            &c,
+            &format!("release:{id}"),
+            &v,
+            move |out: &Released| {
+                json_of(&ReleaseResponse {
+                    authorization_id: id,
+                    reference: reference.clone(),
+                    released_amount: dollars(out.released_amount),
+                    remaining_authorization_amount: dollars(out.authorization.remaining_amount),
+                    authorization_status: out.authorization.status.clone(),
+                    date: iso(out.authorization.updated_at),
+                })
+            },
+            |seal| async { Ok(st.engine.fx_release(&c, id, amount, seal).await?) },
+        )
         .await
     }
     .await;
@@ -1293,19 +1323,31 @@ pub async fn capture(
         let sku = f.object("sku_data", 16 * 1024);
         done(f)?;
         let amount = amount.unwrap_or_default();
-        idempotent(&st, &fx, &c, &format!("capture:{id}"), &v, || async {
-            let out = st.engine.fx_capture(&c, id, amount, reference, sku).await?;
-            to_value(&CaptureResponse {
-                capture_id: out.capture.id,
-                authorization_id: id,
-                reference: out.capture.reference.clone(),
-                amount: dollars(out.capture.amount),
-                financing_cost: dollars(out.capture.financing_cost),
-                date: iso(out.capture.created_at),
-                remaining_authorization_amount: dollars(out.authorization.remaining_amount),
-                authorization_status: out.authorization.status.clone(),
-            })
-        })
+        idempotent(
+            &st,
+            &fx,
+            &c,
+            &format!("capture:{id}"),
+            &v,
+            move |out: &Captured| {
+                json_of(&CaptureResponse {
+                    capture_id: out.capture.id,
+                    authorization_id: id,
+                    reference: out.capture.reference.clone(),
+                    amount: dollars(out.capture.amount),
+                    financing_cost: dollars(out.capture.financing_cost),
+                    date: iso(out.capture.created_at),
+                    remaining_authorization_amount: dollars(out.authorization.remaining_amount),
+                    authorization_status: out.authorization.status.clone(),
+                })
+            },
+            |seal| async {
+                Ok(st
+                    .engine
+                    .fx_capture(&c, id, amount, reference, sku, seal)
+                    .await?)
+            },
+        )
         .await
     }
     .await;
@@ -1353,9 +1395,8 @@ pub async fn return_capture(
             &c,
             &format!("return:{capture_id}"),
             &v,
-            || async {
-                let out = st.engine.fx_return(&c, auth_id, capture_id, req).await?;
-                to_value(&ReturnResponse {
+            move |out: &Returned| {
+                json_of(&ReturnResponse {
                     return_id: out.return_id,
                     reference: out.reference.clone(),
                     capture_id,
@@ -1365,6 +1406,12 @@ pub async fn return_capture(
                     remaining_capture_amount: dollars(out.capture.remaining_amount),
                     remaining_authorization_amount: dollars(out.authorization.remaining_amount),
                 })
+            },
+            |seal| async {
+                Ok(st
+                    .engine
+                    .fx_return(&c, auth_id, capture_id, req, seal)
+                    .await?)
             },
         )
         .await
@@ -1407,10 +1454,15 @@ pub async fn refund(
             store,
             sku_data: sku,
         };
-        idempotent(&st, &fx, &c, &format!("refund:{account}"), &v, || async {
-            st.engine.fx_refund(&c, &account, req).await?;
-            Ok(json!({}))
-        })
+        idempotent(
+            &st,
+            &fx,
+            &c,
+            &format!("refund:{account}"),
+            &v,
+            |_: &Posted| "{}".to_string(),
+            |seal| async { Ok(st.engine.fx_refund(&c, &account, req, seal).await?) },
+        )
         .await
     }
     .await;

@@ -1,12 +1,14 @@
 //! Crash durability: the real binary under load, killed with SIGKILL at random points and
 //! restarted on the same data. Clients behave as the APIs tell them to: an operation without an
-//! answer is retried with the same merchantTransactionId / orderId until it gets one. At the
-//! end every acknowledged operation must be there with its amount, none twice, and the money
-//! sums must match what the clients were told.
+//! answer is retried with the same merchantTransactionId / orderId / x-idempotency-key until it
+//! gets one. At the end every acknowledged operation must be there with its amount, none twice,
+//! and the money sums (FlexPay captures, the Flexiti account's available credit) must match
+//! what the clients were told.
 //!
 //! Kills per backend: `OPENFLEX_CRASH_KILLS` (default 3, which fits CI); the long variant is
 //! `OPENFLEX_CRASH_KILLS=50 cargo test -p openflex --test api crash -- --nocapture`.
 
+use crate::fx::{BEA, V25};
 use crate::helpers::{fresh_pg_database, unique_id};
 use crate::process;
 use reqwest::StatusCode;
@@ -27,6 +29,8 @@ struct Shared {
     ff_secret: String,
     payment_method: String,
     ff_card: String,
+    fx_client: String,
+    fx_bearer: String,
     next: AtomicU64,
     /// Sends that got no decision (killed server, restart, stranded claim) and were repeated.
     retries: AtomicU64,
@@ -42,6 +46,8 @@ struct Acked {
     captures: HashMap<String, (String, i64)>,
     /// FlexFactor orderId → orderSessionKey.
     orders: HashMap<String, String>,
+    /// Flexiti authorization id → (capture id, amount in cents).
+    financed: HashMap<i64, (i64, i64)>,
 }
 
 impl Shared {
@@ -58,21 +64,37 @@ impl Shared {
         auth: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
+        self.call_with(method, path, auth, body, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         loop {
             let mut req = self
                 .client
                 .request(method.clone(), format!("{}{path}", self.base()))
                 .header("Authorization", auth);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
             if let Some(b) = body {
                 req = req.json(b);
             }
             if let Ok(resp) = req.send().await {
                 let status = resp.status();
-                // 409002: the key's first request is still recorded as in flight — it died with
-                // the killed process; the claim lapses after its lease.
+                // 409002 / idempotency_in_progress: the key's first request is still recorded
+                // as in flight — it died with the killed process; the claim lapses after its
+                // lease.
                 if let Ok(text) = resp.text().await
                     && !status.is_server_error()
-                    && !(status == StatusCode::CONFLICT && text.contains("409002"))
+                    && !(status == StatusCode::CONFLICT
+                        && (text.contains("409002") || text.contains("idempotency_in_progress")))
                 {
                     return (status, serde_json::from_str(&text).unwrap_or(Value::Null));
                 }
@@ -127,8 +149,25 @@ impl Shared {
         v["accessToken"].as_str().unwrap().to_string()
     }
 
+    /// A Flexiti call under an idempotency key (and the `x-reference-id` every call needs).
+    async fn flexiti(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        key: &str,
+    ) -> (StatusCode, Value) {
+        let path = format!("{V25}/client-id/{}{path}", self.fx_client);
+        let bearer = format!("Bearer {}", self.fx_bearer);
+        let headers = [("x-reference-id", "crash"), ("x-idempotency-key", key)];
+        self.call_with(method, &path, &bearer, body, &headers).await
+    }
+
     async fn op(&self, n: u64) {
         let amount = 100 + (n as i64 * 37) % 5000;
+        if n % 4 == 3 {
+            return self.finance(n, amount).await;
+        }
         match n % 3 {
             0 => {
                 let mtid = format!("crash-c-{n}");
@@ -189,6 +228,52 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A Flexiti regular purchase of `amount` cents on Bea's account, captured in full; both
+    /// calls carry an idempotency key and are retried with it until they get an answer.
+    async fn finance(&self, n: u64, amount: i64) {
+        let dollars = format!("{}.{:02}", amount / 100, amount % 100);
+        let body = json!({"account_number": BEA, "amount": dollars, "auto_capture": false,
+            "financing_option": {"transaction_type": "regular_purchase"}});
+        let (status, a) = self
+            .flexiti(
+                reqwest::Method::POST,
+                "/authorization",
+                Some(&body),
+                &format!("crash-fa-{n}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "flexiti authorize {n}: {a}");
+        let id = a["authorization_id"].as_i64().unwrap();
+        let (status, c) = self
+            .flexiti(
+                reqwest::Method::POST,
+                &format!("/authorization/{id}/capture"),
+                Some(&json!({"amount": dollars})),
+                &format!("crash-fc-{n}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "flexiti capture {n}: {c}");
+        assert_eq!(c["amount"], dollars.as_str(), "{c}");
+        assert_eq!(c["authorization_status"], "closed", "{c}");
+        let capture = c["capture_id"].as_i64().unwrap();
+        self.acked
+            .lock()
+            .unwrap()
+            .financed
+            .insert(id, (capture, amount));
+    }
+}
+
+/// "1234.56" → 123456.
+fn cents(v: &Value) -> i64 {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("not a money string: {v}"));
+    let (i, f) = s.split_once('.').unwrap();
+    i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
+}
+
 /// Starts the server on `database_url` with `dir` as its data directory.
 fn start(dir: &std::path::Path, database_url: &str) -> process::Server {
     process::start(dir, database_url, "warn")
@@ -230,6 +315,24 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
                 .to_string(),
         );
     }
+    let fx_client = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
+    let token: Value = client
+        .post(format!("{}{V25}/oauth/token", server.base))
+        .header("x-reference-id", "crash")
+        .json(
+            &json!({"client_id": fx_client, "client_secret": creds["flexiti"]["clientSecret"],
+            "grant_type": "client_credentials"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fx_bearer = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("flexiti token: {token}"))
+        .to_string();
     let shared = Arc::new(Shared {
         base: RwLock::new(server.base.clone()),
         client,
@@ -241,6 +344,8 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
             .to_string(),
         payment_method: pms[0].clone(),
         ff_card: pms[1].clone(),
+        fx_client,
+        fx_bearer,
         next: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         stop: AtomicBool::new(false),
@@ -277,7 +382,7 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
 async fn verify(s: &Shared) {
     let acked = std::mem::take(&mut *s.acked.lock().unwrap());
     assert!(
-        acked.charges.len() + acked.captures.len() + acked.orders.len() > 30,
+        acked.charges.len() + acked.captures.len() + acked.orders.len() + acked.financed.len() > 30,
         "too little load to mean anything"
     );
     assert!(
@@ -355,11 +460,59 @@ async fn verify(s: &Shared) {
             .await;
         assert_eq!(status, StatusCode::OK, "order {order_id}: {v}");
     }
+    // Flexiti: exactly the acknowledged authorizations exist on Bea's account, each captured
+    // once in full, and her available credit is her limit less what they captured.
+    let (status, list) = s
+        .flexiti(
+            reqwest::Method::GET,
+            &format!("/authorizations?account_number={BEA}&page_size=1"),
+            None,
+            "crash-verify",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(
+        list["total_count"].as_u64(),
+        Some(acked.financed.len() as u64),
+        "Flexiti authorizations vs acknowledged"
+    );
+    for (id, (capture, amount)) in &acked.financed {
+        let (status, a) = s
+            .flexiti(
+                reqwest::Method::GET,
+                &format!("/authorization/{id}"),
+                None,
+                "crash-verify",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{a}");
+        assert_eq!(cents(&a["amount"]), *amount, "{a}");
+        let caps = a["captures"].as_array().cloned().unwrap_or_default();
+        assert_eq!(caps.len(), 1, "authorization {id} captured once: {a}");
+        assert_eq!(caps[0]["capture_id"].as_i64(), Some(*capture), "{a}");
+        assert_eq!(cents(&caps[0]["amount"]), *amount, "{a}");
+    }
+    let (status, who) = s
+        .flexiti(
+            reqwest::Method::GET,
+            &format!("/customers/lookup?account_number={BEA}"),
+            None,
+            "crash-verify",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{who}");
+    let financed: i64 = acked.financed.values().map(|(_, a)| a).sum();
+    assert_eq!(
+        cents(&who["available_credit"]),
+        2_500_000 - financed,
+        "{who}"
+    );
     eprintln!(
-        "crash test: {} charges, {} authorize+capture, {} evaluates acknowledged and verified; {} transactions in all; {} sends repeated after a kill",
+        "crash test: {} charges, {} authorize+capture, {} evaluates, {} Flexiti authorize+capture acknowledged and verified; {} transactions in all; {} sends repeated after a kill",
         acked.charges.len(),
         acked.captures.len(),
         acked.orders.len(),
+        acked.financed.len(),
         all.len(),
         s.retries.load(Ordering::Relaxed)
     );
