@@ -42,8 +42,8 @@ struct Shared {
 struct Acked {
     /// Charge mtid → (transaction id, amount).
     charges: HashMap<String, (String, i64)>,
-    /// Authorization mtid → (capture mtid, amount).
-    captures: HashMap<String, (String, i64)>,
+    /// Authorization mtid → (capture mtid, amount, refunded amount).
+    captures: HashMap<String, (String, i64, i64)>,
     /// FlexFactor orderId → orderSessionKey.
     orders: HashMap<String, String>,
     /// Flexiti authorization id → (capture id, amount in cents).
@@ -201,11 +201,30 @@ impl Shared {
                     v["transaction"].clone()
                 };
                 assert_eq!(t["responseCode"], "10000", "capture {cap}: {v}");
+                // A third of it back, against the capture.
+                let refund = amount / 3;
+                let rid = format!("crash-r-{n}");
+                let body = json!({"transaction": {"merchantTransactionId": rid, "amount": refund}});
+                let capture_id = t["transactionId"].as_str().unwrap().to_string();
+                let (_, v) = self
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/v1/transactions/{capture_id}/refund"),
+                        &self.basic(),
+                        Some(&body),
+                    )
+                    .await;
+                let r = if v["transaction"]["responseCode"] == "50129" {
+                    self.by_mtid(&rid).await
+                } else {
+                    v["transaction"].clone()
+                };
+                assert_eq!(r["responseCode"], "10000", "refund {rid}: {v}");
                 self.acked
                     .lock()
                     .unwrap()
                     .captures
-                    .insert(mtid, (cap, amount));
+                    .insert(mtid, (cap, amount, refund));
             }
             _ => {
                 let order_id = format!("crash-o-{n}");
@@ -439,10 +458,18 @@ async fn verify(s: &Shared) {
     }
     let (n, sum) = approved("crash-p-", "Capture");
     assert_eq!(n, acked.captures.len(), "approved captures vs acknowledged");
-    assert_eq!(sum, acked.captures.values().map(|(_, a)| a).sum::<i64>());
+    let captured = acked.captures.values().map(|(_, a, _)| a).sum::<i64>();
+    assert_eq!(sum, captured);
+    let (n, refunded) = approved("crash-r-", "Refund");
+    assert_eq!(n, acked.captures.len(), "approved refunds vs acknowledged");
+    assert_eq!(
+        captured - refunded,
+        acked.captures.values().map(|(_, a, r)| a - r).sum::<i64>(),
+        "captured − refunded"
+    );
     let (n, _) = approved("crash-a-", "Authorize");
     assert!(n >= acked.captures.len());
-    for (mtid, (cap, amount)) in &acked.captures {
+    for (mtid, (cap, amount, _)) in &acked.captures {
         let a = s.by_mtid(mtid).await;
         assert_eq!(a["amount"].as_i64(), Some(*amount), "{mtid}");
         let c = s.by_mtid(cap).await;
@@ -508,7 +535,7 @@ async fn verify(s: &Shared) {
         "{who}"
     );
     eprintln!(
-        "crash test: {} charges, {} authorize+capture, {} evaluates, {} Flexiti authorize+capture acknowledged and verified; {} transactions in all; {} sends repeated after a kill",
+        "crash test: {} charges, {} authorize+capture+refund, {} evaluates, {} Flexiti authorize+capture acknowledged and verified; {} transactions in all; {} sends repeated after a kill",
         acked.charges.len(),
         acked.captures.len(),
         acked.orders.len(),
