@@ -13,6 +13,7 @@ pub mod keys;
 pub mod model;
 pub mod payment_methods;
 pub mod payments;
+pub mod portal;
 pub mod processor;
 pub mod recovery;
 pub mod scheduler;

@@ -9,6 +9,7 @@ pub mod flexiti;
 pub mod flexpay;
 pub mod openapi;
 pub mod ops;
+pub mod portal;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode, header};
@@ -163,6 +164,7 @@ pub fn app(state: AppState) -> Router {
         .merge(flexiti::router())
         .merge(admin::router())
         .merge(ops::router())
+        .merge(portal::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .with_state(state.clone())
@@ -182,6 +184,7 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
+            header::COOKIE,
         ]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -53,26 +53,58 @@ pub fn admin_token(config: &Config) -> anyhow::Result<(String, bool)> {
     Ok((t, true))
 }
 
-/// The sandbox merchant of this data directory, created on first start.
+/// The sandbox merchant's portal user, as written to `sandbox-credentials.json`.
+#[derive(Debug, Clone)]
+pub struct PortalLogin {
+    pub email: String,
+    pub password: String,
+}
+
+/// The sandbox portal user's email.
+pub const SANDBOX_PORTAL_EMAIL: &str = "sandbox@openflex.test";
+
+/// The sandbox merchant of this data directory and its portal user, created on first start.
 pub async fn sandbox_merchant(
     config: &Config,
     engine: &Engine,
-) -> anyhow::Result<(IssuedCredentials, bool)> {
+) -> anyhow::Result<(IssuedCredentials, Option<PortalLogin>, bool)> {
     let path = config.data_dir.join("sandbox-credentials.json");
     if path.exists() {
         let text = std::fs::read_to_string(&path)?;
         let v: serde_json::Value =
             serde_json::from_str(&text).context("sandbox-credentials.json")?;
+        let portal = match (v.pointer("/portal/email"), v.pointer("/portal/password")) {
+            (Some(e), Some(p)) => e.as_str().zip(p.as_str()).map(|(e, p)| PortalLogin {
+                email: e.to_string(),
+                password: p.to_string(),
+            }),
+            _ => None,
+        };
         return Ok((
             from_json(&v).context("sandbox-credentials.json is incomplete")?,
+            portal,
             false,
         ));
     }
     let issued = engine
         .create_merchant("Sandbox merchant", Mode::Sandbox)
         .await?;
-    write_private(&path, &serde_json::to_string_pretty(&issued)?)?;
-    Ok((issued, true))
+    let password = openflex_vault::random_secret_urlsafe().context("random source")?;
+    engine
+        .create_portal_user(
+            &issued.merchant_id,
+            SANDBOX_PORTAL_EMAIL,
+            openflex_domain::Secret::new(password.clone()),
+        )
+        .await?;
+    let mut file = serde_json::to_value(&issued)?;
+    file["portal"] = serde_json::json!({"email": SANDBOX_PORTAL_EMAIL, "password": password});
+    write_private(&path, &serde_json::to_string_pretty(&file)?)?;
+    let portal = PortalLogin {
+        email: SANDBOX_PORTAL_EMAIL.to_string(),
+        password,
+    };
+    Ok((issued, Some(portal), true))
 }
 
 fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
@@ -99,7 +131,12 @@ fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
 }
 
 /// The console banner: where it listens, the sandbox credentials and curl examples.
-pub fn banner(addr: &str, creds: &IssuedCredentials, admin: Option<&str>) -> String {
+pub fn banner(
+    addr: &str,
+    creds: &IssuedCredentials,
+    portal: Option<&PortalLogin>,
+    admin: Option<&str>,
+) -> String {
     let key = &creds.flexpay.api_key;
     let mut out = format!(
         "\nopenflex is listening on http://{addr}  (API docs: http://{addr}/docs)\n\n\
@@ -123,6 +160,16 @@ pub fn banner(addr: &str, creds: &IssuedCredentials, admin: Option<&str>) -> Str
         cid = creds.flexiti.client_id,
         cs = creds.flexiti.client_secret,
     );
+    match portal {
+        Some(p) => out.push_str(&format!(
+            "\nPortal http://{addr}/portal/  email {}  password {}\n",
+            p.email, p.password
+        )),
+        None => out.push_str(&format!(
+            "\nPortal http://{addr}/portal/  (add a user: openflex user create --merchant {} --email you@example.com)\n",
+            creds.merchant_id
+        )),
+    }
     if let Some(admin) = admin {
         out.push_str(&format!(
             "\nAdmin token (shown once; also in the data directory's admin.token): {admin}\n"

@@ -47,6 +47,7 @@ pub struct Application {
     admin_token: String,
     header_read_timeout: Duration,
     pub sandbox: IssuedCredentials,
+    pub sandbox_portal: Option<bootstrap::PortalLogin>,
     pub first_start: bool,
     pub admin_token_created: bool,
 }
@@ -55,7 +56,8 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let engine = open_engine(config).await?;
         let (admin_token, admin_token_created) = bootstrap::admin_token(config)?;
-        let (sandbox, first_start) = bootstrap::sandbox_merchant(config, &engine).await?;
+        let (sandbox, sandbox_portal, first_start) =
+            bootstrap::sandbox_merchant(config, &engine).await?;
         let listener = TcpListener::bind(&config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -67,6 +69,7 @@ impl Application {
             admin_token,
             header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds.max(1)),
             sandbox,
+            sandbox_portal,
             first_start,
             admin_token_created,
         })

@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage merchant portal users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Manage a merchant's webhook endpoints.
     Webhook {
         #[command(subcommand)]
@@ -126,6 +131,19 @@ enum WebhookCommand {
         merchant: String,
         #[arg(long)]
         endpoint: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a portal user for a merchant. The password comes from OPENFLEX_USER_PASSWORD or,
+    /// when that is unset, from the first line of standard input (never from a flag, which
+    /// would leave it in the shell history and the process list).
+    Create {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -269,7 +287,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .then(|| app.admin_token().to_string());
             println!(
                 "{}",
-                bootstrap::banner(&app.addr().to_string(), &app.sandbox, admin.as_deref())
+                bootstrap::banner(
+                    &app.addr().to_string(),
+                    &app.sandbox,
+                    app.sandbox_portal.as_ref(),
+                    admin.as_deref()
+                )
             );
             tracing::info!(addr = %app.addr(), first_start = app.first_start, "openflex listening");
             app.run_until(openflex::shutdown_signal()).await
@@ -293,6 +316,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Merchant { command } => merchant(command, &config).await,
         Command::Keys { command } => keys(command, &config).await,
+        Command::User { command } => user(command, &config).await,
         Command::Webhook { command } => webhook(command, &config).await,
         Command::Flexiti { command } => flexiti(command, &config).await,
         Command::Bench {
@@ -493,6 +517,28 @@ async fn webhook(command: WebhookCommand, config: &Config) -> anyhow::Result<()>
                     .update_webhook_endpoint(&merchant, &endpoint, input)
                     .await?,
             );
+        }
+    }
+    Ok(())
+}
+
+async fn user(command: UserCommand, config: &Config) -> anyhow::Result<()> {
+    let engine = open_engine(config).await?;
+    match command {
+        UserCommand::Create { merchant, email } => {
+            let password = match std::env::var("OPENFLEX_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let id = engine
+                .create_portal_user(&merchant, &email, openflex_domain::Secret::new(password))
+                .await?;
+            println!("{id}");
+            eprintln!("Portal user {email} can sign in at /portal/.");
         }
     }
     Ok(())

@@ -18,6 +18,7 @@ mod idempotency;
 mod jobs;
 mod merchants;
 mod payment_methods;
+mod portal;
 mod transactions;
 mod webhooks;
 
@@ -32,6 +33,7 @@ pub use idempotency::{IdempotencyRow, KeyRef};
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;
+pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
 pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 

@@ -55,6 +55,10 @@ pub struct ListQuery {
     pub limit: i64,
     pub start: Option<i64>,
     pub end: Option<i64>,
+    /// Only this transaction type (`Charge`, `Authorize`, …).
+    pub txn_type: Option<String>,
+    /// Only approved (`Some(true)`) or only not approved (`Some(false)`) transactions.
+    pub approved: Option<bool>,
 }
 
 /// Which follow-up reservation to take on an original transaction.
@@ -150,6 +154,15 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND created_at < ${n}"));
         }
+        if q.txn_type.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND txn_type = ${n}"));
+        }
+        match q.approved {
+            Some(true) => sql.push_str(" AND response_code BETWEEN 10000 AND 19999"),
+            Some(false) => sql.push_str(" AND response_code NOT BETWEEN 10000 AND 19999"),
+            None => {}
+        }
         n += 1;
         sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
         Ok(on_pool!(&self.pool, p => {
@@ -157,6 +170,7 @@ impl Store {
             if let Some(a) = &q.after { qq = qq.bind(a); }
             if let Some(s) = q.start { qq = qq.bind(s); }
             if let Some(e) = q.end { qq = qq.bind(e); }
+            if let Some(k) = &q.txn_type { qq = qq.bind(k); }
             qq.bind(q.limit).fetch_all(p).await
         })?)
     }

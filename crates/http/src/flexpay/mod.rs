@@ -598,6 +598,7 @@ pub async fn list_transactions(
         limit: pg.limit,
         start,
         end,
+        ..ListQuery::default()
     };
     let items = s.engine.transactions(&t, &q).await?;
     let simplified = p

@@ -23,6 +23,8 @@ mod leak;
 mod lifecycle;
 mod lists;
 mod payment_methods;
+mod portal;
+mod portal_e2e;
 mod recovery;
 mod risk;
 mod sandbox;

@@ -1,0 +1,243 @@
+//! The merchant portal's users and sessions, and the figures its overview draws.
+//!
+//! Passwords are chosen by people, so unlike API secrets (256-bit random, stored as an HMAC)
+//! they are hashed with Argon2id, on a blocking thread so a login never stalls the request
+//! workers. An unknown email costs the same hash as a wrong password, so timing does not tell
+//! which emails exist. A session cookie is 256 bits of randomness stored as its HMAC; each
+//! session carries its own CSRF token and the mode (sandbox or live) the user is looking at.
+
+use crate::{Engine, EngineError, Mode, Result, Tenant, ids, micros};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use openflex_domain::Secret;
+use openflex_store::{PortalUserRow, StoreError};
+use std::time::Duration;
+
+/// A session lasts this long from login.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// Shortest password accepted (NIST SP 800-63B asks for at least 8; a payments dashboard asks
+/// for more).
+pub const MIN_PASSWORD: usize = 12;
+
+/// A signed-in portal user looking at one mode of their merchant.
+#[derive(Debug, Clone)]
+pub struct PortalSession {
+    pub user_id: String,
+    pub email: String,
+    pub merchant_name: String,
+    pub tenant: Tenant,
+    pub csrf_token: String,
+    /// The HMAC of the cookie: names the session in the store.
+    pub token_hash: String,
+}
+
+/// One day of FlexPay activity, amounts in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayStats {
+    /// Days since the Unix epoch.
+    pub day: i64,
+    pub attempts: i64,
+    pub approved: i64,
+    pub volume: i64,
+    /// Approved FlexPay retries of declined payments.
+    pub recovered: i64,
+    /// FlexFactor orders rescued (approved or completed).
+    pub rescued: i64,
+}
+
+/// Hashed once per process: what an unknown email is checked against.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(b"openflex decoy password")
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl Engine {
+    /// Creates a portal user for `merchant_id`; returns the user id.
+    pub async fn create_portal_user(
+        &self,
+        merchant_id: &str,
+        email: &str,
+        password: Secret<String>,
+    ) -> Result<String> {
+        let email = email.trim().to_lowercase();
+        if !valid_email(&email) {
+            return Err(EngineError::Invalid("email is not an email address".into()));
+        }
+        let n = password.expose().chars().count();
+        if !(MIN_PASSWORD..=1024).contains(&n) {
+            return Err(EngineError::Invalid(format!(
+                "password must be {MIN_PASSWORD} to 1024 characters"
+            )));
+        }
+        self.store
+            .merchant(merchant_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let hash = tokio::task::spawn_blocking(move || {
+            Argon2::default()
+                .hash_password(password.expose().as_bytes())
+                .map(|h| h.to_string())
+        })
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))?
+        .map_err(|e| EngineError::Internal(format!("argon2: {e}")))?;
+        let id = format!("usr_{}", ids::guid().replace('-', ""));
+        let row = PortalUserRow {
+            id: id.clone(),
+            merchant_id: merchant_id.to_string(),
+            email,
+            password_hash: hash,
+            created_at: micros(self.now()),
+        };
+        match self.store.insert_portal_user(&row).await {
+            Ok(()) => Ok(id),
+            Err(StoreError::Conflict) => Err(EngineError::Invalid(
+                "a portal user with this email exists".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a password; on success opens a sandbox session and returns its cookie value.
+    pub async fn portal_login(
+        &self,
+        email: &str,
+        password: Secret<String>,
+    ) -> Result<Option<String>> {
+        let email = email.trim().to_lowercase();
+        if email.len() > 254 || password.expose().len() > 4096 {
+            return Ok(None);
+        }
+        let user = self.store.portal_user_by_email(&email).await?;
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| decoy_hash().to_string());
+        let ok = tokio::task::spawn_blocking(move || {
+            Argon2::default()
+                .verify_password(password.expose().as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let Some(user) = user.filter(|_| ok) else {
+            return Ok(None);
+        };
+        let token = data_encoding::BASE64URL_NOPAD.encode(&openflex_vault::random_bytes::<32>()?);
+        let csrf = data_encoding::HEXLOWER.encode(&openflex_vault::random_bytes::<32>()?);
+        let now = micros(self.now());
+        self.store
+            .insert_portal_session(
+                &self.vault.hash_secret(&token),
+                &user.id,
+                &csrf,
+                Mode::Sandbox.as_str(),
+                now,
+                now + SESSION_TTL.as_micros() as i64,
+            )
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// The live session a cookie names, if any.
+    pub async fn portal_session(&self, token: &str) -> Result<Option<PortalSession>> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let token_hash = self.vault.hash_secret(token);
+        let Some(s) = self
+            .store
+            .portal_session(&token_hash, micros(self.now()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(merchant) = self.store.merchant(&s.merchant_id).await? else {
+            return Ok(None);
+        };
+        let mode = Mode::parse(&s.mode).unwrap_or(Mode::Sandbox);
+        Ok(Some(PortalSession {
+            user_id: s.user_id,
+            email: s.email,
+            merchant_name: merchant.name.clone(),
+            tenant: Tenant::of(&merchant, mode),
+            csrf_token: s.csrf_token,
+            token_hash,
+        }))
+    }
+
+    /// Switches what a session looks at between sandbox and live.
+    pub async fn portal_set_mode(&self, s: &PortalSession, mode: Mode) -> Result<()> {
+        Ok(self
+            .store
+            .set_portal_session_mode(&s.token_hash, mode.as_str())
+            .await?)
+    }
+
+    /// Ends a session (and sweeps expired ones).
+    pub async fn portal_logout(&self, s: &PortalSession) -> Result<()> {
+        Ok(self
+            .store
+            .delete_portal_session(&s.token_hash, micros(self.now()))
+            .await?)
+    }
+
+    /// FlexPay charges and authorizations, and FlexFactor rescues, per day over the last
+    /// `days` days of the tenant's clock; days without activity are present with zeros.
+    pub async fn day_stats(&self, t: &Tenant, days: i64) -> Result<Vec<DayStats>> {
+        const DAY_US: i64 = 86_400_000_000;
+        let today = micros(self.now_for(t)).div_euclid(DAY_US);
+        let first = today - days + 1;
+        let (merchant, mode, since) = (&t.merchant_id, t.mode.as_str(), first * DAY_US);
+        let rows = self.store.day_stats(merchant, mode, since).await?;
+        let rescued = self.store.day_rescued(merchant, mode, since).await?;
+        Ok((first..=today)
+            .map(|day| {
+                let r = rows.iter().find(|r| r.day == day);
+                DayStats {
+                    day,
+                    attempts: r.map_or(0, |r| r.attempts),
+                    approved: r.map_or(0, |r| r.approved),
+                    volume: r.map_or(0, |r| r.volume),
+                    recovered: r.map_or(0, |r| r.recovered),
+                    rescued: rescued
+                        .iter()
+                        .find(|x| x.day == day)
+                        .map_or(0, |x| x.rescued),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_email;
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("ops@shop.example"));
+        assert!(!valid_email("ops@localhost"));
+        assert!(!valid_email("@shop.example"));
+        assert!(!valid_email("ops shop@x.example"));
+        assert!(!valid_email("ops@.example"));
+    }
+}

@@ -1,0 +1,412 @@
+//! The merchant portal: server-rendered HTML under `/portal/`, assets compiled into the binary.
+//!
+//! Why server-rendered with no script: the pages are views over engine use cases the APIs
+//! already expose, so HTML forms posting to the same process need no second API, no build
+//! step and nothing fetched at run time; a strict Content-Security-Policy (`default-src
+//! 'self'`, no inline script) then costs nothing. Charts are SVG drawn on the server, each with
+//! a text equivalent.
+//!
+//! Sessions: an HttpOnly, SameSite=Strict cookie naming a server-side session (stored as its
+//! HMAC); every form that changes something carries the session's CSRF token, and any POST
+//! whose `Origin` is another site is refused before it reaches a handler.
+
+mod auth;
+mod developers;
+mod payments;
+mod rescue;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+use openflex_engine::Mode;
+use openflex_engine::portal::PortalSession;
+use time::OffsetDateTime;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "openflex_portal";
+
+const CSS: &str = include_str!("portal.css");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/portal", get(|| async { Redirect::to("/portal/") }))
+        .route("/portal/", get(payments::overview))
+        .route("/portal/assets/portal.css", get(css))
+        .route("/portal/login", get(auth::login_page).post(auth::login))
+        .route("/portal/logout", post(auth::logout))
+        .route("/portal/mode", post(auth::switch_mode))
+        .route("/portal/transactions", get(payments::transactions))
+        .route("/portal/transactions/{id}", get(payments::transaction))
+        .route("/portal/payment-methods", get(payments::payment_methods))
+        .route(
+            "/portal/payment-methods/{id}/redact",
+            post(payments::redact),
+        )
+        .route("/portal/orders", get(rescue::orders))
+        .route("/portal/orders/{id}", get(rescue::order))
+        .route("/portal/orders/{id}/{action}", post(rescue::order_action))
+        .route("/portal/flexiti", get(rescue::flexiti))
+        .route("/portal/webhooks", get(developers::webhooks))
+        .route(
+            "/portal/webhooks/deliveries/{id}/redeliver",
+            post(developers::redeliver),
+        )
+        .route(
+            "/portal/credentials",
+            get(developers::credentials).post(developers::issue),
+        )
+        .route("/portal/credentials/{id}/revoke", post(developers::revoke))
+        .route(
+            "/portal/settings",
+            get(developers::settings).post(developers::save_retry_policy),
+        )
+        .route(
+            "/portal/clock",
+            get(developers::clock).post(developers::advance_clock),
+        )
+        .layer(middleware::from_fn(guard))
+}
+
+/// Refuses cross-site POSTs and marks every portal answer uncacheable and unframeable.
+async fn guard(req: Request, next: Next) -> Response {
+    if req.method() == Method::POST && !same_origin(req.headers()) {
+        return problem(StatusCode::FORBIDDEN, "This form came from another site.");
+    }
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// A POST without `Origin` (older clients) is judged by its CSRF token alone; one with an
+/// `Origin` must name this host.
+fn same_origin(h: &HeaderMap) -> bool {
+    let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+/// The signed-in user of a page; anyone else is sent to the login page.
+pub struct Session(pub PortalSession);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, COOKIE) else {
+            return Err(to_login(parts));
+        };
+        match st.engine.portal_session(&token).await {
+            Ok(Some(s)) => Ok(Session(s)),
+            Ok(None) => Err(to_login(parts)),
+            Err(e) => Err(engine_failure(e)),
+        }
+    }
+}
+
+fn to_login(parts: &Parts) -> Response {
+    if parts.method == Method::GET {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/portal/");
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        Redirect::to(&format!("/portal/login?next={next}")).into_response()
+    } else {
+        Redirect::to("/portal/login").into_response()
+    }
+}
+
+/// The value of cookie `name`.
+pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A request the portal refuses, answered as a page.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        problem(self.status, &self.message)
+    }
+}
+
+/// The CSRF token a form carried must be its session's.
+pub fn csrf(s: &PortalSession, given: &str) -> Result<(), Refused> {
+    if openflex_vault::constant_time_eq(s.csrf_token.as_bytes(), given.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Refused {
+            status: StatusCode::FORBIDDEN,
+            message: "This form has expired. Reload the page and try again.".into(),
+        })
+    }
+}
+
+/// A hidden CSRF field for a form of this session.
+pub fn csrf_field(s: &PortalSession) -> Markup {
+    html! { input type="hidden" name="csrf" value=(s.csrf_token); }
+}
+
+/// A page that failed because the engine did (the database is away, or a bug).
+pub fn engine_failure(e: openflex_engine::EngineError) -> Response {
+    use openflex_engine::EngineError as E;
+    match e {
+        E::NotFound => problem(StatusCode::NOT_FOUND, "Not found."),
+        E::Invalid(m) => problem(StatusCode::BAD_REQUEST, &m),
+        E::Store(openflex_store::StoreError::Unavailable(_)) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is unavailable; try again shortly.",
+        ),
+        other => {
+            tracing::error!(error = %other, "portal page failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.")
+        }
+    }
+}
+
+/// A bare error page (no navigation: the caller may not be signed in).
+pub fn problem(status: StatusCode, message: &str) -> Response {
+    let body = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head_tags("Error")) }
+            body {
+                main class="narrow" {
+                    h1 { (status.canonical_reason().unwrap_or("Error")) }
+                    p role="alert" { (message) }
+                    p { a href="/portal/" { "Back to the portal" } }
+                }
+            }
+        }
+    };
+    (status, Html(body.into_string())).into_response()
+}
+
+fn head_tags(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        title { (title) " · openflex" }
+        link rel="icon" href="data:,";
+        link rel="stylesheet" href="/portal/assets/portal.css";
+    }
+}
+
+const NAV: &[(&str, &str, &str)] = &[
+    ("overview", "/portal/", "Overview"),
+    ("transactions", "/portal/transactions", "Transactions"),
+    (
+        "payment-methods",
+        "/portal/payment-methods",
+        "Payment methods",
+    ),
+    ("orders", "/portal/orders", "Rescue orders"),
+    ("flexiti", "/portal/flexiti", "Financing"),
+    ("webhooks", "/portal/webhooks", "Webhooks"),
+    ("credentials", "/portal/credentials", "API credentials"),
+    ("settings", "/portal/settings", "Settings"),
+    ("clock", "/portal/clock", "Test clock"),
+];
+
+/// A page of the signed-in portal: header (merchant, mode switch, sign out), navigation, body.
+pub fn page(
+    s: &PortalSession,
+    active: &str,
+    title: &str,
+    flash: Option<&str>,
+    body: Markup,
+) -> Response {
+    let live = s.tenant.mode == Mode::Live;
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head_tags(title)) }
+            body class=(if live { "live" } else { "sandbox" }) {
+                a class="skip" href="#main" { "Skip to content" }
+                header class="top" {
+                    span class="brand" { "openflex" }
+                    span class="merchant" { (s.merchant_name) }
+                    span class={ "mode " (s.tenant.mode.as_str()) } { (if live { "Live" } else { "Sandbox" }) }
+                    form method="post" action="/portal/mode" class="inline" {
+                        (csrf_field(s))
+                        input type="hidden" name="mode" value=(if live { "sandbox" } else { "live" });
+                        button type="submit" class="link" { "Switch to " (if live { "sandbox" } else { "live" }) }
+                    }
+                    span class="user" { (s.email) }
+                    form method="post" action="/portal/logout" class="inline" {
+                        (csrf_field(s))
+                        button type="submit" class="link" { "Sign out" }
+                    }
+                }
+                div class="shell" {
+                    nav aria-label="Portal" {
+                        ul {
+                            @for (key, href, label) in NAV {
+                                @if *key != "clock" || !live {
+                                    li {
+                                        @if *key == active {
+                                            a href=(href) aria-current="page" { (label) }
+                                        } @else {
+                                            a href=(href) { (label) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    main id="main" {
+                        h1 { (title) }
+                        @if let Some(f) = flash {
+                            p class="flash" role="status" { (f) }
+                        }
+                        (body)
+                    }
+                }
+            }
+        }
+    };
+    Html(markup.into_string()).into_response()
+}
+
+/// Minor units as a decimal amount ("1234.50").
+pub fn money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", m / 100, m % 100)
+}
+
+pub fn when(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// One bar per value, scaled to the largest; each bar names its value for screen readers and
+/// on hover, and the figures are repeated in a table for those who cannot see the chart.
+pub fn bar_chart(label: &str, points: &[(String, i64)], fmt: fn(i64) -> String) -> Markup {
+    const W: i64 = 600;
+    const H: i64 = 140;
+    let top = points.iter().map(|p| p.1).max().unwrap_or(0);
+    let max = top.max(1);
+    let n = points.len().max(1) as i64;
+    let step = W / n;
+    let bar = (step - 2).max(1);
+    html! {
+        figure class="chart" {
+            figcaption { (label) }
+            svg viewBox={ "0 0 " (W) " " (H + 16) } role="img" aria-label=(label) preserveAspectRatio="none" {
+                @for (i, (name, v)) in points.iter().enumerate() {
+                    @let h = (v * H) / max;
+                    rect x=(i as i64 * step) y=(H - h) width=(bar) height=(h.max(if *v > 0 { 1 } else { 0 })) class="bar" {
+                        title { (name) ": " (fmt(*v)) }
+                    }
+                }
+                line x1="0" y1=(H) x2=(W) y2=(H) class="axis" {}
+            }
+            p class="range" {
+                span { (points.first().map(|p| p.0.as_str()).unwrap_or("")) }
+                span { "highest " (fmt(top)) }
+                span { (points.last().map(|p| p.0.as_str()).unwrap_or("")) }
+            }
+            details {
+                summary { "Figures" }
+                table {
+                    thead { tr { th scope="col" { "Day" } th scope="col" { (label) } } }
+                    tbody {
+                        @for (name, v) in points {
+                            tr { td { (name) } td class="num" { (fmt(*v)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Pretty JSON for display.
+pub fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// A fixed message for a `?msg=` code after a redirect (never text taken from the URL).
+pub fn flash(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "redacted" => "The payment method was redacted.",
+        "redelivered" => "The delivery was queued again.",
+        "revoked" => "The credential was revoked.",
+        "saved" => "Saved.",
+        "advanced" => "The test clock moved forward.",
+        "captured" => "The order was captured.",
+        "cancelled" => "The order was cancelled.",
+        "refunded" => "The refund was accepted.",
+        "failed" => "The order refused that action; see its history below.",
+        _ => return None,
+    })
+}

@@ -1,0 +1,354 @@
+//! FlexPay in the portal: the overview, transactions with their recovery chains, and the
+//! vault's payment methods.
+
+use super::{Session, bar_chart, csrf, csrf_field, engine_failure, flash, money, page, when};
+use crate::AppState;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use openflex_engine::EngineError;
+use openflex_engine::model::{PaymentMethod, Transaction};
+use openflex_store::ListQuery;
+use serde::Deserialize;
+
+const PAGE: i64 = 50;
+
+fn day_label(day: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_default()
+}
+
+fn count(v: i64) -> String {
+    v.to_string()
+}
+
+fn percent(v: i64) -> String {
+    format!("{}.{}%", v / 10, v % 10)
+}
+
+/// Volumes, approval rate and recovered revenue over the last 30 days of this mode.
+pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Response {
+    let days = match st.engine.day_stats(&s.tenant, 30).await {
+        Ok(d) => d,
+        Err(e) => return engine_failure(e),
+    };
+    let attempts: i64 = days.iter().map(|d| d.attempts).sum();
+    let approved: i64 = days.iter().map(|d| d.approved).sum();
+    let volume: i64 = days.iter().map(|d| d.volume).sum();
+    let recovered: i64 = days.iter().map(|d| d.recovered + d.rescued).sum();
+    let rate = (approved * 1000).checked_div(attempts).unwrap_or(0);
+    let series = |f: fn(&openflex_engine::portal::DayStats) -> i64| -> Vec<(String, i64)> {
+        days.iter().map(|d| (day_label(d.day), f(d))).collect()
+    };
+    let body = html! {
+        section class="cards" aria-label="Last 30 days" {
+            div class="card" { h2 { "Approved volume" } p class="figure" { (money(volume)) } }
+            div class="card" { h2 { "Approval rate" } p class="figure" { (percent(rate)) } p { (approved) " of " (attempts) " charges and authorizations" } }
+            div class="card" { h2 { "Recovered revenue" } p class="figure" { (money(recovered)) } p { "approved FlexPay retries and FlexFactor rescues" } }
+        }
+        (bar_chart("Approved volume per day", &series(|d| d.volume), money))
+        (bar_chart("Approval rate per day", &series(|d| (d.approved * 1000).checked_div(d.attempts).unwrap_or(0)), percent))
+        (bar_chart("Recovered revenue per day", &series(|d| d.recovered + d.rescued), money))
+        (bar_chart("Attempts per day", &series(|d| d.attempts), count))
+    };
+    page(&s, "overview", "Overview", None, body)
+}
+
+#[derive(Deserialize, Default)]
+pub struct TxnFilter {
+    #[serde(default)]
+    r#type: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+}
+
+const TYPES: &[&str] = &["Charge", "Authorize", "Capture", "Void", "Refund"];
+
+/// Newest first, 50 a page (keyset), filtered by type and outcome; the search box takes a
+/// transaction id or merchantTransactionId and opens it.
+pub async fn transactions(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Query(f): Query<TxnFilter>,
+) -> Response {
+    let q = f.q.trim();
+    if !q.is_empty() {
+        let found = match st.engine.transaction(&s.tenant, q).await {
+            Ok(t) => Some(t),
+            Err(EngineError::NotFound) => match st.engine.transaction_by_mtid(&s.tenant, q).await {
+                Ok(t) => Some(t),
+                Err(EngineError::NotFound) => None,
+                Err(e) => return engine_failure(e),
+            },
+            Err(e) => return engine_failure(e),
+        };
+        if let Some(t) = found {
+            return Redirect::to(&format!("/portal/transactions/{}", t.id)).into_response();
+        }
+    }
+    let query = ListQuery {
+        after: f.after.clone().filter(|a| !a.is_empty()),
+        descending: true,
+        limit: PAGE,
+        txn_type: TYPES.contains(&f.r#type.as_str()).then(|| f.r#type.clone()),
+        approved: match f.outcome.as_str() {
+            "approved" => Some(true),
+            "declined" => Some(false),
+            _ => None,
+        },
+        ..ListQuery::default()
+    };
+    let rows = match st.engine.transactions(&s.tenant, &query).await {
+        Ok(r) => r,
+        Err(e) => return engine_failure(e),
+    };
+    let next = (rows.len() as i64 == PAGE)
+        .then(|| rows.last().map(|t| t.id.clone()))
+        .flatten()
+        .map(|last| {
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            ser.append_pair("type", &f.r#type);
+            ser.append_pair("outcome", &f.outcome);
+            ser.append_pair("after", &last);
+            format!("/portal/transactions?{}", ser.finish())
+        });
+    let body = html! {
+        form method="get" action="/portal/transactions" class="filters" role="search" {
+            label for="q" { "Transaction id or merchantTransactionId" }
+            input id="q" name="q" type="search" value=(q);
+            label for="type" { "Type" }
+            select id="type" name="type" {
+                option value="" { "Any" }
+                @for t in TYPES {
+                    option value=(t) selected[f.r#type == *t] { (t) }
+                }
+            }
+            label for="outcome" { "Outcome" }
+            select id="outcome" name="outcome" {
+                option value="" { "Any" }
+                option value="approved" selected[f.outcome == "approved"] { "Approved" }
+                option value="declined" selected[f.outcome == "declined"] { "Declined or error" }
+            }
+            button type="submit" { "Find" }
+        }
+        @if !q.is_empty() {
+            p class="error" role="alert" { "No transaction has the id or merchantTransactionId " code { (q) } "." }
+        }
+        (txn_table(&rows))
+        @if let Some(n) = next {
+            p { a href=(n) rel="next" { "Older transactions →" } }
+        }
+    };
+    page(&s, "transactions", "Transactions", None, body)
+}
+
+fn txn_table(rows: &[Transaction]) -> Markup {
+    html! {
+        div class="scroll" {
+            table {
+                thead {
+                    tr {
+                        th scope="col" { "Created" }
+                        th scope="col" { "Type" }
+                        th scope="col" class="num" { "Amount" }
+                        th scope="col" { "Result" }
+                        th scope="col" { "merchantTransactionId" }
+                        th scope="col" { "Card" }
+                    }
+                }
+                tbody {
+                    @if rows.is_empty() {
+                        tr { td colspan="6" { "No transactions." } }
+                    }
+                    @for t in rows {
+                        tr {
+                            td { a href={ "/portal/transactions/" (t.id) } { (when(t.created_at)) } }
+                            td { (t.txn_type.as_str()) }
+                            td class="num" { (money(t.amount)) " " (t.currency.as_deref().unwrap_or("")) }
+                            td { span class={ "code " @if t.code.is_approved() { "ok" } @else { "bad" } } { (t.code.0) } " " (t.code.message()) }
+                            td { (t.merchant_transaction_id.as_deref().unwrap_or("—")) }
+                            td { (t.payment_method.as_ref().and_then(|p| p.masked_number.as_deref()).unwrap_or("—")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One transaction, and the recovery chain it belongs to with each attempt's retry decision.
+pub async fn transaction(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Path(id): Path<String>,
+) -> Response {
+    let t = match st.engine.transaction(&s.tenant, &id).await {
+        Ok(t) => t,
+        Err(e) => return engine_failure(e),
+    };
+    let chain = match st.engine.recovery_attempts(&s.tenant, &id).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let field = |k: &str, v: Option<String>| -> Markup {
+        html! { dt { (k) } dd { (v.unwrap_or_else(|| "—".into())) } }
+    };
+    let body = html! {
+        dl class="facts" {
+            (field("Transaction id", Some(t.id.clone())))
+            (field("Type", Some(t.txn_type.as_str().into())))
+            (field("Result", Some(format!("{} {}", t.code.0, t.code.message()))))
+            (field("Amount", Some(format!("{} {}", money(t.amount), t.currency.clone().unwrap_or_default()))))
+            (field("Captured", Some(money(t.captured_amount))))
+            (field("Refunded", Some(money(t.refunded_amount))))
+            (field("Voided", Some(if t.voided { "yes".into() } else { "no".into() })))
+            (field("merchantTransactionId", t.merchant_transaction_id.clone()))
+            (field("Order id", t.order_id.clone()))
+            (field("Customer id", t.customer_id.clone()))
+            (field("Created", Some(when(t.created_at))))
+            (field("Gateway", t.gateway_token.clone()))
+            (field("Gateway transaction id", t.gateway_transaction_id.clone()))
+            (field("Card", t.payment_method.as_ref().and_then(|p| p.masked_number.clone())))
+            (field("Retry count", Some(t.retry_count.to_string())))
+            (field("Next retry", t.retry_date.map(when)))
+            (field("Retry decision", t.result.retry_explanation.clone()))
+            @if let Some(o) = &t.original_id {
+                dt { "Original" } dd { a href={ "/portal/transactions/" (o) } { (o) } }
+            }
+        }
+        h2 { "Recovery chain" }
+        @if chain.is_empty() {
+            p { "This transaction is not part of a recovery chain." }
+        } @else {
+            ol class="timeline" aria-label="Attempts, oldest first" {
+                @for a in &chain {
+                    li class=(if a.code.is_approved() { "ok" } else { "bad" }) {
+                        a href={ "/portal/transactions/" (a.id) } { (when(a.created_at)) }
+                        " — attempt " (a.retry_count + 1) ": " (a.code.0) " " (a.code.message())
+                        @if let Some(r) = a.retry_date {
+                            " · next retry " (when(r))
+                        }
+                        @if let Some(x) = &a.result.retry_explanation {
+                            br; small { (x) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&s, "transactions", "Transaction", None, body)
+}
+
+#[derive(Deserialize)]
+pub struct PmQuery {
+    after: Option<String>,
+    msg: Option<String>,
+}
+
+pub async fn payment_methods(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Query(q): Query<PmQuery>,
+) -> Response {
+    let rows = match st
+        .engine
+        .payment_methods(
+            &s.tenant,
+            q.after.as_deref().filter(|a| !a.is_empty()),
+            true,
+            PAGE,
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return engine_failure(e),
+    };
+    let next = (rows.len() as i64 == PAGE)
+        .then(|| {
+            rows.last()
+                .map(|p| format!("/portal/payment-methods?after={}", p.id))
+        })
+        .flatten();
+    let body = html! {
+        div class="scroll" {
+            table {
+                thead {
+                    tr {
+                        th scope="col" { "Created" }
+                        th scope="col" { "Payment method" }
+                        th scope="col" { "Card" }
+                        th scope="col" { "Expiry" }
+                        th scope="col" { "Holder" }
+                        th scope="col" { "State" }
+                        th scope="col" { span class="sr-only" { "Actions" } }
+                    }
+                }
+                tbody {
+                    @if rows.is_empty() {
+                        tr { td colspan="7" { "No payment methods." } }
+                    }
+                    @for p in &rows { (pm_row(&s, p)) }
+                }
+            }
+        }
+        @if let Some(n) = next {
+            p { a href=(n) rel="next" { "Older payment methods →" } }
+        }
+    };
+    page(
+        &s,
+        "payment-methods",
+        "Payment methods",
+        flash(q.msg.as_deref()),
+        body,
+    )
+}
+
+fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Markup {
+    let redacted = p.storage_state == openflex_engine::model::StorageState::Redacted;
+    html! {
+        tr {
+            td { (when(p.created_at)) }
+            td { code { (p.id) } }
+            td { (p.card_type.as_deref().unwrap_or("")) " " (p.masked_number.as_deref().unwrap_or("—")) }
+            td { (p.expiry_month.as_deref().unwrap_or("")) "/" (p.expiry_year.as_deref().unwrap_or("")) }
+            td { (p.holder.full_name.as_deref().unwrap_or("")) }
+            td { (p.storage_state.as_str()) }
+            td {
+                @if !redacted {
+                    form method="post" action={ "/portal/payment-methods/" (p.id) "/redact" } class="inline" {
+                        (csrf_field(s))
+                        button type="submit" class="danger" aria-label={ "Redact " (p.id) } { "Redact" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Removes the card data for good (the FlexPay redact call).
+pub async fn redact(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = csrf(&s, &f.csrf) {
+        return r.into_response();
+    }
+    match st.engine.redact_payment_method(&s.tenant, &id).await {
+        Ok(Ok(_)) => Redirect::to("/portal/payment-methods?msg=redacted").into_response(),
+        Ok(Err(_)) => engine_failure(EngineError::NotFound),
+        Err(e) => engine_failure(e),
+    }
+}

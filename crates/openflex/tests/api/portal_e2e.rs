@@ -1,0 +1,89 @@
+//! The portal end to end in headless Chromium (Debian's `chromium`, driven by `playwright-core`
+//! from npm): `tests/e2e/portal.mjs` signs in, finds a transaction, redelivers a webhook,
+//! issues an API key and advances the test clock against a real server seeded here.
+//! Screenshots of every step are left in `target/portal-e2e/`.
+
+use crate::helpers::*;
+use crate::portal::sandbox_login;
+use crate::receiver::Receiver;
+use reqwest::Method;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+}
+
+/// Installs the pinned playwright-core from the lock file when it is not there yet.
+fn ensure_playwright() {
+    let dir = e2e_dir();
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm (Node.js) is needed for the portal's browser tests");
+    assert!(status.success(), "npm ci in {} failed", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_uses_the_portal_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does"
+    );
+    ensure_playwright();
+    let app = spawn_app(Backend::Sqlite).await;
+    app.charge("e2e-charge-1", 4200).await;
+    app.charge("e2e-declined-1", 2012).await;
+    let receiver = Receiver::start(&[]).await;
+    let (_, ep) = app
+        .admin(
+            Method::POST,
+            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
+            Some(json!({"url": receiver.url})),
+        )
+        .await;
+    app.admin(
+        Method::POST,
+        &format!(
+            "/admin/merchants/{}/webhooks/{}/test",
+            app.merchant_id,
+            ep["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    let (email, password) = sandbox_login(&app);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/portal-e2e");
+    let base = app.base.trim_end_matches('/').to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("portal.mjs")
+            .current_dir(e2e_dir())
+            .env("BASE_URL", base)
+            .env("EMAIL", email)
+            .env("PASSWORD", password)
+            .env("MTID", "e2e-charge-1")
+            .env("SHOTS", &shots)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "portal e2e failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("portal e2e: ok"), "{stdout}");
+}

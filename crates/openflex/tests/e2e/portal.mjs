@@ -1,0 +1,94 @@
+// The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
+// redeliver a webhook, issue an API key, advance the test clock. Screenshots of each step go
+// to $SHOTS. Run by the Rust test `portal_e2e` (which starts the server and seeds the data);
+// exits non-zero on the first failed expectation.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS;
+const mtid = process.env.MTID;
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+const failures = [];
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
+  const shot = (name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+
+  // Sign in (a deep link comes back after the login).
+  await page.goto(`${base}/portal/transactions`);
+  assert.match(page.url(), /\/portal\/login\?next=/);
+  await page.getByLabel('Email').fill(process.env.EMAIL);
+  await page.getByLabel('Password').fill(process.env.PASSWORD);
+  await shot('01-login');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/portal/transactions`);
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.equal(await page.getByRole('img', { name: 'Approved volume per day' }).count(), 1);
+  await shot('02-overview');
+
+  // Find a transaction by its merchantTransactionId.
+  await page.getByRole('link', { name: 'Transactions' }).click();
+  await page.getByLabel('Transaction id or merchantTransactionId').fill(mtid);
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('heading', { name: 'Transaction', exact: true }).waitFor();
+  assert.ok((await page.textContent('main')).includes(mtid));
+  await shot('03-transaction');
+
+  // Redeliver a webhook.
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.locator('.deliveries summary').first().click();
+  await shot('04-webhook-delivery');
+  await page.getByRole('button', { name: 'Redeliver' }).first().click();
+  await page.getByRole('status').filter({ hasText: 'queued again' }).waitFor();
+  await shot('05-webhook-redelivered');
+
+  // Issue an API key: the secrets are shown once.
+  await page.getByRole('link', { name: 'API credentials' }).click();
+  await page.getByRole('button', { name: /Issue new sandbox credentials/ }).click();
+  await page.getByRole('heading', { name: 'New credentials' }).waitFor();
+  const key = (await page.locator('code.secret').first().textContent()).trim();
+  assert.ok(key.length >= 32, `API key shown: ${key}`);
+  await shot('06-key-issued');
+  const test = await fetch(`${base}/api/test`, { headers: { Authorization: `Basic ${key}` } });
+  assert.equal(test.status, 200, 'the issued key works');
+
+  // Advance the sandbox test clock by two days.
+  await page.getByRole('link', { name: 'Test clock' }).click();
+  const before = await page.locator('#sandbox-now').textContent();
+  await page.getByLabel('Days to move forward').fill('2');
+  await page.getByRole('button', { name: 'Advance the clock' }).click();
+  await page.getByRole('status').filter({ hasText: 'moved forward' }).waitFor();
+  const after = await page.locator('#sandbox-now').textContent();
+  assert.notEqual(before, after);
+  await shot('07-clock-advanced');
+
+  // The same pages on a phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Overview' }).click();
+  const width = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(width[0] <= width[1], `no horizontal scrolling on a phone (page ${width[0]} px wide)`);
+  await shot('08-overview-phone');
+
+  // Sign out: the session is gone.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/portal\/login/);
+  await page.goto(`${base}/portal/`);
+  assert.match(page.url(), /\/portal\/login/);
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('portal e2e: ok');

@@ -1,0 +1,142 @@
+//! Portal users, their sessions, and the aggregates the overview charts draw.
+
+use crate::{Result, Store, on_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortalUserRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// A live session with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortalSessionRow {
+    pub user_id: String,
+    pub merchant_id: String,
+    pub email: String,
+    pub csrf_token: String,
+    pub mode: String,
+    pub expires_at: i64,
+}
+
+/// One day of FlexPay activity (amounts in minor units).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayStatsRow {
+    pub day: i64,
+    pub attempts: i64,
+    pub approved: i64,
+    pub volume: i64,
+    pub recovered: i64,
+}
+
+/// One day of FlexFactor rescues.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayRescuedRow {
+    pub day: i64,
+    pub rescued: i64,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+impl Store {
+    /// `Conflict` when the email is taken.
+    pub async fn insert_portal_user(&self, u: &PortalUserRow) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "INSERT INTO portal_users (id, merchant_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&u.id).bind(&u.merchant_id).bind(&u.email).bind(&u.password_hash).bind(u.created_at)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn portal_user_by_email(&self, email: &str) -> Result<Option<PortalUserRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, PortalUserRow>(
+            "SELECT id, merchant_id, email, password_hash, created_at FROM portal_users WHERE email = $1")
+            .bind(email).fetch_optional(p).await)?,
+        )
+    }
+
+    pub async fn insert_portal_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf_token: &str,
+        mode: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query(
+            "INSERT INTO portal_sessions (token_hash, user_id, csrf_token, mode, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(token_hash).bind(user_id).bind(csrf_token).bind(mode).bind(now).bind(expires_at)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The unexpired session whose cookie hashes to `token_hash`.
+    pub async fn portal_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<PortalSessionRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, PortalSessionRow>(
+            "SELECT s.user_id, u.merchant_id, u.email, s.csrf_token, s.mode, s.expires_at \
+             FROM portal_sessions s JOIN portal_users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2")
+            .bind(token_hash).bind(now).fetch_optional(p).await)?,
+        )
+    }
+
+    pub async fn set_portal_session_mode(&self, token_hash: &str, mode: &str) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query("UPDATE portal_sessions SET mode = $1 WHERE token_hash = $2")
+            .bind(mode).bind(token_hash).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Ends a session, and with it any expired ones.
+    pub async fn delete_portal_session(&self, token_hash: &str, now: i64) -> Result<()> {
+        on_pool!(&self.pool, p => sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1 OR expires_at <= $2")
+            .bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Per-day charges and authorizations since `since` (one indexed range scan).
+    pub async fn day_stats(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        since: i64,
+    ) -> Result<Vec<DayStatsRow>> {
+        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, DayStatsRow>(
+            "SELECT CAST(created_at / $4 AS BIGINT) AS day, \
+                    CAST(COUNT(*) AS BIGINT) AS attempts, \
+                    CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN 1 ELSE 0 END) AS BIGINT) AS approved, \
+                    CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN amount ELSE 0 END) AS BIGINT) AS volume, \
+                    CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 AND retry_count > 0 THEN amount ELSE 0 END) AS BIGINT) AS recovered \
+             FROM transactions \
+             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND txn_type IN ('Charge', 'Authorize') \
+             GROUP BY CAST(created_at / $4 AS BIGINT) ORDER BY day")
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?)
+    }
+
+    /// Per-day amounts of FlexFactor orders rescued (approved or completed) since `since`.
+    pub async fn day_rescued(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        since: i64,
+    ) -> Result<Vec<DayRescuedRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, DayRescuedRow>(
+            "SELECT CAST(created_at / $4 AS BIGINT) AS day, CAST(SUM(amount) AS BIGINT) AS rescued \
+             FROM ff_orders \
+             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND status_name IN ('APPROVED', 'COMPLETED') \
+             GROUP BY CAST(created_at / $4 AS BIGINT) ORDER BY day")
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?,
+        )
+    }
+}
