@@ -60,9 +60,6 @@ pub struct PortalLogin {
     pub password: String,
 }
 
-/// The sandbox portal user's email.
-pub const SANDBOX_PORTAL_EMAIL: &str = "sandbox@openflex.test";
-
 /// The sandbox merchant of this data directory and its portal user, created on first start.
 pub async fn sandbox_merchant(
     config: &Config,
@@ -89,21 +86,24 @@ pub async fn sandbox_merchant(
     let issued = engine
         .create_merchant("Sandbox merchant", Mode::Sandbox)
         .await?;
+    // Emails are unique across the database, and several data directories (one per node) may
+    // share one: each sandbox merchant's user is named after the merchant.
+    let email = format!(
+        "sandbox+{}@openflex.test",
+        issued.merchant_id.to_lowercase()
+    );
     let password = openflex_vault::random_secret_urlsafe().context("random source")?;
     engine
         .create_portal_user(
             &issued.merchant_id,
-            SANDBOX_PORTAL_EMAIL,
+            &email,
             openflex_domain::Secret::new(password.clone()),
         )
         .await?;
     let mut file = serde_json::to_value(&issued)?;
-    file["portal"] = serde_json::json!({"email": SANDBOX_PORTAL_EMAIL, "password": password});
+    file["portal"] = serde_json::json!({"email": email, "password": password});
     write_private(&path, &serde_json::to_string_pretty(&file)?)?;
-    let portal = PortalLogin {
-        email: SANDBOX_PORTAL_EMAIL.to_string(),
-        password,
-    };
+    let portal = PortalLogin { email, password };
     Ok((issued, Some(portal), true))
 }
 

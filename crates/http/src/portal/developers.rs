@@ -1,7 +1,9 @@
 //! The merchant's own configuration in the portal: webhooks and their delivery log, API
 //! credentials, gateways and retry policy, and the sandbox test clock.
 
-use super::{Refused, Session, csrf, csrf_field, engine_failure, flash, page, pretty, problem, when};
+use super::{
+    Refused, Session, csrf, csrf_field, engine_failure, flash, page, pretty, problem, when,
+};
 use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -9,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use openflex_domain::retry_policy::Policy;
 use openflex_engine::Mode;
+use openflex_engine::gateways::GatewayInput;
+use openflex_engine::webhooks::EndpointInput;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -55,7 +59,7 @@ pub async fn webhooks(
         h2 { "Endpoints" }
         div class="scroll" {
             table {
-                thead { tr { th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "Enabled" } th scope="col" { "Created" } } }
+                thead { tr { th scope="col" { "URL" } th scope="col" { "Events" } th scope="col" { "Enabled" } th scope="col" { "Created" } th scope="col" { span class="sr-only" { "Actions" } } } }
                 tbody {
                     @for e in endpoints.iter().filter(|e| e.mode == mode) {
                         tr {
@@ -63,12 +67,31 @@ pub async fn webhooks(
                             td { @if e.events.is_empty() { "all" } @else { (e.events.join(", ")) } }
                             td { (if e.enabled { "yes" } else { "no" }) }
                             td { (e.created_at) }
+                            td {
+                                form method="post" action={ "/portal/webhooks/" (e.id) "/test" } class="inline" {
+                                    (csrf_field(&s))
+                                    button type="submit" aria-label={ "Send test to " (e.url) } { "Send test" }
+                                }
+                                " "
+                                form method="post" action={ "/portal/webhooks/" (e.id) "/enabled" } class="inline" {
+                                    (csrf_field(&s))
+                                    input type="hidden" name="enabled" value=(if e.enabled { "false" } else { "true" });
+                                    button type="submit" class="link" { (if e.enabled { "Disable" } else { "Enable" }) }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        p class="hint" { "Endpoints are added with " code { "openflex webhook add" } " or the admin API." }
+        form method="post" action="/portal/webhooks" class="filters" {
+            (csrf_field(&s))
+            label for="url" { "Endpoint URL" }
+            input id="url" name="url" type="url" required placeholder="https://shop.example/hooks";
+            label for="events" { "Events (comma-separated; empty for all)" }
+            input id="events" name="events";
+            button type="submit" { "Add endpoint" }
+        }
         h2 { "Deliveries" }
         ul class="deliveries" {
             @for d in deliveries.iter().filter(|d| d.mode == mode) {
@@ -107,6 +130,125 @@ pub async fn webhooks(
         }
     };
     page(&s, "webhooks", "Webhooks", flash(q.msg.as_deref()), body)
+}
+
+#[derive(Deserialize)]
+pub struct EndpointForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    events: String,
+}
+
+/// Adds an endpoint in the session's mode (live URLs must be public HTTPS, as for the API).
+pub async fn add_endpoint(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Form(f): Form<EndpointForm>,
+) -> Response {
+    if let Err(r) = csrf(&s, &f.csrf) {
+        return r.into_response();
+    }
+    let events: Vec<String> = f
+        .events
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect();
+    let input = EndpointInput {
+        url: Some(f.url.trim().to_string()),
+        events: Some(events),
+        enabled: Some(true),
+        mode: Some(s.tenant.mode.as_str().to_string()),
+    };
+    match st
+        .engine
+        .create_webhook_endpoint(&s.tenant.merchant_id, input)
+        .await
+    {
+        Ok(_) => Redirect::to("/portal/webhooks?msg=saved").into_response(),
+        Err(e) => engine_failure(e),
+    }
+}
+
+/// The endpoint, if it belongs to this merchant and mode.
+async fn own_endpoint(
+    st: &AppState,
+    s: &openflex_engine::portal::PortalSession,
+    id: &str,
+) -> Result<(), Response> {
+    let endpoints = st
+        .engine
+        .webhook_endpoints(&s.tenant.merchant_id)
+        .await
+        .map_err(engine_failure)?;
+    if endpoints
+        .iter()
+        .any(|e| e.id == id && e.mode == s.tenant.mode.as_str())
+    {
+        Ok(())
+    } else {
+        Err(engine_failure(openflex_engine::EngineError::NotFound))
+    }
+}
+
+pub async fn test_endpoint(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = csrf(&s, &f.csrf) {
+        return r.into_response();
+    }
+    if let Err(r) = own_endpoint(&st, &s, &id).await {
+        return r;
+    }
+    match st
+        .engine
+        .send_test_webhook(&s.tenant.merchant_id, &id)
+        .await
+    {
+        Ok(_) => Redirect::to("/portal/webhooks?msg=test-sent").into_response(),
+        Err(e) => engine_failure(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EnabledForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    enabled: String,
+}
+
+pub async fn set_endpoint_enabled(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Path(id): Path<String>,
+    Form(f): Form<EnabledForm>,
+) -> Response {
+    if let Err(r) = csrf(&s, &f.csrf) {
+        return r.into_response();
+    }
+    if let Err(r) = own_endpoint(&st, &s, &id).await {
+        return r;
+    }
+    let input = EndpointInput {
+        enabled: Some(f.enabled == "true"),
+        ..EndpointInput::default()
+    };
+    match st
+        .engine
+        .update_webhook_endpoint(&s.tenant.merchant_id, &id, input)
+        .await
+    {
+        Ok(_) => Redirect::to("/portal/webhooks?msg=saved").into_response(),
+        Err(e) => engine_failure(e),
+    }
 }
 
 pub async fn redeliver(
@@ -258,10 +400,10 @@ pub async fn settings(
             table {
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "Token" } th scope="col" { "Type" } th scope="col" { "Status" }
-                    th scope="col" { "Currencies" } th scope="col" { "Cards" } th scope="col" class="num" { "Weight" } th scope="col" { "Retries" }
+                    th scope="col" { "Currencies" } th scope="col" { "Cards" } th scope="col" { "Routing" }
                 } }
                 tbody {
-                    @if gateways.is_empty() { tr { td colspan="8" { "No gateways." } } }
+                    @if gateways.is_empty() { tr { td colspan="7" { "No gateways." } } }
                     @for g in &gateways {
                         tr {
                             td { (g.name) }
@@ -270,14 +412,30 @@ pub async fn settings(
                             td { (g.status.as_str()) }
                             td { (g.accepted_currencies.join(", ")) }
                             td { (g.accepted_cards.join(", ")) }
-                            td class="num" { (g.weight) }
-                            td { (if g.accept_retries { "accepted" } else { "refused" }) }
+                            td {
+                                form method="post" action={ "/portal/gateways/" (g.token) } class="inline" {
+                                    (csrf_field(&s))
+                                    label for={ "status-" (g.token) } class="sr-only" { "Status of " (g.name) }
+                                    select id={ "status-" (g.token) } name="status" {
+                                        @for st in ["Available", "Disabled", "RefundOnly"] {
+                                            option value=(st) selected[g.status.as_str() == st] { (st) }
+                                        }
+                                    }
+                                    label for={ "weight-" (g.token) } { "Weight" }
+                                    input id={ "weight-" (g.token) } name="weight" type="number" min="0" value=(g.weight) size="4";
+                                    label class="check" {
+                                        input type="checkbox" name="accept_retries" value="on" checked[g.accept_retries];
+                                        " Retries"
+                                    }
+                                    button type="submit" aria-label={ "Save " (g.name) } { "Save" }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        p class="hint" { "Gateways are managed through the FlexPay gateway API." }
+        p class="hint" { "Gateways are created through the FlexPay gateway API; routing is changed here." }
         h2 { "Retry policy" }
         form method="post" action="/portal/settings" class="stack" {
             (csrf_field(&s))
@@ -295,6 +453,41 @@ pub async fn settings(
         }
     };
     page(&s, "settings", "Settings", flash(q.msg.as_deref()), body)
+}
+
+#[derive(Deserialize)]
+pub struct GatewayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    weight: String,
+    accept_retries: Option<String>,
+}
+
+pub async fn save_gateway(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Path(token): Path<String>,
+    Form(f): Form<GatewayForm>,
+) -> Response {
+    if let Err(r) = csrf(&s, &f.csrf) {
+        return r.into_response();
+    }
+    let Ok(weight) = f.weight.trim().parse::<i64>() else {
+        return Refused::bad_request("weight: enter a whole number.").into_response();
+    };
+    let input = GatewayInput {
+        status: Some(f.status),
+        weight: Some(weight),
+        accept_retries: Some(f.accept_retries.is_some()),
+        ..GatewayInput::default()
+    };
+    match st.engine.update_gateway(&s.tenant, &token, input).await {
+        Ok(_) => Redirect::to("/portal/settings?msg=saved").into_response(),
+        Err(e) => engine_failure(e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -52,7 +52,19 @@ pub fn router() -> Router<AppState> {
         .route("/portal/orders/{id}", get(rescue::order))
         .route("/portal/orders/{id}/{action}", post(rescue::order_action))
         .route("/portal/flexiti", get(rescue::flexiti))
-        .route("/portal/webhooks", get(developers::webhooks))
+        .route(
+            "/portal/webhooks",
+            get(developers::webhooks).post(developers::add_endpoint),
+        )
+        .route(
+            "/portal/webhooks/{id}/test",
+            post(developers::test_endpoint),
+        )
+        .route(
+            "/portal/webhooks/{id}/enabled",
+            post(developers::set_endpoint_enabled),
+        )
+        .route("/portal/gateways/{token}", post(developers::save_gateway))
         .route(
             "/portal/webhooks/deliveries/{id}/redeliver",
             post(developers::redeliver),
@@ -400,6 +412,7 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
         "redacted" => "The payment method was redacted.",
         "redelivered" => "The delivery was queued again.",
+        "test-sent" => "A test event was queued.",
         "revoked" => "The credential was revoked.",
         "saved" => "Saved.",
         "advanced" => "The test clock moved forward.",

@@ -419,6 +419,92 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         )
         .await;
     assert_eq!(page.location(), "/portal/webhooks?msg=redelivered");
+    // Add an endpoint from the portal, send it a test event, then disable it.
+    let hook = Receiver::start(&[]).await;
+    let page = p
+        .submit(
+            "/portal/webhooks",
+            "/portal/webhooks",
+            &[("url", &hook.url), ("events", "")],
+        )
+        .await;
+    assert_eq!(
+        page.location(),
+        "/portal/webhooks?msg=saved",
+        "{}",
+        page.text
+    );
+    let (_, eps) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
+            None,
+        )
+        .await;
+    let added = eps["endpoints"]
+        .as_array()
+        .or(eps.as_array())
+        .unwrap()
+        .iter()
+        .find(|e| e["url"] == hook.url.as_str())
+        .unwrap_or_else(|| panic!("{eps}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = p
+        .submit(
+            "/portal/webhooks",
+            &format!("/portal/webhooks/{added}/test"),
+            &[],
+        )
+        .await;
+    assert_eq!(page.location(), "/portal/webhooks?msg=test-sent");
+    let page = p
+        .submit(
+            "/portal/webhooks",
+            &format!("/portal/webhooks/{added}/enabled"),
+            &[("enabled", "false")],
+        )
+        .await;
+    assert_eq!(page.location(), "/portal/webhooks?msg=saved");
+    let (_, eps) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
+            None,
+        )
+        .await;
+    assert!(eps.to_string().contains("\"enabled\":false"), "{eps}");
+    let page = p
+        .submit(
+            "/portal/webhooks",
+            "/portal/webhooks",
+            &[("url", "not a url"), ("events", "")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    // Gateway routing.
+    let settings = p.get("/portal/settings").await.text;
+    let at = settings.find("/portal/gateways/").expect("a gateway form") + 17;
+    let token = settings[at..].split('"').next().unwrap().to_string();
+    let page = p
+        .submit(
+            "/portal/settings",
+            &format!("/portal/gateways/{token}"),
+            &[
+                ("status", "Available"),
+                ("weight", "7"),
+                ("accept_retries", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.location(),
+        "/portal/settings?msg=saved",
+        "{}",
+        page.text
+    );
+    assert!(p.get("/portal/settings").await.text.contains("value=\"7\""));
     // Retry policy.
     let page = p
         .submit(

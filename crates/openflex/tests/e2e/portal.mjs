@@ -1,10 +1,16 @@
 // The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
 // redeliver a webhook, issue an API key, advance the test clock. Screenshots of each step go
-// to $SHOTS. Run by the Rust test `portal_e2e` (which starts the server and seeds the data);
-// exits non-zero on the first failed expectation.
+// to $SHOTS. Then every page is checked with axe-core against WCAG 2 A/AA (serious and
+// critical findings fail). Run by the Rust test `portal_e2e` (which starts the server and
+// seeds the data); exits non-zero on the first failed expectation.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const PAGES = ['/portal/', '/portal/transactions', '/portal/payment-methods', '/portal/orders',
+  '/portal/flexiti', '/portal/webhooks', '/portal/credentials', '/portal/settings', '/portal/clock'];
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
@@ -42,6 +48,7 @@ try {
   await page.getByRole('button', { name: 'Find' }).click();
   await page.getByRole('heading', { name: 'Transaction', exact: true }).waitFor();
   assert.ok((await page.textContent('main')).includes(mtid));
+  const txnPath = new URL(page.url()).pathname;
   await shot('03-transaction');
 
   // Redeliver a webhook.
@@ -71,6 +78,22 @@ try {
   const after = await page.locator('#sandbox-now').textContent();
   assert.notEqual(before, after);
   await shot('07-clock-advanced');
+
+  // Accessibility: axe-core in a context that may inject it (the portal's CSP allows no
+  // script of its own), signed in with the same session.
+  const audit = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
+  const a11y = await audit.newPage();
+  for (const path of [...PAGES, txnPath]) {
+    await a11y.goto(`${base}${path}`);
+    await a11y.addScriptTag({ path: axePath });
+    const found = await a11y.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+    });
+    if (found.length) failures.push(`${path}: ${found.join('; ')}`);
+  }
+  await audit.close();
 
   // The same pages on a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
