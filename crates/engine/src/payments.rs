@@ -18,7 +18,9 @@ use crate::{
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::lifecycle::{self, Original, TxnType};
 use openflex_domain::money::Currency;
-use openflex_store::{ListQuery, PaymentMethodRow, Reservation, Store, StoreError, Tx, TxnRow};
+use openflex_store::{
+    ListQuery, PaymentMethodRow, Reservation, Store, StoreError, Tx, TxnFilter, TxnRow,
+};
 use time::OffsetDateTime;
 
 /// Gateway and type shown when a request is refused before any gateway is chosen.
@@ -1176,6 +1178,28 @@ impl Engine {
             .store
             .txns_page(&t.merchant_id, t.mode.as_str(), q)
             .await?;
+        self.with_pms(t, &rows).await
+    }
+
+    /// Newest first: up to `limit` transactions matching `f` among the `window` before
+    /// `before`, and where the next window starts when this one was full (see
+    /// [`Store::txns_filtered`]).
+    pub async fn transactions_filtered(
+        &self,
+        t: &Tenant,
+        before: Option<&str>,
+        f: &TxnFilter,
+        limit: i64,
+        window: i64,
+    ) -> Result<(Vec<Transaction>, Option<String>)> {
+        let (rows, resume) = self
+            .store
+            .txns_filtered(&t.merchant_id, t.mode.as_str(), before, f, limit, window)
+            .await?;
+        Ok((self.with_pms(t, &rows).await?, resume))
+    }
+
+    async fn with_pms(&self, t: &Tenant, rows: &[TxnRow]) -> Result<Vec<Transaction>> {
         let mut ids: Vec<String> = rows
             .iter()
             .filter_map(|r| r.payment_method_id.clone())

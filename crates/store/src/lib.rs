@@ -34,7 +34,7 @@ pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::PaymentMethodRow;
 pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
-pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnRow};
+pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnFilter, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

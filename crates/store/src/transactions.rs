@@ -55,10 +55,15 @@ pub struct ListQuery {
     pub limit: i64,
     pub start: Option<i64>,
     pub end: Option<i64>,
+}
+
+/// What a filtered list (the portal's) keeps.
+#[derive(Debug, Clone, Default)]
+pub struct TxnFilter {
     /// Only this transaction type (`Charge`, `Authorize`, …).
     pub txn_type: Option<String>,
-    /// Only approved (`Some(true)`) or only not approved (`Some(false)`) transactions.
-    pub approved: Option<bool>,
+    /// Only this status (1 approved, 2 declined, 3 error).
+    pub status: Option<i64>,
 }
 
 /// Which follow-up reservation to take on an original transaction.
@@ -154,15 +159,6 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND created_at < ${n}"));
         }
-        if q.txn_type.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND txn_type = ${n}"));
-        }
-        match q.approved {
-            Some(true) => sql.push_str(" AND response_code BETWEEN 10000 AND 19999"),
-            Some(false) => sql.push_str(" AND response_code NOT BETWEEN 10000 AND 19999"),
-            None => {}
-        }
         n += 1;
         sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
         Ok(on_pool!(&self.pool, p => {
@@ -170,9 +166,64 @@ impl Store {
             if let Some(a) = &q.after { qq = qq.bind(a); }
             if let Some(s) = q.start { qq = qq.bind(s); }
             if let Some(e) = q.end { qq = qq.bind(e); }
-            if let Some(k) = &q.txn_type { qq = qq.bind(k); }
             qq.bind(q.limit).fetch_all(p).await
         })?)
+    }
+
+    /// Newest first, up to `limit` rows matching `f` among the `window` newest rows before
+    /// `before`. Filters need no index of their own (none slows the write path): the cost is
+    /// bounded by the window however large the table grows. The second value, when the window
+    /// was full, is where the next window starts.
+    pub async fn txns_filtered(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        before: Option<&str>,
+        f: &TxnFilter,
+        limit: i64,
+        window: i64,
+    ) -> Result<(Vec<TxnRow>, Option<String>)> {
+        let scope = if before.is_some() {
+            "merchant_id = $1 AND mode = $2 AND id < $3"
+        } else {
+            "merchant_id = $1 AND mode = $2 AND $3 = ''"
+        };
+        let mut outer = Vec::new();
+        let mut n = 5;
+        if f.txn_type.is_some() {
+            n += 1;
+            outer.push(format!("txn_type = ${n}"));
+        }
+        if f.status.is_some() {
+            n += 1;
+            outer.push(format!("status = ${n}"));
+        }
+        let filter = if outer.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", outer.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM (SELECT {COLS} FROM transactions WHERE {scope} ORDER BY id DESC LIMIT $4) w{filter} \
+             ORDER BY id DESC LIMIT $5"
+        );
+        let edge =
+            format!("SELECT id FROM transactions WHERE {scope} ORDER BY id DESC LIMIT 1 OFFSET $4");
+        let from = before.unwrap_or("");
+        let rows = on_pool!(&self.pool, p => {
+            let mut qq = sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(merchant_id).bind(mode).bind(from).bind(window).bind(limit);
+            if let Some(t) = &f.txn_type { qq = qq.bind(t); }
+            if let Some(s) = f.status { qq = qq.bind(s); }
+            qq.fetch_all(p).await
+        })?;
+        let resume = if (rows.len() as i64) < limit {
+            on_pool!(&self.pool, p => sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(edge.clone()))
+                .bind(merchant_id).bind(mode).bind(from).bind(window - 1).fetch_optional(p).await)?
+        } else {
+            None
+        };
+        Ok((rows, resume))
     }
 
     /// Atomically reserves a follow-up on `original_id` if the invariant still holds. Returns
@@ -229,11 +280,13 @@ impl Store {
         mode: &str,
         chain_id: &str,
     ) -> Result<Vec<TxnRow>> {
-        Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLS} FROM transactions WHERE chain_id = $1 AND merchant_id = $2 AND mode = $3 ORDER BY id")))
-            .bind(chain_id).bind(merchant_id).bind(mode).fetch_all(p).await)?,
-        )
+        // Sorted here, not by SQL: with `ORDER BY id` SQLite walks the merchant's whole id index
+        // instead of the chain's few rows (48 ms at 10^5 transactions).
+        let mut rows = on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE chain_id = $1 AND merchant_id = $2 AND mode = $3")))
+            .bind(chain_id).bind(merchant_id).bind(mode).fetch_all(p).await)?;
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rows)
     }
 }
 

@@ -598,7 +598,6 @@ pub async fn list_transactions(
         limit: pg.limit,
         start,
         end,
-        ..ListQuery::default()
     };
     let items = s.engine.transactions(&t, &q).await?;
     let simplified = p

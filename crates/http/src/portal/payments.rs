@@ -8,10 +8,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
 use openflex_engine::model::{PaymentMethod, Transaction};
-use openflex_store::ListQuery;
+use openflex_store::TxnFilter;
 use serde::Deserialize;
 
 const PAGE: i64 = 50;
+
+/// How many transactions one filtered page searches (bounds its cost at any table size).
+const WINDOW: i64 = 5000;
 
 fn day_label(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * 86_400)
@@ -56,7 +59,7 @@ pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Respon
 }
 
 #[derive(Deserialize, Default)]
-pub struct TxnFilter {
+pub struct TxnQuery {
     #[serde(default)]
     r#type: String,
     #[serde(default)]
@@ -73,7 +76,7 @@ const TYPES: &[&str] = &["Charge", "Authorize", "Capture", "Void", "Refund"];
 pub async fn transactions(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(f): Query<TxnFilter>,
+    Query(f): Query<TxnQuery>,
 ) -> Response {
     let q = f.q.trim();
     if !q.is_empty() {
@@ -90,32 +93,36 @@ pub async fn transactions(
             return Redirect::to(&format!("/portal/transactions/{}", t.id)).into_response();
         }
     }
-    let query = ListQuery {
-        after: f.after.clone().filter(|a| !a.is_empty()),
-        descending: true,
-        limit: PAGE,
+    let filter = TxnFilter {
         txn_type: TYPES.contains(&f.r#type.as_str()).then(|| f.r#type.clone()),
-        approved: match f.outcome.as_str() {
-            "approved" => Some(true),
-            "declined" => Some(false),
+        status: match f.outcome.as_str() {
+            "approved" => Some(1),
+            "declined" => Some(2),
+            "error" => Some(3),
             _ => None,
         },
-        ..ListQuery::default()
     };
-    let rows = match st.engine.transactions(&s.tenant, &query).await {
+    let after = f.after.as_deref().filter(|a| !a.is_empty());
+    let (rows, resume) = match st
+        .engine
+        .transactions_filtered(&s.tenant, after, &filter, PAGE, WINDOW)
+        .await
+    {
         Ok(r) => r,
         Err(e) => return engine_failure(e),
     };
-    let next = (rows.len() as i64 == PAGE)
-        .then(|| rows.last().map(|t| t.id.clone()))
-        .flatten()
-        .map(|last| {
-            let mut ser = form_urlencoded::Serializer::new(String::new());
-            ser.append_pair("type", &f.r#type);
-            ser.append_pair("outcome", &f.outcome);
-            ser.append_pair("after", &last);
-            format!("/portal/transactions?{}", ser.finish())
-        });
+    let link = |from: &str| {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        ser.append_pair("type", &f.r#type);
+        ser.append_pair("outcome", &f.outcome);
+        ser.append_pair("after", from);
+        format!("/portal/transactions?{}", ser.finish())
+    };
+    let next = if rows.len() as i64 == PAGE {
+        rows.last().map(|t| (link(&t.id), "Older transactions →"))
+    } else {
+        resume.map(|r| (link(&r), "Search older transactions →"))
+    };
     let body = html! {
         form method="get" action="/portal/transactions" class="filters" role="search" {
             label for="q" { "Transaction id or merchantTransactionId" }
@@ -131,7 +138,8 @@ pub async fn transactions(
             select id="outcome" name="outcome" {
                 option value="" { "Any" }
                 option value="approved" selected[f.outcome == "approved"] { "Approved" }
-                option value="declined" selected[f.outcome == "declined"] { "Declined or error" }
+                option value="declined" selected[f.outcome == "declined"] { "Declined" }
+                option value="error" selected[f.outcome == "error"] { "Error" }
             }
             button type="submit" { "Find" }
         }
@@ -139,8 +147,11 @@ pub async fn transactions(
             p class="error" role="alert" { "No transaction has the id or merchantTransactionId " code { (q) } "." }
         }
         (txn_table(&rows))
-        @if let Some(n) = next {
-            p { a href=(n) rel="next" { "Older transactions →" } }
+        @if let Some((href, label)) = next {
+            @if (rows.len() as i64) < PAGE {
+                p class="hint" { "Each page searches " (WINDOW) " transactions, newest first." }
+            }
+            p { a href=(href) rel="next" { (label) } }
         }
     };
     page(&s, "transactions", "Transactions", None, body)

@@ -18,6 +18,7 @@ dual!(
     actions_change_what_the_apis_see,
     a_user_sees_only_their_own_merchant,
     users_are_created_with_strong_passwords_only,
+    filtered_lists_search_a_bounded_window_and_resume,
 );
 
 /// A browser-like client: no redirects followed, one session cookie.
@@ -643,4 +644,42 @@ async fn users_are_created_with_strong_passwords_only(app: TestApp) {
         )
         .await;
     assert!(nobody.is_err());
+}
+
+async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
+    let declined = app.charge("window-declined", 2008).await;
+    let mut approved = Vec::new();
+    for i in 0..4 {
+        approved.push(app.charge(&format!("window-ok-{i}"), 1000 + i).await);
+    }
+    let p = Portal::signed_in(&app).await;
+    let s = app
+        .engine
+        .portal_session(p.cookie.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let only_declined = openflex_store::TxnFilter {
+        txn_type: None,
+        status: Some(2),
+    };
+    // The three newest are approved: no match in the window, and where to go on.
+    let (rows, resume) = app
+        .engine
+        .transactions_filtered(&s.tenant, None, &only_declined, 50, 3)
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+    assert_eq!(resume.as_deref(), approved[1]["transactionId"].as_str());
+    let (rows, resume) = app
+        .engine
+        .transactions_filtered(&s.tenant, resume.as_deref(), &only_declined, 50, 3)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        Some(rows[0].id.as_str()),
+        declined["transactionId"].as_str()
+    );
+    assert_eq!(resume, None, "the window was not full: nothing older");
 }
