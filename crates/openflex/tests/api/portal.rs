@@ -19,6 +19,7 @@ dual!(
     a_user_sees_only_their_own_merchant,
     users_are_created_with_strong_passwords_only,
     filtered_lists_search_a_bounded_window_and_resume,
+    rescue_orders_are_captured_refunded_and_cancelled_from_the_portal,
 );
 
 /// A browser-like client: no redirects followed, one session cookie.
@@ -682,4 +683,74 @@ async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
         declined["transactionId"].as_str()
     );
     assert_eq!(resume, None, "the window was not full: nothing older");
+}
+
+async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: TestApp) {
+    use crate::ff::{RESCUABLE, evaluate, evaluate_body, get_json, token};
+    let b = token(&app).await;
+    let mut auth = evaluate_body("portal-auth-1", RESCUABLE);
+    auth["transactionType"] = json!("AUTHORIZATION");
+    let (_, v) = evaluate(&app, &b, auth).await;
+    assert_eq!(v["status"], "CAPTUREREQUIRED", "{v}");
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let mut p = Portal::signed_in(&app).await;
+    let list = p.get("/portal/orders").await.text;
+    assert!(list.contains("portal-auth-1"), "{list}");
+    let detail = format!("/portal/orders/{id}");
+    let page = p
+        .submit(
+            &detail,
+            &format!("{detail}/capture"),
+            &[("amount", "12.00")],
+        )
+        .await;
+    assert_eq!(
+        page.location(),
+        format!("{detail}?msg=captured"),
+        "{}",
+        page.text
+    );
+    let page = p
+        .submit(&detail, &format!("{detail}/refund"), &[("amount", "2.50")])
+        .await;
+    assert_eq!(
+        page.location(),
+        format!("{detail}?msg=refunded"),
+        "{}",
+        page.text
+    );
+    let (_, o) = get_json(&app, &format!("/v1/orders/{id}"), &b).await;
+    assert_eq!(o["capturedAmount"], 1200, "{o}");
+    assert_eq!(o["statusName"], "COMPLETED", "{o}");
+    let history = p.get(&detail).await.text;
+    assert!(
+        history.contains("12.00") && history.contains("2.50"),
+        "{history}"
+    );
+    // More than was captured: the order refuses, the history says so, nothing moves.
+    let page = p
+        .submit(
+            &detail,
+            &format!("{detail}/refund"),
+            &[("amount", "100.00")],
+        )
+        .await;
+    assert_eq!(page.location(), format!("{detail}?msg=failed"));
+    let page = p
+        .submit(&detail, &format!("{detail}/refund"), &[("amount", "lots")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    // A second order, cancelled.
+    let (_, v) = evaluate(&app, &b, {
+        let mut body = evaluate_body("portal-auth-2", RESCUABLE);
+        body["transactionType"] = json!("AUTHORIZATION");
+        body
+    })
+    .await;
+    let other = v["orderId"].as_str().unwrap().to_string();
+    let detail = format!("/portal/orders/{other}");
+    let page = p.submit(&detail, &format!("{detail}/cancel"), &[]).await;
+    assert_eq!(page.location(), format!("{detail}?msg=cancelled"));
+    let (_, o) = get_json(&app, &format!("/v1/orders/{other}"), &b).await;
+    assert_eq!(o["statusName"], "CANCELLED", "{o}");
 }
