@@ -1,6 +1,6 @@
 //! Signing in and out, and the sandbox/live switch.
 
-use super::{COOKIE, Session, csrf, engine_failure, head_tags, problem};
+use super::{COOKIE, NoFields, Posted, engine_failure, head_tags, problem, redirect_after};
 use crate::AppState;
 use crate::auth_limit::peer_ip;
 use axum::extract::{Form, Query, State};
@@ -129,20 +129,7 @@ fn https(h: &HeaderMap) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn logout(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
+pub async fn logout(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {
     if let Err(e) = st.engine.portal_logout(&s).await {
         return engine_failure(e);
     }
@@ -159,24 +146,12 @@ pub async fn logout(
 #[derive(Deserialize)]
 pub struct ModeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     mode: String,
 }
 
-pub async fn switch_mode(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<ModeForm>,
-) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
+pub async fn switch_mode(State(st): State<AppState>, Posted(s, f): Posted<ModeForm>) -> Response {
     let Some(mode) = Mode::parse(&f.mode) else {
         return problem(StatusCode::BAD_REQUEST, "mode must be sandbox or live.");
     };
-    match st.engine.portal_set_mode(&s, mode).await {
-        Ok(()) => Redirect::to("/portal/").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(st.engine.portal_set_mode(&s, mode).await, "/portal/")
 }

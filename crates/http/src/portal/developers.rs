@@ -2,10 +2,11 @@
 //! credentials, gateways and retry policy, and the sandbox test clock.
 
 use super::{
-    Refused, Session, csrf, csrf_field, engine_failure, flash, page, pretty, problem, when,
+    NoFields, Posted, Refused, Session, csrf_field, engine_failure, flash, page, pretty, problem,
+    redirect_after, when,
 };
 use crate::AppState;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -19,12 +20,6 @@ use serde::Deserialize;
 pub struct MsgQuery {
     msg: Option<String>,
     before: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Endpoints of this mode, and the latest deliveries with payloads, every attempt's answer,
@@ -135,8 +130,6 @@ pub async fn webhooks(
 #[derive(Deserialize)]
 pub struct EndpointForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     url: String,
     #[serde(default)]
     events: String,
@@ -145,12 +138,8 @@ pub struct EndpointForm {
 /// Adds an endpoint in the session's mode (live URLs must be public HTTPS, as for the API).
 pub async fn add_endpoint(
     State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<EndpointForm>,
+    Posted(s, f): Posted<EndpointForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     let events: Vec<String> = f
         .events
         .split(',')
@@ -164,14 +153,12 @@ pub async fn add_endpoint(
         enabled: Some(true),
         mode: Some(s.tenant.mode.as_str().to_string()),
     };
-    match st
-        .engine
-        .create_webhook_endpoint(&s.tenant.merchant_id, input)
-        .await
-    {
-        Ok(_) => Redirect::to("/portal/webhooks?msg=saved").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .create_webhook_endpoint(&s.tenant.merchant_id, input)
+            .await,
+        "/portal/webhooks?msg=saved",
+    )
 }
 
 /// The endpoint, if it belongs to this merchant and mode.
@@ -197,43 +184,31 @@ async fn own_endpoint(
 
 pub async fn test_endpoint(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted(s, _): Posted<NoFields>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     if let Err(r) = own_endpoint(&st, &s, &id).await {
         return r;
     }
-    match st
-        .engine
-        .send_test_webhook(&s.tenant.merchant_id, &id)
-        .await
-    {
-        Ok(_) => Redirect::to("/portal/webhooks?msg=test-sent").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .send_test_webhook(&s.tenant.merchant_id, &id)
+            .await,
+        "/portal/webhooks?msg=test-sent",
+    )
 }
 
 #[derive(Deserialize)]
 pub struct EnabledForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     enabled: String,
 }
 
 pub async fn set_endpoint_enabled(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(id): Path<String>,
-    Form(f): Form<EnabledForm>,
+    Posted(s, f): Posted<EnabledForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     if let Err(r) = own_endpoint(&st, &s, &id).await {
         return r;
     }
@@ -241,33 +216,25 @@ pub async fn set_endpoint_enabled(
         enabled: Some(f.enabled == "true"),
         ..EndpointInput::default()
     };
-    match st
-        .engine
-        .update_webhook_endpoint(&s.tenant.merchant_id, &id, input)
-        .await
-    {
-        Ok(_) => Redirect::to("/portal/webhooks?msg=saved").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .update_webhook_endpoint(&s.tenant.merchant_id, &id, input)
+            .await,
+        "/portal/webhooks?msg=saved",
+    )
 }
 
 pub async fn redeliver(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted(s, _): Posted<NoFields>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
-    match st
-        .engine
-        .redeliver_webhook(&s.tenant.merchant_id, &id)
-        .await
-    {
-        Ok(()) => Redirect::to("/portal/webhooks?msg=redelivered").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .redeliver_webhook(&s.tenant.merchant_id, &id)
+            .await,
+        "/portal/webhooks?msg=redelivered",
+    )
 }
 
 /// The credentials of this mode (never their secrets), issue and revoke.
@@ -321,14 +288,7 @@ pub async fn credentials(
 }
 
 /// Issues a full set for this mode and shows the secrets this once.
-pub async fn issue(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<CsrfOnly>,
-) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
+pub async fn issue(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {
     let c = match st
         .engine
         .issue_credentials(&s.tenant.merchant_id, s.tenant.mode)
@@ -363,21 +323,15 @@ pub async fn issue(
 
 pub async fn revoke(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted(s, _): Posted<NoFields>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
-    match st
-        .engine
-        .revoke_credential(&s.tenant.merchant_id, &id)
-        .await
-    {
-        Ok(()) => Redirect::to("/portal/credentials?msg=revoked").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .revoke_credential(&s.tenant.merchant_id, &id)
+            .await,
+        "/portal/credentials?msg=revoked",
+    )
 }
 
 /// Gateways of this mode, and the merchant's retry policy.
@@ -458,8 +412,6 @@ pub async fn settings(
 #[derive(Deserialize)]
 pub struct GatewayForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     status: String,
     #[serde(default)]
     weight: String,
@@ -468,13 +420,9 @@ pub struct GatewayForm {
 
 pub async fn save_gateway(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(token): Path<String>,
-    Form(f): Form<GatewayForm>,
+    Posted(s, f): Posted<GatewayForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     let Ok(weight) = f.weight.trim().parse::<i64>() else {
         return Refused::bad_request("weight: enter a whole number.").into_response();
     };
@@ -484,16 +432,14 @@ pub async fn save_gateway(
         accept_retries: Some(f.accept_retries.is_some()),
         ..GatewayInput::default()
     };
-    match st.engine.update_gateway(&s.tenant, &token, input).await {
-        Ok(_) => Redirect::to("/portal/settings?msg=saved").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine.update_gateway(&s.tenant, &token, input).await,
+        "/portal/settings?msg=saved",
+    )
 }
 
 #[derive(Deserialize)]
 pub struct PolicyForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     max_retries: String,
     #[serde(default)]
@@ -505,12 +451,8 @@ pub struct PolicyForm {
 
 pub async fn save_retry_policy(
     State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<PolicyForm>,
+    Posted(s, f): Posted<PolicyForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     let num = |name: &str, v: &str| {
         v.trim()
             .parse::<i64>()
@@ -529,14 +471,12 @@ pub async fn save_retry_policy(
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
-    match st
-        .engine
-        .set_retry_policy(&s.tenant.merchant_id, policy)
-        .await
-    {
-        Ok(_) => Redirect::to("/portal/settings?msg=saved").into_response(),
-        Err(e) => engine_failure(e),
-    }
+    redirect_after(
+        st.engine
+            .set_retry_policy(&s.tenant.merchant_id, policy)
+            .await,
+        "/portal/settings?msg=saved",
+    )
 }
 
 /// The sandbox clock: where it stands, and moving it forward (due jobs run at once).
@@ -574,8 +514,6 @@ pub async fn clock(
 #[derive(Deserialize)]
 pub struct ClockForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     days: String,
     #[serde(default)]
     hours: String,
@@ -583,12 +521,8 @@ pub struct ClockForm {
 
 pub async fn advance_clock(
     State(st): State<AppState>,
-    Session(s): Session,
-    Form(f): Form<ClockForm>,
+    Posted(s, f): Posted<ClockForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     if s.tenant.mode != Mode::Sandbox {
         return problem(
             StatusCode::NOT_FOUND,

@@ -17,7 +17,7 @@ mod rescue;
 
 use crate::AppState;
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -26,6 +26,8 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use openflex_engine::Mode;
 use openflex_engine::portal::PortalSession;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 /// The session cookie's name.
@@ -204,8 +206,46 @@ impl IntoResponse for Refused {
     }
 }
 
+/// A signed-in user's form, accepted only with the session's CSRF token: the one way a
+/// portal handler takes a POST, so no handler can forget the check.
+pub struct Posted<T>(pub PortalSession, pub T);
+
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Session(s) = Session::from_request_parts(&mut parts, st).await?;
+        let Form(f) = Form::<WithCsrf<T>>::from_request(Request::from_parts(parts, body), st)
+            .await
+            .map_err(|e| problem(StatusCode::BAD_REQUEST, &e.body_text()))?;
+        csrf(&s, &f.csrf).map_err(IntoResponse::into_response)?;
+        Ok(Posted(s, f.form))
+    }
+}
+
+/// After an action: back to `to` when it worked, else the engine's refusal as a page.
+pub fn redirect_after<T>(r: openflex_engine::Result<T>, to: &str) -> Response {
+    match r {
+        Ok(_) => Redirect::to(to).into_response(),
+        Err(e) => engine_failure(e),
+    }
+}
+
 /// The CSRF token a form carried must be its session's.
-pub fn csrf(s: &PortalSession, given: &str) -> Result<(), Refused> {
+fn csrf(s: &PortalSession, given: &str) -> Result<(), Refused> {
     if openflex_vault::constant_time_eq(s.csrf_token.as_bytes(), given.as_bytes()) {
         Ok(())
     } else {

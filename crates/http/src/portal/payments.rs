@@ -1,9 +1,11 @@
 //! FlexPay in the portal: the overview, transactions with their recovery chains, and the
 //! vault's payment methods.
 
-use super::{Session, bar_chart, csrf, csrf_field, engine_failure, flash, money, page, when};
+use super::{
+    NoFields, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money, page, when,
+};
 use crate::AppState;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
@@ -341,22 +343,12 @@ fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Mark
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Removes the card data for good (the FlexPay redact call).
 pub async fn redact(
     State(st): State<AppState>,
-    Session(s): Session,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted(s, _): Posted<NoFields>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     match st.engine.redact_payment_method(&s.tenant, &id).await {
         Ok(Ok(_)) => Redirect::to("/portal/payment-methods?msg=redacted").into_response(),
         Ok(Err(_)) => engine_failure(EngineError::NotFound),

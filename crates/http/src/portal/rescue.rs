@@ -1,9 +1,11 @@
 //! FlexFactor rescue orders (history, attempts, capture/cancel/refund) and Flexiti financing
 //! (accounts and authorizations) in the portal.
 
-use super::{Session, csrf, csrf_field, engine_failure, flash, money, page, pretty, problem, when};
+use super::{
+    Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem, when,
+};
 use crate::AppState;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -148,21 +150,15 @@ pub async fn order(
 #[derive(Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     amount: String,
 }
 
 /// Capture, refund or cancel; the outcome lands in the order's history.
 pub async fn order_action(
     State(st): State<AppState>,
-    Session(s): Session,
     Path((id, action)): Path<(String, String)>,
-    Form(f): Form<ActionForm>,
+    Posted(s, f): Posted<ActionForm>,
 ) -> Response {
-    if let Err(r) = csrf(&s, &f.csrf) {
-        return r.into_response();
-    }
     let o = match st.engine.ff_order(&s.tenant, &id).await {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
