@@ -340,3 +340,86 @@ async fn flexiti_plans_and_customers_from_the_cli() {
     let settings = cli(&["settings", "--merchant", merchant]);
     assert_eq!(settings["plans"][0]["planId"], 11);
 }
+
+#[tokio::test]
+async fn portal_users_from_the_cli_sign_in() {
+    use std::io::Write;
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let server = process::start(&dir, &db, "info");
+    let console = std::fs::read_to_string(&server.stdout).unwrap();
+    let creds = process::sandbox_credentials(&dir);
+    let sandbox_password = creds["portal"]["password"].as_str().unwrap();
+    assert!(
+        console.contains("/portal/") && console.contains(sandbox_password),
+        "first start prints the portal sign-in: {console}"
+    );
+    let merchant = creds["merchantId"].as_str().unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    // The password from standard input.
+    let mut child = std::process::Command::new(process::binary())
+        .args([
+            "--data-dir",
+            dir_arg,
+            "user",
+            "create",
+            "--merchant",
+            merchant,
+        ])
+        .args(["--email", "Ops@Shop.example"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a passphrase from stdin\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usr_"));
+    // Too short: refused, naming the rule.
+    let out = std::process::Command::new(process::binary())
+        .args([
+            "--data-dir",
+            dir_arg,
+            "user",
+            "create",
+            "--merchant",
+            merchant,
+        ])
+        .args(["--email", "short@shop.example"])
+        .env("OPENFLEX_USER_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password must be"));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |email: &'static str, password: &'static str| {
+        client
+            .post(format!("{}/portal/login", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("email={email}&password={password}"))
+            .send()
+    };
+    let resp = login("ops%40shop.example", "a+passphrase+from+stdin")
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "emails match regardless of case"
+    );
+    let resp = login("short%40shop.example", "short").await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
