@@ -20,6 +20,7 @@ dual!(
     users_are_created_with_strong_passwords_only,
     filtered_lists_search_a_bounded_window_and_resume,
     rescue_orders_are_captured_refunded_and_cancelled_from_the_portal,
+    a_recovered_rebill_shows_its_chain_and_counts_as_recovered,
 );
 
 /// A browser-like client: no redirects followed, one session cookie.
@@ -753,4 +754,60 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
     assert_eq!(page.location(), format!("{detail}?msg=cancelled"));
     let (_, o) = get_json(&app, &format!("/v1/orders/{other}"), &b).await;
     assert_eq!(o["statusName"], "CANCELLED", "{o}");
+}
+
+async fn a_recovered_rebill_shows_its_chain_and_counts_as_recovered(app: TestApp) {
+    let pm = app.vault_visa().await;
+    let charge = |mtid: &str, amount: i64, reference: Option<&Value>, retry: i64| {
+        let mut body = token_payment(mtid, amount, &pm);
+        body["transaction"]["orderId"] = json!("portal-rebill");
+        body["transaction"]["retryCount"] = json!(retry);
+        if let Some(r) = reference {
+            body["transaction"]["referenceData"] = r.clone();
+        }
+        body
+    };
+    let (_, first) = app
+        .post("/v1/gateways/charge", charge("rebill-a0", 2008, None, 0))
+        .await;
+    let first = first["transaction"].clone();
+    assert_eq!(first["responseCode"], "20003", "{first}");
+    let (_, second) = app
+        .post(
+            "/v1/gateways/charge",
+            charge("rebill-a1", 2009, Some(&first["referenceData"]), 1),
+        )
+        .await;
+    let second = second["transaction"].clone();
+    assert_eq!(second["responseCode"], "10000", "{second}");
+    let mut p = Portal::signed_in(&app).await;
+    let page = p
+        .get(&format!(
+            "/portal/transactions/{}",
+            second["transactionId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let timeline = &page.text[page.text.find("Recovery chain").unwrap()..];
+    let a0 = timeline
+        .find(first["transactionId"].as_str().unwrap())
+        .expect("first attempt listed");
+    let a1 = timeline
+        .find(second["transactionId"].as_str().unwrap())
+        .expect("retry listed");
+    assert!(a0 < a1, "oldest first");
+    assert!(
+        timeline.contains("attempt 1: 20003") && timeline.contains("attempt 2: 10000"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("next retry"),
+        "the decline's retry date: {timeline}"
+    );
+    let overview = p.get("/portal/").await.text;
+    let card = &overview[overview.find("Recovered revenue").unwrap()..];
+    assert!(
+        card.contains("20.09"),
+        "the approved retry is recovered revenue: {card}"
+    );
 }
