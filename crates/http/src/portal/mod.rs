@@ -116,18 +116,19 @@ async fn guard(req: Request, next: Next) -> Response {
 }
 
 /// A POST without `Origin` (older clients) is judged by its CSRF token alone; one with an
-/// `Origin` must name this host.
+/// `Origin` must name this host — as the browser saw it, so behind a proxy that rewrites
+/// `Host` the `X-Forwarded-Host` it sets counts.
 fn same_origin(h: &HeaderMap) -> bool {
     let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = h
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+    let Some((_, origin_host)) = origin.split_once("://") else {
+        return false;
+    };
+    [header::HOST.as_str(), "x-forwarded-host"]
+        .iter()
+        .filter_map(|name| h.get(*name).and_then(|v| v.to_str().ok()))
+        .any(|host| !host.is_empty() && host == origin_host)
 }
 
 async fn css() -> Response {

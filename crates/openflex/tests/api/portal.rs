@@ -265,6 +265,22 @@ async fn forms_need_the_session_token_and_this_origin(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Behind a proxy that rewrites Host, the host the browser used arrives as X-Forwarded-Host.
+    let resp = p
+        .client
+        .post(app.url("/portal/mode"))
+        .header(
+            "Cookie",
+            format!("openflex_portal={}", p.cookie.clone().unwrap()),
+        )
+        .header("origin", "https://pay.shop.example")
+        .header("x-forwarded-host", "pay.shop.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&mode=sandbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     // Nothing was issued by the refused forms.
     let (_, creds) = app
         .admin(
