@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use openflex_domain::Secret;
 use openflex_store::{PortalUserRow, StoreError};
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// A session lasts this long from login.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -198,6 +199,38 @@ impl Engine {
             .store
             .delete_portal_session(&s.token_hash, micros(self.now()))
             .await?)
+    }
+
+    /// Forgets sessions past their expiry (the housekeeping loop calls this).
+    pub async fn portal_sweep(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .delete_expired_portal_sessions(micros(self.now()))
+            .await?)
+    }
+
+    /// A merchant's portal users: (email, created).
+    pub async fn portal_users(&self, merchant_id: &str) -> Result<Vec<(String, OffsetDateTime)>> {
+        if self.store.merchant(merchant_id).await?.is_none() {
+            return Err(EngineError::NotFound);
+        }
+        Ok(self
+            .store
+            .portal_users_of(merchant_id)
+            .await?
+            .into_iter()
+            .map(|u| (u.email, crate::from_micros(u.created_at)))
+            .collect())
+    }
+
+    /// Removes a portal user and signs them out everywhere.
+    pub async fn delete_portal_user(&self, merchant_id: &str, email: &str) -> Result<()> {
+        let email = email.trim().to_lowercase();
+        if self.store.delete_portal_user(merchant_id, &email).await? {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound)
+        }
     }
 
     /// FlexPay charges and authorizations, and FlexFactor rescues, per day over the last

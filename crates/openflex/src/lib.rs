@@ -173,6 +173,9 @@ async fn housekeeping(engine: Engine) {
             ),
             Err(e) => tracing::warn!(error = %e, "pending recovery failed"),
         }
+        if let Err(e) = engine.portal_sweep().await {
+            tracing::warn!(error = %e, "portal session sweep failed");
+        }
     }
 }
 

@@ -145,6 +145,18 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// List a merchant's portal users.
+    List {
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Remove a portal user (their sessions end at once).
+    Delete {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -539,6 +551,18 @@ async fn user(command: UserCommand, config: &Config) -> anyhow::Result<()> {
                 .await?;
             println!("{id}");
             eprintln!("Portal user {email} can sign in at /portal/.");
+        }
+        UserCommand::List { merchant } => {
+            for (email, created) in engine.portal_users(&merchant).await? {
+                println!(
+                    "{email}  created {}",
+                    openflex_engine::webhooks::rfc3339_pub(created)
+                );
+            }
+        }
+        UserCommand::Delete { merchant, email } => {
+            engine.delete_portal_user(&merchant, &email).await?;
+            eprintln!("Portal user {email} removed; their sessions have ended.");
         }
     }
     Ok(())

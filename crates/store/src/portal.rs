@@ -1,6 +1,6 @@
 //! Portal users, their sessions, and the aggregates the overview charts draw.
 
-use crate::{Result, Store, on_pool};
+use crate::{Result, Store, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PortalUserRow {
@@ -102,6 +102,34 @@ impl Store {
         on_pool!(&self.pool, p => sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1 OR expires_at <= $2")
             .bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// Removes sessions past their expiry; returns how many.
+    pub async fn delete_expired_portal_sessions(&self, now: i64) -> Result<u64> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query("DELETE FROM portal_sessions WHERE expires_at <= $1")
+            .bind(now).execute(p).await.map(|r| r.rows_affected()))?,
+        )
+    }
+
+    pub async fn portal_users_of(&self, merchant_id: &str) -> Result<Vec<PortalUserRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, PortalUserRow>(
+            "SELECT id, merchant_id, email, password_hash, created_at FROM portal_users WHERE merchant_id = $1 ORDER BY created_at, id")
+            .bind(merchant_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// Deletes a user and, with it, their sessions; `false` when there was no such user.
+    pub async fn delete_portal_user(&self, merchant_id: &str, email: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "DELETE FROM portal_sessions WHERE user_id IN (SELECT id FROM portal_users WHERE merchant_id = $1 AND email = $2)")
+            .bind(merchant_id).bind(email).execute(c).await.map(|_| ()))?;
+        let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM portal_users WHERE merchant_id = $1 AND email = $2")
+            .bind(merchant_id).bind(email).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Per-day charges and authorizations since `since` (one indexed range scan).

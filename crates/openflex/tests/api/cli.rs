@@ -420,6 +420,70 @@ async fn portal_users_from_the_cli_sign_in() {
         reqwest::StatusCode::SEE_OTHER,
         "emails match regardless of case"
     );
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let resp = login("short%40shop.example", "short").await.unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let (ok, out, err) = process::run(&[
+        "--data-dir",
+        dir_arg,
+        "user",
+        "list",
+        "--merchant",
+        merchant,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("ops@shop.example") && out.contains("sandbox+"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("argon2"),
+        "no password hashes in the listing: {out}"
+    );
+    let page = |cookie: String| {
+        client
+            .get(format!("{}/portal/", server.base))
+            .header("cookie", cookie)
+            .send()
+    };
+    assert_eq!(
+        page(cookie.clone()).await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+    let (ok, _, err) = process::run(&[
+        "--data-dir",
+        dir_arg,
+        "user",
+        "delete",
+        "--merchant",
+        merchant,
+        "--email",
+        "ops@shop.example",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        page(cookie).await.unwrap().status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "a removed user's session ends at once"
+    );
+    let (ok, _, err) = process::run(&[
+        "--data-dir",
+        dir_arg,
+        "user",
+        "delete",
+        "--merchant",
+        merchant,
+        "--email",
+        "ops@shop.example",
+    ]);
+    assert!(!ok && err.contains("not found"), "{err}");
 }
