@@ -389,6 +389,26 @@ impl Engine {
             result.retry_explanation = Some(decision.explain);
             row.result = json(&result)?;
         }
+        let scheduled_retry = row.retry_date.is_some() && t.retry_policy.scheduler_mode;
+        let cvv_to_purge = card.as_ref().is_some_and(|c| c.cvv.is_some());
+        if !write_ahead
+            && matches!(resolved, Resolved::Existing(_))
+            && !scheduled_retry
+            && !cvv_to_purge
+        {
+            // The attempt is all there is to write (a vaulted card, nothing scheduled): one
+            // statement, no transaction around it.
+            return match self.store.insert_txn_alone(&row).await {
+                Ok(()) => Ok(Ok(Transaction::from_row(
+                    &row,
+                    Some(PaymentMethod::from_row(resolved.row(), now_us)?),
+                )?)),
+                Err(StoreError::Conflict) => Ok(Err(self
+                    .duplicate_attempt(t, &req, chain.is_some(), now)
+                    .await?)),
+                Err(e) => Err(e.into()),
+            };
+        }
         let mut tx = self.store.begin().await?;
         if write_ahead {
             Store::finish_txn(&mut tx, &row).await?;
@@ -399,7 +419,7 @@ impl Engine {
                 .await?));
         }
         let mut pm = resolved.row().clone();
-        if let Some(at) = row.retry_date.filter(|_| t.retry_policy.scheduler_mode) {
+        if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
             self.enqueue(
                 &mut tx,

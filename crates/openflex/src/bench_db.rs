@@ -185,7 +185,8 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
     let body = match scenario {
         Scenario::FlexpayChargeToken => {
             let insert = insert_statement(&pool, &f.template_txn, "pgb-c-", &[]).await?;
-            format!("{payment}BEGIN;\n{insert}\nCOMMIT;\n")
+            // A token payment writes its attempt as one statement (`Store::insert_txn_alone`).
+            format!("{payment}{insert}\n")
         }
         Scenario::FlexpayAuthCapture => {
             let auth_insert = insert_statement(
@@ -207,7 +208,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
             )
             .await?;
             format!(
-                "{payment}BEGIN;\n{auth_insert}\nCOMMIT;\n\
+                "{payment}{auth_insert}\n\
                  {auth}SELECT * FROM transactions WHERE id = ('pgb-a-' || CAST(:r AS text)) AND merchant_id = '{m}' AND mode = 'sandbox';\n\
                  SELECT * FROM gateways WHERE token = (SELECT gateway_token FROM transactions WHERE id = '{t}') AND merchant_id = '{m}' AND mode = 'sandbox';\n\
                  BEGIN;\n{capture_insert}\n\

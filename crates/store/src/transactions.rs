@@ -1,4 +1,4 @@
-use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+use crate::{Pool, Result, Store, StoreError, Tx, on_pool, on_tx};
 
 /// One FlexPay transaction (payments and vault operations alike). `result` and `details` are
 /// JSON owned by the engine (processor result fields, request echo); the columns are what is
@@ -74,10 +74,11 @@ pub enum Reservation {
     Void,
 }
 
-impl Store {
-    /// Inserts a transaction; a duplicate (merchant, mode, merchantTransactionId) is `Conflict`.
-    pub async fn insert_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
-        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
+/// The INSERT of one transaction row, bound, for either backend's executor.
+macro_rules! insert_txn_query {
+    ($r:expr) => {{
+        let r = $r;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO transactions ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
              $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)")))
             .bind(&r.id).bind(&r.merchant_id).bind(&r.mode).bind(&r.txn_type).bind(&r.state)
@@ -88,7 +89,27 @@ impl Store {
             .bind(r.captured_amount).bind(r.refunded_amount).bind(r.voided).bind(r.retry_date)
             .bind(r.retry_count).bind(r.date_first_attempt).bind(&r.reference_data)
             .bind(&r.completion_status).bind(&r.result).bind(&r.details).bind(r.created_at).bind(&r.chain_id)
-            .execute(c).await.map(|_| ()))?;
+    }};
+}
+
+impl Store {
+    /// Inserts a transaction; a duplicate (merchant, mode, merchantTransactionId) is `Conflict`.
+    pub async fn insert_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
+        on_tx!(tx, c => insert_txn_query!(r).execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// [`Store::insert_txn`] as a statement of its own, when it is all a write would hold: one
+    /// INSERT is atomic by itself, and skipping BEGIN and COMMIT saves two of the few database
+    /// round trips a payment makes. SQLite writers still queue at the writer gate.
+    pub async fn insert_txn_alone(&self, r: &TxnRow) -> Result<()> {
+        match &self.pool {
+            Pool::Pg(p) => insert_txn_query!(r).execute(p).await.map(|_| ())?,
+            Pool::Sqlite(p) => {
+                let _gate = self.writer.lock().await;
+                insert_txn_query!(r).execute(p).await.map(|_| ())?
+            }
+        }
         Ok(())
     }
 
