@@ -123,6 +123,27 @@ impl Shared {
         v["transaction"].clone()
     }
 
+    /// An approved capture or refund of `id` under `mtid`: the first answer, or — when an
+    /// earlier try was recorded but its answer lost — the recorded transaction.
+    async fn follow_up(&self, id: &str, op: &str, mtid: &str, amount: i64) -> Value {
+        let body = json!({"transaction": {"merchantTransactionId": mtid, "amount": amount}});
+        let (_, v) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/transactions/{id}/{op}"),
+                &self.basic(),
+                Some(&body),
+            )
+            .await;
+        let t = if v["transaction"]["responseCode"] == "50129" {
+            self.by_mtid(mtid).await
+        } else {
+            v["transaction"].clone()
+        };
+        assert_eq!(t["responseCode"], "10000", "{op} {mtid}: {v}");
+        t
+    }
+
     async fn by_mtid(&self, mtid: &str) -> Value {
         let (status, v) = self
             .call(
@@ -186,40 +207,12 @@ impl Shared {
                 assert_eq!(a["responseCode"], "10000", "{a}");
                 let id = a["transactionId"].as_str().unwrap().to_string();
                 let cap = format!("crash-p-{n}");
-                let body = json!({"transaction": {"merchantTransactionId": cap, "amount": amount}});
-                let (_, v) = self
-                    .call(
-                        reqwest::Method::POST,
-                        &format!("/v1/transactions/{id}/capture"),
-                        &self.basic(),
-                        Some(&body),
-                    )
-                    .await;
-                let t = if v["transaction"]["responseCode"] == "50129" {
-                    self.by_mtid(&cap).await
-                } else {
-                    v["transaction"].clone()
-                };
-                assert_eq!(t["responseCode"], "10000", "capture {cap}: {v}");
+                let t = self.follow_up(&id, "capture", &cap, amount).await;
                 // A third of it back, against the capture.
                 let refund = amount / 3;
-                let rid = format!("crash-r-{n}");
-                let body = json!({"transaction": {"merchantTransactionId": rid, "amount": refund}});
                 let capture_id = t["transactionId"].as_str().unwrap().to_string();
-                let (_, v) = self
-                    .call(
-                        reqwest::Method::POST,
-                        &format!("/v1/transactions/{capture_id}/refund"),
-                        &self.basic(),
-                        Some(&body),
-                    )
+                self.follow_up(&capture_id, "refund", &format!("crash-r-{n}"), refund)
                     .await;
-                let r = if v["transaction"]["responseCode"] == "50129" {
-                    self.by_mtid(&rid).await
-                } else {
-                    v["transaction"].clone()
-                };
-                assert_eq!(r["responseCode"], "10000", "refund {rid}: {v}");
                 self.acked
                     .lock()
                     .unwrap()

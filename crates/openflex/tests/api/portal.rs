@@ -55,6 +55,19 @@ impl Page {
     }
 }
 
+/// `GET /admin/merchants/{sandbox merchant}{suffix}`.
+async fn merchant_get(app: &TestApp, suffix: &str) -> Value {
+    let (status, v) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/merchants/{}{suffix}", app.merchant_id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
 pub fn sandbox_login(app: &TestApp) -> (String, String) {
     let text = std::fs::read_to_string(app.data_dir.join("sandbox-credentials.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -282,13 +295,7 @@ async fn forms_need_the_session_token_and_this_origin(app: TestApp) {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     // Nothing was issued by the refused forms.
-    let (_, creds) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}/credentials", app.merchant_id),
-            None,
-        )
-        .await;
+    let creds = merchant_get(&app, "/credentials").await;
     let keys = creds["credentials"]
         .as_array()
         .unwrap()
@@ -380,13 +387,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
     let (status, _) = app.get_as(&key, "/api/test").await;
     assert_eq!(status, StatusCode::OK);
     // Revoke it again.
-    let (_, creds) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}/credentials", app.merchant_id),
-            None,
-        )
-        .await;
+    let creds = merchant_get(&app, "/credentials").await;
     let newest = creds["credentials"]
         .as_array()
         .unwrap()
@@ -453,13 +454,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         "{}",
         page.text
     );
-    let (_, eps) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
-            None,
-        )
-        .await;
+    let eps = merchant_get(&app, "/webhooks").await;
     let added = eps["endpoints"]
         .as_array()
         .or(eps.as_array())
@@ -486,13 +481,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         )
         .await;
     assert_eq!(page.location(), "/portal/webhooks?msg=saved");
-    let (_, eps) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
-            None,
-        )
-        .await;
+    let eps = merchant_get(&app, "/webhooks").await;
     assert!(eps.to_string().contains("\"enabled\":false"), "{eps}");
     let page = p
         .submit(
@@ -537,13 +526,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         )
         .await;
     assert_eq!(page.location(), "/portal/settings?msg=saved");
-    let (_, policy) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}/retry-policy", app.merchant_id),
-            None,
-        )
-        .await;
+    let policy = merchant_get(&app, "/retry-policy").await;
     assert_eq!(policy["maxRetries"], 5, "{policy}");
     assert_eq!(policy["windowDays"], 20, "{policy}");
     // Advance the test clock by a day.
@@ -555,13 +538,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         )
         .await;
     assert_eq!(page.location(), "/portal/clock?msg=advanced");
-    let (_, m) = app
-        .admin(
-            Method::GET,
-            &format!("/admin/merchants/{}", app.merchant_id),
-            None,
-        )
-        .await;
+    let m = merchant_get(&app, "").await;
     assert_eq!(m["clockOffsetSeconds"], 93_600, "{m}");
     // Bad input is the portal's own error, and changes nothing.
     let page = p
