@@ -2,8 +2,8 @@
 //! credentials, gateways and retry policy, and the sandbox test clock.
 
 use super::{
-    NoFields, Posted, Refused, Session, csrf_field, engine_failure, flash, page, pretty, problem,
-    redirect_after, when,
+    NoFields, PageQuery, Posted, Refused, Session, csrf_field, engine_failure, flash, page, pretty,
+    problem, redirect_after, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -16,18 +16,12 @@ use openflex_engine::gateways::GatewayInput;
 use openflex_engine::webhooks::EndpointInput;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub struct MsgQuery {
-    msg: Option<String>,
-    before: Option<String>,
-}
-
 /// Endpoints of this mode, and the latest deliveries with payloads, every attempt's answer,
 /// and a redeliver button.
 pub async fn webhooks(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     let merchant = &s.tenant.merchant_id;
     let mode = s.tenant.mode.as_str();
@@ -241,7 +235,7 @@ pub async fn redeliver(
 pub async fn credentials(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     let creds = match st.engine.credentials(&s.tenant.merchant_id).await {
         Ok(c) => c,
@@ -338,7 +332,7 @@ pub async fn revoke(
 pub async fn settings(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     let gateways = match st.engine.gateways(&s.tenant).await {
         Ok(g) => g,
@@ -483,7 +477,7 @@ pub async fn save_retry_policy(
 pub async fn clock(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     if s.tenant.mode != Mode::Sandbox {
         return problem(

@@ -142,6 +142,14 @@ async fn css() -> Response {
         .into_response()
 }
 
+/// What a page's URL may carry: a `?msg=` code after a redirect, and keyset positions.
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    pub msg: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
 /// The signed-in user of a page; anyone else is sent to the login page.
 pub struct Session(pub PortalSession);
 

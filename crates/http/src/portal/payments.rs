@@ -2,7 +2,8 @@
 //! vault's payment methods.
 
 use super::{
-    NoFields, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money, page, when,
+    NoFields, PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money,
+    page, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -256,16 +257,10 @@ pub async fn transaction(
     page(&s, "transactions", "Transaction", None, body)
 }
 
-#[derive(Deserialize)]
-pub struct PmQuery {
-    after: Option<String>,
-    msg: Option<String>,
-}
-
 pub async fn payment_methods(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(q): Query<PmQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     let rows = match st
         .engine

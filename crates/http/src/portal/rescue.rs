@@ -2,7 +2,8 @@
 //! (accounts and authorizations) in the portal.
 
 use super::{
-    Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem, when,
+    PageQuery, Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem,
+    when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -78,16 +79,11 @@ pub async fn orders(
     page(&s, "orders", "Rescue orders", None, body)
 }
 
-#[derive(Deserialize)]
-pub struct MsgQuery {
-    msg: Option<String>,
-}
-
 pub async fn order(
     State(st): State<AppState>,
     Session(s): Session,
     Path(id): Path<String>,
-    Query(m): Query<MsgQuery>,
+    Query(m): Query<PageQuery>,
 ) -> Response {
     let o = match st.engine.ff_order(&s.tenant, &id).await {
         Ok(o) => o,

@@ -8,7 +8,7 @@
 //! Kills per backend: `OPENFLEX_CRASH_KILLS` (default 3, which fits CI); the long variant is
 //! `OPENFLEX_CRASH_KILLS=50 cargo test -p openflex --test api crash -- --nocapture`.
 
-use crate::fx::{BEA, V25};
+use crate::fx::{BEA, V25, cents};
 use crate::helpers::{fresh_pg_database, unique_id};
 use crate::process;
 use reqwest::StatusCode;
@@ -170,18 +170,24 @@ impl Shared {
         v["accessToken"].as_str().unwrap().to_string()
     }
 
-    /// A Flexiti call under an idempotency key (and the `x-reference-id` every call needs).
-    async fn flexiti(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-        key: &str,
-    ) -> (StatusCode, Value) {
+    /// A Flexiti POST of `body` under idempotency key `key`, or a GET when `post` is `None`
+    /// (with the `x-reference-id` every call needs).
+    async fn flexiti(&self, path: &str, post: Option<(&Value, &str)>) -> (StatusCode, Value) {
         let path = format!("{V25}/client-id/{}{path}", self.fx_client);
         let bearer = format!("Bearer {}", self.fx_bearer);
-        let headers = [("x-reference-id", "crash"), ("x-idempotency-key", key)];
-        self.call_with(method, &path, &bearer, body, &headers).await
+        match post {
+            Some((body, key)) => {
+                let headers = [("x-reference-id", "crash"), ("x-idempotency-key", key)];
+                let method = reqwest::Method::POST;
+                self.call_with(method, &path, &bearer, Some(body), &headers)
+                    .await
+            }
+            None => {
+                let headers = [("x-reference-id", "crash")];
+                self.call_with(reqwest::Method::GET, &path, &bearer, None, &headers)
+                    .await
+            }
+        }
     }
 
     async fn op(&self, n: u64) {
@@ -248,21 +254,14 @@ impl Shared {
         let body = json!({"account_number": BEA, "amount": dollars, "auto_capture": false,
             "financing_option": {"transaction_type": "regular_purchase"}});
         let (status, a) = self
-            .flexiti(
-                reqwest::Method::POST,
-                "/authorization",
-                Some(&body),
-                &format!("crash-fa-{n}"),
-            )
+            .flexiti("/authorization", Some((&body, &format!("crash-fa-{n}"))))
             .await;
         assert_eq!(status, StatusCode::OK, "flexiti authorize {n}: {a}");
         let id = a["authorization_id"].as_i64().unwrap();
         let (status, c) = self
             .flexiti(
-                reqwest::Method::POST,
                 &format!("/authorization/{id}/capture"),
-                Some(&json!({"amount": dollars})),
-                &format!("crash-fc-{n}"),
+                Some((&json!({"amount": dollars}), &format!("crash-fc-{n}"))),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "flexiti capture {n}: {c}");
@@ -275,15 +274,6 @@ impl Shared {
             .financed
             .insert(id, (capture, amount));
     }
-}
-
-/// "1234.56" → 123456.
-fn cents(v: &Value) -> i64 {
-    let s = v
-        .as_str()
-        .unwrap_or_else(|| panic!("not a money string: {v}"));
-    let (i, f) = s.split_once('.').unwrap();
-    i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
 }
 
 /// Starts the server on `database_url` with `dir` as its data directory.
@@ -484,10 +474,8 @@ async fn verify(s: &Shared) {
     // once in full, and her available credit is her limit less what they captured.
     let (status, list) = s
         .flexiti(
-            reqwest::Method::GET,
             &format!("/authorizations?account_number={BEA}&page_size=1"),
             None,
-            "crash-verify",
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
@@ -497,14 +485,7 @@ async fn verify(s: &Shared) {
         "Flexiti authorizations vs acknowledged"
     );
     for (id, (capture, amount)) in &acked.financed {
-        let (status, a) = s
-            .flexiti(
-                reqwest::Method::GET,
-                &format!("/authorization/{id}"),
-                None,
-                "crash-verify",
-            )
-            .await;
+        let (status, a) = s.flexiti(&format!("/authorization/{id}"), None).await;
         assert_eq!(status, StatusCode::OK, "{a}");
         assert_eq!(cents(&a["amount"]), *amount, "{a}");
         let caps = a["captures"].as_array().cloned().unwrap_or_default();
@@ -513,12 +494,7 @@ async fn verify(s: &Shared) {
         assert_eq!(cents(&caps[0]["amount"]), *amount, "{a}");
     }
     let (status, who) = s
-        .flexiti(
-            reqwest::Method::GET,
-            &format!("/customers/lookup?account_number={BEA}"),
-            None,
-            "crash-verify",
-        )
+        .flexiti(&format!("/customers/lookup?account_number={BEA}"), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{who}");
     let financed: i64 = acked.financed.values().map(|(_, a)| a).sum();

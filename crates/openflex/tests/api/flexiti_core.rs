@@ -18,15 +18,6 @@ dual!(
     ledger_identity_holds_after_mixed_operations,
 );
 
-/// "1234.56" → 123456.
-fn cents(v: &Value) -> i64 {
-    let s = v
-        .as_str()
-        .unwrap_or_else(|| panic!("not a money string: {v}"));
-    let (i, f) = s.split_once('.').unwrap();
-    i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
-}
-
 fn regular(account: &str, amount: &str) -> Value {
     json!({"account_number": account, "amount": amount, "auto_capture": false,
         "financing_option": {"transaction_type": "regular_purchase"}})

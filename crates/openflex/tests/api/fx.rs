@@ -131,6 +131,15 @@ impl<'a> Fx<'a> {
     }
 }
 
+/// "1234.56" → 123456.
+pub fn cents(v: &Value) -> i64 {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("not a money string: {v}"));
+    let (i, f) = s.split_once('.').unwrap();
+    i.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
+}
+
 /// Asserts a Flexiti error: status, `error` code, and the `{url, message, error}` shape.
 pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(got.0, status, "{}", got.1);

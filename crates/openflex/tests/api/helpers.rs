@@ -256,6 +256,36 @@ impl TestApp {
         v
     }
 
+    /// Adds a sandbox webhook endpoint for every event; returns its id.
+    pub async fn add_webhook(&self, url: &str) -> String {
+        let (status, v) = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/admin/merchants/{}/webhooks", self.merchant_id),
+                Some(json!({"url": url})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        assert_eq!(v["enabled"], true);
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Queues a `webhook.test` event to `endpoint`; returns the delivery id.
+    pub async fn send_test_webhook(&self, endpoint: &str) -> String {
+        let (status, v) = self
+            .admin(
+                reqwest::Method::POST,
+                &format!(
+                    "/admin/merchants/{}/webhooks/{endpoint}/test",
+                    self.merchant_id
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        v["deliveryId"].as_str().unwrap().to_string()
+    }
+
     /// Charges the sandbox Visa for `amount` cents; returns the transaction object.
     pub async fn charge(&self, mtid: &str, amount: i64) -> Value {
         let (status, v) = self

@@ -410,25 +410,8 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Redeliver a webhook.
     let receiver = Receiver::start(&[200]).await;
-    let (_, ep) = app
-        .admin(
-            Method::POST,
-            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
-            Some(json!({"url": receiver.url})),
-        )
-        .await;
-    let (_, sent) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/admin/merchants/{}/webhooks/{}/test",
-                app.merchant_id,
-                ep["id"].as_str().unwrap()
-            ),
-            None,
-        )
-        .await;
-    let delivery = sent["deliveryId"].as_str().unwrap().to_string();
+    let endpoint = app.add_webhook(&receiver.url).await;
+    let delivery = app.send_test_webhook(&endpoint).await;
     let log = p.get("/portal/webhooks").await.text;
     assert!(log.contains("webhook.test"), "{log}");
     let page = p

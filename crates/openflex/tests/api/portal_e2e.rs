@@ -6,8 +6,6 @@
 use crate::helpers::*;
 use crate::portal::sandbox_login;
 use crate::receiver::Receiver;
-use reqwest::Method;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,23 +42,8 @@ async fn a_merchant_uses_the_portal_in_chromium() {
     app.charge("e2e-charge-1", 4200).await;
     app.charge("e2e-declined-1", 2012).await;
     let receiver = Receiver::start(&[]).await;
-    let (_, ep) = app
-        .admin(
-            Method::POST,
-            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
-            Some(json!({"url": receiver.url})),
-        )
-        .await;
-    app.admin(
-        Method::POST,
-        &format!(
-            "/admin/merchants/{}/webhooks/{}/test",
-            app.merchant_id,
-            ep["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let endpoint = app.add_webhook(&receiver.url).await;
+    app.send_test_webhook(&endpoint).await;
     let (email, password) = sandbox_login(&app);
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/portal-e2e");
     let base = app.base.trim_end_matches('/').to_string();

@@ -22,34 +22,6 @@ fn webhook_key(app: &TestApp) -> String {
     v["flexfactor"]["webhookKey"].as_str().unwrap().to_string()
 }
 
-async fn endpoint(app: &TestApp, url: &str) -> String {
-    let (status, v) = app
-        .admin(
-            Method::POST,
-            &format!("/admin/merchants/{}/webhooks", app.merchant_id),
-            Some(json!({"url": url})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{v}");
-    assert_eq!(v["enabled"], true);
-    v["id"].as_str().unwrap().to_string()
-}
-
-async fn send_test(app: &TestApp, endpoint: &str) -> String {
-    let (status, v) = app
-        .admin(
-            Method::POST,
-            &format!(
-                "/admin/merchants/{}/webhooks/{endpoint}/test",
-                app.merchant_id
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
-    v["deliveryId"].as_str().unwrap().to_string()
-}
-
 async fn deliveries(app: &TestApp) -> Vec<Value> {
     let (status, v) = app
         .admin(
@@ -79,8 +51,8 @@ async fn settle(app: &TestApp, receiver: &Receiver, expected: usize) {
 
 async fn a_test_event_is_delivered_signed_and_logged(app: TestApp) {
     let receiver = Receiver::start(&[]).await;
-    let ep = endpoint(&app, &receiver.url).await;
-    let delivery = send_test(&app, &ep).await;
+    let ep = app.add_webhook(&receiver.url).await;
+    let delivery = app.send_test_webhook(&ep).await;
     settle(&app, &receiver, 1).await;
 
     let got = receiver.received();
@@ -119,8 +91,8 @@ async fn a_test_event_is_delivered_signed_and_logged(app: TestApp) {
 
 async fn failed_deliveries_are_retried_with_backoff_then_resent(app: TestApp) {
     let receiver = Receiver::start(&[500, 503]).await;
-    let ep = endpoint(&app, &receiver.url).await;
-    let delivery = send_test(&app, &ep).await;
+    let ep = app.add_webhook(&receiver.url).await;
+    let delivery = app.send_test_webhook(&ep).await;
     settle(&app, &receiver, 1).await;
     assert_eq!(receiver.received().len(), 1);
     let d = deliveries(&app)
@@ -165,8 +137,8 @@ async fn failed_deliveries_are_retried_with_backoff_then_resent(app: TestApp) {
 async fn a_delivery_that_keeps_failing_is_dead_lettered_after_about_a_day(app: TestApp) {
     let receiver = Receiver::start(&[]).await;
     receiver.fail_always(500);
-    let ep = endpoint(&app, &receiver.url).await;
-    let delivery = send_test(&app, &ep).await;
+    let ep = app.add_webhook(&receiver.url).await;
+    let delivery = app.send_test_webhook(&ep).await;
     settle(&app, &receiver, 1).await;
     app.advance_clock(&app.merchant_id, 12 * 3600).await;
     let d = deliveries(&app)
@@ -190,8 +162,8 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_after_about_a_day(app: T
 
 async fn manual_redelivery_is_marked_resent(app: TestApp) {
     let receiver = Receiver::start(&[]).await;
-    let ep = endpoint(&app, &receiver.url).await;
-    let delivery = send_test(&app, &ep).await;
+    let ep = app.add_webhook(&receiver.url).await;
+    let delivery = app.send_test_webhook(&ep).await;
     settle(&app, &receiver, 1).await;
     let (status, _) = app
         .admin(
@@ -229,7 +201,7 @@ async fn manual_redelivery_is_marked_resent(app: TestApp) {
 
 async fn disabled_endpoints_receive_nothing(app: TestApp) {
     let receiver = Receiver::start(&[]).await;
-    let ep = endpoint(&app, &receiver.url).await;
+    let ep = app.add_webhook(&receiver.url).await;
     let (status, v) = app
         .admin(
             Method::PUT,
@@ -239,7 +211,7 @@ async fn disabled_endpoints_receive_nothing(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["enabled"], false);
-    send_test(&app, &ep).await;
+    app.send_test_webhook(&ep).await;
     let clock = app.advance_clock(&app.merchant_id, 0).await;
     assert!(
         clock["ran"]
