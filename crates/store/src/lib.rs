@@ -14,6 +14,7 @@ mod credentials;
 mod flexfactor;
 mod flexiti;
 mod gateways;
+mod group_commit;
 mod idempotency;
 mod jobs;
 mod merchants;
@@ -44,7 +45,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     #[error("a row with the same unique key already exists")]
     Conflict,
@@ -136,6 +137,8 @@ pub struct Store {
     /// 10 … 100 ms steps) however soon the lock frees: that sleeping was most of the embedded
     /// backend's tail latency. Other processes on the same file still meet `busy_timeout`.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's group commit (see `group_commit` for why PostgreSQL goes without).
+    group: Option<group_commit::GroupCommit>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,9 +192,17 @@ impl Store {
                     .await?,
             )
         };
+        let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         Ok(Self {
+            group: match &pool {
+                Pool::Sqlite(p) => Some(group_commit::GroupCommit::start(
+                    (*p.connect_options()).clone(),
+                    writer.clone(),
+                )),
+                Pool::Pg(_) => None,
+            },
             pool,
-            writer: Default::default(),
+            writer,
         })
     }
 

@@ -1,4 +1,4 @@
-use crate::{Pool, Result, Store, StoreError, Tx, on_pool, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
 /// One FlexPay transaction (payments and vault operations alike). `result` and `details` are
 /// JSON owned by the engine (processor result fields, request echo); the columns are what is
@@ -99,18 +99,15 @@ impl Store {
         Ok(())
     }
 
-    /// [`Store::insert_txn`] as a statement of its own, when it is all a write would hold: one
-    /// INSERT is atomic by itself, and skipping BEGIN and COMMIT saves two of the few database
-    /// round trips a payment makes. SQLite writers still queue at the writer gate.
+    /// [`Store::insert_txn`] without a transaction around it, when the row is all a write would
+    /// hold. Concurrent calls share statements and commits (see `group_commit`); each answers
+    /// once its row is committed, with `Conflict` for a duplicate merchantTransactionId.
     pub async fn insert_txn_alone(&self, r: &TxnRow) -> Result<()> {
-        match &self.pool {
-            Pool::Pg(p) => insert_txn_query!(r).execute(p).await.map(|_| ())?,
-            Pool::Sqlite(p) => {
-                let _gate = self.writer.lock().await;
-                insert_txn_query!(r).execute(p).await.map(|_| ())?
-            }
+        match &self.group {
+            Some(group) => group.insert(r.clone()).await,
+            None => on_pool!(&self.pool, p => insert_txn_query!(r).execute(p).await.map(|_| ()))
+                .map_err(Into::into),
         }
-        Ok(())
     }
 
     /// Records the processor's answer on a pending transaction.

@@ -14,6 +14,7 @@ dual!(
     parallel_refunds_of_the_remainder_move_money_once,
     parallel_partial_refunds_stop_at_the_charged_amount,
     parallel_charges_with_one_merchant_transaction_id_create_one_transaction,
+    parallel_token_charges_each_commit_once,
     parallel_refunds_with_one_merchant_transaction_id_refund_once,
     parallel_captures_of_one_authorization_capture_once,
     parallel_voids_and_captures_of_one_authorization_one_wins,
@@ -207,6 +208,78 @@ async fn parallel_charges_with_one_merchant_transaction_id_create_one_transactio
         .get("/v1/transactions/byMerchantTransactionId/same-mtid")
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        v["transaction"]["transactionId"],
+        winners[0]["transactionId"]
+    );
+}
+
+/// Vault-token charges are the payments SQLite writes in shared statements (group commit):
+/// many at once, some reusing one merchantTransactionId, must each be answered with their own
+/// outcome and stored exactly once.
+async fn parallel_token_charges_each_commit_once(app: TestApp) {
+    let mut card = vault_card(VISA, "879");
+    card["creditCard"].as_object_mut().unwrap().remove("cvv");
+    let (status, v) = app
+        .post(
+            "/v1/paymentmethods",
+            serde_json::json!({"paymentMethod": card}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let pm = v["transaction"]["paymentMethod"]["paymentMethodId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let requests = (0..2 * N)
+        .map(|i| {
+            let mtid = if i % 2 == 0 {
+                format!("tok-{i}")
+            } else {
+                "tok-same".into()
+            };
+            let amount = 1000 + i as i64;
+            (
+                "/v1/gateways/charge".to_string(),
+                token_payment(&mtid, amount, &pm),
+            )
+        })
+        .collect();
+    let ts = transactions(&fire(&app, requests).await);
+
+    let mut ids = std::collections::HashSet::new();
+    for (i, t) in ts.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        assert_code(t, "10000");
+        assert_eq!(t["merchantTransactionId"], format!("tok-{i}"));
+        assert_eq!(t["amount"], 1000 + i as i64);
+        assert!(ids.insert(t["transactionId"].clone()), "{t}");
+    }
+    let same: Vec<&Value> = ts.iter().skip(1).step_by(2).collect();
+    let winners: Vec<&&Value> = same
+        .iter()
+        .filter(|t| t["responseCode"] != "50129")
+        .collect();
+    assert_eq!(winners.len(), 1, "{:?}", codes(&ts));
+    assert_code(winners[0], "10000");
+
+    let (_, list) = app.get("/v1/transactions?count=100").await;
+    let charges: Vec<&Value> = list["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["transactionType"] == "Charge")
+        .collect();
+    assert_eq!(charges.len(), N + 1, "{list}");
+    for i in (0..2 * N).step_by(2) {
+        let (status, v) = app
+            .get(&format!("/v1/transactions/byMerchantTransactionId/tok-{i}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["transaction"]["amount"], 1000 + i as i64);
+    }
+    let (_, v) = app
+        .get("/v1/transactions/byMerchantTransactionId/tok-same")
+        .await;
     assert_eq!(
         v["transaction"]["transactionId"],
         winners[0]["transactionId"]

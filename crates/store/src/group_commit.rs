@@ -1,0 +1,373 @@
+//! Group commit of SQLite payment attempts that are a write of their own.
+//!
+//! Why: a vaulted-card payment with nothing else to record writes exactly one row, and SQLite
+//! has one writer: under load every such payment waited its turn at the writer gate for a
+//! statement, a commit and a hand-off to sqlx's connection thread, whatever the row's size.
+//! Attempts that arrive while a write is in flight queue here and go to the database together
+//! as one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING id`: one statement, one commit
+//! for the lot. A lone attempt goes straight through, so this costs nothing when idle. Measured
+//! (docs/performance.md, optimisation 7): about twice the charges per second at c = 32.
+//!
+//! PostgreSQL goes without: it already lets concurrent commits share a WAL flush, its cost per
+//! payment is in the reads, and the same batching there left throughput unchanged while the
+//! queueing behind an in-flight batch raised p99 by a third.
+//!
+//! Money safety is unchanged: each caller is answered only after the statement holding its row
+//! has committed, and with its own outcome. A row the statement skipped collided with a unique
+//! key (in practice a merchantTransactionId used twice, possibly by two attempts in the same
+//! batch — the first in arrival order wins) and its caller gets [`StoreError::Conflict`]
+//! exactly as a single INSERT would answer. Any other failure of a batch of several rows
+//! (a row the database refuses) is retried row by row, so one bad row cannot fail its
+//! neighbours; a database that is away fails them all with `Unavailable`.
+
+use crate::{Result, StoreError, TxnRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// Rows per statement at most: 31 columns × 64 rows stays far below SQLite's limit on bound
+/// parameters, and a batch larger than this is rare below several hundred clients.
+const MAX_BATCH: usize = 64;
+
+struct Pending {
+    row: TxnRow,
+    done: oneshot::Sender<Result<()>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl GroupCommit {
+    /// Starts the writer task; it ends when the last `GroupCommit` handle is dropped. It writes
+    /// under `gate`, the store's writer gate, like every other SQLite writer, on a connection of
+    /// its own: the statements for each batch size stay prepared on that one connection instead
+    /// of on every connection of the pool (a 64-row INSERT is a large prepared statement).
+    pub(crate) fn start(opts: SqliteConnectOptions, gate: Arc<Mutex<()>>) -> Self {
+        let (queue, mut rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            let mut conn = None;
+            while let Some(batch) = next_batch(&mut rx).await {
+                let c = match conn.take() {
+                    Some(c) => Ok(c),
+                    None => opts.connect().await.map_err(StoreError::from),
+                };
+                match c {
+                    Ok(mut c) => {
+                        if write(&mut c, &gate, batch).await {
+                            conn = Some(c);
+                        }
+                    }
+                    Err(e) => {
+                        for p in batch {
+                            let _ = p.done.send(Err(e.clone()));
+                        }
+                    }
+                }
+            }
+            if let Some(c) = conn {
+                let _ = c.close().await;
+            }
+        });
+        Self { queue }
+    }
+
+    /// Inserts `row`, answering once it is committed.
+    pub(crate) async fn insert(&self, row: TxnRow) -> Result<()> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { row, done })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the transaction writer has stopped".into())
+}
+
+/// Waits for one attempt, then takes whatever else is already queued.
+async fn next_batch(rx: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pending>> {
+    let first = rx.recv().await?;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    batch.push(first);
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(p) => batch.push(p),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Writes one batch and answers its callers; false when the connection should be replaced.
+async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending>) -> bool {
+    let rows: Vec<&TxnRow> = batch.iter().map(|p| &p.row).collect();
+    let outcome = insert_many(conn, gate, &rows).await;
+    let healthy = !matches!(outcome, Err(StoreError::Unavailable(_)));
+    match outcome {
+        Ok(inserted) => {
+            for p in batch {
+                let answer = if inserted.contains(&p.row.id) {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict)
+                };
+                let _ = p.done.send(answer);
+            }
+        }
+        Err(StoreError::Unavailable(why)) => {
+            for p in batch {
+                let _ = p.done.send(Err(StoreError::Unavailable(why.clone())));
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            for p in batch {
+                let _ = p.done.send(Err(e.clone()));
+            }
+        }
+        Err(_) => {
+            for p in batch {
+                let answer = insert_many(conn, gate, &[&p.row]).await.and_then(|ids| {
+                    if ids.is_empty() {
+                        Err(StoreError::Conflict)
+                    } else {
+                        Ok(())
+                    }
+                });
+                let _ = p.done.send(answer);
+            }
+        }
+    }
+    healthy
+}
+
+/// One statement inserting `rows`; returns the ids it inserted (the others hit a unique key).
+/// Columns of `transactions`, each bound once per row below.
+const COLUMNS: usize = 31;
+
+async fn insert_many(
+    conn: &mut SqliteConnection,
+    gate: &Mutex<()>,
+    rows: &[&TxnRow],
+) -> Result<Vec<String>> {
+    const N: usize = COLUMNS;
+    let mut sql = format!("INSERT INTO transactions ({}) VALUES ", crate::TXN_COLUMNS);
+    for i in 0..rows.len() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for c in 1..=N {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(i * N + c).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+    macro_rules! bind_all {
+        ($q:expr) => {{
+            let mut q = $q;
+            for r in rows {
+                q = q
+                    .bind(&r.id)
+                    .bind(&r.merchant_id)
+                    .bind(&r.mode)
+                    .bind(&r.txn_type)
+                    .bind(&r.state)
+                    .bind(r.status)
+                    .bind(r.response_code)
+                    .bind(&r.merchant_transaction_id)
+                    .bind(&r.order_id)
+                    .bind(&r.customer_id)
+                    .bind(&r.currency)
+                    .bind(r.amount)
+                    .bind(&r.payment_method_id)
+                    .bind(&r.gateway_token)
+                    .bind(&r.gateway_type)
+                    .bind(&r.gateway_transaction_id)
+                    .bind(&r.merchant_account_reference_id)
+                    .bind(&r.assigned_gateway_token)
+                    .bind(&r.original_id)
+                    .bind(r.captured_amount)
+                    .bind(r.refunded_amount)
+                    .bind(r.voided)
+                    .bind(r.retry_date)
+                    .bind(r.retry_count)
+                    .bind(r.date_first_attempt)
+                    .bind(&r.reference_data)
+                    .bind(&r.completion_status)
+                    .bind(&r.result)
+                    .bind(&r.details)
+                    .bind(r.created_at)
+                    .bind(&r.chain_id);
+            }
+            q
+        }};
+    }
+    let sql = sqlx::AssertSqlSafe(sql);
+    let _gate = gate.lock().await;
+    Ok(bind_all!(sqlx::query_scalar::<_, String>(sql))
+        .fetch_all(conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{MerchantRow, Store, StoreError, TxnRow};
+
+    fn row(id: &str, mtid: &str, amount: i64) -> TxnRow {
+        TxnRow {
+            id: id.into(),
+            merchant_id: "m1".into(),
+            mode: "sandbox".into(),
+            txn_type: "Charge".into(),
+            state: "done".into(),
+            status: 1,
+            response_code: 10000,
+            merchant_transaction_id: Some(mtid.into()),
+            order_id: Some("o1".into()),
+            customer_id: None,
+            currency: Some("USD".into()),
+            amount,
+            payment_method_id: None,
+            gateway_token: None,
+            gateway_type: None,
+            gateway_transaction_id: None,
+            merchant_account_reference_id: None,
+            assigned_gateway_token: None,
+            original_id: None,
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: 0,
+            date_first_attempt: None,
+            reference_data: None,
+            completion_status: None,
+            result: "{}".into(),
+            details: "{}".into(),
+            created_at: 1,
+            chain_id: None,
+        }
+    }
+
+    async fn store() -> (Store, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "openflex-group-commit-{}-{:?}.db",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let store = Store::connect(path.to_str().unwrap(), 4).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let m = MerchantRow {
+            id: "m1".into(),
+            name: "m".into(),
+            clock_offset_us: 0,
+            created_at: 0,
+            settings: "{}".into(),
+        };
+        Store::insert_merchant(&mut tx, &m).await.unwrap();
+        tx.commit().await.unwrap();
+        (store, path)
+    }
+
+    /// Calls made together on a current-thread runtime are all queued before the writer runs,
+    /// so each of these lands in one batch.
+    async fn together(store: &Store, rows: &[TxnRow]) -> Vec<crate::Result<()>> {
+        futures::future::join_all(rows.iter().map(|r| store.insert_txn_alone(r))).await
+    }
+
+    #[tokio::test]
+    async fn one_batch_answers_each_row_with_its_own_outcome() {
+        let (store, path) = store().await;
+        let answers = together(
+            &store,
+            &[
+                row("t1", "a", 100),
+                row("t2", "a", 200),
+                row("t3", "b", 300),
+            ],
+        )
+        .await;
+        assert!(answers[0].is_ok(), "{answers:?}");
+        assert!(
+            matches!(answers[1], Err(StoreError::Conflict)),
+            "{answers:?}"
+        );
+        assert!(answers[2].is_ok(), "{answers:?}");
+        let a = store
+            .txn_by_mtid("m1", "sandbox", "a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.id.as_str(), a.amount), ("t1", 100));
+        let b = store
+            .txn_by_mtid("m1", "sandbox", "b")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.amount, 300);
+
+        // A row the database refuses fails alone; its neighbours still commit.
+        let answers = together(
+            &store,
+            &[
+                row("t4", "c", 100),
+                row("t5", "d", -1),
+                row("t6", "a", 5),
+                row("t7", "e", 7),
+            ],
+        )
+        .await;
+        assert!(answers[0].is_ok(), "{answers:?}");
+        assert!(
+            matches!(answers[1], Err(StoreError::Database(_))),
+            "{answers:?}"
+        );
+        assert!(
+            matches!(answers[2], Err(StoreError::Conflict)),
+            "{answers:?}"
+        );
+        assert!(answers[3].is_ok(), "{answers:?}");
+        assert!(
+            store
+                .txn_by_mtid("m1", "sandbox", "c")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .txn_by_mtid("m1", "sandbox", "d")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .txn_by_mtid("m1", "sandbox", "e")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let a = store
+            .txn_by_mtid("m1", "sandbox", "a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.id, "t1");
+        store.close().await;
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_row_binds_as_many_values_as_there_are_columns() {
+        assert_eq!(crate::TXN_COLUMNS.split(',').count(), super::COLUMNS);
+    }
+}
