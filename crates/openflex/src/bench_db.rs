@@ -173,7 +173,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
         "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
          c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
          FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
-         WHERE c.secret_hash = '{hash}' AND c.kind = 'flexpay_api_key' AND c.revoked_at IS NULL;\n"
+         WHERE c.secret_hash = '{hash}' AND c.revoked_at IS NULL;\n"
     );
     let payment = format!(
         "{auth}SELECT pm.*, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \

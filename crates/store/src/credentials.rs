@@ -29,7 +29,10 @@ impl Store {
     }
 
     /// The active credential of `kind` whose secret hashes to `secret_hash`, with its merchant
-    /// (one indexed lookup: this runs on every authenticated request).
+    /// (one indexed lookup: this runs on every authenticated request). The kind is checked here
+    /// rather than in SQL: secret hashes are unique, and with `kind` in the WHERE clause
+    /// PostgreSQL's generic plan could cost `credentials_public (kind, …)` the same as the
+    /// unique index and scan every credential of the kind.
     pub async fn credential_by_secret(
         &self,
         kind: &str,
@@ -48,9 +51,9 @@ impl Store {
             "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
              c.created_at, c.revoked_at, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
              FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
-             WHERE c.secret_hash = $1 AND c.kind = $2 AND c.revoked_at IS NULL")
-            .bind(secret_hash).bind(kind).fetch_optional(p).await)?;
-        Ok(row.map(|j| {
+             WHERE c.secret_hash = $1 AND c.revoked_at IS NULL")
+            .bind(secret_hash).fetch_optional(p).await)?;
+        Ok(row.filter(|j| j.cred.kind == kind).map(|j| {
             let merchant = MerchantRow {
                 id: j.cred.merchant_id.clone(),
                 name: j.m_name,
