@@ -35,9 +35,15 @@ struct Pending {
     done: oneshot::Sender<Result<()>>,
 }
 
+enum Msg {
+    Insert(Box<Pending>),
+    /// Close the writer's connection (the store is closing), then acknowledge.
+    Close(oneshot::Sender<()>),
+}
+
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Msg>,
 }
 
 impl GroupCommit {
@@ -46,25 +52,18 @@ impl GroupCommit {
     /// its own: the statements for each batch size stay prepared on that one connection instead
     /// of on every connection of the pool (a 64-row INSERT is a large prepared statement).
     pub(crate) fn start(opts: SqliteConnectOptions, gate: Arc<Mutex<()>>) -> Self {
-        let (queue, mut rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+        let (queue, mut rx) = mpsc::channel::<Msg>(4 * MAX_BATCH);
         tokio::spawn(async move {
-            let mut conn = None;
-            while let Some(batch) = next_batch(&mut rx).await {
-                let c = match conn.take() {
-                    Some(c) => Ok(c),
-                    None => opts.connect().await.map_err(StoreError::from),
-                };
-                match c {
-                    Ok(mut c) => {
-                        if write(&mut c, &gate, batch).await {
-                            conn = Some(c);
-                        }
+            let mut conn: Option<SqliteConnection> = None;
+            while let Some((batch, close)) = next_batch(&mut rx).await {
+                if !batch.is_empty() {
+                    conn = run(conn, &opts, &gate, batch).await;
+                }
+                if let Some(ack) = close {
+                    if let Some(c) = conn.take() {
+                        let _ = c.close().await;
                     }
-                    Err(e) => {
-                        for p in batch {
-                            let _ = p.done.send(Err(e.clone()));
-                        }
-                    }
+                    let _ = ack.send(());
                 }
             }
             if let Some(c) = conn {
@@ -78,10 +77,42 @@ impl GroupCommit {
     pub(crate) async fn insert(&self, row: TxnRow) -> Result<()> {
         let (done, answer) = oneshot::channel();
         self.queue
-            .send(Pending { row, done })
+            .send(Msg::Insert(Box::new(Pending { row, done })))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Writes what is queued and closes the writer's connection, so that closing the store
+    /// leaves no SQLite connection open (the last one to close checkpoints the WAL).
+    pub(crate) async fn close(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.queue.send(Msg::Close(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+/// Writes `batch` on `conn`, connecting first when there is none; returns the connection if it
+/// is still fit for the next batch.
+async fn run(
+    conn: Option<SqliteConnection>,
+    opts: &SqliteConnectOptions,
+    gate: &Mutex<()>,
+    batch: Vec<Pending>,
+) -> Option<SqliteConnection> {
+    let c = match conn {
+        Some(c) => Ok(c),
+        None => opts.connect().await.map_err(StoreError::from),
+    };
+    match c {
+        Ok(mut c) => write(&mut c, gate, batch).await.then_some(c),
+        Err(e) => {
+            for p in batch {
+                let _ = p.done.send(Err(e.clone()));
+            }
+            None
+        }
     }
 }
 
@@ -89,18 +120,25 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the transaction writer has stopped".into())
 }
 
-/// Waits for one attempt, then takes whatever else is already queued.
-async fn next_batch(rx: &mut mpsc::Receiver<Pending>) -> Option<Vec<Pending>> {
-    let first = rx.recv().await?;
+/// Waits for one message, then takes whatever attempts are already queued, stopping at a
+/// close request.
+async fn next_batch(
+    rx: &mut mpsc::Receiver<Msg>,
+) -> Option<(Vec<Pending>, Option<oneshot::Sender<()>>)> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    batch.push(first);
-    while batch.len() < MAX_BATCH {
+    let mut close = None;
+    match rx.recv().await? {
+        Msg::Insert(p) => batch.push(*p),
+        Msg::Close(ack) => close = Some(ack),
+    }
+    while close.is_none() && batch.len() < MAX_BATCH {
         match rx.try_recv() {
-            Ok(p) => batch.push(p),
+            Ok(Msg::Insert(p)) => batch.push(*p),
+            Ok(Msg::Close(ack)) => close = Some(ack),
             Err(_) => break,
         }
     }
-    Some(batch)
+    Some((batch, close))
 }
 
 /// Writes one batch and answers its callers; false when the connection should be replaced.
@@ -363,6 +401,11 @@ mod tests {
             .unwrap();
         assert_eq!(a.id, "t1");
         store.close().await;
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        assert!(
+            !wal.exists(),
+            "closing the store closes the writer's connection too, so the WAL is checkpointed"
+        );
         let _ = std::fs::remove_file(&path);
     }
 

@@ -245,6 +245,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         on_pool!(&self.pool, p => p.close().await)
     }
 }
