@@ -1,4 +1,4 @@
-use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx};
+use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CredentialRow {
@@ -88,7 +88,7 @@ impl Store {
 
     /// Revokes one credential; returns false when it does not exist or was already revoked.
     pub async fn revoke_credential(&self, merchant_id: &str, id: &str, at: i64) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE credentials SET revoked_at = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
             .bind(at).bind(id).bind(merchant_id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
@@ -117,7 +117,7 @@ impl Store {
         version: i64,
         blob: &[u8],
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE credentials SET kek_version = $1, sealed_secret = $2 WHERE id = $3 AND kek_version = $4")
             .bind(version).bind(blob).bind(id).bind(old_version)
             .execute(p).await.map(|r| r.rows_affected()))?;

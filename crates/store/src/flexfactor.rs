@@ -1,4 +1,4 @@
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
@@ -225,7 +225,7 @@ impl Store {
         summary: &str,
         at: i64,
     ) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO ff_transmits (id, merchant_id, mode, external_order_id, is_declined, amount, currency, summary, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id).bind(merchant_id).bind(mode).bind(external_order_id).bind(is_declined).bind(amount)

@@ -6,7 +6,7 @@
 //! The CHECK constraints of the migration are the last line: a bug that would overdraw an
 //! account fails the transaction instead of writing.
 
-use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx};
+use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FxAccountRow {
@@ -613,7 +613,7 @@ impl Store {
 
 impl Store {
     pub async fn insert_fx_token(&self, t: &FxTokenRow) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO fx_tokens (token_hash, refresh_hash, credential_id, scope, expires_at, revoked_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&t.token_hash).bind(&t.refresh_hash).bind(&t.credential_id).bind(&t.scope)
@@ -624,7 +624,7 @@ impl Store {
 
     /// Forgets a client's tokens that expired before `before`.
     pub async fn purge_fx_tokens(&self, credential_id: &str, before: i64) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query("DELETE FROM fx_tokens WHERE credential_id = $1 AND expires_at < $2")
+        on_write!(self, p => sqlx::query("DELETE FROM fx_tokens WHERE credential_id = $1 AND expires_at < $2")
             .bind(credential_id).bind(before).execute(p).await.map(|_| ()))?;
         Ok(())
     }
@@ -672,7 +672,7 @@ impl Store {
 
     /// Revokes a token (by access hash); false when it was not active.
     pub async fn revoke_fx_token(&self, token_hash: &str, at: i64) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE fx_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
             .bind(at).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
@@ -681,7 +681,7 @@ impl Store {
 
 impl Store {
     pub async fn insert_fx_verification(&self, v: &FxVerificationRow) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO fx_verifications (id, merchant_id, mode, account_number, request_id, format, code_hash, created_at, expires_at, used_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&v.id).bind(&v.merchant_id).bind(&v.mode).bind(&v.account_number).bind(&v.request_id)
@@ -716,7 +716,7 @@ impl Store {
         now: i64,
         max: i64,
     ) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "UPDATE fx_verifications SET failed_attempts = failed_attempts + 1, \
              used_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE used_at END \
              WHERE merchant_id = $3 AND mode = $4 AND account_number = $5 AND used_at IS NULL AND expires_at > $2")
@@ -735,7 +735,7 @@ impl Store {
 
 impl Store {
     pub async fn insert_fx_widget_session(&self, s: &FxWidgetSessionRow) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO fx_widget_sessions (id, merchant_id, mode, flow, payload, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&s.id).bind(&s.merchant_id).bind(&s.mode).bind(&s.flow).bind(&s.payload)

@@ -1,4 +1,4 @@
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GatewayRow {
@@ -59,7 +59,7 @@ impl Store {
 
     /// Writes every mutable field of `g`; returns false when the gateway does not exist.
     pub async fn update_gateway(&self, g: &GatewayRow) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE gateways SET merchant_account_reference_id = $1, status = $2, accepted_currencies = $3, \
              accepted_cards = $4, weight = $5, accept_retries = $6, cvv_required = $7, settings_kek_version = $8, \
              settings_sealed = $9 WHERE token = $10 AND merchant_id = $11 AND mode = $12 AND deleted_at IS NULL")
@@ -79,7 +79,7 @@ impl Store {
         token: &str,
         at: i64,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE gateways SET deleted_at = $1 WHERE token = $2 AND merchant_id = $3 AND mode = $4 AND deleted_at IS NULL")
             .bind(at).bind(token).bind(merchant_id).bind(mode)
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -109,7 +109,7 @@ impl Store {
         version: i64,
         blob: &[u8],
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE gateways SET settings_kek_version = $1, settings_sealed = $2 WHERE token = $3 AND settings_kek_version = $4")
             .bind(version).bind(blob).bind(token).bind(old_version)
             .execute(p).await.map(|r| r.rows_affected()))?;

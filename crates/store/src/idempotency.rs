@@ -3,7 +3,7 @@
 //! taken over by a retry can no longer answer, and when the answer is written inside the
 //! transaction that moves the money, it can no longer move it either.
 
-use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdempotencyRow {
@@ -37,12 +37,12 @@ impl Store {
     ) -> Result<Option<IdempotencyRow>> {
         // A key older than the window is forgotten first, so it can be used again; so is a claim
         // never answered within the lease (its request died with its process, or timed out).
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 \
              AND (created_at < $5 OR (response_status IS NULL AND created_at < $6))")
             .bind(k.merchant_id).bind(k.mode).bind(k.scope).bind(k.key).bind(now - window).bind(now - lease)
             .execute(p).await.map(|_| ()))?;
-        let inserted = on_pool!(&self.pool, p => sqlx::query(
+        let inserted = on_write!(self, p => sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, mode, scope, key, request_hash, created_at, claim_token) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
             .bind(k.merchant_id).bind(k.mode).bind(k.scope).bind(k.key).bind(request_hash).bind(now).bind(token)
@@ -86,7 +86,7 @@ impl Store {
 
     /// Forgets the claim holding `token` if it was not answered (so a retry is processed).
     pub async fn release_idempotency_key(&self, k: KeyRef<'_>, token: &str) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND mode = $2 AND scope = $3 AND key = $4 \
              AND claim_token = $5 AND response_status IS NULL")
             .bind(k.merchant_id).bind(k.mode).bind(k.scope).bind(k.key).bind(token)

@@ -1,4 +1,4 @@
-use crate::{Backend, Result, Store, Tx, on_pool, on_tx};
+use crate::{Backend, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
@@ -59,7 +59,7 @@ impl Store {
              AND (j.locked_until IS NULL OR j.locked_until < $1){merchant_filter} \
              ORDER BY j.run_at, j.id LIMIT $4{lock}) RETURNING {COLS}"
         );
-        let mut rows = on_pool!(&self.pool, p => {
+        let mut rows = on_write!(self, p => {
             let q = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(now).bind(lease_until).bind(worker).bind(limit);
             match merchant_id {
@@ -73,7 +73,7 @@ impl Store {
 
     /// Marks a claimed job done; false when the lease was lost to another worker meanwhile.
     pub async fn finish_job(&self, id: &str, attempts: i64, now: i64) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 \
              WHERE id = $2 AND attempts = $3 AND state = 'pending'")
             .bind(now).bind(id).bind(attempts)
@@ -91,12 +91,12 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         let n = match run_at {
-            Some(at) => on_pool!(&self.pool, p => sqlx::query(
+            Some(at) => on_write!(self, p => sqlx::query(
                 "UPDATE jobs SET run_at = $1, locked_until = NULL, last_error = $2, updated_at = $3 \
                  WHERE id = $4 AND attempts = $5 AND state = 'pending'")
                 .bind(at).bind(error).bind(now).bind(id).bind(attempts)
                 .execute(p).await.map(|r| r.rows_affected()))?,
-            None => on_pool!(&self.pool, p => sqlx::query(
+            None => on_write!(self, p => sqlx::query(
                 "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
                  WHERE id = $3 AND attempts = $4 AND state = 'pending'")
                 .bind(error).bind(now).bind(id).bind(attempts)

@@ -112,6 +112,22 @@ macro_rules! on_pool {
     };
 }
 
+/// [`on_pool!`] for a statement that writes outside a [`Tx`]: on SQLite it queues at the
+/// writer gate first. An autocommit write that met a gated transaction's lock instead would
+/// sleep in SQLite's busy handler (1, 2, 5 … 100 ms steps) — the tail latency the gate exists
+/// to remove. Never call it while holding a `Tx` (the gate is not reentrant).
+macro_rules! on_write {
+    ($store:expr, $c:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Pg($c) => $body,
+            $crate::Pool::Sqlite($c) => {
+                let _gate = $store.writer.lock().await;
+                $body
+            }
+        }
+    };
+}
+
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
@@ -127,7 +143,7 @@ macro_rules! on_tx {
     };
 }
 
-pub(crate) use {on_pool, on_tx};
+pub(crate) use {on_pool, on_tx, on_write};
 
 #[derive(Clone)]
 pub struct Store {

@@ -1,4 +1,4 @@
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MerchantRow {
@@ -33,7 +33,7 @@ impl Store {
 
     /// Moves a merchant's sandbox clock forward; returns the new offset.
     pub async fn advance_clock(&self, id: &str, by_us: i64) -> Result<Option<i64>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
+        Ok(on_write!(self, p => sqlx::query_scalar::<_, i64>(
             "UPDATE merchants SET clock_offset_us = clock_offset_us + $1 WHERE id = $2 RETURNING clock_offset_us")
             .bind(by_us).bind(id).fetch_optional(p).await)?)
     }
@@ -41,7 +41,7 @@ impl Store {
 
 impl Store {
     pub async fn set_merchant_settings(&self, id: &str, settings: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query("UPDATE merchants SET settings = $1 WHERE id = $2")
+        let n = on_write!(self, p => sqlx::query("UPDATE merchants SET settings = $1 WHERE id = $2")
             .bind(settings).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }

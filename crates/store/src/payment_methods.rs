@@ -1,4 +1,4 @@
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 /// A vaulted payment method. `pan_ct`/`cvv_ct` are AES-GCM ciphertexts under the record's
 /// data key (`wrapped_dek`, wrapped by master key `kek_version`); nothing here is clear card data.
@@ -205,7 +205,7 @@ impl Store {
         id: &str,
         now: i64,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE payment_methods SET storage_state = 'Redacted', wrapped_dek = NULL, pan_ct = NULL, cvv_ct = NULL, \
              cvv_expires_at = NULL, cache_expires_at = NULL, kek_version = NULL, updated_at = $1 \
              WHERE id = $2 AND merchant_id = $3 AND mode = $4 AND storage_state = 'Cached' \
@@ -222,7 +222,7 @@ impl Store {
         id: &str,
         now: i64,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE payment_methods SET cvv_ct = NULL, cvv_expires_at = NULL \
              WHERE id = $1 AND merchant_id = $2 AND mode = $3 AND cvv_expires_at IS NOT NULL AND cvv_expires_at <= $4")
             .bind(id).bind(merchant_id).bind(mode).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
@@ -251,7 +251,7 @@ impl Store {
         version: i64,
         blob: &[u8],
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE payment_methods SET kek_version = $1, wrapped_dek = $2 WHERE id = $3 AND kek_version = $4")
             .bind(version).bind(blob).bind(id).bind(old_version)
             .execute(p).await.map(|r| r.rows_affected()))?;

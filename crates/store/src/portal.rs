@@ -1,6 +1,6 @@
 //! Portal users, their sessions, and the aggregates the overview charts draw.
 
-use crate::{Result, Store, on_pool, on_tx};
+use crate::{Result, Store, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PortalUserRow {
@@ -44,7 +44,7 @@ const DAY_US: i64 = 86_400_000_000;
 impl Store {
     /// `Conflict` when the email is taken.
     pub async fn insert_portal_user(&self, u: &PortalUserRow) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO portal_users (id, merchant_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&u.id).bind(&u.merchant_id).bind(&u.email).bind(&u.password_hash).bind(u.created_at)
             .execute(p).await.map(|_| ()))?;
@@ -68,7 +68,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(
+        on_write!(self, p => sqlx::query(
             "INSERT INTO portal_sessions (token_hash, user_id, csrf_token, mode, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(token_hash).bind(user_id).bind(csrf_token).bind(mode).bind(now).bind(expires_at)
@@ -92,14 +92,14 @@ impl Store {
     }
 
     pub async fn set_portal_session_mode(&self, token_hash: &str, mode: &str) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query("UPDATE portal_sessions SET mode = $1 WHERE token_hash = $2")
+        on_write!(self, p => sqlx::query("UPDATE portal_sessions SET mode = $1 WHERE token_hash = $2")
             .bind(mode).bind(token_hash).execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
     /// Ends a session, and with it any expired ones.
     pub async fn delete_portal_session(&self, token_hash: &str, now: i64) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1 OR expires_at <= $2")
+        on_write!(self, p => sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1 OR expires_at <= $2")
             .bind(token_hash).bind(now).execute(p).await.map(|_| ()))?;
         Ok(())
     }
@@ -107,7 +107,7 @@ impl Store {
     /// Removes sessions past their expiry; returns how many.
     pub async fn delete_expired_portal_sessions(&self, now: i64) -> Result<u64> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query("DELETE FROM portal_sessions WHERE expires_at <= $1")
+            on_write!(self, p => sqlx::query("DELETE FROM portal_sessions WHERE expires_at <= $1")
             .bind(now).execute(p).await.map(|r| r.rows_affected()))?,
         )
     }

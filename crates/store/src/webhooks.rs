@@ -1,4 +1,4 @@
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WebhookEndpointRow {
@@ -46,7 +46,7 @@ const DELIVERY_COLS: &str = "id, merchant_id, mode, endpoint_id, event, payload,
 
 impl Store {
     pub async fn insert_webhook_endpoint(&self, e: &WebhookEndpointRow) -> Result<()> {
-        on_pool!(&self.pool, p => sqlx::query(sqlx::AssertSqlSafe(format!(
+        on_write!(self, p => sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO webhook_endpoints ({ENDPOINT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
             .bind(&e.id).bind(&e.merchant_id).bind(&e.mode).bind(&e.url).bind(&e.events)
             .bind(e.enabled).bind(e.created_at).bind(e.updated_at)
@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn update_webhook_endpoint(&self, e: &WebhookEndpointRow) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE webhook_endpoints SET url = $1, events = $2, enabled = $3, updated_at = $4 \
              WHERE id = $5 AND merchant_id = $6")
             .bind(&e.url).bind(&e.events).bind(e.enabled).bind(e.updated_at).bind(&e.id).bind(&e.merchant_id)
