@@ -206,51 +206,13 @@ async fn insert_many(
         sql.push(')');
     }
     sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
-    macro_rules! bind_all {
-        ($q:expr) => {{
-            let mut q = $q;
-            for r in rows {
-                q = q
-                    .bind(&r.id)
-                    .bind(&r.merchant_id)
-                    .bind(&r.mode)
-                    .bind(&r.txn_type)
-                    .bind(&r.state)
-                    .bind(r.status)
-                    .bind(r.response_code)
-                    .bind(&r.merchant_transaction_id)
-                    .bind(&r.order_id)
-                    .bind(&r.customer_id)
-                    .bind(&r.currency)
-                    .bind(r.amount)
-                    .bind(&r.payment_method_id)
-                    .bind(&r.gateway_token)
-                    .bind(&r.gateway_type)
-                    .bind(&r.gateway_transaction_id)
-                    .bind(&r.merchant_account_reference_id)
-                    .bind(&r.assigned_gateway_token)
-                    .bind(&r.original_id)
-                    .bind(r.captured_amount)
-                    .bind(r.refunded_amount)
-                    .bind(r.voided)
-                    .bind(r.retry_date)
-                    .bind(r.retry_count)
-                    .bind(r.date_first_attempt)
-                    .bind(&r.reference_data)
-                    .bind(&r.completion_status)
-                    .bind(&r.result)
-                    .bind(&r.details)
-                    .bind(r.created_at)
-                    .bind(&r.chain_id);
-            }
-            q
-        }};
-    }
     let sql = sqlx::AssertSqlSafe(sql);
     let _gate = gate.lock().await;
-    Ok(bind_all!(sqlx::query_scalar::<_, String>(sql))
-        .fetch_all(conn)
-        .await?)
+    let mut q = sqlx::query_scalar::<_, String>(sql);
+    for r in rows {
+        q = crate::transactions::bind_txn!(q, *r);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 #[cfg(test)]

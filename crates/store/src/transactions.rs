@@ -74,22 +74,56 @@ pub enum Reservation {
     Void,
 }
 
+/// Binds the values of transaction row `$r` to `$q`, in [`TXN_COLUMNS`] order.
+macro_rules! bind_txn {
+    ($q:expr, $r:expr) => {{
+        let r = $r;
+        $q.bind(&r.id)
+            .bind(&r.merchant_id)
+            .bind(&r.mode)
+            .bind(&r.txn_type)
+            .bind(&r.state)
+            .bind(r.status)
+            .bind(r.response_code)
+            .bind(&r.merchant_transaction_id)
+            .bind(&r.order_id)
+            .bind(&r.customer_id)
+            .bind(&r.currency)
+            .bind(r.amount)
+            .bind(&r.payment_method_id)
+            .bind(&r.gateway_token)
+            .bind(&r.gateway_type)
+            .bind(&r.gateway_transaction_id)
+            .bind(&r.merchant_account_reference_id)
+            .bind(&r.assigned_gateway_token)
+            .bind(&r.original_id)
+            .bind(r.captured_amount)
+            .bind(r.refunded_amount)
+            .bind(r.voided)
+            .bind(r.retry_date)
+            .bind(r.retry_count)
+            .bind(r.date_first_attempt)
+            .bind(&r.reference_data)
+            .bind(&r.completion_status)
+            .bind(&r.result)
+            .bind(&r.details)
+            .bind(r.created_at)
+            .bind(&r.chain_id)
+    }};
+}
+pub(crate) use bind_txn;
+
 /// The INSERT of one transaction row, bound, for either backend's executor.
 macro_rules! insert_txn_query {
-    ($r:expr) => {{
-        let r = $r;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO transactions ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)")))
-            .bind(&r.id).bind(&r.merchant_id).bind(&r.mode).bind(&r.txn_type).bind(&r.state)
-            .bind(r.status).bind(r.response_code).bind(&r.merchant_transaction_id).bind(&r.order_id)
-            .bind(&r.customer_id).bind(&r.currency).bind(r.amount).bind(&r.payment_method_id)
-            .bind(&r.gateway_token).bind(&r.gateway_type).bind(&r.gateway_transaction_id)
-            .bind(&r.merchant_account_reference_id).bind(&r.assigned_gateway_token).bind(&r.original_id)
-            .bind(r.captured_amount).bind(r.refunded_amount).bind(r.voided).bind(r.retry_date)
-            .bind(r.retry_count).bind(r.date_first_attempt).bind(&r.reference_data)
-            .bind(&r.completion_status).bind(&r.result).bind(&r.details).bind(r.created_at).bind(&r.chain_id)
-    }};
+    ($r:expr) => {
+        bind_txn!(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO transactions ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+            ))),
+            $r
+        )
+    };
 }
 
 impl Store {
