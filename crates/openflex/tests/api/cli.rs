@@ -209,20 +209,7 @@ async fn rotate_master_rewraps_and_a_running_server_follows() {
     let key = process::sandbox_api_key(&dir);
     let client = reqwest::Client::new();
     let body = serde_json::json!({"paymentMethod": crate::helpers::vault_card(crate::helpers::VISA, "879")});
-    let v: Value = client
-        .post(format!("{}/v1/paymentmethods", server.base))
-        .header("Authorization", format!("Basic {key}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = v["transaction"]["paymentMethod"]["paymentMethodId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = server.vault(&client, &key, &body).await;
 
     let (ok, out, err) =
         process::run(&["--data-dir", dir.to_str().unwrap(), "keys", "rotate-master"]);

@@ -300,22 +300,7 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
     };
     let mut pms = Vec::new();
     for pan in ["4920201996449560", "4000002760003184"] {
-        let v: Value = client
-            .post(format!("{}/v1/paymentmethods", server.base))
-            .header("Authorization", format!("Basic {api_key}"))
-            .json(&vault(pan))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        pms.push(
-            v["transaction"]["paymentMethod"]["paymentMethodId"]
-                .as_str()
-                .unwrap_or_else(|| panic!("vault: {v}"))
-                .to_string(),
-        );
+        pms.push(server.vault(&client, &api_key, &vault(pan)).await);
     }
     let fx_client = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
     let token: Value = client

@@ -13,6 +13,32 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
+impl Server {
+    /// Vaults `body` (a `POST /v1/paymentmethods` body) with FlexPay key `api_key`; returns the
+    /// payment method id.
+    pub async fn vault(
+        &self,
+        client: &reqwest::Client,
+        api_key: &str,
+        body: &serde_json::Value,
+    ) -> String {
+        let v: serde_json::Value = client
+            .post(format!("{}/v1/paymentmethods", self.base))
+            .header("Authorization", format!("Basic {api_key}"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["transaction"]["paymentMethod"]["paymentMethodId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("vault: {v}"))
+            .to_string()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
