@@ -65,7 +65,7 @@ pub async fn sandbox_merchant(
     config: &Config,
     engine: &Engine,
 ) -> anyhow::Result<(IssuedCredentials, Option<PortalLogin>, bool)> {
-    let path = config.data_dir.join("sandbox-credentials.json");
+    let path = credentials_file(config);
     if path.exists() {
         let text = std::fs::read_to_string(&path)?;
         let v: serde_json::Value =
@@ -130,40 +130,89 @@ fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
     })
 }
 
-/// The console banner: where it listens, the sandbox credentials and curl examples.
+/// Where the sandbox merchant's credentials are kept (mode 0600).
+pub fn credentials_file(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("sandbox-credentials.json")
+}
+
+/// The console banner: where it listens, the sandbox credentials and curl examples. Secrets
+/// are printed only by the start that created them (`first_start`); later starts say where they
+/// are kept, so a console log or a terminal scrollback does not hold them for every restart.
 pub fn banner(
     addr: &str,
     creds: &IssuedCredentials,
     portal: Option<&PortalLogin>,
     admin: Option<&str>,
+    first_start: bool,
+    file: &std::path::Path,
 ) -> String {
-    let key = &creds.flexpay.api_key;
+    let file = file.display();
+    // Later starts' curl examples read the secrets from the file instead of showing them.
+    let (key, cs, read_secrets) = if first_start {
+        (
+            creds.flexpay.api_key.clone(),
+            creds.flexiti.client_secret.clone(),
+            String::new(),
+        )
+    } else {
+        let read = |var: &str, field: &str| {
+            format!(r#"{var}=$(sed -n 's/.*"{field}": "\([^"]*\)".*/\1/p' {file})"#)
+        };
+        (
+            "$KEY".to_string(),
+            "$CS".to_string(),
+            format!(
+                "\x20 {}; {}\n",
+                read("KEY", "apiKey"),
+                read("CS", "clientSecret")
+            ),
+        )
+    };
     let mut out = format!(
         "\nopenflex is listening on http://{addr}  (API docs: http://{addr}/docs)\n\n\
-         Sandbox merchant {merchant}\n\
-         \x20 FlexPay      apiKey          {key}\n\
-         \x20 FlexFactor   mid             {mid}\n\
-         \x20              siteId          {site}\n\
-         \x20              appKey          {app_key}\n\
-         \x20              appSecret       {app_secret}\n\
-         \x20              tokenizationKey {tok}\n\
-         \x20              webhookKey      {wh}\n\
-         \x20 Flexiti      clientId        {cid}\n\
-         \x20              clientSecret    {cs}\n",
+         Sandbox merchant {merchant}\n",
         merchant = creds.merchant_id,
-        mid = creds.flexfactor.mid,
-        site = creds.flexfactor.site_id,
-        app_key = creds.flexfactor.app_key,
-        app_secret = creds.flexfactor.app_secret,
-        tok = creds.flexfactor.tokenization_key,
-        wh = creds.flexfactor.webhook_key,
-        cid = creds.flexiti.client_id,
-        cs = creds.flexiti.client_secret,
     );
+    if first_start {
+        out.push_str(&format!(
+            "\x20 FlexPay      apiKey          {key}\n\
+             \x20 FlexFactor   mid             {mid}\n\
+             \x20              siteId          {site}\n\
+             \x20              appKey          {app_key}\n\
+             \x20              appSecret       {app_secret}\n\
+             \x20              tokenizationKey {tok}\n\
+             \x20              webhookKey      {wh}\n\
+             \x20 Flexiti      clientId        {cid}\n\
+             \x20              clientSecret    {cs}\n\
+             These secrets are printed once; they are kept in {file} (mode 0600).\n",
+            mid = creds.flexfactor.mid,
+            site = creds.flexfactor.site_id,
+            app_key = creds.flexfactor.app_key,
+            app_secret = creds.flexfactor.app_secret,
+            tok = creds.flexfactor.tokenization_key,
+            wh = creds.flexfactor.webhook_key,
+            cid = creds.flexiti.client_id,
+        ));
+    } else {
+        out.push_str(&format!(
+            "\x20 FlexFactor   mid {mid}  siteId {site}  appKey {app_key}\n\
+             \x20 Flexiti      clientId {cid}\n\
+             \x20 Secrets (FlexPay apiKey, FlexFactor appSecret and keys, Flexiti clientSecret, portal\n\
+             \x20 password) were printed at first start and are kept in {file} (mode 0600).\n",
+            mid = creds.flexfactor.mid,
+            site = creds.flexfactor.site_id,
+            app_key = creds.flexfactor.app_key,
+            cid = creds.flexiti.client_id,
+        ));
+    }
     match portal {
-        Some(p) => out.push_str(&format!(
+        Some(p) if first_start => out.push_str(&format!(
             "\nPortal http://{addr}/portal/  email {}  password {}\n",
             p.email, p.password
+        )),
+        Some(p) => out.push_str(&format!(
+            "\nPortal http://{addr}/portal/  email {}  (password in the credentials file)\n",
+            p.email
         )),
         None => out.push_str(&format!(
             "\nPortal http://{addr}/portal/  (add a user: openflex user create --merchant {} --email you@example.com)\n",
@@ -176,9 +225,9 @@ pub fn banner(
         ));
     }
     out.push_str(&format!(
-        "\nTry it:\n\
-         \x20 curl -s http://{addr}/api/test -H 'Authorization: Basic {key}'\n\n\
-         \x20 curl -s http://{addr}/v1/gateways/charge -H 'Authorization: Basic {key}' \\\n\
+        "\nTry it:\n{read_secrets}\
+         \x20 curl -s http://{addr}/api/test -H \"Authorization: Basic {key}\"\n\n\
+         \x20 curl -s http://{addr}/v1/gateways/charge -H \"Authorization: Basic {key}\" \\\n\
          \x20   -H 'Content-Type: application/json' -d '{{\"transaction\":{{\"merchantTransactionId\":\"order-1-try-1\",\
          \"orderId\":\"order-1\",\"amount\":1999,\"currencyCode\":\"USD\",\"retryCount\":0,\"retainOnSuccess\":true,\
          \"paymentMethod\":{{\"creditCardNumber\":\"4920201996449560\",\"expiryMonth\":\"12\",\"expiryYear\":\"2030\",\
@@ -187,12 +236,11 @@ pub fn banner(
     out.push_str(&format!(
         "\x20 # Flexiti: a token, then a quote for sandbox customer Jane Doe (account 20076677)\n\
          \x20 curl -s http://{addr}/flexiti/pos-api/v2.5/oauth/token -H 'x-reference-id: demo' \\\n\
-         \x20   -d client_id={cid} -d client_secret={cs}\n\
+         \x20   -d client_id={cid} -d \"client_secret={cs}\"\n\
          \x20 curl -s http://{addr}/flexiti/pos-api/v2.5.1/client-id/{cid}/accounts/20076677/calculate-interest \\\n\
          \x20   -H 'Authorization: Bearer <access_token>' -H 'x-reference-id: demo' \\\n\
          \x20   -H 'Content-Type: application/json' -d '{{\"amount\": 600.00}}'\n\n",
         cid = creds.flexiti.client_id,
-        cs = creds.flexiti.client_secret,
     ));
     out
 }

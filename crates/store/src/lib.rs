@@ -20,6 +20,7 @@ mod jobs;
 mod merchants;
 mod payment_methods;
 mod portal;
+mod sqlite_file;
 mod transactions;
 mod webhooks;
 
@@ -190,6 +191,8 @@ impl Store {
             )
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            sqlite_file::restrict(path.split('?').next().unwrap_or(path))
+                .map_err(|e| StoreError::Unavailable(format!("database file: {e}")))?;
             let opts = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)

@@ -152,27 +152,53 @@ async fn second_start_reuses_keys_and_credentials() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-        key
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        for f in ["master.key", "admin.token", "sandbox-credentials.json"] {
-            let path = dir.join(f);
-            if path.exists() {
-                assert_eq!(
-                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                    0o600,
-                    "{f}"
-                );
+        // Checked while the server runs, so the WAL and shared-memory files exist.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |f: &str| {
+                let m = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+                m.permissions().mode() & 0o777
+            };
+            for f in [
+                "master.key",
+                "sandbox-credentials.json",
+                "openflex.db",
+                "openflex.db-wal",
+                "openflex.db-shm",
+            ] {
+                assert_eq!(mode(f), 0o600, "{f}");
             }
         }
-    }
+        let console = std::fs::read_to_string(&server.stdout).unwrap();
+        assert!(console.contains(&key), "the first start prints the new key");
+        key
+    };
+    let secrets: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("sandbox-credentials.json")).unwrap(),
+    )
+    .unwrap();
     let server = process::start(&dir, &db, "info");
     assert_eq!(
         process::sandbox_api_key(&dir),
         key,
         "same credentials on the second start"
+    );
+    let console = std::fs::read_to_string(&server.stdout).unwrap();
+    for secret in [
+        "/flexpay/apiKey",
+        "/flexfactor/appSecret",
+        "/flexfactor/tokenizationKey",
+        "/flexfactor/webhookKey",
+        "/flexiti/clientSecret",
+        "/portal/password",
+    ] {
+        let value = secrets.pointer(secret).and_then(Value::as_str).unwrap();
+        assert!(!console.contains(value), "second start reprinted {secret}");
+    }
+    assert!(
+        console.contains("sandbox-credentials.json"),
+        "later starts say where the secrets are kept: {console}"
     );
     let client = reqwest::Client::new();
     let resp = client
