@@ -1,5 +1,5 @@
 //! FlexPay response codes. The table is the seed's, so a code and its wire `message` can never
-//! drift apart; the class comes from the code's range (flexpay.md §7).
+//! drift apart; the class comes from the code's range (docs/flexpay.md §7).
 
 use crate::codes_table::CODES;
 

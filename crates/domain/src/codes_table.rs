@@ -1,6 +1,6 @@
 //! Generated from seed 003 (FlexPay v1 "Transaction Response" tables) by a one-off script:
 //! the seed's description normalised into the wire `message` (quote marks removed, white
-//! space folded, final period added), as flexpay.md §3 asks.
+//! space folded, final period added), as docs/flexpay.md §3 asks.
 
 pub(crate) const CODES: &[(u32, &str)] = &[
     (10000, "Approved."),

@@ -456,7 +456,7 @@ pub const DAILY_PAYMENT_LIMIT: i64 = 1_000_000;
 /// Uncaptured authorizations expire after 30 days.
 pub const AUTHORIZATION_TTL_DAYS: i64 = 30;
 
-/// The plans every merchant starts with (sandbox.md).
+/// The plans every merchant starts with (docs/sandbox.md).
 pub fn default_plans() -> Vec<Plan> {
     let plan = |plan_id, name: &str, category, apr_bp, admin_fee, terms: &[u32], min_amount| Plan {
         plan_id,
@@ -541,7 +541,7 @@ pub const SANDBOX_SECURITY_QID: i64 = 1;
 pub const SANDBOX_SECURITY_QUESTION: &str = "What is your mother's maiden name?";
 pub const SANDBOX_SECURITY_ANSWER: &str = "flexiti";
 
-/// The sandbox customers of sandbox.md: one per account status, several ratings and provinces.
+/// The sandbox customers of docs/sandbox.md: one per account status, several ratings and provinces.
 pub fn sandbox_customers() -> Vec<SandboxCustomer> {
     use AccountStatus::*;
     use Province::*;
@@ -772,7 +772,7 @@ pub enum ApplicationDecision {
     ProviderError,
 }
 
-/// Sandbox credit decisions (sandbox.md): by last name, else approved with a limit of 10 % of
+/// Sandbox credit decisions (docs/sandbox.md): by last name, else approved with a limit of 10 % of
 /// the declared income in whole hundreds, between 500.00 and 25 000.00.
 pub fn sandbox_decision(last_name: &str, annual_income: Option<i64>) -> ApplicationDecision {
     match last_name.trim().to_ascii_lowercase().as_str() {

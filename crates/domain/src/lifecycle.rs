@@ -1,4 +1,4 @@
-//! The state rules of flexpay.md §5: which follow-up operation an original transaction still
+//! The state rules of docs/flexpay.md §5: which follow-up operation an original transaction still
 //! allows, and for how much. The store re-checks the same invariant atomically when it writes
 //! (a conditional UPDATE), so these functions decide the *code* and the database decides the
 //! race.

@@ -1,6 +1,6 @@
 //! FlexFactor decline rescue: the order state machine (numeric status of the vendor's order
 //! enum, the upper-case names clients compare, the `/evaluate` status) and the sandbox's
-//! deterministic rescue decisions (sandbox.md).
+//! deterministic rescue decisions (docs/sandbox.md).
 
 /// Where a FlexFactor order is. Transitions are checked by [`OrderState::can`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum Action {
 }
 
 impl OrderState {
-    /// The vendor's numeric order status (§8.1).
+    /// The vendor's numeric order status (docs/flexfactor.md §8.1).
     pub fn code(self) -> i64 {
         match self {
             Self::Processing => 4,
@@ -88,7 +88,7 @@ impl OrderState {
         }
     }
 
-    /// Whether `action` is allowed in this state (flexfactor.md §8.4, §8.5, Decisions 8–9).
+    /// Whether `action` is allowed in this state (docs/flexfactor.md §8.4, §8.5, Decisions 8–9).
     pub fn can(self, action: Action) -> bool {
         match action {
             Action::Capture => self == Self::CaptureRequired,

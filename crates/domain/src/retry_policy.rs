@@ -1,4 +1,4 @@
-//! When to retry a declined rebill (flexpay.md §7): deterministic, documented, and bounded by
+//! When to retry a declined rebill (docs/flexpay.md §7): deterministic, documented, and bounded by
 //! the card-network limits — at most 15 retries and 30 days from the first attempt per card and
 //! order; never for hard, risk or validation outcomes.
 //!

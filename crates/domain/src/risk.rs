@@ -1,4 +1,4 @@
-//! Merchant risk rules (flexpay.md §7): block lists, CVV and AVS requirements and country
+//! Merchant risk rules (docs/flexpay.md §7): block lists, CVV and AVS requirements and country
 //! consistency between billing, shipping, the card's BIN and the customer's IP. All off by
 //! default; the first rule that fires decides the 40xxx code.
 

@@ -1,4 +1,4 @@
-//! The deterministic sandbox processor's outcome table (sandbox.md): whitelisted test cards,
+//! The deterministic sandbox processor's outcome table (docs/sandbox.md): whitelisted test cards,
 //! trigger amounts, and CVV/AVS results. Outcomes depend only on the request.
 
 use crate::card::Brand;

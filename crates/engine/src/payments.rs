@@ -509,7 +509,7 @@ impl Engine {
         })
     }
 
-    /// Checks a retry against its recovery chain (flexpay.md §7): the referenceData must be
+    /// Checks a retry against its recovery chain (docs/flexpay.md §7): the referenceData must be
     /// ours and the chain's latest, the retry number the next one, and card-network limits
     /// (no retry after a do-not-retry decline, at most 15 retries within 30 days) hold.
     async fn recovery_chain(
@@ -594,7 +594,7 @@ impl Engine {
     }
 
     /// A refund request on a declined payment whose recovery is still open stops the recovery
-    /// (flexpay.md §7, scheduler mode): the chain's latest attempt is marked `Cancelled`, its
+    /// (docs/flexpay.md §7, scheduler mode): the chain's latest attempt is marked `Cancelled`, its
     /// retry date cleared, and the request recorded as a zero-amount Refund. `None` when there
     /// is no open recovery (the ordinary refund rules then answer).
     async fn stop_recovery(

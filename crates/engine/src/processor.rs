@@ -63,7 +63,7 @@ pub trait Processor: Send + Sync {
     }
 }
 
-/// The sandbox: outcomes from sandbox.md, no network.
+/// The sandbox: outcomes from docs/sandbox.md, no network.
 pub struct SandboxProcessor;
 
 impl Processor for SandboxProcessor {

@@ -1,8 +1,8 @@
-//! Webhooks (FlexFactor §10, platform §7): endpoints per merchant and mode; an event is written
-//! as a delivery row plus a delivery job in the same transaction as the state change it
-//! reports (the outbox), then POSTed at least once with the `x-fc-*` signature headers,
-//! retried with exponential backoff for about a day, and dead-lettered. Every attempt is
-//! logged and any delivery can be sent again by hand (`IsResent: true`).
+//! Webhooks (docs/flexfactor.md §10, docs/platform.md §7): endpoints per merchant and mode; an
+//! event is written as a delivery row plus a delivery job in the same transaction as the state
+//! change it reports (the outbox), then POSTed at least once with the `x-fc-*` signature headers,
+//! retried with exponential backoff for about a day, and dead-lettered. Every attempt is logged and
+//! any delivery can be sent again by hand (`IsResent: true`).
 //!
 //! Outbound calls have connect and total timeouts and follow no redirects; in live mode the
 //! target must be HTTPS and must not resolve to a private, loopback or link-local address

@@ -1,4 +1,4 @@
-//! Rate limiting of failed authentication, per client address (platform §3).
+//! Rate limiting of failed authentication, per client address (docs/platform.md §3).
 //!
 //! Only failures are counted: a request with valid credentials is never delayed or refused,
 //! whatever its address did before, so good clients are not slowed. Past the budget, a failed

@@ -108,8 +108,8 @@ impl Modify for Security {
     }
 }
 
-/// Flexiti routes exist under both versions (Decision 1); the handlers are annotated once and
-/// the document lists each under both prefixes.
+/// Flexiti routes exist under both versions (docs/flexiti.md Decision 1); the handlers are
+/// annotated once and the document lists each under both prefixes.
 struct FlexitiVersions;
 
 const V25: &str = "/flexiti/pos-api/v2.5/";

@@ -1,4 +1,4 @@
-//! FlexFactor webhook signatures (flexfactor.md §10.3): the body's SHA-512, an HMAC-SHA512 of
+//! FlexFactor webhook signatures (docs/flexfactor.md §10.3): the body's SHA-512, an HMAC-SHA512 of
 //! the body, and an authorization header whose HMAC covers nonce, date, host and body hash, all
 //! under the base64-decoded webhook subscriber key.
 

@@ -10,7 +10,7 @@ use crate::{Engine, Mode, Tenant, micros};
 use openflex_store::FxTokenRow;
 use std::time::Duration;
 
-/// Token lifetime (flexiti.md Decision 2).
+/// Token lifetime (docs/flexiti.md Decision 2).
 pub const TOKEN_TTL: Duration = Duration::from_secs(20 * 60);
 
 /// A token pair as issued.

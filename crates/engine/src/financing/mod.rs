@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 pub const PIN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Wrong codes after which an account's live PINs are burnt (a new verify is needed).
 pub const PIN_MAX_FAILURES: i64 = 5;
-/// The PIN every sandbox verification issues (sandbox.md).
+/// The PIN every sandbox verification issues (docs/sandbox.md).
 pub const SANDBOX_PIN: &str = "2222";
 
 /// A merchant's Flexiti configuration (JSON in the merchant's settings).
@@ -152,7 +152,7 @@ pub(crate) fn refuse<T>(code: &'static str) -> FxResult<T> {
     Err(FxFail::Refused(Refusal::new(code)))
 }
 
-/// Token scopes (flexiti.md §2.2).
+/// Token scopes (docs/flexiti.md §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Merchant,

@@ -204,7 +204,7 @@ impl Engine {
         }
     }
 
-    /// Seeds the sandbox customers of sandbox.md into a sandbox merchant (inside the
+    /// Seeds the sandbox customers of docs/sandbox.md into a sandbox merchant (inside the
     /// merchant-creation transaction; existing accounts are left alone).
     pub(crate) async fn seed_sandbox_customers(
         &self,

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 /// Spacing of managed-MIT rescue attempts.
 pub const ATTEMPT_INTERVAL: Duration = Duration::from_secs(6 * 3600);
-/// Longest managed-MIT window accepted (Decision 12).
+/// Longest managed-MIT window accepted (docs/flexfactor.md Decision 12).
 pub const MAX_EXPIRY: Duration = Duration::from_secs(21 * 24 * 3600);
 
 pub enum CardInput {

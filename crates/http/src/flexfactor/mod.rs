@@ -1,4 +1,4 @@
-//! The FlexFactor v1 dialect (flexfactor.md, Decisions 1–14): OAuth2 tokens and bearer auth,
+//! The FlexFactor v1 dialect (docs/flexfactor.md, Decisions 1–14): OAuth2 tokens and bearer auth,
 //! `/tokenize`, `/evaluate`, `/transmit`, `/outcome`, orders, refund, cancel, capture.
 //!
 //! Errors: validation failures are HTTP 400 with a flat map of PascalCase paths to messages and
@@ -45,8 +45,8 @@ pub struct ProblemDetails {
     pub trace_id: String,
 }
 
-/// The flat validation map (Decision 3): each failing field's JSON path → its messages, and
-/// `TraceId`.
+/// The flat validation map (docs/flexfactor.md Decision 3): each failing field's JSON path → its
+/// messages, and `TraceId`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValidationMap(pub std::collections::BTreeMap<String, Vec<String>>);
 
@@ -70,7 +70,6 @@ pub fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Res
     (status, Json(body)).into_response()
 }
 
-/// The flat validation body of Decision 3.
 /// Whether FlexFactor serves `path`.
 pub fn owns(path: &str) -> bool {
     [
@@ -93,6 +92,7 @@ pub fn refuse_query(why: &str) -> Response {
     validation(errors)
 }
 
+/// The flat validation body of docs/flexfactor.md Decision 3.
 pub fn validation(errors: Errors) -> Response {
     let mut map = serde_json::Map::new();
     for (k, v) in errors.0 {

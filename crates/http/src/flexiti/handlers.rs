@@ -1,6 +1,6 @@
 //! Flexiti endpoints: each reads its inputs (collecting every field error), authenticates with
 //! the scope the catalogue gives it, calls one engine use case and shapes the answer. The
-//! money-moving POSTs run under `x-idempotency-key` (Decision 10).
+//! money-moving POSTs run under `x-idempotency-key` (docs/flexiti.md Decision 10).
 
 use super::body::{Fields, FxBody, dollars, dollars_number, rate};
 use super::messages;
@@ -89,7 +89,7 @@ fn routes() -> Router<AppState> {
         .fallback(not_found)
 }
 
-/// Every route under both versions (Decision 1).
+/// Every route under both versions (docs/flexiti.md Decision 1).
 pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/flexiti/pos-api/v2.5", routes())

@@ -1,4 +1,4 @@
-//! The Flexiti POS API v2.5 dialect (flexiti.md, Decisions 1–11), served under both
+//! The Flexiti POS API v2.5 dialect (docs/flexiti.md, Decisions 1–11), served under both
 //! `/flexiti/pos-api/v2.5/` and `/flexiti/pos-api/v2.5.1/`.
 //!
 //! Every answer that is not a success is `{url, message, error, field_errors?}` with the
@@ -111,7 +111,7 @@ impl From<openflex_engine::EngineError> for FxError {
     }
 }
 
-/// The HTTP status of an error code (flexiti.md §2.7).
+/// The HTTP status of an error code (docs/flexiti.md §2.7).
 pub fn status_of(code: &str) -> StatusCode {
     match code {
         "invalid_token" => StatusCode::UNAUTHORIZED,
@@ -191,7 +191,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Fx {
     }
 }
 
-/// Which tokens may call an endpoint (flexiti.md §2.2).
+/// Which tokens may call an endpoint (docs/flexiti.md §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Merchant and customer tokens.

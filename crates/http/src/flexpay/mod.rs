@@ -1,5 +1,5 @@
 //! The FlexPay v1 dialect: Basic-key auth, `transaction`/`paymentMethod` envelopes, business
-//! outcomes as HTTP 200 with `transactionStatus`/`responseCode` (flexpay.md §1).
+//! outcomes as HTTP 200 with `transactionStatus`/`responseCode` (docs/flexpay.md §1).
 
 pub mod binding;
 pub mod request;

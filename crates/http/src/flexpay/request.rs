@@ -1,5 +1,5 @@
 //! FlexPay request bodies → engine requests, validating in the seed's field order so the first
-//! failing field decides the 5xxxx code (flexpay.md §3).
+//! failing field decides the 5xxxx code (docs/flexpay.md §3).
 
 use super::binding::{Bound, Obj, fail, opt, parse_datetime, req};
 use openflex_domain::Secret;

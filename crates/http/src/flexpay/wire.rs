@@ -1,4 +1,4 @@
-//! FlexPay response shapes, field order as observed on the wire (flexpay.md §1.5).
+//! FlexPay response shapes, field order as observed on the wire (docs/flexpay.md appendix 1.5).
 
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::payments::{SENTINEL_GATEWAY, SENTINEL_GATEWAY_TYPE};

@@ -1,6 +1,6 @@
-//! The operator API (platform.md §3, sandbox.md "Test clock") and the ops endpoints
-//! (platform.md §9): merchants, credentials, the sandbox clock, health, metrics, OpenAPI, docs,
-//! and the generic 404/405 answers.
+//! The operator API (docs/platform.md §3, docs/sandbox.md "Test clock") and the ops endpoints
+//! (docs/platform.md §9): merchants, credentials, the sandbox clock, health, metrics, OpenAPI,
+//! docs, and the generic 404/405 answers.
 
 use crate::dual;
 use crate::helpers::*;
@@ -71,7 +71,7 @@ async fn admin_requires_the_bearer_admin_token(app: TestApp) {
         (Method::POST, &clock, Some(json!({"advanceSeconds": 60}))),
     ];
     // Every endpoint refuses a missing or wrong token (kept to a few attempts: repeated bad
-    // credentials may be rate limited, platform.md §3).
+    // credentials may be rate limited, docs/platform.md §3).
     for (method, path, body) in &endpoints {
         for auth in [None, Some("Bearer not-the-admin-token")] {
             let (status, _, text) = raw(&app, method.clone(), path, auth, body.clone()).await;
@@ -447,7 +447,7 @@ async fn health_readiness_and_metrics(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("openflex_http_requests_total"), "{text}");
     assert!(text.contains("/api/test"), "route label missing: {text}");
-    // Latency by route and status, and processor outcomes (platform.md §9).
+    // Latency by route and status, and processor outcomes (docs/platform.md §9).
     assert!(
         text.contains("openflex_http_request_duration_seconds"),
         "{text}"

@@ -1,6 +1,6 @@
-//! Money moves exactly once under concurrency (flexpay.md §5 last rule, §3 on 50129, platform.md
-//! §10 durability). Requests are fired from separate tasks released together by a barrier, on
-//! the multi-thread runtime `dual!` provides, through the shared connection pool.
+//! Money moves exactly once under concurrency (docs/flexpay.md §5 last rule, §3 on 50129,
+//! docs/platform.md §10 durability). Requests are fired from separate tasks released together by a
+//! barrier, on the multi-thread runtime `dual!` provides, through the shared connection pool.
 
 use crate::dual;
 use crate::helpers::*;

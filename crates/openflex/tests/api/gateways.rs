@@ -1,5 +1,5 @@
-//! Gateways (flexpay.md §8, appendix 1.11): CRUD under `/v1/gateways`, write-only settings, and
-//! routing: pinning, status, weight, accepted currencies and cards, RefundOnly, deletion.
+//! Gateways (docs/flexpay.md §8, appendix 1.11): CRUD under `/v1/gateways`, write-only settings,
+//! and routing: pinning, status, weight, accepted currencies and cards, RefundOnly, deletion.
 
 use crate::dual;
 use crate::helpers::*;
@@ -455,7 +455,7 @@ async fn refund_only_gateway_refunds_but_takes_no_new_payments(app: TestApp) {
     assert_no_route(&c);
 }
 
-/// flexpay.md §8: "RefundOnly gateways take refunds only." A void is not a refund: voiding an
+/// docs/flexpay.md §8: "RefundOnly gateways take refunds only." A void is not a refund: voiding an
 /// authorization or an unsettled charge on a RefundOnly gateway is refused, and the original
 /// stays as it was (the charge is still refundable).
 async fn refund_only_gateway_takes_no_voids(app: TestApp) {

@@ -1,4 +1,4 @@
-//! Tenancy (platform.md §3): every merchant and every mode is a separate world. Another
+//! Tenancy (docs/platform.md §3): every merchant and every mode is a separate world. Another
 //! tenant's ids are simply unknown: 404 on GET, 50131 on follow-ups, 50134 for payment methods,
 //! absent from lists. Revoked credentials stop working at once.
 
@@ -430,7 +430,7 @@ async fn revoked_credentials_are_refused(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
 }
 
-/// platform.md §3: "Repeated bad credentials from one client are rate limited (429) without
+/// docs/platform.md §3: "Repeated bad credentials from one client are rate limited (429) without
 /// slowing good clients." Every request here comes from 127.0.0.1, so a good key from the same
 /// client must still get through while the bad ones are refused.
 async fn repeated_bad_credentials_are_rate_limited_without_slowing_good_clients(app: TestApp) {

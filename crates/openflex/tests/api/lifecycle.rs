@@ -1,6 +1,6 @@
-//! Capture / void / refund (flexpay.md §2 and §5, sandbox.md "FlexPay sandbox processor"):
-//! each follow-up is a new transaction linked to its original; the state rules decide the
-//! declines, which are persisted like any other declined operation.
+//! Capture / void / refund (docs/flexpay.md §2 and §5, docs/sandbox.md "FlexPay sandbox
+//! processor"): each follow-up is a new transaction linked to its original; the state rules decide
+//! the declines, which are persisted like any other declined operation.
 
 use crate::dual;
 use crate::helpers::*;
@@ -88,7 +88,7 @@ pub(crate) fn assert_code(t: &Value, code: &str) {
 
 // ---------------------------------------------------------------------------------------------
 
-/// platform.md §5: FlexPay ids are 26 upper-case characters (Crockford base32 ULIDs).
+/// docs/platform.md §5: FlexPay ids are 26 upper-case characters (Crockford base32 ULIDs).
 #[track_caller]
 fn assert_flexpay_id(id: &Value) {
     let s = id.as_str().unwrap_or_else(|| panic!("not an id: {id}"));
@@ -326,7 +326,7 @@ async fn refund_partial_then_remainder(app: TestApp) {
 }
 
 async fn refund_over_the_remainder_wins_over_trigger_amounts(app: TestApp) {
-    // sandbox.md: state and amount rules come before the trigger amounts.
+    // docs/sandbox.md: state and amount rules come before the trigger amounts.
     let charge = app.charge("charge", 2000).await;
     let r = follow(&app, "refund", &id_of(&charge), "r-2008", Some(2008)).await;
     assert_code(&r, "30015");

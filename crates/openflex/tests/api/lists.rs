@@ -1,4 +1,4 @@
-//! `GET /v1/transactions` and `GET /v1/paymentmethods` (flexpay.md §2 and §6, seed "Order and
+//! `GET /v1/transactions` and `GET /v1/paymentmethods` (docs/flexpay.md §2 and §6, seed "Order and
 //! Pagination"): keyset pages by id, default 20, at most 100, asc/desc, date filters and the
 //! simplified item.
 

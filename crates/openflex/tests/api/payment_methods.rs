@@ -1,4 +1,4 @@
-//! The vault (flexpay.md §2 and §4, seed "Payment Methods"): create (nested or flat card, or a
+//! The vault (docs/flexpay.md §2 and §4, seed "Payment Methods"): create (nested or flat card, or a
 //! third-party gateway token), show, list, update, redact, recache; the CVV held only until its
 //! first use; pass-in cards `Stored` or `Cached`; and no full card number in any response.
 
@@ -442,7 +442,7 @@ async fn redact_strips_the_card_and_blocks_payments(app: TestApp) {
         "Redacted"
     );
 
-    // Redact takes no body (flexpay.md §2): an empty one is fine.
+    // Redact takes no body (docs/flexpay.md §2): an empty one is fine.
     let other = app.vault_visa().await;
     let (status, v) = send_raw(
         &app,
@@ -596,7 +596,7 @@ async fn gateway_token_variant_can_be_vaulted(app: TestApp) {
     let t = post_txn(&app, "/v1/paymentmethods", json!({ "paymentMethod": full })).await;
     assert_eq!(t["transactionStatus"], 1, "{t}");
     assert_eq!(t["responseCode"], "10000", "{t}");
-    // The SDK's transaction type for this variant (flexpay.md appendix 1.2 and 1.5).
+    // The SDK's transaction type for this variant (docs/flexpay.md appendix 1.2 and 1.5).
     assert_eq!(t["transactionType"], "CreateGatewayPaymentMethod", "{t}");
     let p = &t["paymentMethod"];
     assert_eq!(p["paymentMethodType"], "GatewayPaymentMethodId", "{p}");
@@ -619,7 +619,7 @@ async fn gateway_token_variant_can_be_vaulted(app: TestApp) {
     let c = charge_token(&app, "gw-vaulted-declined", 2008, &id).await;
     assert_eq!(c["responseCode"], "20003", "{c}");
 
-    // flexpay.md §2 and the seed's third-party token table: gatewayPaymentMethodId,
+    // docs/flexpay.md §2 and the seed's third-party token table: gatewayPaymentMethodId,
     // merchantAccountReferenceId, first six / last four, names, postalCode, city and state are
     // enough (address1 and country are "No" there).
     let t = post_txn(
@@ -751,7 +751,7 @@ async fn payment_method_endpoints_require_a_valid_key(app: TestApp) {
 }
 
 async fn wrong_methods_are_405(app: TestApp) {
-    // flexpay.md §1: 405 for a method the path does not take.
+    // docs/flexpay.md §1: 405 for a method the path does not take.
     let id = app.vault_visa().await;
     for (method, path) in [
         (Method::DELETE, format!("/v1/paymentmethods/{id}")),

@@ -1,4 +1,4 @@
-//! Recovery chains (flexpay.md §7): referenceData links the attempts of one declined rebill;
+//! Recovery chains (docs/flexpay.md §7): referenceData links the attempts of one declined rebill;
 //! a retry must present the latest one with the next retryCount, within card-network limits.
 
 use crate::dual;

@@ -1,7 +1,7 @@
-//! The FlexPay sandbox processor (sandbox.md "FlexPay sandbox processor", flexpay.md appendix
-//! 1.10): the six test cards, unknown cards (30016), Luhn (30002) and expiry (30026) checks,
-//! trigger amounts and the open `90CCCCC` family, CVV results M/N/P, AVS always S, and the order
-//! of checks (validation, state rules, card table, trigger amounts).
+//! The FlexPay sandbox processor (docs/sandbox.md "FlexPay sandbox processor", docs/flexpay.md
+//! appendix 1.10): the six test cards, unknown cards (30016), Luhn (30002) and expiry (30026)
+//! checks, trigger amounts and the open `90CCCCC` family, CVV results M/N/P, AVS always S, and the
+//! order of checks (validation, state rules, card table, trigger amounts).
 
 use crate::dual;
 use crate::helpers::*;
@@ -113,7 +113,7 @@ async fn every_test_card_is_approved_with_a_cvv_match(app: TestApp) {
     }
 }
 
-/// The documented trigger amounts (sandbox.md).
+/// The documented trigger amounts (docs/sandbox.md).
 const TRIGGERS: [(i64, u32); 6] = [
     (2005, 20000),
     (2008, 20003),

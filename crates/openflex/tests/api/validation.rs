@@ -1,8 +1,8 @@
-//! Request validation (flexpay.md §1 and §3, seed "Validation Responses"): every 5xxxx code that
-//! applies to charge, authorize and the payment-method endpoints, first failure in the seed's
+//! Request validation (docs/flexpay.md §1 and §3, seed "Validation Responses"): every 5xxxx code
+//! that applies to charge, authorize and the payment-method endpoints, first failure in the seed's
 //! field order, the rejection envelope (sentinel gateway, amount 0, no currency), rejections not
-//! persisted, 400 only for bodies that are not JSON or lack their root object, and no 500 for
-//! any malformed input.
+//! persisted, 400 only for bodies that are not JSON or lack their root object, and no 500 for any
+//! malformed input.
 //!
 //! The helpers at the top are shared with `payment_methods.rs` and `sandbox.rs`.
 
@@ -34,7 +34,7 @@ dual!(
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Gateway token of a request refused before any gateway was chosen (flexpay.md §4).
+/// Gateway token of a request refused before any gateway was chosen (docs/flexpay.md §4).
 pub(crate) const SENTINEL: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /// The wire `message` of a code: the seed's description, quote marks removed, final period.
@@ -394,7 +394,7 @@ fn tx(field: &str) -> String {
     format!("/transaction/{field}")
 }
 
-/// The cases every charge and authorize shares (flexpay.md §3 and the seed's charge tables).
+/// The cases every charge and authorize shares (docs/flexpay.md §3 and the seed's charge tables).
 fn payment_cases() -> Vec<Case> {
     let unknown_token = "01J0000000000000000000000Z";
     let mut cases = vec![
@@ -2020,7 +2020,7 @@ async fn unicode_is_accepted_and_lengths_count_characters(app: TestApp) {
 }
 
 async fn customer_id_is_generated_when_absent(app: TestApp) {
-    // flexpay.md §3: neither customerId nor email → the server may generate a customerId
+    // docs/flexpay.md §3: neither customerId nor email → the server may generate a customerId
     // instead of 50048 (the seed: "otherwise a new customer id is created").
     let mut vault = json!({"paymentMethod": vault_card(VISA, "879")});
     remove(&mut vault, "/paymentMethod/customerId");
@@ -2045,7 +2045,8 @@ async fn customer_id_is_generated_when_absent(app: TestApp) {
 }
 
 async fn lenient_scalars_are_accepted(app: TestApp) {
-    // flexpay.md §1: amount "100", expiryYear 2030, retainOnSuccess "true", numeric customerId.
+    // docs/flexpay.md §1: amount "100", expiryYear 2030, retainOnSuccess "true", numeric
+    // customerId.
     let mut body = card_payment("lenient-1", 100);
     set(&mut body, &tx("amount"), json!("100"));
     set(&mut body, &tx("retainOnSuccess"), json!("true"));
