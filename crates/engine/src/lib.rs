@@ -16,6 +16,7 @@ pub mod payments;
 pub mod portal;
 pub mod processor;
 pub mod recovery;
+mod routing;
 pub mod scheduler;
 pub mod tenancy;
 pub mod webhooks;

@@ -51,6 +51,20 @@ pub struct ProcessorResult {
     pub gateway_transaction_id: Option<String>,
 }
 
+impl ProcessorResult {
+    /// An answer decided before (or instead of) a gateway: a code and nothing else.
+    pub fn refused(code: ResponseCode) -> Self {
+        Self {
+            code,
+            avs_code: None,
+            avs_message: None,
+            cvv_code: None,
+            cvv_message: None,
+            gateway_transaction_id: None,
+        }
+    }
+}
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 pub trait Processor: Send + Sync {

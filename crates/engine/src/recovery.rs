@@ -1,10 +1,30 @@
-//! `referenceData`: the opaque, tamper-evident token a declined attempt returns and a retry
+//! Recovery chains: a declined payment and the retries that follow it, linked by
+//! `referenceData` — the opaque, tamper-evident token a declined attempt returns and a retry
 //! must send back. It names the attempt it came from and carries a MAC under the server's
 //! signing key bound to the merchant and mode, so a client can neither forge one nor reuse
-//! another merchant's.
+//! another merchant's. A retry continues the chain only when it is the chain's next attempt
+//! and the card-network limits (docs/flexpay.md §7) still allow it; in scheduler mode the
+//! server makes the retries itself, and a refund request stops an open recovery.
 
-use crate::{Engine, Tenant};
+use crate::payment_methods::Outcome;
+use crate::payments::{
+    FollowUpRequest, PaymentKind, PaymentRequest, PaymentSource, Step, Stop, json,
+};
+use crate::{Details, Engine, EngineError, Result, ResultDetails, Tenant, Transaction, micros};
 use base64::Engine as _;
+use openflex_domain::codes::ResponseCode;
+use openflex_domain::lifecycle::TxnType;
+use openflex_domain::money::Currency;
+use openflex_store::{Store, StoreError, TxnRow};
+use time::OffsetDateTime;
+
+/// The recovery chain a retry continues.
+pub(crate) struct Chain {
+    pub id: String,
+    pub first_attempt: i64,
+    /// Where the previous attempt said to go next.
+    pub assigned_gateway: Option<String>,
+}
 
 const MAC_LEN: usize = 16;
 
@@ -41,4 +61,282 @@ pub fn split_reference_data(token: &str) -> Option<(String, Vec<u8>)> {
     }
     let (id, mac) = bytes.split_at(bytes.len() - MAC_LEN);
     Some((std::str::from_utf8(id).ok()?.to_string(), mac.to_vec()))
+}
+
+impl Engine {
+    /// Checks a retry against its recovery chain (docs/flexpay.md §7): the referenceData must be
+    /// ours and the chain's latest, the retry number the next one, and card-network limits
+    /// (no retry after a do-not-retry decline, at most 15 retries within 30 days) hold.
+    pub(crate) async fn continue_chain(
+        &self,
+        t: &Tenant,
+        reference_data: &str,
+        retry_count: i64,
+        now: OffsetDateTime,
+    ) -> Step<Chain> {
+        use openflex_domain::retry_policy::{MAX_RETRIES, MAX_WINDOW};
+        let refuse = |code: u32, detail: String| Err(Stop::Refused(self.reject(now, code, detail)));
+        let Some(prev_id) = self.reference_data_attempt(t, reference_data) else {
+            return refuse(
+                50132,
+                "transaction.referenceData was not issued by this server".into(),
+            );
+        };
+        let Some(prev) = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), &prev_id)
+            .await?
+        else {
+            return refuse(
+                50132,
+                "transaction.referenceData names no attempt of this merchant".into(),
+            );
+        };
+        let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
+        let attempts = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        if attempts.last().is_some_and(|last| last.id != prev.id) {
+            return refuse(50132, "transaction.referenceData is not the latest of its recovery chain; send the one the last decline returned".into());
+        }
+        if prev.status == 1 {
+            return refuse(
+                50132,
+                "transaction.referenceData: the chain's last attempt was approved".into(),
+            );
+        }
+        if retry_count != prev.retry_count + 1 {
+            return refuse(
+                50000,
+                format!(
+                    "transaction.retryCount must be {} for this recovery chain",
+                    prev.retry_count + 1
+                ),
+            );
+        }
+        let code = ResponseCode(u32::try_from(prev.response_code).unwrap_or(0));
+        let class = openflex_domain::decline::classify(code);
+        if !class.retryable {
+            return refuse(
+                30100,
+                format!(
+                    "the previous decline ({}, {}) must not be retried",
+                    code.0,
+                    class.family.as_str()
+                ),
+            );
+        }
+        let first = prev.date_first_attempt.unwrap_or(prev.created_at);
+        let max = t.retry_policy.max_retries.clamp(0, MAX_RETRIES);
+        let window = MAX_WINDOW.min(time::Duration::days(
+            t.retry_policy.window_days.clamp(1, 30),
+        ));
+        if retry_count > max || now > crate::from_micros(first) + window {
+            return refuse(
+                30100,
+                format!(
+                    "retry limits: at most {max} retries within {} days of the first attempt",
+                    window.whole_days()
+                ),
+            );
+        }
+        Ok(Chain {
+            id: chain_id,
+            first_attempt: first,
+            assigned_gateway: prev.assigned_gateway_token.clone(),
+        })
+    }
+
+    /// A refund request on a declined payment whose recovery is still open stops the recovery
+    /// (docs/flexpay.md §7, scheduler mode): the chain's latest attempt is marked `Cancelled`, its
+    /// retry date cleared, and the request recorded as a zero-amount Refund. `None` when there
+    /// is no open recovery (the ordinary refund rules then answer).
+    pub(crate) async fn stop_recovery(
+        &self,
+        t: &Tenant,
+        orig: &TxnRow,
+        req: &FollowUpRequest,
+        now: OffsetDateTime,
+    ) -> Result<Option<Outcome>> {
+        let chain_id = orig.chain_id.clone().unwrap_or_else(|| orig.id.clone());
+        let chain = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        let Some(latest) = chain
+            .last()
+            .filter(|l| l.status != 1 && l.completion_status.is_none() && l.retry_date.is_some())
+        else {
+            return Ok(None);
+        };
+        let now_us = micros(now);
+        let mut row = TxnRow {
+            id: self.ids.next(),
+            merchant_id: t.merchant_id.clone(),
+            mode: t.mode.as_str().to_string(),
+            txn_type: TxnType::Refund.as_str().to_string(),
+            state: "done".into(),
+            status: 1,
+            response_code: i64::from(ResponseCode::APPROVED.0),
+            merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
+            order_id: latest.order_id.clone(),
+            customer_id: latest.customer_id.clone(),
+            currency: latest.currency.clone(),
+            amount: 0,
+            payment_method_id: latest.payment_method_id.clone(),
+            gateway_token: latest.gateway_token.clone(),
+            gateway_type: latest.gateway_type.clone(),
+            gateway_transaction_id: None,
+            merchant_account_reference_id: latest.merchant_account_reference_id.clone(),
+            assigned_gateway_token: None,
+            original_id: Some(latest.id.clone()),
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: 0,
+            date_first_attempt: None,
+            reference_data: None,
+            completion_status: Some("Cancelled".into()),
+            result: json(&ResultDetails {
+                retry_explanation: Some("recovery stopped by a refund request".into()),
+                ..ResultDetails::default()
+            })?,
+            details: json(&Details {
+                disable_customer_recovery: req.disable_customer_recovery,
+                ..Details::default()
+            })?,
+            created_at: now_us,
+            chain_id: None,
+        };
+        let mut tx = self.store.begin().await?;
+        let inserted = Store::insert_txn(&mut tx, &row).await;
+        match inserted {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                drop(tx);
+                return Ok(Some(Err(self.reject(
+                    now,
+                    50129,
+                    "merchantTransactionId was already used",
+                ))));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Store::complete_recovery(&mut tx, &latest.id, "Cancelled").await?;
+        tx.commit().await?;
+        row.state = "done".into();
+        Ok(Some(Ok(self.with_pm(t, &row, now_us).await?)))
+    }
+
+    /// A retry the server makes itself in scheduler mode (a job).
+    pub(crate) async fn scheduled_retry(
+        &self,
+        t: &Tenant,
+        transaction_id: &str,
+    ) -> Result<crate::scheduler::JobResult> {
+        use crate::scheduler::JobResult;
+        let Some(prev) = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), transaction_id)
+            .await?
+        else {
+            return Ok(JobResult::Done(format!(
+                "transaction {transaction_id} not found"
+            )));
+        };
+        if !t.retry_policy.scheduler_mode {
+            return Ok(JobResult::Done(
+                "scheduler mode is off for this merchant".into(),
+            ));
+        }
+        if prev.status == 1 || prev.completion_status.is_some() || prev.retry_date.is_none() {
+            return Ok(JobResult::Done(format!(
+                "recovery of {transaction_id} is over"
+            )));
+        }
+        let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
+        let chain = self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
+            .await?;
+        if chain.last().is_some_and(|l| l.id != prev.id) {
+            return Ok(JobResult::Done(format!(
+                "{transaction_id} was already retried"
+            )));
+        }
+        let (Some(pm), Some(currency), Some(reference)) = (
+            prev.payment_method_id.clone(),
+            prev.currency
+                .as_deref()
+                .and_then(|c| Currency::parse(c).ok()),
+            prev.reference_data.clone(),
+        ) else {
+            return Ok(JobResult::Done(format!(
+                "{transaction_id} cannot be retried (no payment method)"
+            )));
+        };
+        let n = prev.retry_count + 1;
+        let base = prev
+            .merchant_transaction_id
+            .clone()
+            .unwrap_or_else(|| prev.id.clone());
+        let base = base.split("-retry").next().unwrap_or(&base).to_string();
+        let req = PaymentRequest {
+            kind: if prev.txn_type == TxnType::Authorize.as_str() {
+                PaymentKind::Authorize
+            } else {
+                PaymentKind::Charge
+            },
+            merchant_transaction_id: format!("{base}-retry{n}"),
+            order_id: prev.order_id.clone().unwrap_or_default(),
+            currency,
+            amount: prev.amount,
+            customer_id: prev.customer_id.clone(),
+            source: PaymentSource::Token(pm),
+            gateway_token: None,
+            retry_count: n,
+            date_first_attempt: None,
+            reference_data: Some(reference),
+            details: serde_json::from_str(&prev.details).unwrap_or_default(),
+        };
+        Ok(JobResult::Done(match Box::pin(self.pay(t, req)).await? {
+            Ok(txn) => format!(
+                "retry #{n} of {transaction_id}: {} {}",
+                txn.code.0,
+                txn.code.message()
+            ),
+            Err(r) => format!(
+                "retry #{n} of {transaction_id} refused: {} ({})",
+                r.code.0, r.detail
+            ),
+        }))
+    }
+
+    /// The attempts of the recovery chain a transaction belongs to, oldest first.
+    pub async fn recovery_attempts(
+        &self,
+        t: &Tenant,
+        transaction_id: &str,
+    ) -> Result<Vec<Transaction>> {
+        let row = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), transaction_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let Some(chain) = row.chain_id else {
+            return Ok(Vec::new());
+        };
+        let now_us = micros(self.now_for(t));
+        let mut out = Vec::new();
+        for r in self
+            .store
+            .chain(&t.merchant_id, t.mode.as_str(), &chain)
+            .await?
+        {
+            out.push(self.with_pm(t, &r, now_us).await?);
+        }
+        Ok(out)
+    }
 }

@@ -556,13 +556,11 @@ impl Engine {
             },
             None => None,
         };
+        // Rescue attempts route like every other payment (weights, card brand, connectors).
         let gateway = self
-            .store
-            .gateways(&t.merchant_id, t.mode.as_str())
+            .route(t, None, &row.currency, None, &row.id, true)
             .await?
-            .iter()
-            .map(crate::Gateway::from_row)
-            .find(|g| g.status == crate::GatewayStatus::Available && g.accepts(&row.currency, None))
+            .ok()
             .map(|g| g.token);
         let hours = (now - crate::from_micros(row.created_at)).whole_hours();
         let approved = t.mode == Mode::Sandbox

@@ -1,0 +1,187 @@
+//! The processing step: the merchant's risk rules decide before any gateway sees the payment,
+//! then the gateway's connector answers, then the risk rules that read the gateway's AVS / CVV
+//! results may still refuse an approval. After a decline, the retry policy decides when (and
+//! where: a cascade to another gateway) the next attempt may go.
+
+use super::source::Source;
+use super::{PaymentKind, PaymentRequest, Step, count_outcome, json};
+use crate::processor::{Operation, Processor, ProcessorRequest, ProcessorResult};
+use crate::{Engine, Gateway, Result, ResultDetails, Tenant, micros};
+use openflex_domain::codes::ResponseCode;
+use openflex_domain::decline::{self, Family};
+use openflex_store::TxnRow;
+use time::OffsetDateTime;
+
+impl Engine {
+    /// Risk rules, then the connector, then the risk rules on the gateway's AVS / CVV results.
+    pub(super) async fn process_payment(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        source: &Source,
+        gateway: &Gateway,
+        connector: &dyn Processor,
+    ) -> Step<ProcessorResult> {
+        let pm = source.row();
+        let holder: crate::Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
+        let settings = self.gateway_settings(t, gateway).await?;
+        let shipping_country = req
+            .details
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.country.as_deref())
+            .and_then(openflex_domain::country::to_alpha3);
+        let facts = openflex_domain::risk::Facts {
+            fingerprint: pm.fingerprint.as_deref(),
+            ip: req.details.customer_ip.as_deref(),
+            email: holder.email.as_deref(),
+            phone: holder.phone_number.as_deref(),
+            cvv_given: source.brings_cvv(),
+            first_six: pm.first_six.as_deref(),
+            billing_country: holder.country.as_deref(),
+            shipping_country,
+        };
+        let blocked = openflex_domain::risk::check(&t.risk_rules, self.geo.as_ref(), &facts)
+            .or_else(|| {
+                (gateway.cvv_required && source.card.as_ref().is_some_and(|c| c.cvv.is_none()))
+                    .then_some(40003)
+            });
+        let mut result = match blocked {
+            Some(code) => ProcessorResult::refused(ResponseCode(code)),
+            None => {
+                connector
+                    .process(ProcessorRequest {
+                        operation: match req.kind {
+                            PaymentKind::Charge => Operation::Purchase,
+                            PaymentKind::Authorize => Operation::Authorize,
+                        },
+                        amount: req.amount,
+                        currency: req.currency.code(),
+                        card: source.card.as_ref(),
+                        postal_code: holder.postal_code.as_deref(),
+                        original_reference: None,
+                        settings: settings.as_ref(),
+                    })
+                    .await
+            }
+        };
+        if result.code.is_approved()
+            && let Some(code) = openflex_domain::risk::check_results(
+                &t.risk_rules,
+                result.cvv_code.as_deref(),
+                result.avs_code.as_deref(),
+            )
+        {
+            result.code = ResponseCode(code);
+        }
+        count_outcome(&result);
+        Ok(result)
+    }
+
+    /// Writes the answer onto the attempt and, after a decline, what may follow it: the
+    /// referenceData a retry must present, the retry date and its explanation, and another
+    /// gateway when issuer or processor trouble makes a cascade worth it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn after_answer(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        source: &Source,
+        gateway: &Gateway,
+        row: &mut TxnRow,
+        result: &ProcessorResult,
+        prior_declines: i64,
+        now: OffsetDateTime,
+    ) -> Step<()> {
+        self.apply_result(row, result, None);
+        if result.code.is_approved() {
+            return Ok(());
+        }
+        row.reference_data = Some(self.issue_reference_data(t, &row.id));
+        let first = row
+            .date_first_attempt
+            .map(crate::from_micros)
+            .unwrap_or(now);
+        let decision = openflex_domain::retry_policy::decide(
+            &t.retry_policy,
+            result.code,
+            now,
+            first,
+            row.retry_count.max(prior_declines),
+        );
+        row.retry_date = decision.retry_at.map(micros);
+        if matches!(
+            decline::classify(result.code).family,
+            Family::IssuerUnavailable | Family::Merchant
+        ) && decision.retry_at.is_some()
+            && let Some(next) = self
+                .cascade_target(
+                    t,
+                    &gateway.token,
+                    req.currency.code(),
+                    source.row().card_type.as_deref(),
+                    &row.id,
+                )
+                .await?
+        {
+            row.assigned_gateway_token = Some(next);
+        }
+        let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
+        details.retry_explanation = Some(decision.explain);
+        row.result = json(&details)?;
+        Ok(())
+    }
+
+    /// A gateway's connector settings, unsealed for one processor call.
+    pub(crate) async fn gateway_settings(
+        &self,
+        t: &Tenant,
+        g: &Gateway,
+    ) -> Result<Option<serde_json::Value>> {
+        if !g.has_settings {
+            return Ok(None);
+        }
+        let Some(row) = self
+            .store
+            .gateway(&t.merchant_id, t.mode.as_str(), &g.token)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (Some(version), Some(blob)) = (row.settings_kek_version, row.settings_sealed) else {
+            return Ok(None);
+        };
+        let text = self.vault.open_secret(
+            &format!("gateway|{}|{}", t.merchant_id, g.token),
+            version as u32,
+            &blob,
+        )?;
+        Ok(serde_json::from_str(text.expose()).ok())
+    }
+
+    pub(crate) fn apply_result(
+        &self,
+        row: &mut TxnRow,
+        result: &ProcessorResult,
+        detail: Option<String>,
+    ) {
+        row.state = "done".into();
+        row.status = result.code.status() as i64;
+        row.response_code = i64::from(result.code.0);
+        row.gateway_transaction_id = result.gateway_transaction_id.clone();
+        let details = ResultDetails {
+            avs_code: result.avs_code.clone(),
+            avs_message: result.avs_message.clone(),
+            cvv_code: result.cvv_code.clone(),
+            cvv_message: result.cvv_message.clone(),
+            error_code: (!result.code.is_approved()).then(|| result.code.as_string()),
+            error_detail: if result.code.is_approved() {
+                None
+            } else {
+                Some(detail.unwrap_or_else(|| result.code.message().to_string()))
+            },
+            retry_explanation: None,
+        };
+        row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+    }
+}

@@ -1,0 +1,168 @@
+//! Reading transactions back (with their payment methods, loaded in one query for a page),
+//! the empty attempt row every use case starts from, and the start-up sweep of attempts a
+//! crash left pending.
+
+use crate::processor::ProcessorResult;
+use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
+use openflex_domain::codes::ResponseCode;
+use openflex_domain::lifecycle::TxnType;
+use openflex_store::{ListQuery, Reservation, Store, TxnFilter, TxnRow};
+
+impl Engine {
+    /// A transaction row with every optional part empty; use cases set what applies.
+    pub(crate) fn new_txn(&self, t: &Tenant, created_at: i64) -> TxnRow {
+        TxnRow {
+            id: self.ids.next(),
+            merchant_id: t.merchant_id.clone(),
+            mode: t.mode.as_str().to_string(),
+            txn_type: String::new(),
+            state: "pending".into(),
+            status: 3,
+            response_code: 0,
+            merchant_transaction_id: None,
+            order_id: None,
+            customer_id: None,
+            currency: None,
+            amount: 0,
+            payment_method_id: None,
+            gateway_token: None,
+            gateway_type: None,
+            gateway_transaction_id: None,
+            merchant_account_reference_id: None,
+            assigned_gateway_token: None,
+            original_id: None,
+            captured_amount: 0,
+            refunded_amount: 0,
+            voided: false,
+            retry_date: None,
+            retry_count: 0,
+            date_first_attempt: None,
+            reference_data: None,
+            completion_status: None,
+            result: "{}".into(),
+            details: "{}".into(),
+            created_at,
+            chain_id: None,
+        }
+    }
+
+    pub(crate) async fn with_pm(
+        &self,
+        t: &Tenant,
+        row: &TxnRow,
+        now_us: i64,
+    ) -> Result<Transaction> {
+        let pm = match &row.payment_method_id {
+            Some(id) => self
+                .store
+                .payment_method(&t.merchant_id, t.mode.as_str(), id)
+                .await?
+                .map(|r| PaymentMethod::from_row(&r, now_us))
+                .transpose()?,
+            None => None,
+        };
+        Transaction::from_row(row, pm)
+    }
+
+    pub async fn transaction(&self, t: &Tenant, id: &str) -> Result<Transaction> {
+        let row = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        self.with_pm(t, &row, micros(self.now_for(t))).await
+    }
+
+    pub async fn transaction_by_mtid(&self, t: &Tenant, mtid: &str) -> Result<Transaction> {
+        let row = self
+            .store
+            .txn_by_mtid(&t.merchant_id, t.mode.as_str(), mtid)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        self.with_pm(t, &row, micros(self.now_for(t))).await
+    }
+
+    /// A keyset page of transactions, payment methods loaded in one query.
+    pub async fn transactions(&self, t: &Tenant, q: &ListQuery) -> Result<Vec<Transaction>> {
+        let rows = self
+            .store
+            .txns_page(&t.merchant_id, t.mode.as_str(), q)
+            .await?;
+        self.with_pms(t, &rows).await
+    }
+
+    /// Newest first: up to `limit` transactions matching `f` among the `window` before
+    /// `before`, and where the next window starts when this one was full (see
+    /// [`Store::txns_filtered`]).
+    pub async fn transactions_filtered(
+        &self,
+        t: &Tenant,
+        before: Option<&str>,
+        f: &TxnFilter,
+        limit: i64,
+        window: i64,
+    ) -> Result<(Vec<Transaction>, Option<String>)> {
+        let (rows, resume) = self
+            .store
+            .txns_filtered(&t.merchant_id, t.mode.as_str(), before, f, limit, window)
+            .await?;
+        Ok((self.with_pms(t, &rows).await?, resume))
+    }
+
+    async fn with_pms(&self, t: &Tenant, rows: &[TxnRow]) -> Result<Vec<Transaction>> {
+        let mut ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.payment_method_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let now_us = micros(self.now_for(t));
+        let pms = self
+            .store
+            .payment_methods_by_ids(&t.merchant_id, t.mode.as_str(), &ids)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let pm = r
+                    .payment_method_id
+                    .as_ref()
+                    .and_then(|id| pms.iter().find(|p| &p.id == id))
+                    .map(|p| PaymentMethod::from_row(p, now_us))
+                    .transpose()?;
+                Transaction::from_row(r, pm)
+            })
+            .collect()
+    }
+
+    /// Settles attempts a crash left `pending`: marked as errors (no processor answer was
+    /// recorded, and the sandbox moved no money), reservations given back.
+    pub async fn recover_pending(&self, older_than: std::time::Duration) -> Result<u64> {
+        let cutoff = micros(self.now()) - older_than.as_micros() as i64;
+        let mut fixed = 0;
+        for mut row in self.store.stale_pending(cutoff, 500).await? {
+            let code = ResponseCode(20046);
+            self.apply_result(
+                &mut row,
+                &ProcessorResult::refused(code),
+                Some("the server stopped before the gateway answered".into()),
+            );
+            row.status = 3;
+            let mut tx = self.store.begin().await?;
+            Store::finish_txn(&mut tx, &row).await?;
+            if let Some(orig) = &row.original_id {
+                let reservation = match TxnType::parse(&row.txn_type) {
+                    Some(TxnType::Capture) => Some(Reservation::Capture(row.amount)),
+                    Some(TxnType::Refund) => Some(Reservation::Refund(row.amount)),
+                    Some(TxnType::Void) => Some(Reservation::Void),
+                    _ => None,
+                };
+                if let Some(r) = reservation {
+                    Store::release(&mut tx, orig, r).await?;
+                }
+            }
+            tx.commit().await?;
+            fixed += 1;
+        }
+        Ok(fixed)
+    }
+}

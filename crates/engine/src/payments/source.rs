@@ -1,0 +1,218 @@
+//! The first steps of a payment: where the card comes from (a vaulted token, a card passed in,
+//! a third-party token), whether card-network limits still allow charging it for this order,
+//! and the attempt row that will record what happens.
+
+use super::{PaymentKind, PaymentRequest, PaymentSource, Step, json};
+use crate::processor::CardData;
+use crate::recovery::Chain;
+use crate::{Engine, Gateway, StorageState, Tenant, micros};
+use openflex_domain::lifecycle::TxnType;
+use openflex_domain::retry_policy::{MAX_RETRIES, MAX_WINDOW};
+use openflex_store::{PaymentMethodRow, TxnRow};
+use time::OffsetDateTime;
+
+/// Where the card for a payment comes from, once resolved.
+pub(super) enum Resolved {
+    /// A payment method already in the vault.
+    Existing(PaymentMethodRow),
+    /// A card this payment brings; written with the attempt.
+    New(PaymentMethodRow),
+}
+
+/// A resolved payment source.
+pub(super) struct Source {
+    pub resolved: Resolved,
+    /// The clear card for the connector, when we hold one (not for third-party tokens).
+    pub card: Option<CardData>,
+    /// Keep a new card (`Stored`) when the payment is approved.
+    pub retain: bool,
+    /// The card's declines for this order within the network window, when the lookup that
+    /// found the card counted them already.
+    pub known_declines: Option<i64>,
+}
+
+impl Source {
+    pub fn row(&self) -> &PaymentMethodRow {
+        match &self.resolved {
+            Resolved::Existing(r) | Resolved::New(r) => r,
+        }
+    }
+
+    pub fn is_vaulted(&self) -> bool {
+        matches!(self.resolved, Resolved::Existing(_))
+    }
+
+    pub fn brings_cvv(&self) -> bool {
+        self.card.as_ref().is_some_and(|c| c.cvv.is_some())
+    }
+}
+
+impl Engine {
+    /// Resolves the payment source: opens a vaulted card (refusing a redacted or unknown one,
+    /// or an expired card), or checks and seals a card passed in.
+    pub(super) async fn resolve_source(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        now: OffsetDateTime,
+    ) -> Step<Source> {
+        match &req.source {
+            PaymentSource::Token(id) => {
+                let found = self
+                    .store
+                    .payment_method_with_declines(
+                        &t.merchant_id,
+                        t.mode.as_str(),
+                        id,
+                        &req.order_id,
+                        micros(now - MAX_WINDOW),
+                    )
+                    .await?;
+                let (row, declines) = match found {
+                    Some((r, n)) if r.storage_state != StorageState::Redacted.as_str() => (r, n),
+                    Some(_) => {
+                        return Err(self
+                            .reject(
+                                now,
+                                50134,
+                                "transaction.paymentMethodId: the payment method is redacted",
+                            )
+                            .into());
+                    }
+                    None => {
+                        return Err(self
+                            .reject(
+                                now,
+                                50134,
+                                "transaction.paymentMethodId: no payment method with this id",
+                            )
+                            .into());
+                    }
+                };
+                let card = self.open_card(&row, micros(now))?;
+                if let Some(exp) = card.as_ref().and_then(|c| c.expiry)
+                    && exp.is_expired(now.date())
+                {
+                    return Err(self
+                        .reject(now, 30026, "the card's expiry date has passed")
+                        .into());
+                }
+                Ok(Source {
+                    resolved: Resolved::Existing(row),
+                    card,
+                    retain: false,
+                    known_declines: Some(declines),
+                })
+            }
+            PaymentSource::Card { card, retain } => {
+                self.check_card(card, now)?;
+                let row = self.seal_card(t, card, StorageState::Cached, false, now)?;
+                Ok(Source {
+                    resolved: Resolved::New(row),
+                    card: Some(CardData {
+                        pan: card.pan.clone(),
+                        cvv: card.cvv.clone(),
+                        expiry: Some(card.expiry),
+                    }),
+                    retain: *retain,
+                    known_declines: None,
+                })
+            }
+            PaymentSource::GatewayToken { card, retain } => Ok(Source {
+                resolved: Resolved::New(self.gateway_card_row(t, card, now)?),
+                card: None,
+                retain: *retain,
+                known_declines: None,
+            }),
+        }
+    }
+
+    /// Card-network limit across chains: at most 15 retries in 30 days per card and order.
+    /// Returns the card's declines for the order in that window.
+    pub(super) async fn within_network_limits(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        source: &Source,
+        now: OffsetDateTime,
+    ) -> Step<i64> {
+        let prior_declines = match (source.known_declines, &source.row().fingerprint) {
+            (Some(n), _) => n,
+            (None, Some(fp)) => {
+                self.store
+                    .declined_attempts(
+                        &t.merchant_id,
+                        t.mode.as_str(),
+                        &req.order_id,
+                        fp,
+                        micros(now - MAX_WINDOW),
+                    )
+                    .await?
+            }
+            (None, None) => 0,
+        };
+        if prior_declines > MAX_RETRIES {
+            return Err(self.reject(
+                now,
+                30100,
+                format!(
+                    "card-network limits: this card was declined {prior_declines} times for order {} in 30 days",
+                    req.order_id
+                ),
+            ).into());
+        }
+        Ok(prior_declines)
+    }
+
+    /// The attempt row, `pending` until the connector answers.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_attempt(
+        &self,
+        t: &Tenant,
+        req: &PaymentRequest,
+        source: &Source,
+        gateway: &Gateway,
+        chain: Option<&Chain>,
+        id: String,
+        now: OffsetDateTime,
+    ) -> Step<TxnRow> {
+        let now_us = micros(now);
+        let pm = source.row();
+        let holder: crate::Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
+        let mut row = TxnRow {
+            id,
+            txn_type: match req.kind {
+                PaymentKind::Charge => TxnType::Charge,
+                PaymentKind::Authorize => TxnType::Authorize,
+            }
+            .as_str()
+            .to_string(),
+            state: "pending".into(),
+            merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
+            order_id: Some(req.order_id.clone()),
+            customer_id: req.customer_id.clone().or(holder.customer_id),
+            currency: Some(req.currency.code().to_string()),
+            amount: req.amount,
+            payment_method_id: Some(pm.id.clone()),
+            gateway_token: Some(gateway.token.clone()),
+            gateway_type: Some(gateway.gateway_type.clone()),
+            merchant_account_reference_id: gateway.merchant_account_reference_id.clone(),
+            assigned_gateway_token: Some(gateway.token.clone()),
+            retry_count: req.retry_count,
+            date_first_attempt: Some(
+                chain
+                    .map(|c| c.first_attempt)
+                    .or(req.date_first_attempt.map(micros))
+                    .unwrap_or(now_us),
+            ),
+            details: json(&req.details)?,
+            ..self.new_txn(t, now_us)
+        };
+        row.chain_id = Some(
+            chain
+                .map(|c| c.id.clone())
+                .unwrap_or_else(|| row.id.clone()),
+        );
+        Ok(row)
+    }
+}
