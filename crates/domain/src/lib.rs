@@ -10,6 +10,7 @@ mod codes_table;
 pub mod country;
 pub mod decline;
 pub mod financing;
+pub mod gateway_codes;
 pub mod lifecycle;
 pub mod money;
 pub mod rescue;
