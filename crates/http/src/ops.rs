@@ -1,8 +1,12 @@
 //! Liveness, readiness (checks the database) and Prometheus metrics.
+//!
+//! Every label value comes from a closed set: a series is kept in memory (and in every scrape)
+//! for the life of the process, so a value a client chooses — its method, its path — would let
+//! it grow both without bound.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,18 +43,33 @@ async fn metrics_text(State(s): State<AppState>) -> String {
     s.metrics.render()
 }
 
-/// Request count and latency by route template and status.
+/// The method as a label: the standard ones by name, anything else as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Request count and latency by method, route template (`unmatched` when no route matched,
+/// never the raw path) and status.
 pub async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
-    metrics::counter!("openflex_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).increment(1);
+    metrics::counter!("openflex_http_requests_total", "method" => method, "route" => route.clone(), "status" => status.clone()).increment(1);
     metrics::histogram!("openflex_http_request_duration_seconds", "method" => method, "route" => route, "status" => status)
         .record(start.elapsed().as_secs_f64());
     resp
