@@ -2,7 +2,6 @@
 
 use super::{COOKIE, NoFields, Posted, engine_failure, head_tags, problem, redirect_after};
 use crate::AppState;
-use crate::auth_limit::peer_ip;
 use axum::extract::{Form, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -75,10 +74,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Every attempt counts against the client's budget (not only failures): each one costs an
-/// Argon2id hash, which must not become a way to burn the server's CPU.
+/// Every attempt counts against the sign-in budgets of the account and the client (not only
+/// failures): each one costs an Argon2id hash, which must not become a way to burn the
+/// server's CPU.
 pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<LoginForm>) -> Response {
-    if let Some(wait) = st.failed_auth.failed_from(peer_ip(&parts)) {
+    if let Some(wait) = st
+        .failed_auth
+        .portal_attempt(&f.email, st.client_ip(&parts))
+    {
         let mut resp = problem(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many sign-in attempts; try again in {wait} seconds."),

@@ -7,6 +7,7 @@ mod process;
 mod receiver;
 
 mod admin;
+mod auth_budgets;
 mod cli;
 mod concurrency;
 mod crash;
