@@ -185,7 +185,7 @@ pub fn app(state: AppState) -> Router {
         .merge(flexiti::router())
         .merge(admin::router())
         .merge(ops::router())
-        .merge(portal::router())
+        .merge(portal::router(&state))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .with_state(state.clone())

@@ -131,8 +131,8 @@ pub fn status_of(code: &str) -> StatusCode {
 }
 
 /// What every Flexiti request carries besides its body: the path (for `url`), the language,
-/// the reference id, the bearer token, idempotency headers and the client address (as a trusted
-/// proxy tells, see [`crate::client`]).
+/// the reference id, the bearer token, idempotency headers, the client address and the scheme
+/// it used (both as a trusted proxy tells, see [`crate::client`]).
 pub struct Fx {
     pub url: String,
     pub lang: Lang,
@@ -142,6 +142,8 @@ pub struct Fx {
     pub idempotency_key: Option<String>,
     pub context_hash: Option<String>,
     pub host: String,
+    /// `https` when a trusted proxy says so, else `http`.
+    pub scheme: &'static str,
     client: Option<IpAddr>,
     pub headers: HeaderMap,
 }
@@ -189,6 +191,7 @@ impl FromRequestParts<AppState> for Fx {
             idempotency_key: text("x-idempotency-key"),
             context_hash: text("x-context-hash"),
             host: text("host").unwrap_or_else(|| "localhost".into()),
+            scheme: crate::client::scheme(parts, &state.trusted_proxies),
             client: state.client_ip(parts),
             headers: parts.headers.clone(),
         })

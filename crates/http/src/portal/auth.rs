@@ -4,7 +4,7 @@ use super::{COOKIE, NoFields, Posted, engine_failure, head_tags, problem, redire
 use crate::AppState;
 use axum::extract::{Form, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, html};
 use openflex_domain::Secret;
@@ -99,7 +99,8 @@ pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<Login
     {
         Ok(Some(token)) => {
             let mut resp = Redirect::to(&next).into_response();
-            let secure = if https(&parts.headers) {
+            // Behind a TLS-terminating proxy the cookie is marked Secure.
+            let secure = if crate::client::scheme(&parts, &st.trusted_proxies) == "https" {
                 "; Secure"
             } else {
                 ""
@@ -123,13 +124,6 @@ pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<Login
             .into_response(),
         Err(e) => engine_failure(e),
     }
-}
-
-/// Behind a TLS-terminating proxy the cookie is marked Secure.
-fn https(h: &HeaderMap) -> bool {
-    h.get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 pub async fn logout(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {

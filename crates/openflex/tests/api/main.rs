@@ -27,6 +27,7 @@ mod ops_metrics;
 mod payment_methods;
 mod portal;
 mod portal_e2e;
+mod portal_origin;
 mod recovery;
 mod risk;
 mod sandbox;
