@@ -70,7 +70,7 @@ impl<K: Hash + Eq + Clone> FailedAuthLimiter<K> {
 pub struct AuthBudgets {
     /// FlexPay API keys, FlexFactor tokens and client credentials, Flexiti OAuth: per client.
     pub api: FailedAuthLimiter<IpAddr>,
-    /// The admin token: per client.
+    /// The admin token and the `/metrics` token: per client.
     pub operator: FailedAuthLimiter<IpAddr>,
     portal_account: FailedAuthLimiter<(String, IpAddr)>,
     portal_client: FailedAuthLimiter<IpAddr>,

@@ -39,17 +39,29 @@ pub struct AppState {
     pub engine: Engine,
     /// HMAC of the admin token (the token itself is not kept in memory).
     pub admin_token_hash: Arc<String>,
+    /// HMAC of the token `/metrics` requires; `None` leaves it open.
+    pub metrics_token_hash: Option<Arc<String>>,
     pub metrics: PrometheusHandle,
     pub failed_auth: auth_limit::AuthBudgets,
     pub trusted_proxies: client::TrustedProxies,
 }
 
 impl AppState {
-    pub fn new(engine: Engine, admin_token: &str, trusted_proxies: client::TrustedProxies) -> Self {
+    /// A blank `metrics_token` counts as none.
+    pub fn new(
+        engine: Engine,
+        admin_token: &str,
+        metrics_token: Option<&str>,
+        trusted_proxies: client::TrustedProxies,
+    ) -> Self {
         let admin_token_hash = Arc::new(engine.vault().hash_secret(admin_token));
+        let metrics_token_hash = metrics_token
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Arc::new(engine.vault().hash_secret(t)));
         Self {
             engine,
             admin_token_hash,
+            metrics_token_hash,
             metrics: metrics_handle(),
             failed_auth: auth_limit::AuthBudgets::default(),
             trusted_proxies,

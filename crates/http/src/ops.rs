@@ -2,11 +2,13 @@
 //!
 //! Every label value comes from a closed set: a series is kept in memory (and in every scrape)
 //! for the life of the process, so a value a client chooses — its method, its path — would let
-//! it grow both without bound.
+//! it grow both without bound. `/metrics` can require a bearer token (`metrics_token`), since
+//! routes and volumes tell an outsider more than liveness does.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,8 +41,27 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(s): State<AppState>) -> String {
-    s.metrics.render()
+/// With `metrics_token` set, only `Authorization: Bearer <token>` gets the metrics; a wrong
+/// token counts against the operator's failed-auth budget, like a wrong admin token.
+async fn metrics_text(State(s): State<AppState>, parts: Parts) -> Response {
+    if let Some(expected) = &s.metrics_token_hash {
+        let given = crate::bearer_token(&parts).unwrap_or_default();
+        let given = s.engine.vault().hash_secret(&given);
+        if !openflex_vault::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            if let Some(retry_after) = s.failed_auth.operator.failed(s.client_ip(&parts)) {
+                return crate::too_many_failures(retry_after);
+            }
+            let mut resp = (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "Unauthorized"})),
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return resp;
+        }
+    }
+    s.metrics.render().into_response()
 }
 
 /// The method as a label: the standard ones by name, anything else as `other`.

@@ -31,6 +31,8 @@ pub struct Config {
     /// blocks, as a list or one comma-separated string (the form an environment variable takes).
     #[serde(deserialize_with = "list_or_string")]
     pub trusted_proxies: Vec<String>,
+    /// Bearer token `GET /metrics` requires; unset (or blank) leaves the endpoint open.
+    pub metrics_token: Option<String>,
 }
 
 /// A list, or one string of comma-separated items.
@@ -77,6 +79,7 @@ impl Default for Config {
             capture_window_seconds: 7 * 24 * 3600,
             header_read_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }

@@ -45,6 +45,7 @@ pub struct Application {
     addr: SocketAddr,
     engine: Engine,
     admin_token: String,
+    metrics_token: Option<String>,
     trusted_proxies: openflex_http::client::TrustedProxies,
     header_read_timeout: Duration,
     pub sandbox: IssuedCredentials,
@@ -70,6 +71,7 @@ impl Application {
             addr,
             engine,
             admin_token,
+            metrics_token: config.metrics_token.clone(),
             trusted_proxies,
             header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds.max(1)),
             sandbox,
@@ -99,6 +101,7 @@ impl Application {
         let state = openflex_http::AppState::new(
             self.engine.clone(),
             &self.admin_token,
+            self.metrics_token.as_deref(),
             self.trusted_proxies.clone(),
         );
         let budgets = state.failed_auth.clone();

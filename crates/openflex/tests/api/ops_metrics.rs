@@ -1,7 +1,7 @@
-//! `/metrics`: label values come from closed sets (a client cannot mint series). No storage is
-//! involved, so SQLite alone serves.
+//! `/metrics`: label values come from closed sets (a client cannot mint series), and the
+//! endpoint can require a bearer token. No storage is involved, so SQLite alone serves.
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 
 const STANDARD: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -72,4 +72,40 @@ async fn a_thousand_odd_methods_add_no_metric_series() {
         assert!(STANDARD.contains(&method) || method == "other", "{line}");
         assert!(!route.starts_with("/no-such-page"), "{line}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_token_guards_metrics() {
+    let token = "scrape-ZmYxNDQ1ZDAtNTY0Ny00Y2M3";
+    let app = spawn_app_with(Backend::Sqlite, |c| c.metrics_token = Some(token.into())).await;
+    let get = |auth: Option<String>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        req.send()
+    };
+    for auth in [
+        None,
+        Some("Bearer wrong-token".to_string()),
+        Some(format!("Basic {token}")),
+        Some(format!("Bearer {token}x")),
+    ] {
+        let resp = get(auth.clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        let text = resp.text().await.unwrap();
+        assert!(!text.contains("openflex_http_requests_total"), "{text}");
+        assert!(!text.contains(token), "{text}");
+    }
+    let resp = get(Some(format!("Bearer {token}"))).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("openflex_http_requests_total")
+    );
+    // Health and readiness stay open to probes.
+    let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
 }
