@@ -4,8 +4,8 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openflex_domain::financing::Plan;
@@ -87,24 +87,19 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim().to_string())
-            .unwrap_or_default();
+        let token = crate::bearer_token(parts).unwrap_or_default();
         let given = state.engine.vault().hash_secret(&token);
         if !token.is_empty()
             && openflex_vault::constant_time_eq(given.as_bytes(), state.admin_token_hash.as_bytes())
         {
             return Ok(Admin);
         }
-        Err(match state.failed_auth.failed(parts) {
-            Some(retry_after) => crate::too_many_failures(retry_after),
-            None => axum::response::IntoResponse::into_response(ApiError::Unauthorized),
-        })
+        Err(
+            match state.failed_auth.operator.failed(state.client_ip(parts)) {
+                Some(retry_after) => crate::too_many_failures(retry_after),
+                None => axum::response::IntoResponse::into_response(ApiError::Unauthorized),
+            },
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth_limit;
+pub mod client;
 pub mod error;
 pub mod flexfactor;
 pub mod flexiti;
@@ -12,12 +13,14 @@ pub mod ops;
 pub mod portal;
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use openflex_engine::Engine;
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -36,20 +39,50 @@ pub struct AppState {
     pub engine: Engine,
     /// HMAC of the admin token (the token itself is not kept in memory).
     pub admin_token_hash: Arc<String>,
+    /// HMAC of the token `/metrics` requires; `None` leaves it open.
+    pub metrics_token_hash: Option<Arc<String>>,
     pub metrics: PrometheusHandle,
-    pub failed_auth: auth_limit::FailedAuthLimiter,
+    pub failed_auth: auth_limit::AuthBudgets,
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 impl AppState {
-    pub fn new(engine: Engine, admin_token: &str) -> Self {
+    /// A blank `metrics_token` counts as none.
+    pub fn new(
+        engine: Engine,
+        admin_token: &str,
+        metrics_token: Option<&str>,
+        trusted_proxies: client::TrustedProxies,
+    ) -> Self {
         let admin_token_hash = Arc::new(engine.vault().hash_secret(admin_token));
+        let metrics_token_hash = metrics_token
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Arc::new(engine.vault().hash_secret(t)));
         Self {
             engine,
             admin_token_hash,
+            metrics_token_hash,
             metrics: metrics_handle(),
-            failed_auth: auth_limit::FailedAuthLimiter::default(),
+            failed_auth: auth_limit::AuthBudgets::default(),
+            trusted_proxies,
         }
     }
+
+    /// The client's address (see [`client::client_ip`]).
+    pub fn client_ip(&self, parts: &Parts) -> Option<IpAddr> {
+        client::client_ip(parts, &self.trusted_proxies)
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub(crate) fn bearer_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string())
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every app in the process).
@@ -164,7 +197,7 @@ pub fn app(state: AppState) -> Router {
         .merge(flexiti::router())
         .merge(admin::router())
         .merge(ops::router())
-        .merge(portal::router())
+        .merge(portal::router(&state))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .with_state(state.clone())

@@ -1,8 +1,14 @@
 //! Liveness, readiness (checks the database) and Prometheus metrics.
+//!
+//! Every label value comes from a closed set: a series is kept in memory (and in every scrape)
+//! for the life of the process, so a value a client chooses — its method, its path — would let
+//! it grow both without bound. `/metrics` can require a bearer token (`metrics_token`), since
+//! routes and volumes tell an outsider more than liveness does.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -35,22 +41,56 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(s): State<AppState>) -> String {
-    s.metrics.render()
+/// With `metrics_token` set, only `Authorization: Bearer <token>` gets the metrics; a wrong
+/// token counts against the operator's failed-auth budget, like a wrong admin token.
+async fn metrics_text(State(s): State<AppState>, parts: Parts) -> Response {
+    if let Some(expected) = &s.metrics_token_hash {
+        let given = crate::bearer_token(&parts).unwrap_or_default();
+        let given = s.engine.vault().hash_secret(&given);
+        if !openflex_vault::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            if let Some(retry_after) = s.failed_auth.operator.failed(s.client_ip(&parts)) {
+                return crate::too_many_failures(retry_after);
+            }
+            let mut resp = (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "Unauthorized"})),
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return resp;
+        }
+    }
+    s.metrics.render().into_response()
 }
 
-/// Request count and latency by route template and status.
+/// The method as a label: the standard ones by name, anything else as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Request count and latency by method, route template (`unmatched` when no route matched,
+/// never the raw path) and status.
 pub async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
-    metrics::counter!("openflex_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).increment(1);
+    metrics::counter!("openflex_http_requests_total", "method" => method, "route" => route.clone(), "status" => status.clone()).increment(1);
     metrics::histogram!("openflex_http_request_duration_seconds", "method" => method, "route" => route, "status" => status)
         .record(start.elapsed().as_secs_f64());
     resp

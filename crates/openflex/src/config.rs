@@ -27,6 +27,31 @@ pub struct Config {
     /// A client must send a request's headers within this time, or its connection is closed
     /// (slow-header / slowloris defence; bodies are bounded by the 30 s request timeout).
     pub header_read_timeout_seconds: u64,
+    /// Peers whose `X-Forwarded-For`, `-Host` and `-Proto` are believed: IP addresses or CIDR
+    /// blocks, as a list or one comma-separated string (the form an environment variable takes).
+    #[serde(deserialize_with = "list_or_string")]
+    pub trusted_proxies: Vec<String>,
+    /// Bearer token `GET /metrics` requires; unset (or blank) leaves the endpoint open.
+    pub metrics_token: Option<String>,
+}
+
+/// A list, or one string of comma-separated items.
+fn list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Items::deserialize(d)? {
+        Items::List(list) => list,
+        Items::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty())
+        .collect())
 }
 
 /// Four database connections per core (at least 4, at most 64). More connections than the
@@ -53,6 +78,8 @@ impl Default for Config {
             access_token_ttl_seconds: 600,
             capture_window_seconds: 7 * 24 * 3600,
             header_read_timeout_seconds: 30,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -89,5 +116,24 @@ impl Config {
 
     pub fn key_file(&self) -> PathBuf {
         self.data_dir.join("master.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
+        for toml in [
+            r#"trusted_proxies = " 10.0.0.0/8, 127.0.0.1,""#,
+            r#"trusted_proxies = ["10.0.0.0/8", "127.0.0.1"]"#,
+        ] {
+            let c: Config = Figment::from(Serialized::defaults(Config::default()))
+                .merge(Toml::string(toml))
+                .extract()
+                .unwrap();
+            assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"], "{toml}");
+        }
     }
 }

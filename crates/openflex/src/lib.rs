@@ -45,6 +45,8 @@ pub struct Application {
     addr: SocketAddr,
     engine: Engine,
     admin_token: String,
+    metrics_token: Option<String>,
+    trusted_proxies: openflex_http::client::TrustedProxies,
     header_read_timeout: Duration,
     pub sandbox: IssuedCredentials,
     pub sandbox_portal: Option<bootstrap::PortalLogin>,
@@ -54,6 +56,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let trusted_proxies =
+            openflex_http::client::TrustedProxies::parse(&config.trusted_proxies)?;
         let engine = open_engine(config).await?;
         let (admin_token, admin_token_created) = bootstrap::admin_token(config)?;
         let (sandbox, sandbox_portal, first_start) =
@@ -67,6 +71,8 @@ impl Application {
             addr,
             engine,
             admin_token,
+            metrics_token: config.metrics_token.clone(),
+            trusted_proxies,
             header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds.max(1)),
             sandbox,
             sandbox_portal,
@@ -92,9 +98,15 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let state = openflex_http::AppState::new(self.engine.clone(), &self.admin_token);
+        let state = openflex_http::AppState::new(
+            self.engine.clone(),
+            &self.admin_token,
+            self.metrics_token.as_deref(),
+            self.trusted_proxies.clone(),
+        );
+        let budgets = state.failed_auth.clone();
         let app = openflex_http::app(state);
-        let housekeeping = tokio::spawn(housekeeping(self.engine.clone()));
+        let housekeeping = tokio::spawn(housekeeping(self.engine.clone(), budgets));
         let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
         serve(self.listener, app, self.header_read_timeout, shutdown).await;
         housekeeping.abort();
@@ -157,8 +169,9 @@ async fn serve(
     graceful.shutdown().await;
 }
 
-/// Settles attempts a crash left pending and publishes queue metrics.
-async fn housekeeping(engine: Engine) {
+/// Settles attempts a crash left pending, publishes queue metrics and forgets failed-auth
+/// budgets that have refilled.
+async fn housekeeping(engine: Engine, budgets: openflex_http::auth_limit::AuthBudgets) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
         tick.tick().await;
@@ -176,6 +189,7 @@ async fn housekeeping(engine: Engine) {
         if let Err(e) = engine.portal_sweep().await {
             tracing::warn!(error = %e, "portal session sweep failed");
         }
+        budgets.forget_recovered();
     }
 }
 

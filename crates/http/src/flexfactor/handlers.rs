@@ -39,16 +39,6 @@ pub fn router() -> Router<AppState> {
 /// A caller authenticated by `Authorization: Bearer <accessToken>`.
 pub struct FfAuth(pub FfCaller);
 
-fn bearer(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string())
-}
-
 impl FromRequestParts<AppState> for FfAuth {
     type Rejection = Response;
 
@@ -56,7 +46,7 @@ impl FromRequestParts<AppState> for FfAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts);
+        let token = crate::bearer_token(parts);
         match state.engine.ff_authenticate(token.as_deref()).await {
             Ok(Ok(caller)) => Ok(Self(caller)),
             Ok(Err(why)) => Err(unauthorized(state, parts, why)),
@@ -66,7 +56,7 @@ impl FromRequestParts<AppState> for FfAuth {
 }
 
 fn unauthorized(state: &AppState, parts: &Parts, why: BearerError) -> Response {
-    if let Some(retry_after) = state.failed_auth.failed(parts) {
+    if let Some(retry_after) = state.failed_auth.api.failed(state.client_ip(parts)) {
         return crate::too_many_failures(retry_after);
     }
     let (code, detail) = match why {
@@ -268,7 +258,7 @@ pub async fn token(
             })
             .into_response()
         }
-        Ok(None) => match s.failed_auth.failed(&parts) {
+        Ok(None) => match s.failed_auth.api.failed(s.client_ip(&parts)) {
             Some(retry_after) => crate::too_many_failures(retry_after),
             None => problem(
                 StatusCode::BAD_REQUEST,
@@ -302,7 +292,7 @@ pub async fn tokenize(
         mid: None,
         environment: None,
     });
-    let caller = match (bearer(&parts), q.mid, q.environment) {
+    let caller = match (crate::bearer_token(&parts), q.mid, q.environment) {
         (Some(token), _, _) => match s.engine.ff_authenticate(Some(&token)).await {
             Ok(Ok(c)) => c,
             Ok(Err(why)) => return unauthorized(&s, &parts, why),

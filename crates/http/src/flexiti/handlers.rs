@@ -832,12 +832,7 @@ pub async fn widget_init(
                 },
             )
             .await?;
-        let scheme = fx
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .filter(|p| *p == "https")
-            .unwrap_or("http");
+        let scheme = fx.scheme;
         let host: String = fx
             .host
             .chars()

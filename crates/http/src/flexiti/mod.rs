@@ -131,7 +131,8 @@ pub fn status_of(code: &str) -> StatusCode {
 }
 
 /// What every Flexiti request carries besides its body: the path (for `url`), the language,
-/// the reference id, the bearer token, idempotency headers and the peer address.
+/// the reference id, the bearer token, idempotency headers, the client address and the scheme
+/// it used (both as a trusted proxy tells, see [`crate::client`]).
 pub struct Fx {
     pub url: String,
     pub lang: Lang,
@@ -141,14 +142,19 @@ pub struct Fx {
     pub idempotency_key: Option<String>,
     pub context_hash: Option<String>,
     pub host: String,
-    peer: Option<IpAddr>,
+    /// `https` when a trusted proxy says so, else `http`.
+    pub scheme: &'static str,
+    client: Option<IpAddr>,
     pub headers: HeaderMap,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Fx {
+impl FromRequestParts<AppState> for Fx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let h = &parts.headers;
         let text = |name: &str| {
             h.get(name)
@@ -185,7 +191,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Fx {
             idempotency_key: text("x-idempotency-key"),
             context_hash: text("x-context-hash"),
             host: text("host").unwrap_or_else(|| "localhost".into()),
-            peer: crate::auth_limit::peer_ip(parts),
+            scheme: crate::client::scheme(parts, &state.trusted_proxies),
+            client: state.client_ip(parts),
             headers: parts.headers.clone(),
         })
     }
@@ -236,9 +243,9 @@ impl Fx {
         resp
     }
 
-    /// A failed credential check: counts against the peer's budget (429 past it).
+    /// A failed credential check: counts against the client's API budget (429 past it).
     pub fn auth_failure(&self, state: &AppState, code: &'static str) -> FxError {
-        match state.failed_auth.failed_from(self.peer) {
+        match state.failed_auth.api.failed(self.client) {
             Some(retry_after) => FxError {
                 retry_after: Some(retry_after),
                 ..FxError::code("too_many_requests")

@@ -89,16 +89,17 @@ impl FromRequestParts<AppState> for FlexPayAuth {
                     .eq_ignore_ascii_case("basic")
                     .then(|| rest.trim().to_string())
             });
-        let unauthorized = |parts: &Parts| match state.failed_auth.failed(parts) {
-            Some(retry_after) => crate::too_many_failures(retry_after),
-            None => (
-                StatusCode::UNAUTHORIZED,
-                Json(MessageBody {
-                    message: "Unauthorized".into(),
-                }),
-            )
-                .into_response(),
-        };
+        let unauthorized =
+            |parts: &Parts| match state.failed_auth.api.failed(state.client_ip(parts)) {
+                Some(retry_after) => crate::too_many_failures(retry_after),
+                None => (
+                    StatusCode::UNAUTHORIZED,
+                    Json(MessageBody {
+                        message: "Unauthorized".into(),
+                    }),
+                )
+                    .into_response(),
+            };
         let Some(key) = key else {
             return Err(unauthorized(parts));
         };

@@ -2,10 +2,9 @@
 
 use super::{COOKIE, NoFields, Posted, engine_failure, head_tags, problem, redirect_after};
 use crate::AppState;
-use crate::auth_limit::peer_ip;
 use axum::extract::{Form, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, html};
 use openflex_domain::Secret;
@@ -75,10 +74,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Every attempt counts against the client's budget (not only failures): each one costs an
-/// Argon2id hash, which must not become a way to burn the server's CPU.
+/// Every attempt counts against the sign-in budgets of the account and the client (not only
+/// failures): each one costs an Argon2id hash, which must not become a way to burn the
+/// server's CPU.
 pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<LoginForm>) -> Response {
-    if let Some(wait) = st.failed_auth.failed_from(peer_ip(&parts)) {
+    if let Some(wait) = st
+        .failed_auth
+        .portal_attempt(&f.email, st.client_ip(&parts))
+    {
         let mut resp = problem(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many sign-in attempts; try again in {wait} seconds."),
@@ -96,7 +99,8 @@ pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<Login
     {
         Ok(Some(token)) => {
             let mut resp = Redirect::to(&next).into_response();
-            let secure = if https(&parts.headers) {
+            // Behind a TLS-terminating proxy the cookie is marked Secure.
+            let secure = if crate::client::scheme(&parts, &st.trusted_proxies) == "https" {
                 "; Secure"
             } else {
                 ""
@@ -120,13 +124,6 @@ pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<Login
             .into_response(),
         Err(e) => engine_failure(e),
     }
-}
-
-/// Behind a TLS-terminating proxy the cookie is marked Secure.
-fn https(h: &HeaderMap) -> bool {
-    h.get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 pub async fn logout(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {

@@ -8,16 +8,18 @@
 //!
 //! Sessions: an HttpOnly, SameSite=Strict cookie naming a server-side session (stored as its
 //! HMAC); every form that changes something carries the session's CSRF token, and any POST
-//! whose `Origin` is another site is refused before it reaches a handler.
+//! whose `Origin` is not this server's own (scheme, host and port) is refused before it reaches
+//! a handler.
 
 mod auth;
 mod developers;
+mod origin;
 mod payments;
 mod rescue;
 
 use crate::AppState;
 use axum::Router;
-use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::extract::{Form, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -35,7 +37,7 @@ pub const COOKIE: &str = "openflex_portal";
 
 const CSS: &str = include_str!("portal.css");
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/portal", get(|| async { Redirect::to("/portal/") }))
         .route("/portal/", get(payments::overview))
@@ -84,15 +86,16 @@ pub fn router() -> Router<AppState> {
             "/portal/clock",
             get(developers::clock).post(developers::advance_clock),
         )
-        .layer(middleware::from_fn(guard))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 
 /// Refuses cross-site POSTs and marks every portal answer uncacheable and unframeable.
-async fn guard(req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && !same_origin(req.headers()) {
+async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if parts.method == Method::POST && !origin::same_origin(&parts, &st.trusted_proxies) {
         return problem(StatusCode::FORBIDDEN, "This form came from another site.");
     }
-    let mut resp = next.run(req).await;
+    let mut resp = next.run(Request::from_parts(parts, body)).await;
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -113,22 +116,6 @@ async fn guard(req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
-}
-
-/// A POST without `Origin` (older clients) is judged by its CSRF token alone; one with an
-/// `Origin` must name this host — as the browser saw it, so behind a proxy that rewrites
-/// `Host` the `X-Forwarded-Host` it sets counts.
-fn same_origin(h: &HeaderMap) -> bool {
-    let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let Some((_, origin_host)) = origin.split_once("://") else {
-        return false;
-    };
-    [header::HOST.as_str(), "x-forwarded-host"]
-        .iter()
-        .filter_map(|name| h.get(*name).and_then(|v| v.to_str().ok()))
-        .any(|host| !host.is_empty() && host == origin_host)
 }
 
 async fn css() -> Response {

@@ -366,18 +366,22 @@ pub fn unique_id(prefix: &str) -> String {
 }
 
 /// Declares each named `async fn(TestApp)` as two tests, one per backend:
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`. With `config = f;` first, each app is spawned with
+/// `spawn_app_with(backend, f)`.
 #[macro_export]
 macro_rules! dual {
-    ($($name:ident),* $(,)?) => { $(
+    ($($name:ident),* $(,)?) => { $crate::dual!(config = |_| {}; $($name),*); };
+    (config = $tweak:expr; $($name:ident),* $(,)?) => { $(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $tweak);
+                super::$name(app.await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $tweak);
+                super::$name(app.await).await
             }
         }
     )* };
