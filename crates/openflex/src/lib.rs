@@ -157,7 +157,8 @@ async fn serve(
     graceful.shutdown().await;
 }
 
-/// Settles attempts a crash left pending and publishes queue metrics.
+/// Settles attempts a crash left pending, publishes queue metrics, and sweeps expired portal
+/// sessions and FlexFactor refresh-token families.
 async fn housekeeping(engine: Engine) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -175,6 +176,9 @@ async fn housekeeping(engine: Engine) {
         }
         if let Err(e) = engine.portal_sweep().await {
             tracing::warn!(error = %e, "portal session sweep failed");
+        }
+        if let Err(e) = engine.ff_refresh_sweep().await {
+            tracing::warn!(error = %e, "FlexFactor refresh-token sweep failed");
         }
     }
 }

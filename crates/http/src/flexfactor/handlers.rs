@@ -217,7 +217,9 @@ where
     }
 }
 
-/// Obtain a 10-minute access token (`{AppKey, AppSecret}`), or refresh one (`{refreshToken}`).
+/// Obtain a 10-minute access token (`{AppKey, AppSecret}`), or refresh one (`{refreshToken}`;
+/// each refresh token works once, and a spent one presented again revokes every token refreshed
+/// from the same login).
 #[utoipa::path(post, path = "/v1/oauth2/token", tag = "FlexFactor",
     request_body(content = Object, description = "`{\"AppKey\",\"AppSecret\"}` (also `client_id`/`client_secret`), or `{\"refreshToken\"}`"),
     responses((status = 200, body = TokenResponse), (status = 400, description = "Bad credentials (400001) or missing fields", body = BadRequest)))]

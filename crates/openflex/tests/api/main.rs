@@ -26,6 +26,7 @@ mod payment_methods;
 mod portal;
 mod portal_e2e;
 mod recovery;
+mod refresh_tokens;
 mod risk;
 mod sandbox;
 mod scale_out;
