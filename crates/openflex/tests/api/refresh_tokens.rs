@@ -1,9 +1,10 @@
-//! FlexFactor refresh tokens are one use each: a refresh rotates the token, two parallel
-//! refreshes of one token let exactly one through, and a spent token presented again revokes
-//! its whole family.
+//! Refresh tokens of both OAuth dialects are one use each: a refresh rotates the token, two
+//! parallel refreshes of one token let exactly one through, a FlexFactor token presented again
+//! revokes its whole family, and a Flexiti refresh needs the client's credentials.
 
 use crate::dual;
 use crate::ff::{self, post_json};
+use crate::fx::{self, V25, assert_error, token_form};
 use crate::helpers::*;
 use futures::future::join_all;
 use reqwest::StatusCode;
@@ -13,6 +14,8 @@ dual!(
     flexfactor_refresh_rotates_and_reuse_revokes_the_family,
     flexfactor_parallel_refreshes_of_one_token_let_one_through,
     flexfactor_expired_refresh_rows_are_swept,
+    flexiti_refresh_requires_client_credentials,
+    flexiti_parallel_refreshes_of_one_token_let_one_through,
 );
 
 /// A fresh FlexFactor token pair from the sandbox merchant's AppKey/AppSecret.
@@ -109,4 +112,87 @@ async fn flexfactor_expired_refresh_rows_are_swept(app: TestApp) {
     );
     // Without its row a token cannot be refreshed, even with a valid signature.
     refused(&ff_refresh(&app, &refresh).await);
+}
+
+async fn flexiti_login(app: &TestApp) -> Value {
+    let (id, secret) = fx::creds(app);
+    let (status, v) = token_form(app, &[("client_id", &id), ("client_secret", &secret)]).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+async fn flexiti_refresh(
+    app: &TestApp,
+    refresh: &str,
+    client: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    if let Some((id, secret)) = client {
+        form.push(("client_id", id));
+        form.push(("client_secret", secret));
+    }
+    token_form(app, &form).await
+}
+
+async fn flexiti_refresh_requires_client_credentials(app: TestApp) {
+    let (id, secret) = fx::creds(&app);
+    let first = flexiti_login(&app).await;
+    let refresh = first["refresh_token"].as_str().unwrap();
+
+    // Without credentials: the client-credentials grant's answer, the fields are required.
+    let r = flexiti_refresh(&app, refresh, None).await;
+    assert_error(&r, StatusCode::CONFLICT, "wrong_inputs");
+    let fields: Vec<&Value> = r.1["field_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["param"])
+        .collect();
+    assert_eq!(
+        fields,
+        [&json!("client_id"), &json!("client_secret")],
+        "{}",
+        r.1
+    );
+    assert_error(
+        &flexiti_refresh(&app, refresh, Some((&id, "wrong"))).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_client",
+    );
+    // Refused attempts did not spend the token: its client may still use it.
+    let (status, v) = flexiti_refresh(&app, refresh, Some((&id, &secret))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_ne!(v["refresh_token"], first["refresh_token"]);
+
+    // HTTP Basic is the other way to authenticate the client.
+    let second = v["refresh_token"].as_str().unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("{V25}/oauth/token")))
+        .basic_auth(&id, Some(&secret))
+        .header("x-reference-id", "r")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("grant_type", "refresh_token"), ("refresh_token", second)])
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+async fn flexiti_parallel_refreshes_of_one_token_let_one_through(app: TestApp) {
+    let (id, secret) = fx::creds(&app);
+    let first = flexiti_login(&app).await;
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let answers =
+        join_all((0..8).map(|_| flexiti_refresh(&app, refresh, Some((&id, &secret))))).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
+    let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(won, 1, "{statuses:?}");
+    for lost in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_error(lost, StatusCode::BAD_REQUEST, "invalid_grant");
+    }
 }
