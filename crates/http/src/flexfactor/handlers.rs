@@ -1,4 +1,4 @@
-use super::body::{Errors, Node, lower_keys};
+use super::body::{Errors, Node, canonical};
 use super::wire::*;
 use super::{BadRequest, ProblemDetails, internal, problem, validation};
 use crate::AppState;
@@ -83,7 +83,7 @@ fn unauthorized(state: &AppState, parts: &Parts, why: BearerError) -> Response {
     problem(StatusCode::UNAUTHORIZED, code, detail)
 }
 
-/// Parses a JSON body and lower-cases its property names.
+/// Parses a JSON body into its [`canonical`] form.
 fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>> {
     let bytes = body.map_err(|e| -> Box<Response> {
         Box::new(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -108,7 +108,7 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>
             errors.add("$", "The JSON value must not contain NUL characters.");
             Err(Box::new(validation(errors)))
         }
-        Ok(v @ Value::Object(_)) => Ok(lower_keys(v)),
+        Ok(v @ Value::Object(_)) => Ok(canonical(v)),
         Ok(_) => {
             errors.add("$", "The JSON value must be an object.");
             Err(Box::new(validation(errors)))
@@ -1047,7 +1047,10 @@ pub async fn list_orders(
         statuses,
         from,
         to,
-        text: q.query.filter(|t| !t.trim().is_empty()),
+        text: q
+            .query
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| crate::nfc(&t)),
         order_by_amount: by_amount,
         descending,
         offset: (page_number - 1).saturating_mul(page_size),
@@ -1256,5 +1259,5 @@ pub async fn external_cancel(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    cancel_by(s, caller, OrderRef::External(&id), body).await
+    cancel_by(s, caller, OrderRef::External(&crate::nfc(&id)), body).await
 }

@@ -34,5 +34,6 @@ mod scheduler;
 mod schemathesis;
 mod slow_clients;
 mod smoke;
+mod unicode_ids;
 mod validation;
 mod webhooks;
