@@ -22,6 +22,7 @@ mod isolation;
 mod leak;
 mod lifecycle;
 mod lists;
+mod order_search;
 mod payment_methods;
 mod portal;
 mod portal_e2e;
