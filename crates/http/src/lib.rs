@@ -31,6 +31,14 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+/// A merchant-chosen id (merchantTransactionId, orderId, idempotency key) in Unicode NFC. Ids
+/// are unique per merchant; without one form, "café" with a precomposed é and with e + a
+/// combining accent would be two ids for one text, and two charges.
+pub(crate) fn nfc(id: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    id.nfc().collect()
+}
+
 /// Request bodies larger than this are refused before parsing.
 pub const BODY_LIMIT: usize = 64 * 1024;
 

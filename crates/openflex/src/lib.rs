@@ -169,8 +169,9 @@ async fn serve(
     graceful.shutdown().await;
 }
 
-/// Settles attempts a crash left pending, publishes queue metrics and forgets failed-auth
-/// budgets that have refilled.
+/// Settles attempts a crash left pending, publishes queue metrics, sweeps expired portal
+/// sessions and FlexFactor refresh-token families, and forgets failed-auth budgets that have
+/// refilled.
 async fn housekeeping(engine: Engine, budgets: openflex_http::auth_limit::AuthBudgets) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -188,6 +189,9 @@ async fn housekeeping(engine: Engine, budgets: openflex_http::auth_limit::AuthBu
         }
         if let Err(e) = engine.portal_sweep().await {
             tracing::warn!(error = %e, "portal session sweep failed");
+        }
+        if let Err(e) = engine.ff_refresh_sweep().await {
+            tracing::warn!(error = %e, "FlexFactor refresh-token sweep failed");
         }
         budgets.forget_recovered();
     }

@@ -57,6 +57,21 @@ const COLS: &str = "id, merchant_id, mode, external_order_id, status, status_nam
     authorized_amount, captured_amount, refunded_amount, payment_method_id, expiry_date, capture_deadline, confirmation_id, \
     sense_key, payer, details, created_at, updated_at";
 
+/// A LIKE pattern (with `ESCAPE '\'`) for `text` anywhere in a value, its characters taken
+/// literally: unescaped, a search for `%` or `_` would match every order.
+fn contains(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 impl Store {
     /// Inserts an order; an existing order with the same merchant order id is `Conflict`.
     pub async fn insert_order(tx: &mut Tx, o: &OrderRow) -> Result<()> {
@@ -171,7 +186,7 @@ impl Store {
         if q.text.is_some() {
             n += 1;
             filter.push_str(&format!(
-                " AND (LOWER(external_order_id) LIKE ${n} OR LOWER(payer) LIKE ${n})"
+                " AND (LOWER(external_order_id) LIKE ${n} ESCAPE '\\' OR LOWER(payer) LIKE ${n} ESCAPE '\\')"
             ));
         }
         let order = format!(
@@ -189,10 +204,7 @@ impl Store {
             n + 2
         );
         let count_sql = format!("SELECT COUNT(*) FROM ff_orders{filter}");
-        let like = q
-            .text
-            .as_ref()
-            .map(|t| format!("%{}%", t.to_lowercase().replace(['%', '_'], "")));
+        let like = q.text.as_ref().map(|t| contains(&t.to_lowercase()));
         let rows = on_pool!(&self.pool, p => {
             let mut qq = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(page_sql.clone())).bind(merchant_id).bind(mode);
             if let Some(f) = q.from { qq = qq.bind(f); }
@@ -232,5 +244,14 @@ impl Store {
             .bind(currency).bind(summary).bind(at)
             .execute(p).await.map(|_| ()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_take_wildcards_and_the_escape_literally() {
+        assert_eq!(super::contains("ab"), "%ab%");
+        assert_eq!(super::contains("10%_off\\"), r"%10\%\_off\\%");
     }
 }

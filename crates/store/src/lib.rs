@@ -11,6 +11,7 @@
 //! refunds or captures of one transaction cannot over-spend whatever the interleaving.
 
 mod credentials;
+mod ff_refresh;
 mod flexfactor;
 mod flexiti;
 mod gateways;
@@ -25,6 +26,7 @@ mod transactions;
 mod webhooks;
 
 pub use credentials::CredentialRow;
+pub use ff_refresh::Rotation;
 pub use flexfactor::{OrderEventRow, OrderQuery, OrderRow};
 pub use flexiti::{
     FxAccountKey, FxAccountRow, FxApplicationRow, FxAuthorizationRow, FxCaptureRow, FxListQuery,

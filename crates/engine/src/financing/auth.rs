@@ -2,7 +2,9 @@
 //! lives 20 minutes. Why opaque and stored (unlike FlexFactor's JWTs): the vendor documents
 //! opaque tokens, and a stored token can be revoked one by one; it is kept only as an HMAC, so
 //! a database dump holds no usable token. A refresh rotates the pair (the old one is revoked)
-//! and is refused once the access token expired, as the vendor's rule says.
+//! and is refused once the access token expired, as the vendor's rule says. A refresh also
+//! authenticates the client, as OAuth 2 requires of confidential clients (RFC 6749 §6): a
+//! refresh token alone, leaked from a log or a proxy, mints nothing.
 
 use super::{FxCaller, FxFail, FxResult, Refusal, Scope};
 use crate::tenancy::kind;
@@ -109,26 +111,27 @@ impl Engine {
         Ok(self.fx_mint(&cred.id, Scope::Customer).await?.access_token)
     }
 
-    /// `grant_type=refresh_token`: only while the access token is still valid. When client
-    /// credentials are given too they must be the token's client.
+    /// `grant_type=refresh_token`: the client's own credentials and a refresh token issued to
+    /// it, only while the access token is still valid.
     pub async fn fx_refresh(
         &self,
         refresh_token: &str,
-        client: Option<(&str, &str)>,
+        client_id: &str,
+        secret: &str,
     ) -> FxResult<FxTokens> {
+        let Some((credential_id, _)) = self.fx_client(client_id, secret).await? else {
+            return Err(Refusal::new("invalid_client").into());
+        };
         let hash = self.vault.hash_secret(refresh_token);
         let now = micros(self.now());
         let Some(found) = self.store.fx_token(true, &hash).await? else {
             return Err(Refusal::on("invalid_grant", "refresh_token").into());
         };
-        if found.token.revoked_at.is_some() || found.token.expires_at <= now {
+        if found.token.revoked_at.is_some()
+            || found.token.expires_at <= now
+            || found.token.credential_id != credential_id
+        {
             return Err(Refusal::on("invalid_grant", "refresh_token").into());
-        }
-        if let Some((id, secret)) = client {
-            match self.fx_client(id, secret).await? {
-                Some((cred, _)) if cred == found.token.credential_id => {}
-                _ => return Err(Refusal::new("invalid_client").into()),
-            }
         }
         let mode = Mode::parse(&found.mode).unwrap_or(Mode::Live);
         if !Tenant::of(&found.merchant, mode).flexiti.enabled {

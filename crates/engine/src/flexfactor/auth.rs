@@ -2,10 +2,17 @@
 //! refresh token) for a 10-minute HS256 JWT carrying `custom:mid`. Every bearer request checks
 //! the signature and expiry, then that the app credential is still active, so revoking it
 //! locks the token out at once.
+//!
+//! Refresh tokens are JWTs too, but one use each: a stolen refresh token replayed for ever
+//! would outlive every access token. Each carries its family (the login it descends from) and
+//! its jti; the store keeps the family's one unspent jti, a refresh rotates it, and a spent
+//! token presented again revokes the family, so of a thief and the rightful client, whoever
+//! refreshes second ends the thief's chain too.
 
 use crate::tenancy::kind;
 use crate::{Engine, EngineError, Mode, Result, Tenant};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use openflex_store::Rotation;
 use serde::{Deserialize, Serialize};
 
 pub const ISSUER: &str = "openflex";
@@ -23,6 +30,9 @@ struct Claims {
     #[serde(rename = "custom:mid")]
     mid: String,
     token_use: String,
+    /// The refresh-token family (refresh tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fam: Option<String>,
 }
 
 /// A freshly issued token pair.
@@ -58,11 +68,24 @@ impl Engine {
         (EncodingKey::from_secret(key), DecodingKey::from_secret(key))
     }
 
-    fn mint(&self, client_id: &str, mid: &str, token_use: &str, ttl: i64) -> Result<(String, i64)> {
-        let now = self.now().unix_timestamp();
-        let claims = Claims {
+    fn sign(&self, claims: &Claims) -> Result<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_keys().0)
+            .map_err(|e| EngineError::Internal(format!("signing a token: {e}")))
+    }
+
+    /// An access token and the refresh token `refresh_jti` of `family`, issued at `now` (Unix
+    /// seconds).
+    fn pair(
+        &self,
+        client_id: &str,
+        mid: &str,
+        family: &str,
+        refresh_jti: &str,
+        now: i64,
+    ) -> Result<TokenPair> {
+        let claims = |jti: String, token_use: &str, ttl: i64, fam: Option<String>| Claims {
             sub: client_id.to_string(),
-            jti: crate::ids::guid(),
+            jti,
             iat: now,
             nbf: now,
             exp: now + ttl,
@@ -70,27 +93,27 @@ impl Engine {
             aud: vec!["payments".into(), "orders".into()],
             mid: mid.to_string(),
             token_use: token_use.to_string(),
+            fam,
         };
-        let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.jwt_keys().0)
-                .map_err(|e| EngineError::Internal(format!("signing a token: {e}")))?;
-        Ok((token, (now + ttl) * 1000))
-    }
-
-    fn pair(&self, client_id: &str, mid: &str) -> Result<TokenPair> {
-        let (access_token, expires_ms) = self.mint(
-            client_id,
-            mid,
-            "access",
-            self.config.access_token_ttl.as_secs() as i64,
-        )?;
-        let (refresh_token, _) = self.mint(client_id, mid, "refresh", REFRESH_TTL_SECONDS)?;
+        let access_ttl = self.config.access_token_ttl.as_secs() as i64;
+        let access_token = self.sign(&claims(crate::ids::guid(), "access", access_ttl, None))?;
+        let refresh_token = self.sign(&claims(
+            refresh_jti.to_string(),
+            "refresh",
+            REFRESH_TTL_SECONDS,
+            Some(family.to_string()),
+        ))?;
         Ok(TokenPair {
             access_token,
             refresh_token,
-            expires_ms,
+            expires_ms: (now + access_ttl) * 1000,
             client_id: client_id.to_string(),
         })
+    }
+
+    /// When a refresh token minted at `now` expires, in the store's microseconds.
+    fn refresh_expiry_us(now: i64) -> i64 {
+        (now + REFRESH_TTL_SECONDS) * 1_000_000
     }
 
     /// The merchant's FlexFactor MID for a mode.
@@ -119,7 +142,18 @@ impl Engine {
             let stored = cred.secret_hash.as_deref().unwrap_or_default();
             if openflex_vault::constant_time_eq(stored.as_bytes(), given.as_bytes()) {
                 let mid = self.mid_of(&cred.merchant_id, &cred.mode).await?;
-                return self.pair(&cred.id, &mid).map(Some);
+                let now = self.now().unix_timestamp();
+                let (family, jti) = (crate::ids::guid(), crate::ids::guid());
+                self.store
+                    .insert_ff_refresh_family(
+                        &family,
+                        &cred.id,
+                        &jti,
+                        Self::refresh_expiry_us(now),
+                        now * 1_000_000,
+                    )
+                    .await?;
+                return self.pair(&cred.id, &mid, &family, &jti, now).map(Some);
             }
         }
         Ok(None)
@@ -142,15 +176,53 @@ impl Engine {
         Ok(data.claims)
     }
 
-    /// A refresh token → a new token pair, while the app credential is active.
+    /// A refresh token → a new token pair, while the app credential is active. The token is
+    /// spent; presenting a spent one revokes its family.
     pub async fn ff_refresh(&self, refresh_token: &str) -> Result<Option<TokenPair>> {
         let Ok(claims) = self.verify(refresh_token, "refresh") else {
             return Ok(None);
         };
-        match self.active_app(&claims.sub).await? {
-            Some(_) => self.pair(&claims.sub, &claims.mid).map(Some),
-            None => Ok(None),
+        // Tokens signed before families existed have none: refused, the client logs in again.
+        let Some(family) = claims.fam.as_deref() else {
+            return Ok(None);
+        };
+        if self.active_app(&claims.sub).await?.is_none() {
+            return Ok(None);
         }
+        let now = self.now().unix_timestamp();
+        let next = crate::ids::guid();
+        let rotation = self
+            .store
+            .rotate_ff_refresh(
+                family,
+                &claims.jti,
+                &next,
+                Self::refresh_expiry_us(now),
+                now * 1_000_000,
+            )
+            .await?;
+        match rotation {
+            Rotation::Rotated => self
+                .pair(&claims.sub, &claims.mid, family, &next, now)
+                .map(Some),
+            Rotation::ReuseRevoked => {
+                tracing::warn!(
+                    credential = %claims.sub,
+                    family,
+                    "a spent FlexFactor refresh token was presented again; its family is revoked"
+                );
+                Ok(None)
+            }
+            Rotation::Refused => Ok(None),
+        }
+    }
+
+    /// Forgets refresh-token families past their expiry (the housekeeping loop calls this).
+    pub async fn ff_refresh_sweep(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .delete_expired_ff_refresh_families(crate::micros(self.now()))
+            .await?)
     }
 
     async fn active_app(&self, credential_id: &str) -> Result<Option<Tenant>> {

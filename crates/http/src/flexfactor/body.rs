@@ -5,15 +5,18 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// Lower-cases every property name, recursively, so lookups ignore case.
-pub fn lower_keys(v: Value) -> Value {
+/// Lower-cases every property name and puts every string in NFC, recursively: lookups ignore
+/// case, and ids (orderId, idempotencyKey) are one id in whichever Unicode form they came, as
+/// is the request hash an idempotency key is checked against.
+pub fn canonical(v: Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), lower_keys(v)))
+                .map(|(k, v)| (k.to_ascii_lowercase(), canonical(v)))
                 .collect::<Map<_, _>>(),
         ),
-        Value::Array(a) => Value::Array(a.into_iter().map(lower_keys).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
+        Value::String(s) => Value::String(crate::nfc(&s)),
         other => other,
     }
 }
@@ -127,7 +130,7 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive_and_numbers_lenient() {
-        let v = lower_keys(
+        let v = canonical(
             json!({"OrderId": "o-1", "Transaction": {"Amount": "150", "TimezoneUtcOffset": "-5"}, "isMIT": "true"}),
         );
         let n = Node::of(&v);
@@ -141,7 +144,7 @@ mod tests {
             Ok(Some(-5))
         );
         assert_eq!(n.boolean(&["ismit"]), Ok(Some(true)));
-        let v = lower_keys(json!({"Transaction": {"Amount": 1.5}}));
+        let v = canonical(json!({"Transaction": {"Amount": 1.5}}));
         assert_eq!(
             Node::of(&v).child(&["transaction"]).integer(&["amount"]),
             Err(())
@@ -150,7 +153,7 @@ mod tests {
 
     #[test]
     fn required_fields_collect_every_error() {
-        let v = lower_keys(json!({"transaction": {"id": ""}}));
+        let v = canonical(json!({"transaction": {"id": ""}}));
         let n = Node::of(&v);
         let mut e = Errors::default();
         n.child(&["transaction"])

@@ -1,4 +1,4 @@
-use super::body::{Errors, Node, lower_keys};
+use super::body::{Errors, Node, canonical};
 use super::wire::*;
 use super::{BadRequest, ProblemDetails, internal, problem, validation};
 use crate::AppState;
@@ -73,7 +73,7 @@ fn unauthorized(state: &AppState, parts: &Parts, why: BearerError) -> Response {
     problem(StatusCode::UNAUTHORIZED, code, detail)
 }
 
-/// Parses a JSON body and lower-cases its property names.
+/// Parses a JSON body into its [`canonical`] form.
 fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>> {
     let bytes = body.map_err(|e| -> Box<Response> {
         Box::new(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -98,7 +98,7 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Box<Response>
             errors.add("$", "The JSON value must not contain NUL characters.");
             Err(Box::new(validation(errors)))
         }
-        Ok(v @ Value::Object(_)) => Ok(lower_keys(v)),
+        Ok(v @ Value::Object(_)) => Ok(canonical(v)),
         Ok(_) => {
             errors.add("$", "The JSON value must be an object.");
             Err(Box::new(validation(errors)))
@@ -207,7 +207,9 @@ where
     }
 }
 
-/// Obtain a 10-minute access token (`{AppKey, AppSecret}`), or refresh one (`{refreshToken}`).
+/// Obtain a 10-minute access token (`{AppKey, AppSecret}`), or refresh one (`{refreshToken}`;
+/// each refresh token works once, and a spent one presented again revokes every token refreshed
+/// from the same login).
 #[utoipa::path(post, path = "/v1/oauth2/token", tag = "FlexFactor",
     request_body(content = Object, description = "`{\"AppKey\",\"AppSecret\"}` (also `client_id`/`client_secret`), or `{\"refreshToken\"}`"),
     responses((status = 200, body = TokenResponse), (status = 400, description = "Bad credentials (400001) or missing fields", body = BadRequest)))]
@@ -1035,7 +1037,10 @@ pub async fn list_orders(
         statuses,
         from,
         to,
-        text: q.query.filter(|t| !t.trim().is_empty()),
+        text: q
+            .query
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| crate::nfc(&t)),
         order_by_amount: by_amount,
         descending,
         offset: (page_number - 1).saturating_mul(page_size),
@@ -1244,5 +1249,5 @@ pub async fn external_cancel(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    cancel_by(s, caller, OrderRef::External(&id), body).await
+    cancel_by(s, caller, OrderRef::External(&crate::nfc(&id)), body).await
 }

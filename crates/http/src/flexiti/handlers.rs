@@ -240,10 +240,11 @@ fn json_of<V: serde::Serialize>(v: &V) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
 }
 
-/// Obtain a 20-minute bearer token: client credentials (body or HTTP Basic) or a refresh token.
+/// Obtain a 20-minute bearer token: client credentials (body or HTTP Basic), alone or with a
+/// refresh token of that client.
 #[utoipa::path(post, path = "/flexiti/pos-api/v2.5/oauth/token", tag = "Flexiti",
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`client_id`, `client_secret` (or HTTP Basic), `grant_type` (`client_credentials` default | `refresh_token`), `refresh_token`, `scope` (`merchant` default | `customer`). JSON accepted too. Also served under /v2.5.1."),
+        description = "`client_id`, `client_secret` (or HTTP Basic), `grant_type` (`client_credentials` default | `refresh_token`, which needs the client credentials too), `refresh_token`, `scope` (`merchant` default | `customer`). JSON accepted too. Also served under /v2.5.1."),
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "invalid_client, invalid_request, unsupported_grant_type, invalid_grant", body = ErrorBody),
         (status = 409, description = "invalid_role, wrong_inputs", body = ErrorBody)))]
@@ -284,25 +285,25 @@ pub async fn token(State(st): State<AppState>, fx: Fx, body: FxBody) -> Response
             (None, None, Some(b)) => Some(b),
             _ => None,
         };
-        let tokens = if grant == "refresh_token" {
-            let refresh = f.secret("refresh_token", 200, true);
+        let refresh = (grant == "refresh_token").then(|| f.secret("refresh_token", 200, true));
+        // Both grants authenticate the client (RFC 6749 §6 for the refresh).
+        let Some((id, secret)) = client else {
+            if !f.has("client_id") {
+                f.fail("client_id", "required", None);
+            }
+            if !f.has("client_secret") {
+                f.fail("client_secret", "required", None);
+            }
             done(f)?;
-            let refresh = refresh.map(|r| r.expose().clone()).unwrap_or_default();
-            let client = client.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
-            st.engine.fx_refresh(&refresh, client).await
-        } else {
-            let Some((id, secret)) = client else {
-                if !f.has("client_id") {
-                    f.fail("client_id", "required", None);
-                }
-                if !f.has("client_secret") {
-                    f.fail("client_secret", "required", None);
-                }
-                done(f)?;
-                return Err(FxError::code("invalid_client"));
-            };
-            done(f)?;
-            st.engine.fx_token(&id, &secret, scope).await
+            return Err(FxError::code("invalid_client"));
+        };
+        done(f)?;
+        let tokens = match refresh {
+            Some(refresh) => {
+                let refresh = refresh.map(|r| r.expose().clone()).unwrap_or_default();
+                st.engine.fx_refresh(&refresh, &id, &secret).await
+            }
+            None => st.engine.fx_token(&id, &secret, scope).await,
         };
         match tokens {
             Ok(t) => {

@@ -188,7 +188,13 @@ impl FromRequestParts<AppState> for Fx {
             lang_given,
             reference_id: text("x-reference-id"),
             bearer,
-            idempotency_key: text("x-idempotency-key"),
+            // The merchant's own text, so UTF-8 (`to_str` takes visible ASCII only and would
+            // drop "café" — the request would run unkeyed), and in NFC like every id.
+            idempotency_key: h
+                .get("x-idempotency-key")
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+                .map(|s| crate::nfc(s.trim()))
+                .filter(|s| !s.is_empty()),
             context_hash: text("x-context-hash"),
             host: text("host").unwrap_or_else(|| "localhost".into()),
             scheme: crate::client::scheme(parts, &state.trusted_proxies),

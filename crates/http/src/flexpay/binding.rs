@@ -35,6 +35,8 @@ pub struct Rule {
     pub max: usize,
     pub missing: Option<u32>,
     pub length: u32,
+    /// A merchant-chosen id, read in NFC (see [`crate::nfc`]) before its length is checked.
+    pub id: bool,
 }
 
 pub const fn opt(key: &'static str, max: usize, length: u32) -> Rule {
@@ -43,6 +45,7 @@ pub const fn opt(key: &'static str, max: usize, length: u32) -> Rule {
         max,
         missing: None,
         length,
+        id: false,
     }
 }
 
@@ -52,6 +55,15 @@ pub const fn req(key: &'static str, max: usize, missing: u32, length: u32) -> Ru
         max,
         missing: Some(missing),
         length,
+        id: false,
+    }
+}
+
+/// A required merchant-chosen id.
+pub const fn id(key: &'static str, max: usize, missing: u32, length: u32) -> Rule {
+    Rule {
+        id: true,
+        ..req(key, max, missing, length)
     }
 }
 
@@ -116,6 +128,11 @@ impl<'a> Obj<'a> {
 
     pub fn string(&self, rule: &Rule) -> Bound<Option<String>> {
         let v = self.text(rule.key, rule.length)?;
+        let v = if rule.id {
+            v.map(|s| crate::nfc(&s))
+        } else {
+            v
+        };
         match (&v, rule.missing) {
             (None, Some(code)) => Err(fail(code, format!("{} is required", self.field(rule.key)))),
             (Some(s), _) if s.chars().count() > rule.max => Err(fail(

@@ -142,10 +142,11 @@ pub fn refuse_query(engine: &openflex_engine::Engine, why: &str) -> Response {
     )
 }
 
+/// The ids of a refused request, as a successful one would echo them (in NFC).
 fn echo(txn_type: TxnType, body: Option<&serde_json::Map<String, Value>>) -> Echo {
     let text = |k: &str| {
         body.and_then(|b| b.get(k)).and_then(|v| match v {
-            Value::String(s) => Some(s.chars().take(256).collect()),
+            Value::String(s) => Some(crate::nfc(s).chars().take(256).collect()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
@@ -653,7 +654,7 @@ pub async fn show_by_mtid(
     Path(mtid): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(envelope(
-        (&s.engine.transaction_by_mtid(&t, &mtid).await?).into(),
+        (&s.engine.transaction_by_mtid(&t, &crate::nfc(&mtid)).await?).into(),
     ))
 }
 

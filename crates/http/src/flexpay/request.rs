@@ -1,7 +1,7 @@
 //! FlexPay request bodies → engine requests, validating in the seed's field order so the first
 //! failing field decides the 5xxxx code (docs/flexpay.md §3).
 
-use super::binding::{Bound, Obj, fail, opt, parse_datetime, req};
+use super::binding::{Bound, Obj, fail, id, opt, parse_datetime, req};
 use openflex_domain::Secret;
 use openflex_domain::card::{self, Expiry, PanError};
 use openflex_domain::money::{Currency, CurrencyError};
@@ -445,8 +445,8 @@ fn previous(o: &Obj) -> Bound<Option<PreviousTransaction>> {
 /// `POST /gateways/charge` and `/gateways/authorize`.
 pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentRequest> {
     let o = Obj::new(t, "transaction");
-    let merchant_transaction_id = o.required(&req("merchantTransactionId", 256, 50103, 50104))?;
-    let order_id = o.required(&req("orderId", 50, 50126, 50127))?;
+    let merchant_transaction_id = o.required(&id("merchantTransactionId", 256, 50103, 50104))?;
+    let order_id = o.required(&id("orderId", 50, 50126, 50127))?;
     let description = o.string(&opt("description", 255, 50124))?;
     let customer_id = o.string(&opt("customerId", 50, 50014))?;
     let currency = currency(&o)?;
@@ -603,7 +603,7 @@ pub fn follow_up(
     original_id: &str,
 ) -> Bound<FollowUpRequest> {
     let o = Obj::new(t, "transaction");
-    let merchant_transaction_id = o.required(&req("merchantTransactionId", 256, 50103, 50104))?;
+    let merchant_transaction_id = o.required(&id("merchantTransactionId", 256, 50103, 50104))?;
     let amount = match kind {
         FollowUpKind::Void => 0,
         _ => o.int("amount")?.unwrap_or(0),

@@ -85,7 +85,11 @@ pub async fn transactions(
     if !q.is_empty() {
         let found = match st.engine.transaction(&s.tenant, q).await {
             Ok(t) => Some(t),
-            Err(EngineError::NotFound) => match st.engine.transaction_by_mtid(&s.tenant, q).await {
+            Err(EngineError::NotFound) => match st
+                .engine
+                .transaction_by_mtid(&s.tenant, &crate::nfc(q))
+                .await
+            {
                 Ok(t) => Some(t),
                 Err(EngineError::NotFound) => None,
                 Err(e) => return engine_failure(e),

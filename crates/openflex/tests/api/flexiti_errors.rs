@@ -57,7 +57,12 @@ async fn token_errors(app: TestApp) {
     assert_error(&r, StatusCode::BAD_REQUEST, "unsupported_grant_type");
     let r = token_form(
         &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", "00")],
+        &[
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "00"),
+        ],
     )
     .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "invalid_grant");
@@ -98,13 +103,23 @@ async fn token_errors(app: TestApp) {
     let refresh = first["refresh_token"].as_str().unwrap();
     let (s, second) = token_form(
         &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        &[
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{second}");
     let r = token_form(
         &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        &[
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+        ],
     )
     .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "invalid_grant");
