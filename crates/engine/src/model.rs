@@ -275,7 +275,20 @@ pub struct Rejection {
     pub id: String,
     pub at: OffsetDateTime,
     pub code: ResponseCode,
+    /// The request field at fault, when there is one; the dialect spells its name.
+    pub field: Option<Field>,
+    /// Why, in words that name no wire field.
     pub detail: String,
+}
+
+/// A request field an engine rule refers to, named by meaning: the engine speaks no wire, so
+/// each dialect maps these to its own names and paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    PaymentMethodId,
+    GatewayToken,
+    ReferenceData,
+    RetryCount,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

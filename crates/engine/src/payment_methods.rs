@@ -53,7 +53,22 @@ impl Engine {
             id: self.ids.next(),
             at: now,
             code: ResponseCode(code),
+            field: None,
             detail: detail.into(),
+        }
+    }
+
+    /// A refusal about one request field.
+    pub(crate) fn reject_field(
+        &self,
+        now: OffsetDateTime,
+        code: u32,
+        field: crate::Field,
+        detail: impl Into<String>,
+    ) -> Rejection {
+        Rejection {
+            field: Some(field),
+            ..self.reject(now, code, detail)
         }
     }
 
@@ -369,15 +384,17 @@ impl Engine {
             .await?
         {
             Some(row) if row.storage_state != StorageState::Redacted.as_str() => Ok(Ok(row)),
-            Some(_) => Ok(Err(self.reject(
+            Some(_) => Ok(Err(self.reject_field(
                 now,
                 50134,
-                "paymentMethodId: the payment method is redacted",
+                crate::Field::PaymentMethodId,
+                "the payment method is redacted",
             ))),
-            None => Ok(Err(self.reject(
+            None => Ok(Err(self.reject_field(
                 now,
                 50134,
-                "paymentMethodId: no payment method with this id",
+                crate::Field::PaymentMethodId,
+                "no payment method with this id",
             ))),
         }
     }
@@ -423,10 +440,11 @@ impl Engine {
             .payment_method(&t.merchant_id, t.mode.as_str(), id)
             .await?
         else {
-            return Ok(Err(self.reject(
+            return Ok(Err(self.reject_field(
                 now,
                 50134,
-                "paymentMethodId: no payment method with this id",
+                crate::Field::PaymentMethodId,
+                "no payment method with this id",
             )));
         };
         let mut tx = self.store.begin().await?;

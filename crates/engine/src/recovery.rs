@@ -10,7 +10,9 @@ use crate::payment_methods::Outcome;
 use crate::payments::{
     FollowUpRequest, PaymentKind, PaymentRequest, PaymentSource, Step, Stop, json,
 };
-use crate::{Details, Engine, EngineError, Result, ResultDetails, Tenant, Transaction, micros};
+use crate::{
+    Details, Engine, EngineError, Field, Result, ResultDetails, Tenant, Transaction, micros,
+};
 use base64::Engine as _;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
@@ -76,10 +78,14 @@ impl Engine {
     ) -> Step<Chain> {
         use openflex_domain::retry_policy::{MAX_RETRIES, MAX_WINDOW};
         let refuse = |code: u32, detail: String| Err(Stop::Refused(self.reject(now, code, detail)));
+        let refuse_field = |code: u32, field: Field, detail: String| {
+            Err(Stop::Refused(self.reject_field(now, code, field, detail)))
+        };
         let Some(prev_id) = self.reference_data_attempt(t, reference_data) else {
-            return refuse(
+            return refuse_field(
                 50132,
-                "transaction.referenceData was not issued by this server".into(),
+                Field::ReferenceData,
+                "not issued by this server".into(),
             );
         };
         let Some(prev) = self
@@ -87,9 +93,10 @@ impl Engine {
             .txn(&t.merchant_id, t.mode.as_str(), &prev_id)
             .await?
         else {
-            return refuse(
+            return refuse_field(
                 50132,
-                "transaction.referenceData names no attempt of this merchant".into(),
+                Field::ReferenceData,
+                "names no attempt of this merchant".into(),
             );
         };
         let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
@@ -98,19 +105,26 @@ impl Engine {
             .chain(&t.merchant_id, t.mode.as_str(), &chain_id)
             .await?;
         if attempts.last().is_some_and(|last| last.id != prev.id) {
-            return refuse(50132, "transaction.referenceData is not the latest of its recovery chain; send the one the last decline returned".into());
+            return refuse_field(
+                50132,
+                Field::ReferenceData,
+                "not the latest of its recovery chain; send the one the last decline returned"
+                    .into(),
+            );
         }
         if prev.status == 1 {
-            return refuse(
+            return refuse_field(
                 50132,
-                "transaction.referenceData: the chain's last attempt was approved".into(),
+                Field::ReferenceData,
+                "the chain's last attempt was approved".into(),
             );
         }
         if retry_count != prev.retry_count + 1 {
-            return refuse(
+            return refuse_field(
                 50000,
+                Field::RetryCount,
                 format!(
-                    "transaction.retryCount must be {} for this recovery chain",
+                    "retryCount must be {} for this recovery chain",
                     prev.retry_count + 1
                 ),
             );

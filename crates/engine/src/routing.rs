@@ -40,7 +40,8 @@ impl Engine {
     }
 
     /// Picks the gateway: the pinned one, else a weighted choice among Available gateways
-    /// accepting the currency and brand. `Err` carries why none fits (→ 50130).
+    /// accepting the currency and brand. `Err` carries why none fits (a refusal about the
+    /// request's gateway token).
     pub(crate) async fn route(
         &self,
         t: &Tenant,
@@ -61,20 +62,18 @@ impl Engine {
                 .gateway(&t.merchant_id, t.mode.as_str(), token)
                 .await?
             else {
-                return Ok(Err(format!(
-                    "transaction.gatewayToken: no gateway with token {token}"
-                )));
+                return Ok(Err(format!("no gateway with token {token}")));
             };
             let g = Gateway::from_row(&row);
             if !usable(&g) {
                 return Ok(Err(format!(
-                    "transaction.gatewayToken: gateway {token} is {} and cannot take payments",
+                    "gateway {token} is {} and cannot take payments",
                     g.status.as_str()
                 )));
             }
             if !g.accepts(currency, card_type) {
                 return Ok(Err(format!(
-                    "transaction.gatewayToken: gateway {token} does not accept {currency} / {}",
+                    "gateway {token} does not accept {currency} / {}",
                     card_type.unwrap_or("this card")
                 )));
             }
@@ -97,7 +96,7 @@ impl Engine {
         match openflex_domain::routing::pick_weighted(&weights, ids::seed_of(id)) {
             Some(i) => Ok(Ok(candidates[i].clone())),
             None => Ok(Err(format!(
-                "transaction.gatewayToken: none given, and no available gateway accepts {currency} / {}",
+                "none given, and no available gateway accepts {currency} / {}",
                 card_type.unwrap_or("this card")
             ))),
         }

@@ -22,7 +22,7 @@ mod source;
 
 use crate::payment_methods::{GatewayCard, NewCard, Outcome};
 use crate::processor::ProcessorResult;
-use crate::{Details, Engine, EngineError, Rejection, Result, Tenant, Transaction};
+use crate::{Details, Engine, EngineError, Field, Rejection, Result, Tenant, Transaction};
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_store::StoreError;
 use time::OffsetDateTime;
@@ -142,7 +142,7 @@ impl Engine {
                 req.retry_count > 0,
             )
             .await?
-            .map_err(|detail| self.reject(now, 50130, detail))?;
+            .map_err(|why| self.reject_field(now, 50130, Field::GatewayToken, why))?;
         let prior_declines = self.within_network_limits(t, req, &source, now).await?;
         let mut attempt = self.new_attempt(t, req, &source, &gateway, chain.as_ref(), id, now)?;
         let connector = self.processors.get(&gateway.gateway_type).ok_or_else(|| {

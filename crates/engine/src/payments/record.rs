@@ -154,10 +154,11 @@ impl Engine {
         Ok(if mtid_taken || !is_retry {
             self.reject(now, 50129, "merchantTransactionId was already used")
         } else {
-            self.reject(
+            self.reject_field(
                 now,
                 50132,
-                "transaction.referenceData: this decline was already retried",
+                crate::Field::ReferenceData,
+                "this decline was already retried",
             )
         })
     }

@@ -5,7 +5,7 @@
 use super::{PaymentKind, PaymentRequest, PaymentSource, Step, json};
 use crate::processor::CardData;
 use crate::recovery::Chain;
-use crate::{Engine, Gateway, StorageState, Tenant, micros};
+use crate::{Engine, Field, Gateway, StorageState, Tenant, micros};
 use openflex_domain::lifecycle::TxnType;
 use openflex_domain::retry_policy::{MAX_RETRIES, MAX_WINDOW};
 use openflex_store::{PaymentMethodRow, TxnRow};
@@ -72,19 +72,21 @@ impl Engine {
                     Some((r, n)) if r.storage_state != StorageState::Redacted.as_str() => (r, n),
                     Some(_) => {
                         return Err(self
-                            .reject(
+                            .reject_field(
                                 now,
                                 50134,
-                                "transaction.paymentMethodId: the payment method is redacted",
+                                Field::PaymentMethodId,
+                                "the payment method is redacted",
                             )
                             .into());
                     }
                     None => {
                         return Err(self
-                            .reject(
+                            .reject_field(
                                 now,
                                 50134,
-                                "transaction.paymentMethodId: no payment method with this id",
+                                Field::PaymentMethodId,
+                                "no payment method with this id",
                             )
                             .into());
                     }

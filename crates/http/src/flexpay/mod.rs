@@ -155,6 +155,7 @@ fn echo(txn_type: TxnType, body: Option<&serde_json::Map<String, Value>>) -> Ech
         txn_type: txn_type.as_str(),
         merchant_transaction_id: text("merchantTransactionId"),
         order_id: text("orderId"),
+        in_transaction: body.is_some(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::payments::{SENTINEL_GATEWAY, SENTINEL_GATEWAY_TYPE};
-use openflex_engine::{Gateway, PaymentMethod, Rejection, Transaction};
+use openflex_engine::{Field, Gateway, PaymentMethod, Rejection, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -247,6 +247,9 @@ pub struct Echo {
     pub txn_type: &'static str,
     pub merchant_transaction_id: Option<String>,
     pub order_id: Option<String>,
+    /// The request carried a `transaction` object: its fields' paths start with
+    /// `transaction.`; a payment-method request names them bare.
+    pub in_transaction: bool,
 }
 
 impl TransactionWire {
@@ -280,7 +283,14 @@ impl TransactionWire {
     }
 
     pub fn from_rejection(r: &Rejection, echo: Echo) -> Self {
-        Self::rejected(r.code, r.id.clone(), r.at, r.detail.clone(), echo)
+        let detail = match r.field {
+            Some(f) if echo.in_transaction => {
+                format!("transaction.{}: {}", field_name(f), r.detail)
+            }
+            Some(f) => format!("{}: {}", field_name(f), r.detail),
+            None => r.detail.clone(),
+        };
+        Self::rejected(r.code, r.id.clone(), r.at, detail, echo)
     }
 }
 
@@ -397,4 +407,14 @@ pub struct GatewayList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageBody {
     pub message: String,
+}
+
+/// FlexPay's name for a field an engine rule refers to.
+fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::PaymentMethodId => "paymentMethodId",
+        Field::GatewayToken => "gatewayToken",
+        Field::ReferenceData => "referenceData",
+        Field::RetryCount => "retryCount",
+    }
 }
