@@ -27,10 +27,6 @@ use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_store::StoreError;
 use time::OffsetDateTime;
 
-/// Gateway and type shown when a request is refused before any gateway is chosen.
-pub const SENTINEL_GATEWAY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAA";
-pub const SENTINEL_GATEWAY_TYPE: &str = "flexpay_declined";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentKind {
     Charge,

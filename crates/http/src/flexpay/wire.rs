@@ -1,7 +1,6 @@
 //! FlexPay response shapes, field order as observed on the wire (docs/flexpay.md appendix 1.5).
 
 use openflex_domain::codes::ResponseCode;
-use openflex_engine::payments::{SENTINEL_GATEWAY, SENTINEL_GATEWAY_TYPE};
 use openflex_engine::{Field, Gateway, PaymentMethod, Rejection, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -242,6 +241,10 @@ impl From<&Transaction> for TransactionWire {
 }
 
 /// What the client sent that the rejection envelope echoes.
+/// Gateway and type FlexPay shows when a request is refused before any gateway is chosen.
+pub const SENTINEL_GATEWAY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAA";
+pub const SENTINEL_GATEWAY_TYPE: &str = "flexpay_declined";
+
 #[derive(Default)]
 pub struct Echo {
     pub txn_type: &'static str,
