@@ -12,6 +12,7 @@ pub mod decline;
 pub mod financing;
 pub mod lifecycle;
 pub mod money;
+pub mod network;
 pub mod rescue;
 pub mod retry_policy;
 pub mod risk;
