@@ -67,6 +67,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with a configuration changed by `tweak` before the server starts (timeouts,
 /// pool size, a database URL routed through a test proxy).
+///
+/// Webhooks may target private addresses here, as on a developer's machine: the test receivers
+/// listen on 127.0.0.1. Tests of the SSRF guard turn it back off in `tweak`.
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = std::env::temp_dir().join(unique("openflex-test"));
     let database_url = match backend {
@@ -79,6 +82,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         database_url: Some(database_url),
         admin_token: Some(unique("admin")),
         max_connections: 8,
+        allow_private_webhook_targets: true,
         ..Config::default()
     };
     tweak(&mut config);
@@ -366,18 +370,20 @@ pub fn unique_id(prefix: &str) -> String {
 }
 
 /// Declares each named `async fn(TestApp)` as two tests, one per backend:
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`. `dual!(config |c| …; names)` starts the servers with a
+/// configuration changed as in `spawn_app_with`.
 #[macro_export]
 macro_rules! dual {
-    ($($name:ident),* $(,)?) => { $(
+    ($($name:ident),* $(,)?) => { $crate::dual!(config |_| {}; $($name),*); };
+    (config $tweak:expr; $($name:ident),* $(,)?) => { $(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+                super::$name($crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $tweak).await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+                super::$name($crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $tweak).await).await
             }
         }
     )* };
