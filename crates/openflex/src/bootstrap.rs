@@ -130,12 +130,14 @@ fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
     })
 }
 
-/// The console banner: where it listens, the sandbox credentials and curl examples.
+/// The console banner: where it listens, the sandbox credentials, whether webhooks may reach
+/// this machine's network, and curl examples.
 pub fn banner(
     addr: &str,
     creds: &IssuedCredentials,
     portal: Option<&PortalLogin>,
     admin: Option<&str>,
+    allow_private_webhooks: bool,
 ) -> String {
     let key = &creds.flexpay.api_key;
     let mut out = format!(
@@ -175,6 +177,14 @@ pub fn banner(
             "\nAdmin token (shown once; also in the data directory's admin.token): {admin}\n"
         ));
     }
+    out.push_str(if allow_private_webhooks {
+        "\nWebhooks may target private and loopback addresses (allow_private_webhook_targets):\n\
+         \x20 fine for a receiver on this machine; turn it off on a server others can reach.\n"
+    } else {
+        "\nWebhooks to private, loopback and link-local addresses are refused (SSRF guard).\n\
+         \x20 For a receiver on this machine: allow_private_webhook_targets = true\n\
+         \x20 (or OPENFLEX_ALLOW_PRIVATE_WEBHOOK_TARGETS=true), on a developer's machine only.\n"
+    });
     out.push_str(&format!(
         "\nTry it:\n\
          \x20 curl -s http://{addr}/api/test -H 'Authorization: Basic {key}'\n\n\

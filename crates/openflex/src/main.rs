@@ -303,7 +303,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     &app.addr().to_string(),
                     &app.sandbox,
                     app.sandbox_portal.as_ref(),
-                    admin.as_deref()
+                    admin.as_deref(),
+                    config.allow_private_webhook_targets,
                 )
             );
             tracing::info!(addr = %app.addr(), first_start = app.first_start, "openflex listening");
