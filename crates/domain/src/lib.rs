@@ -13,6 +13,7 @@ pub mod financing;
 pub mod gateway_codes;
 pub mod lifecycle;
 pub mod money;
+pub mod network;
 pub mod rescue;
 pub mod retry_policy;
 pub mod risk;

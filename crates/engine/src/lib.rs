@@ -120,7 +120,8 @@ pub struct EngineConfig {
     pub cvv_ttl: Duration,
     /// How long a card passed in without `retainOnSuccess` stays before it is redacted.
     pub cached_card_ttl: Duration,
-    /// Let live-mode webhooks target private and loopback addresses (off: SSRF guard).
+    /// Let webhooks of either mode target private, loopback and other special-purpose addresses
+    /// (a developer's local receiver). Off, the default: the SSRF guard of `webhooks::target`.
     pub allow_private_webhook_targets: bool,
     /// Lifetime of FlexFactor access tokens (10 minutes, as the vendor's).
     pub access_token_ttl: Duration,
@@ -154,6 +155,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Store, vault: Vault, clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+        let http = webhooks::http_client(config.allow_private_webhook_targets);
         Self {
             store,
             vault,
@@ -161,7 +163,7 @@ impl Engine {
             config,
             ids: Arc::new(ids::IdGen::default()),
             processors: processor::Processors::default(),
-            http: webhooks::http_client(),
+            http,
             geo: Arc::new(openflex_domain::risk::SandboxGeo),
         }
     }

@@ -4,18 +4,21 @@
 //! retried with exponential backoff for about a day, and dead-lettered. Every attempt is logged and
 //! any delivery can be sent again by hand (`IsResent: true`).
 //!
-//! Outbound calls have connect and total timeouts and follow no redirects; in live mode the
-//! target must be HTTPS and must not resolve to a private, loopback or link-local address
-//! (SSRF), unless the operator allows it.
+//! Outbound calls have connect and total timeouts and follow no redirects; live targets must be
+//! HTTPS, and in either mode a target must be a public address (the SSRF guard, [`target`]),
+//! unless the operator allows private ones.
+
+mod target;
 
 use crate::scheduler::{self, JobResult};
 use crate::tenancy::kind as cred_kind;
 use crate::{Engine, EngineError, Mode, Result, Tenant, micros};
 use openflex_store::{Store, Tx, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+
+pub(crate) use target::http_client;
 
 pub const EVENTS: &[&str] = &[
     "order.completed",
@@ -133,28 +136,6 @@ fn invalid(msg: impl Into<String>) -> EngineError {
     EngineError::Invalid(msg.into())
 }
 
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
-
 impl Engine {
     fn check_url(&self, url: &str, mode: Mode) -> Result<reqwest::Url> {
         let parsed =
@@ -169,18 +150,8 @@ impl Engine {
                 "url must name a host and be at most 2048 characters",
             ));
         }
-        if mode == Mode::Live && !self.config.allow_private_webhook_targets {
-            let host = parsed
-                .host_str()
-                .unwrap_or_default()
-                .trim_matches(['[', ']']);
-            if host.eq_ignore_ascii_case("localhost")
-                || host.parse::<IpAddr>().is_ok_and(is_private)
-            {
-                return Err(invalid(
-                    "live webhook endpoints must not target private or loopback addresses",
-                ));
-            }
+        if !self.config.allow_private_webhook_targets {
+            target::check_host(&parsed).map_err(|e| invalid(e.to_string()))?;
         }
         Ok(parsed)
     }
@@ -576,18 +547,6 @@ impl Engine {
             Ok(u) => u,
             Err(e) => return fail(e.to_string()),
         };
-        if mode == Mode::Live && !self.config.allow_private_webhook_targets {
-            let host = parsed.host_str().unwrap_or_default().to_string();
-            let port = parsed.port_or_known_default().unwrap_or(443);
-            match tokio::net::lookup_host((host.as_str(), port)).await {
-                Ok(addrs) => {
-                    if addrs.into_iter().any(|a| is_private(a.ip())) {
-                        return fail("target resolves to a private or loopback address".into());
-                    }
-                }
-                Err(e) => return fail(format!("cannot resolve {host}: {e}")),
-            }
-        }
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
@@ -612,18 +571,23 @@ impl Engine {
         match resp {
             Ok(r) => {
                 let status = r.status().as_u16() as i64;
-                let text = r.text().await.unwrap_or_default();
+                let snippet = if target::may_store_answer(r.remote_addr()) {
+                    let text = r.text().await.unwrap_or_default();
+                    Some(text.chars().take(512).collect())
+                } else {
+                    None
+                };
                 PostOutcome {
                     status: Some(status),
                     latency: started.elapsed(),
-                    snippet: Some(text.chars().take(512).collect()),
+                    snippet,
                     error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
                 }
             }
-            Err(e) => fail(if e.is_timeout() {
-                "timed out".into()
-            } else {
-                format!("connection failed: {e}")
+            Err(e) => fail(match target::refusal(&e) {
+                Some(refused) => refused.to_string(),
+                None if e.is_timeout() => "timed out".into(),
+                None => format!("connection failed: {e}"),
             }),
         }
     }
@@ -636,41 +600,9 @@ struct PostOutcome {
     error: Option<String>,
 }
 
-/// The outbound HTTP client for webhooks: short timeouts, no redirects.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("openflex-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("HTTP client configuration is static")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "2606:4700::1111"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn http_dates_are_rfc_1123() {

@@ -135,9 +135,10 @@ pub fn credentials_file(config: &Config) -> std::path::PathBuf {
     config.data_dir.join("sandbox-credentials.json")
 }
 
-/// The console banner: where it listens, the sandbox credentials and curl examples. Secrets
-/// are printed only by the start that created them (`first_start`); later starts say where they
-/// are kept, so a console log or a terminal scrollback does not hold them for every restart.
+/// The console banner: where it listens, the sandbox credentials, whether webhooks may reach
+/// this machine's network, and curl examples. Secrets are printed only by the start that
+/// created them (`first_start`); later starts say where they are kept, so a console log or a
+/// terminal scrollback does not hold them for every restart.
 pub fn banner(
     addr: &str,
     creds: &IssuedCredentials,
@@ -145,6 +146,7 @@ pub fn banner(
     admin: Option<&str>,
     first_start: bool,
     file: &std::path::Path,
+    allow_private_webhooks: bool,
 ) -> String {
     let file = file.display();
     // Later starts' curl examples read the secrets from the file instead of showing them.
@@ -224,6 +226,14 @@ pub fn banner(
             "\nAdmin token (shown once; also in the data directory's admin.token): {admin}\n"
         ));
     }
+    out.push_str(if allow_private_webhooks {
+        "\nWebhooks may target private and loopback addresses (allow_private_webhook_targets):\n\
+         \x20 fine for a receiver on this machine; turn it off on a server others can reach.\n"
+    } else {
+        "\nWebhooks to private, loopback and link-local addresses are refused (SSRF guard).\n\
+         \x20 For a receiver on this machine: allow_private_webhook_targets = true\n\
+         \x20 (or OPENFLEX_ALLOW_PRIVATE_WEBHOOK_TARGETS=true), on a developer's machine only.\n"
+    });
     out.push_str(&format!(
         "\nTry it:\n{read_secrets}\
          \x20 curl -s http://{addr}/api/test -H \"Authorization: Basic {key}\"\n\n\

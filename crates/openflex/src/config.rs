@@ -18,7 +18,8 @@ pub struct Config {
     pub log_format: String,
     pub cvv_ttl_seconds: u64,
     pub cached_card_ttl_seconds: u64,
-    /// Let live-mode webhooks target private/loopback addresses (the SSRF guard is on by default).
+    /// Let webhooks (sandbox and live) target private, loopback and other special-purpose
+    /// addresses, for a receiver on a developer's machine; the SSRF guard is on by default.
     pub allow_private_webhook_targets: bool,
     /// FlexFactor access-token lifetime.
     pub access_token_ttl_seconds: u64,

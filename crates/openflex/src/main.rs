@@ -306,6 +306,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     admin.as_deref(),
                     app.first_start,
                     &bootstrap::credentials_file(&config),
+                    config.allow_private_webhook_targets,
                 )
             );
             tracing::info!(addr = %app.addr(), first_start = app.first_start, "openflex listening");

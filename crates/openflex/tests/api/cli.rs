@@ -20,6 +20,10 @@ async fn merchant_create_json_works_while_serve_runs() {
         "first start prints the sandbox credentials"
     );
     assert!(console.contains("curl -s"), "and curl examples");
+    assert!(
+        console.contains("Webhooks may target private and loopback addresses"),
+        "and that webhooks may reach this machine (the test servers allow it): {console}"
+    );
 
     let (ok, out, err) = process::run(&[
         "--data-dir",

@@ -67,6 +67,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with a configuration changed by `tweak` before the server starts (timeouts,
 /// pool size, a database URL routed through a test proxy).
+///
+/// Webhooks may target private addresses here, as on a developer's machine: the test receivers
+/// listen on 127.0.0.1. Tests of the SSRF guard turn it back off in `tweak`.
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = std::env::temp_dir().join(unique("openflex-test"));
     let database_url = match backend {
@@ -79,6 +82,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         database_url: Some(database_url),
         admin_token: Some(unique("admin")),
         max_connections: 8,
+        allow_private_webhook_targets: true,
         ..Config::default()
     };
     tweak(&mut config);

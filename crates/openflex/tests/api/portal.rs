@@ -23,6 +23,11 @@ dual!(
     a_recovered_rebill_shows_its_chain_and_counts_as_recovered,
 );
 
+dual!(
+    config = |c| c.allow_private_webhook_targets = false;
+    the_portal_refuses_webhooks_to_this_machine,
+);
+
 /// A browser-like client: no redirects followed, one session cookie.
 pub struct Portal<'a> {
     app: &'a TestApp,
@@ -792,4 +797,29 @@ async fn a_recovered_rebill_shows_its_chain_and_counts_as_recovered(app: TestApp
         card.contains("20.09"),
         "the approved retry is recovered revenue: {card}"
     );
+}
+
+/// A portal user (of any merchant: each has a sandbox) cannot point a webhook at the server's
+/// own network to read the answers in the delivery log.
+async fn the_portal_refuses_webhooks_to_this_machine(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let mut p = Portal::signed_in(&app).await;
+    for url in [
+        receiver.url.as_str(),
+        "http://localhost./hook",
+        "http://intranet/hook",
+    ] {
+        let page = p
+            .submit(
+                "/portal/webhooks",
+                "/portal/webhooks",
+                &[("url", url), ("events", "")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{url}: {}", page.text);
+        assert!(page.text.contains("webhook targets must"), "{}", page.text);
+    }
+    let eps = merchant_get(&app, "/webhooks").await;
+    assert_eq!(eps["endpoints"], json!([]), "{eps}");
+    assert!(receiver.received().is_empty());
 }

@@ -67,6 +67,8 @@ pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", log_level)
         .env("OPENFLEX_ADMIN_TOKEN", "leak-test-admin-token")
+        // The test receivers listen on 127.0.0.1, as on a developer's machine.
+        .env("OPENFLEX_ALLOW_PRIVATE_WEBHOOK_TARGETS", "true")
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .stdin(Stdio::null())

@@ -1,5 +1,6 @@
 //! A real webhook receiver on 127.0.0.1 for the tests: records every request and answers
-//! with a scripted status (e.g. fail twice, then accept).
+//! with a scripted status (e.g. fail twice, then accept) and a body the server must not keep
+//! (the receiver is on a private address).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -59,10 +60,17 @@ pub struct Receiver {
     shared: Shared,
 }
 
-async fn hook(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// What every receiver answers: an internal service's reply, as far as the server knows.
+pub const ANSWER: &str = "internal-receiver-answer";
+
+async fn hook(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     s.received.lock().unwrap().push(Received { headers, body });
     let code = s.script.lock().unwrap().pop_front().unwrap_or(200);
-    StatusCode::from_u16(code).unwrap()
+    (StatusCode::from_u16(code).unwrap(), ANSWER)
 }
 
 impl Receiver {

@@ -1,9 +1,10 @@
 //! Webhook endpoints, signed deliveries, retries with backoff, dead-lettering and redelivery,
-//! against a real HTTP receiver.
+//! against a real HTTP receiver; and the SSRF guard, with the operator's permission for private
+//! targets turned off.
 
 use crate::dual;
 use crate::helpers::*;
-use crate::receiver::Receiver;
+use crate::receiver::{self, Receiver};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,7 +14,13 @@ dual!(
     a_delivery_that_keeps_failing_is_dead_lettered_after_about_a_day,
     manual_redelivery_is_marked_resent,
     disabled_endpoints_receive_nothing,
+);
+
+dual!(
+    config = |c| c.allow_private_webhook_targets = false;
     endpoint_input_is_validated,
+    private_and_special_targets_are_refused_in_sandbox_too,
+    a_private_endpoint_stored_earlier_is_refused_at_delivery,
 );
 
 fn webhook_key(app: &TestApp) -> String {
@@ -87,6 +94,9 @@ async fn a_test_event_is_delivered_signed_and_logged(app: TestApp) {
     assert_eq!(d["state"], "delivered", "{d}");
     assert_eq!(d["attempts"].as_array().unwrap().len(), 1);
     assert_eq!(d["attempts"][0]["statusCode"], 200);
+    // The receiver is on a private address: its answer is never kept, even when allowed.
+    assert!(d["attempts"][0]["responseSnippet"].is_null(), "{d}");
+    assert!(!d.to_string().contains(receiver::ANSWER), "{d}");
 }
 
 async fn failed_deliveries_are_retried_with_backoff_then_resent(app: TestApp) {
@@ -256,4 +266,110 @@ async fn endpoint_input_is_validated(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let resp = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Every way of naming this machine or another special-purpose address is refused for a sandbox
+/// endpoint, at creation and at update; a public host name is accepted.
+async fn private_and_special_targets_are_refused_in_sandbox_too(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let path = format!("/admin/merchants/{}/webhooks", app.merchant_id);
+    for url in [
+        receiver.url.as_str(),
+        "http://localhost/hook",
+        "http://localhost./hook",
+        "http://app.localhost/hook",
+        "http://intranet/hook",
+        "http://intranet./hook",
+        "http://127.0.0.1./hook",
+        "http://2130706433/hook",
+        "http://0x7f.1/hook",
+        "http://0.0.0.0/hook",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/hook",
+        "http://198.18.0.1/hook",
+        "http://224.0.0.1/hook",
+        "http://240.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[fd00::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[2002:c0a8:101::1]/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+    ] {
+        let (status, v) = app
+            .admin(Method::POST, &path, Some(json!({"url": url})))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url} → {v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(message.contains("webhook targets must"), "{url} → {v}");
+    }
+    let (status, v) = app
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"url": "http://hooks.example.com/flex"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap();
+    let (status, v) = app
+        .admin(
+            Method::PUT,
+            &format!("{path}/{id}"),
+            Some(json!({"url": receiver.url})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (_, list) = app.admin(Method::GET, &path, None).await;
+    assert!(!list.to_string().contains("127.0.0.1"), "{list}");
+}
+
+/// An endpoint that names a private address (stored before the guard covered the sandbox, or
+/// while the operator allowed it) fails at delivery with a reason, and nothing reaches it.
+async fn a_private_endpoint_stored_earlier_is_refused_at_delivery(app: TestApp) {
+    let receiver = Receiver::start(&[]).await;
+    let id = unique_id("ep");
+    app.engine
+        .store()
+        .insert_webhook_endpoint(&openflex_store::WebhookEndpointRow {
+            id: id.clone(),
+            merchant_id: app.merchant_id.clone(),
+            mode: "sandbox".into(),
+            url: receiver.url.clone(),
+            events: String::new(),
+            enabled: true,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    let delivery = app.send_test_webhook(&id).await;
+    app.advance_clock(&app.merchant_id, 0).await;
+    let mut attempts = Vec::new();
+    for _ in 0..100 {
+        let d = deliveries(&app)
+            .await
+            .into_iter()
+            .find(|d| d["id"] == delivery.as_str())
+            .unwrap();
+        attempts = d["attempts"].as_array().unwrap().clone();
+        if !attempts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    let a = &attempts[0];
+    assert!(a["statusCode"].is_null(), "{a}");
+    assert!(a["responseSnippet"].is_null(), "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("webhook targets must")),
+        "{a}"
+    );
+    assert!(receiver.received().is_empty());
 }
