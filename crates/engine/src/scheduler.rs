@@ -4,8 +4,10 @@
 //!
 //! Claims are leases: a worker that dies mid-job loses nothing, its lease lapses and another
 //! worker runs the job again — so every job is idempotent (it re-reads state and does nothing
-//! when there is nothing left to do). Due times are in the merchant's business time, which is
-//! what lets the sandbox test clock fast-forward days of scheduled work.
+//! when there is nothing left to do). Due times are in the job's business time: real time in
+//! live mode, and in the sandbox real time plus the merchant's test-clock offset, which is what
+//! lets the test clock fast-forward days of sandbox work without touching live work (a live
+//! hold or CVV expiring early, or never, would be real harm).
 
 use crate::{Engine, Result, Tenant, ids, micros};
 use openflex_store::{JobRow, Store, Tx};
