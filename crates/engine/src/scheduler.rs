@@ -52,6 +52,9 @@ pub struct RanJob {
 pub enum JobResult {
     Done(String),
     Retry(String),
+    /// The job's record is due later than this (by the job's own clock; always in the future):
+    /// the job goes back to that time, and the early claim spends no attempt.
+    NotDue(OffsetDateTime),
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -125,6 +128,12 @@ impl Engine {
             Ok(JobResult::Done(detail)) => {
                 self.store.finish_job(&job.id, job.attempts, now).await?;
                 ("done", detail)
+            }
+            Ok(JobResult::NotDue(due)) => {
+                self.store
+                    .unclaim_job(&job.id, job.attempts, micros(due), now)
+                    .await?;
+                ("not_due", format!("not due until {}", rfc3339(due)))
             }
             Ok(JobResult::Retry(error)) | Err(crate::EngineError::Internal(error)) => {
                 self.reschedule(&job, &error, now).await?

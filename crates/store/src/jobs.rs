@@ -111,6 +111,23 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Puts a job claimed before it was due back at its due time `run_at`, as if it had never
+    /// been claimed: the claim spends no attempt. False when the lease was lost meanwhile.
+    pub async fn unclaim_job(
+        &self,
+        id: &str,
+        attempts: i64,
+        run_at: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_write!(self, p => sqlx::query(
+            "UPDATE jobs SET run_at = $1, attempts = attempts - 1, locked_until = NULL, locked_by = NULL, \
+             updated_at = $2 WHERE id = $3 AND attempts = $4 AND state = 'pending'")
+            .bind(run_at).bind(now).bind(id).bind(attempts)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Pending jobs of a merchant that are due by their clock (claimed or not).
     pub async fn due_jobs_of(&self, merchant_id: &str, now: i64) -> Result<i64> {
         Ok(

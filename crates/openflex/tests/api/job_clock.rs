@@ -1,6 +1,7 @@
 //! The sandbox test clock moves sandbox work only: a live merchant's scheduled expiries (a
-//! Flexiti hold, a CVV) ignore a jump of its sandbox clock and run when real time reaches them.
-//! Real time is moved through the engine's clock.
+//! Flexiti hold, a CVV) ignore a jump of its sandbox clock and run when real time reaches them,
+//! and a job found early goes back to its due time without spending an attempt. Real time is
+//! moved through the engine's clock.
 
 use crate::fx::*;
 use crate::helpers::*;
@@ -31,7 +32,10 @@ macro_rules! dual_clocked {
     )* };
 }
 
-dual_clocked!(live_expiries_ignore_the_sandbox_clock_and_run_on_real_time);
+dual_clocked!(
+    live_expiries_ignore_the_sandbox_clock_and_run_on_real_time,
+    a_job_found_early_goes_back_to_its_due_time_without_spending_an_attempt,
+);
 
 /// A live merchant with a Flexiti customer, an open 100.00 authorization on it, and a vaulted
 /// card holding a CVV.
@@ -268,4 +272,94 @@ async fn live_expiries_ignore_the_sandbox_clock_and_run_on_real_time(
         ("done", 1),
         "{done:?}"
     );
+}
+
+/// A second copy, due now, of each expiry job (a live hold, a live CVV, a sandbox cached card,
+/// a sandbox FlexFactor capture window): each handler finds its record not due yet and puts
+/// the copy back at the record's own due time, attempts unspent, touching nothing.
+async fn a_job_found_early_goes_back_to_its_due_time_without_spending_an_attempt(
+    app: TestApp,
+    clock: Arc<ShiftedClock>,
+) {
+    let live = live_merchant(&app).await;
+    let mut body = card_payment("cached-early", 1000);
+    body["transaction"]["retainOnSuccess"] = json!(false);
+    let (s, v) = app.post("/v1/gateways/charge", body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let cached = v["transaction"]["paymentMethod"]["paymentMethodId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bearer = crate::ff::token(&app).await;
+    let mut auth = crate::ff::evaluate_body("early-auth", crate::ff::RESCUABLE);
+    auth["transactionType"] = json!("AUTHORIZATION");
+    let (_, v) = crate::ff::evaluate(&app, &bearer, auth).await;
+    assert_eq!(v["status"], "CAPTUREREQUIRED", "{v}");
+    let order = v["orderId"].as_str().unwrap().to_string();
+
+    let sandbox = jobs_of(&app, &app.merchant_id).await;
+    let sandbox_job = |kind: &str| {
+        sandbox
+            .iter()
+            .find(|j| j.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} job: {sandbox:?}"))
+            .clone()
+    };
+    let originals = [
+        live.job("fx_authorization_expiry").await,
+        live.job("expire_cvv").await,
+        sandbox_job("expire_cached_card"),
+        sandbox_job("ff_capture_expiry"),
+    ];
+    let now = now_us(&clock);
+    let mut tx = app.engine.store().begin().await.unwrap();
+    for original in &originals {
+        let early = JobRow {
+            id: format!("{}-early", original.id),
+            run_at: now,
+            ..original.clone()
+        };
+        openflex_store::Store::insert_job(&mut tx, &early)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut ran = app
+        .engine
+        .run_merchant_jobs(&live.merchant.merchant_id)
+        .await
+        .unwrap();
+    ran.extend(
+        app.engine
+            .run_merchant_jobs(&app.merchant_id)
+            .await
+            .unwrap(),
+    );
+    for original in &originals {
+        let id = format!("{}-early", original.id);
+        let r = ran
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} did not run: {ran:?}"));
+        assert_eq!(r.outcome, "not_due", "{r:?}");
+        let early = app.engine.store().job(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                early.state.as_str(),
+                early.attempts,
+                early.run_at,
+                early.locked_until
+            ),
+            ("pending", 0, original.run_at, None),
+            "{early:?}"
+        );
+    }
+    assert_eq!(live.authorization_status().await, "opened");
+    assert_eq!(live.held().await, 10_000);
+    assert!(live.cvv_stored().await);
+    let (_, v) = app.get(&format!("/v1/paymentmethods/{cached}")).await;
+    assert_eq!(v["paymentMethod"]["storageState"], "Cached", "{v}");
+    let (_, v) = crate::ff::get_json(&app, &format!("/v1/orders/{order}"), &bearer).await;
+    assert_eq!(v["statusName"], "CAPTUREREQUIRED", "{v}");
 }
