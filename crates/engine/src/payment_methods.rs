@@ -509,6 +509,14 @@ impl Engine {
             now_us,
         )
         .await?;
+        self.enqueue(
+            &mut tx,
+            t,
+            crate::scheduler::kind::EXPIRE_CVV,
+            serde_json::json!({"paymentMethodId": id}),
+            due(expires),
+        )
+        .await?;
         Store::insert_txn(&mut tx, &txn).await?;
         tx.commit().await?;
         pm.cvv_ct = Some(ct);
