@@ -21,7 +21,7 @@ pub mod scheduler;
 pub mod tenancy;
 pub mod webhooks;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use model::*;
 
 use openflex_store::{Store, StoreError};

@@ -6,6 +6,7 @@
 //! `Cached` and is redacted after its TTL.
 
 use crate::processor::CardData;
+use crate::scheduler::JobResult;
 use crate::{
     Engine, EngineError, Holder, MethodType, PaymentMethod, Rejection, Result, StorageState,
     Tenant, Transaction, micros,
@@ -40,6 +41,14 @@ pub type Outcome = std::result::Result<Transaction, Rejection>;
 /// Due time of a card-data expiry, as the merchant's business time.
 fn due(us: i64) -> OffsetDateTime {
     crate::from_micros(us)
+}
+
+/// An expiry job that found its record due only after `now`: it goes back to that time (the
+/// record's TTL is what the job enforces, whenever the job happened to be claimed).
+fn not_due_until(expires_at: Option<i64>, now: i64) -> Option<JobResult> {
+    expires_at
+        .filter(|at| *at > now)
+        .map(|at| JobResult::NotDue(due(at)))
 }
 
 impl Engine {
@@ -279,37 +288,49 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) async fn expire_cached_card(
-        &self,
-        t: &Tenant,
-        id: &str,
-    ) -> Result<crate::scheduler::JobResult> {
+    pub(crate) async fn expire_cached_card(&self, t: &Tenant, id: &str) -> Result<JobResult> {
         let now = micros(self.now_for(t));
-        let done = self
+        if self
             .store
             .expire_cached_card(&t.merchant_id, t.mode.as_str(), id, now)
-            .await?;
-        Ok(crate::scheduler::JobResult::Done(if done {
-            format!("payment method {id} redacted: cached and not retained")
-        } else {
-            format!("payment method {id} kept: retained, redacted already or not due")
+            .await?
+        {
+            return Ok(JobResult::Done(format!(
+                "payment method {id} redacted: cached and not retained"
+            )));
+        }
+        let later = self
+            .store
+            .payment_method(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+            .filter(|pm| pm.storage_state == StorageState::Cached.as_str())
+            .and_then(|pm| pm.cache_expires_at);
+        Ok(not_due_until(later, now).unwrap_or_else(|| {
+            JobResult::Done(format!(
+                "payment method {id} kept: retained or redacted already"
+            ))
         }))
     }
 
-    pub(crate) async fn expire_cvv(
-        &self,
-        t: &Tenant,
-        id: &str,
-    ) -> Result<crate::scheduler::JobResult> {
+    pub(crate) async fn expire_cvv(&self, t: &Tenant, id: &str) -> Result<JobResult> {
         let now = micros(self.now_for(t));
-        let done = self
+        if self
             .store
             .expire_cvv(&t.merchant_id, t.mode.as_str(), id, now)
-            .await?;
-        Ok(crate::scheduler::JobResult::Done(if done {
-            format!("CVV of payment method {id} purged")
-        } else {
-            format!("CVV of payment method {id}: nothing to purge")
+            .await?
+        {
+            return Ok(JobResult::Done(format!(
+                "CVV of payment method {id} purged"
+            )));
+        }
+        let later = self
+            .store
+            .payment_method(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+            .filter(|pm| pm.cvv_ct.is_some())
+            .and_then(|pm| pm.cvv_expires_at);
+        Ok(not_due_until(later, now).unwrap_or_else(|| {
+            JobResult::Done(format!("CVV of payment method {id}: nothing to purge"))
         }))
     }
 
@@ -504,6 +525,14 @@ impl Engine {
             &ct,
             expires,
             now_us,
+        )
+        .await?;
+        self.enqueue(
+            &mut tx,
+            t,
+            crate::scheduler::kind::EXPIRE_CVV,
+            serde_json::json!({"paymentMethodId": id}),
+            due(expires),
         )
         .await?;
         Store::insert_txn(&mut tx, &txn).await?;

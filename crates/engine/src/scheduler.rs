@@ -4,8 +4,10 @@
 //!
 //! Claims are leases: a worker that dies mid-job loses nothing, its lease lapses and another
 //! worker runs the job again — so every job is idempotent (it re-reads state and does nothing
-//! when there is nothing left to do). Due times are in the merchant's business time, which is
-//! what lets the sandbox test clock fast-forward days of scheduled work.
+//! when there is nothing left to do). Due times are in the job's business time: real time in
+//! live mode, and in the sandbox real time plus the merchant's test-clock offset, which is what
+//! lets the test clock fast-forward days of sandbox work without touching live work (a live
+//! hold or CVV expiring early, or never, would be real harm).
 
 use crate::{Engine, Result, Tenant, ids, micros};
 use openflex_store::{JobRow, Store, Tx};
@@ -50,6 +52,9 @@ pub struct RanJob {
 pub enum JobResult {
     Done(String),
     Retry(String),
+    /// The job's record is due later than this (by the job's own clock; always in the future):
+    /// the job goes back to that time, and the early claim spends no attempt.
+    NotDue(OffsetDateTime),
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -123,6 +128,12 @@ impl Engine {
             Ok(JobResult::Done(detail)) => {
                 self.store.finish_job(&job.id, job.attempts, now).await?;
                 ("done", detail)
+            }
+            Ok(JobResult::NotDue(due)) => {
+                self.store
+                    .unclaim_job(&job.id, job.attempts, micros(due), now)
+                    .await?;
+                ("not_due", format!("not due until {}", rfc3339(due)))
             }
             Ok(JobResult::Retry(error)) | Err(crate::EngineError::Internal(error)) => {
                 self.reschedule(&job, &error, now).await?

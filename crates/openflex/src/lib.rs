@@ -10,7 +10,7 @@ pub mod telemetry;
 use anyhow::Context;
 use config::Config;
 use openflex_engine::tenancy::IssuedCredentials;
-use openflex_engine::{Engine, EngineConfig, SystemClock};
+use openflex_engine::{Clock, Engine, EngineConfig, SystemClock};
 use openflex_store::Store;
 use openflex_vault::{KeyRing, Vault};
 use std::net::SocketAddr;
@@ -20,6 +20,14 @@ use tokio::net::TcpListener;
 
 /// Opens the store (running migrations) and the vault of a configuration.
 pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
+    open_engine_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`open_engine`] on another clock: tests move real time with one.
+pub async fn open_engine_with_clock(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Engine> {
     bootstrap::ensure_data_dir(&config.data_dir)?;
     let (ring, _) = KeyRing::load_or_create(&config.key_file()).context("vault key ring")?;
     let store = Store::connect(&config.database_url(), config.max_connections)
@@ -29,7 +37,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::new(
         store,
         Vault::from_file(ring, config.key_file()),
-        Arc::new(SystemClock),
+        clock,
         EngineConfig {
             cvv_ttl: Duration::from_secs(config.cvv_ttl_seconds),
             cached_card_ttl: Duration::from_secs(config.cached_card_ttl_seconds),
@@ -56,9 +64,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] on another clock, for tests that move real time.
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let trusted_proxies =
             openflex_http::client::TrustedProxies::parse(&config.trusted_proxies)?;
-        let engine = open_engine(config).await?;
+        let engine = open_engine_with_clock(config, clock).await?;
         let (admin_token, admin_token_created) = bootstrap::admin_token(config)?;
         let (sandbox, sandbox_portal, first_start) =
             bootstrap::sandbox_merchant(config, &engine).await?;

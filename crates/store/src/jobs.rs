@@ -19,6 +19,12 @@ pub struct JobRow {
 
 const COLS: &str = "id, kind, merchant_id, mode, payload, run_at, state, attempts, locked_until, locked_by, last_error, created_at, updated_at";
 
+/// How far a job's clock runs ahead of real time (`j` the job, `m` its merchant): the
+/// merchant's sandbox test clock moves sandbox jobs only. A live job is due by real time
+/// whatever the sandbox clock says, or advancing it would run live expiries early.
+const JOB_CLOCK_AHEAD: &str =
+    "CASE WHEN j.mode = 'sandbox' THEN COALESCE(m.clock_offset_us, 0) ELSE 0 END";
+
 impl Store {
     /// Enqueues a job inside the caller's transaction (the outbox half of a state change).
     pub async fn insert_job(tx: &mut Tx, j: &JobRow) -> Result<()> {
@@ -55,7 +61,7 @@ impl Store {
         let sql = format!(
             "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1, updated_at = $1 \
              WHERE id IN (SELECT j.id FROM jobs j LEFT JOIN merchants m ON m.id = j.merchant_id \
-             WHERE j.state = 'pending' AND j.run_at <= $1 + COALESCE(m.clock_offset_us, 0) \
+             WHERE j.state = 'pending' AND j.run_at <= $1 + {JOB_CLOCK_AHEAD} \
              AND (j.locked_until IS NULL OR j.locked_until < $1){merchant_filter} \
              ORDER BY j.run_at, j.id LIMIT $4{lock}) RETURNING {COLS}"
         );
@@ -105,12 +111,31 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Pending jobs of a merchant that are due by its clock (claimed or not).
+    /// Puts a job claimed before it was due back at its due time `run_at`, as if it had never
+    /// been claimed: the claim spends no attempt. False when the lease was lost meanwhile.
+    pub async fn unclaim_job(
+        &self,
+        id: &str,
+        attempts: i64,
+        run_at: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_write!(self, p => sqlx::query(
+            "UPDATE jobs SET run_at = $1, attempts = attempts - 1, locked_until = NULL, locked_by = NULL, \
+             updated_at = $2 WHERE id = $3 AND attempts = $4 AND state = 'pending'")
+            .bind(run_at).bind(now).bind(id).bind(attempts)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Pending jobs of a merchant that are due by their clock (claimed or not).
     pub async fn due_jobs_of(&self, merchant_id: &str, now: i64) -> Result<i64> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM jobs j JOIN merchants m ON m.id = j.merchant_id \
-             WHERE j.merchant_id = $1 AND j.state = 'pending' AND j.run_at <= $2 + m.clock_offset_us")
-            .bind(merchant_id).bind(now).fetch_one(p).await)?)
+             WHERE j.merchant_id = $1 AND j.state = 'pending' AND j.run_at <= $2 + {JOB_CLOCK_AHEAD}")))
+            .bind(merchant_id).bind(now).fetch_one(p).await)?,
+        )
     }
 
     /// Queue depth and the age of the oldest due job, for metrics.

@@ -704,7 +704,7 @@ impl Engine {
             return Ok(JobResult::Done(format!("authorization is {}", auth.status)));
         }
         if auth.expires_at > now {
-            return Ok(JobResult::Retry("not due yet".into()));
+            return Ok(JobResult::NotDue(from_micros(auth.expires_at)));
         }
         let released = match Self::release_into(&mut tx, t, &mut auth, None, "expired", now).await {
             Ok(r) => r,

@@ -642,13 +642,14 @@ impl Engine {
             return Ok(JobResult::Done(format!("order {order_id} not found")));
         };
         let now = self.now_for(t);
-        if state_of(&row) != OrderState::CaptureRequired
-            || row.capture_deadline.is_some_and(|d| d > micros(now))
-        {
+        if state_of(&row) != OrderState::CaptureRequired {
             return Ok(JobResult::Done(format!(
                 "order {order_id} is {}; nothing to void",
                 row.status_name
             )));
+        }
+        if let Some(deadline) = row.capture_deadline.filter(|d| *d > micros(now)) {
+            return Ok(JobResult::NotDue(crate::from_micros(deadline)));
         }
         let from = row.status_name.clone();
         self.settle_state(&mut row, OrderState::Cancelled, now);

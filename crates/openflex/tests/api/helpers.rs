@@ -5,9 +5,11 @@
 
 use openflex::Application;
 use openflex::config::Config;
+use openflex_engine::{Clock, SystemClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -71,6 +73,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Webhooks may target private addresses here, as on a developer's machine: the test receivers
 /// listen on 127.0.0.1. Tests of the SSRF guard turn it back off in `tweak`.
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(backend, tweak, Arc::new(SystemClock)).await
+}
+
+/// `spawn_app` on `clock` instead of the system's, for tests that move real time.
+pub async fn spawn_app_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_on(backend, |_| {}, clock).await
+}
+
+async fn spawn_app_on(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let data_dir = std::env::temp_dir().join(unique("openflex-test"));
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.join("openflex.db").display()),
@@ -87,7 +102,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     };
     tweak(&mut config);
     let database_url = config.database_url.clone().unwrap_or_default();
-    let app = Application::build(&config)
+    let app = Application::build_with_clock(&config, clock)
         .await
         .expect("application builds");
     let base = format!("http://{}", app.addr());

@@ -20,6 +20,7 @@ mod flexiti_isolation;
 mod flexiti_smoke;
 mod gateways;
 mod isolation;
+mod job_clock;
 mod leak;
 mod lifecycle;
 mod lists;

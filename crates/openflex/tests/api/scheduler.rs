@@ -207,4 +207,15 @@ async fn test_clock_purges_an_unused_cvv_after_its_ttl(app: TestApp) {
     app.advance_clock(&app.merchant_id, 1801).await;
     let (_, v) = app.get(&format!("/v1/paymentmethods/{pm}")).await;
     assert_eq!(v["paymentMethod"]["cvv"], serde_json::Value::Null);
+    let row = app
+        .engine
+        .store()
+        .payment_method(&app.merchant_id, "sandbox", &pm)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.cvv_ct.is_none(),
+        "the recached CVV is purged from the database, not only hidden"
+    );
 }
