@@ -186,9 +186,6 @@ impl Engine {
         };
         let now_us = micros(now);
         let mut row = TxnRow {
-            id: self.ids.next(),
-            merchant_id: t.merchant_id.clone(),
-            mode: t.mode.as_str().to_string(),
             txn_type: TxnType::Refund.as_str().to_string(),
             state: "done".into(),
             status: 1,
@@ -197,21 +194,11 @@ impl Engine {
             order_id: latest.order_id.clone(),
             customer_id: latest.customer_id.clone(),
             currency: latest.currency.clone(),
-            amount: 0,
             payment_method_id: latest.payment_method_id.clone(),
             gateway_token: latest.gateway_token.clone(),
             gateway_type: latest.gateway_type.clone(),
-            gateway_transaction_id: None,
             merchant_account_reference_id: latest.merchant_account_reference_id.clone(),
-            assigned_gateway_token: None,
             original_id: Some(latest.id.clone()),
-            captured_amount: 0,
-            refunded_amount: 0,
-            voided: false,
-            retry_date: None,
-            retry_count: 0,
-            date_first_attempt: None,
-            reference_data: None,
             completion_status: Some("Cancelled".into()),
             result: json(&ResultDetails {
                 retry_explanation: Some("recovery stopped by a refund request".into()),
@@ -221,8 +208,7 @@ impl Engine {
                 disable_customer_recovery: req.disable_customer_recovery,
                 ..Details::default()
             })?,
-            created_at: now_us,
-            chain_id: None,
+            ..self.new_txn(t, now_us)
         };
         let mut tx = self.store.begin().await?;
         let inserted = Store::insert_txn(&mut tx, &row).await;
