@@ -9,11 +9,10 @@ use super::routes::ok;
 use super::wire::{
     AuthorizationView, CaptureResponse, ReleaseResponse, ReturnResponse, TransactionResponse,
 };
-use super::{Access, ErrorBody, Fx, FxError};
+use super::{Access, ErrorBody, Fx};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use openflex_engine::financing::AccountKey;
 use openflex_engine::financing::ledger::{
     Authorized, Captured, Posted, Released, Returned, SideRequest,
 };
@@ -86,28 +85,11 @@ pub async fn transactions(
             }
             Transaction::Side(side) => side,
         };
-        let account_number = match (&side.account_number, &side.vcc, &side.customer_id) {
-            (Some(n), _, _) => n.clone(),
-            (None, Some(v), _) => {
-                st.engine
-                    .fx_account_number(&c, &AccountKey::Vcc(v.clone()))
-                    .await?
-            }
-            (None, None, Some(cu)) => {
-                st.engine
-                    .fx_account_number(&c, &AccountKey::Customer(cu.clone()))
-                    .await?
-            }
-            _ => return Err(FxError::code("wrong_inputs")),
-        };
+        let named = st.engine.fx_named_account(&c, side.account).await?;
         let req = SideRequest {
             kind: side.kind,
-            vcc: if side.account_number.is_some() {
-                side.vcc
-            } else {
-                None
-            },
-            account_number,
+            account_number: named.account_number,
+            vcc: named.vcc,
             amount: side.amount,
             verification_code: side.verification_code,
             reference: side.reference,

@@ -11,7 +11,7 @@ use openflex_engine::financing::ledger::{
     AuthorizeRequest, InStore, PurchaseType, RefundRequest, ReturnRequest, SideKind,
 };
 use openflex_engine::financing::onboarding::{Application, WidgetInit};
-use openflex_engine::financing::{AccountKey, Scope, VerifyFormat, VerifyRequest};
+use openflex_engine::financing::{AccountKey, AccountNaming, Scope, VerifyFormat, VerifyRequest};
 use openflex_store::FxListQuery;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -534,9 +534,7 @@ pub fn authorization(v: &Value) -> Result<AuthorizeRequest, FxError> {
 /// number, card number or customer id.
 pub struct SideBody {
     pub kind: SideKind,
-    pub account_number: Option<String>,
-    pub vcc: Option<Secret<String>>,
-    pub customer_id: Option<String>,
+    pub account: AccountNaming,
     pub amount: i64,
     pub verification_code: Option<Secret<String>>,
     pub reference: Option<String>,
@@ -585,9 +583,11 @@ pub fn transaction(v: &Value) -> Result<Transaction, FxError> {
     done(f)?;
     Ok(Transaction::Side(SideBody {
         kind,
-        account_number: number,
-        vcc: vcc.map(Secret::new),
-        customer_id: customer,
+        account: AccountNaming {
+            account_number: number,
+            vcc: vcc.map(Secret::new),
+            customer_id: customer,
+        },
         amount: amount.unwrap_or_default(),
         verification_code: code,
         reference,
