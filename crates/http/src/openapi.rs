@@ -2,7 +2,7 @@
 //! the routes, and served with a bundled Swagger UI (no network at run time).
 
 use crate::flexfactor::handlers as ff;
-use crate::flexiti::handlers as fx;
+use crate::flexiti as fx;
 use crate::flexpay;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -43,27 +43,27 @@ use utoipa::{Modify, OpenApi};
         ff::refund,
         ff::cancel,
         ff::external_cancel,
-        fx::token,
-        fx::merchant_login,
-        fx::i18n,
-        fx::terms,
-        fx::search,
-        fx::lookup,
-        fx::drivers_licence,
-        fx::verify,
-        fx::calculate,
-        fx::close,
-        fx::widget_init,
-        fx::apply,
-        fx::transactions,
-        fx::authorize,
-        fx::show_authorization,
-        fx::release,
-        fx::capture,
-        fx::return_capture,
-        fx::refund,
-        fx::list_authorizations,
-        fx::list_captures,
+        fx::auth::token,
+        fx::auth::merchant_login,
+        fx::onboarding::i18n,
+        fx::onboarding::terms,
+        fx::customers::search,
+        fx::customers::lookup,
+        fx::customers::drivers_licence,
+        fx::customers::verify,
+        fx::customers::calculate,
+        fx::customers::close,
+        fx::onboarding::widget_init,
+        fx::onboarding::apply,
+        fx::ledger::transactions,
+        fx::ledger::authorize,
+        fx::ledger::show_authorization,
+        fx::ledger::release,
+        fx::ledger::capture,
+        fx::ledger::return_capture,
+        fx::ledger::refund,
+        fx::lists::list_authorizations,
+        fx::lists::list_captures,
     ),
     components(schemas(flexpay::wire::SimplifiedTransactionList)),
     modifiers(&Security, &FlexitiVersions)

@@ -616,11 +616,52 @@ impl Engine {
     }
 }
 
+/// How a movement names its account: by number (a card number sent with it is then checked
+/// against that account), else by card number alone, else by customer id.
+#[derive(Debug, Clone, Default)]
+pub struct AccountNaming {
+    pub account_number: Option<String>,
+    pub vcc: Option<openflex_domain::Secret<String>>,
+    pub customer_id: Option<String>,
+}
+
+/// The account a request named, and the card number still to check against it.
+#[derive(Debug, Clone)]
+pub struct NamedAccount {
+    pub account_number: String,
+    pub vcc: Option<openflex_domain::Secret<String>>,
+}
+
 impl Engine {
-    /// The account number a card number or customer id names (`not_found` when none).
-    pub async fn fx_account_number(&self, c: &FxCaller, key: &AccountKey) -> FxResult<String> {
-        match self.fx_find(&c.tenant, key).await? {
-            Some(r) => Ok(r.account_number),
+    /// The account a request names by number, card number or customer id (`not_found` when a
+    /// card number or customer id names none). The card number stays to be checked only when
+    /// the account was named by number: a card that named the account is its own proof.
+    pub async fn fx_named_account(
+        &self,
+        c: &FxCaller,
+        naming: AccountNaming,
+    ) -> FxResult<NamedAccount> {
+        let AccountNaming {
+            account_number,
+            vcc,
+            customer_id,
+        } = naming;
+        if let Some(account_number) = account_number {
+            return Ok(NamedAccount {
+                account_number,
+                vcc,
+            });
+        }
+        let key = match (vcc, customer_id) {
+            (Some(v), _) => AccountKey::Vcc(v),
+            (None, Some(cu)) => AccountKey::Customer(cu),
+            (None, None) => return refuse("wrong_inputs"),
+        };
+        match self.fx_find(&c.tenant, &key).await? {
+            Some(r) => Ok(NamedAccount {
+                account_number: r.account_number,
+                vcc: None,
+            }),
             None => refuse("not_found"),
         }
     }

@@ -7,12 +7,19 @@
 //! (client secret, PIN, card number, security answer, government id) are never echoed in a
 //! field error's `value`.
 
+pub mod auth;
 pub mod body;
-pub mod handlers;
+pub mod customers;
+mod idempotent;
+pub mod ledger;
+pub mod lists;
 pub mod messages;
+pub mod onboarding;
+pub mod request;
+mod routes;
 pub mod wire;
 
-pub use handlers::router;
+pub use routes::router;
 
 use crate::AppState;
 use axum::Json;

@@ -6,11 +6,17 @@
 //! `creation_date`/`date` in UTC ISO-8601.
 
 use super::body::{dollars, dollars_number, rate};
-use openflex_domain::financing::{Plan, Quote};
-use openflex_engine::financing::Account;
-use openflex_engine::financing::ledger::{Authorization, Capture};
+use super::request::GOVID_TYPES;
+use openflex_domain::aamva::Licence;
+use openflex_domain::financing::{self as fin, Plan, Quote};
+use openflex_engine::financing::auth::FxTokens;
+use openflex_engine::financing::ledger::{
+    Authorization, Authorized, Capture, Captured, Posted, Released, Returned,
+};
+use openflex_engine::financing::onboarding::ApplicationOutcome;
+use openflex_engine::financing::{Account, Calculation, Verification};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -492,4 +498,283 @@ pub struct LoginResponse {
     pub merchant_id: String,
     pub form_values: FormValues,
     pub offer_types: Vec<OfferType>,
+}
+
+impl From<FxTokens> for TokenResponse {
+    fn from(t: FxTokens) -> Self {
+        Self {
+            token_type: "bearer",
+            access_token: t.access_token,
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            scope: t.scope.as_str(),
+        }
+    }
+}
+
+/// The choices the apply form offers (the deprecated merchant login hands them out).
+pub fn form_values() -> FormValues {
+    FormValues {
+        salutation: vec!["Mr", "Mrs", "Ms", "Miss", "Dr"],
+        province: vec![
+            "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+        ],
+        security_qid: vec![SecurityQuestion {
+            id: fin::SANDBOX_SECURITY_QID,
+            text: fin::SANDBOX_SECURITY_QUESTION,
+        }],
+        govid_type: GOVID_TYPES.to_vec(),
+    }
+}
+
+impl LookupResponse {
+    pub fn of(a: &Account, plans: &[Plan]) -> Self {
+        Self {
+            available_credit: dollars(a.available_credit),
+            credit_limit: dollars(a.credit_limit),
+            account_number: a.account_number.clone(),
+            customer_id: a.customer_id.clone(),
+            account_status: a.status.code().into(),
+            account_type: a.account_type.clone(),
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            security_qid: a.security_qid.map(|id| SecurityQuestion {
+                id,
+                text: fin::SANDBOX_SECURITY_QUESTION,
+            }),
+            email: a.email.clone(),
+            phone_number: a.phone.clone(),
+            address_1: a.address_1.clone(),
+            address_2: a.address_2.clone(),
+            city: a.city.clone(),
+            postal_code: a.postal_code.clone(),
+            province: a.province.as_str().into(),
+            payment_protection: a.payment_protection,
+            risk_rating: a.risk_rating.as_str().into(),
+            card_ending_in: a.card_ending_in.clone(),
+            offer_types: plans.iter().map(OfferType::from).collect(),
+        }
+    }
+}
+
+impl From<Licence> for LicenceResponse {
+    fn from(l: Licence) -> Self {
+        Self {
+            first_name: l.first_name,
+            middle_name: l.middle_name,
+            last_name: l.last_name,
+            dob: l.dob,
+            expiry_date: l.expiry,
+            address_1: l.address_1,
+            city: l.city,
+            province: l.province,
+            postal_code: l.postal_code,
+            govid_type: "CADL",
+            govid_number_masked: l.licence_number.map(|n| {
+                let keep = n.chars().count().saturating_sub(4);
+                n.chars()
+                    .enumerate()
+                    .map(|(i, ch)| if i < keep { '*' } else { ch })
+                    .collect()
+            }),
+        }
+    }
+}
+
+impl From<Verification> for VerifyResponse {
+    fn from(v: Verification) -> Self {
+        let code = match v {
+            Verification::Code(pin) => pin.parse::<u64>().map(|n| json!(n)).unwrap_or(json!(pin)),
+            Verification::Sent(where_) => json!(where_),
+        };
+        Self {
+            verification_code: code,
+        }
+    }
+}
+
+impl CalculateResponse {
+    /// The quote for `amount` as asked.
+    pub fn of(amount: i64, calc: &Calculation) -> Self {
+        let a = &calc.account;
+        Self {
+            account_number: a.account_number.clone(),
+            account_type: a.account_type.clone(),
+            amount: dollars_number(amount),
+            customer: CalcCustomer {
+                available_credit: dollars(a.available_credit),
+                air: rate(a.risk_rating.regular_air_bp()),
+                first_name: a.first_name.clone(),
+                last_name: a.last_name.clone(),
+                category_type: a.risk_rating.category().as_str(),
+            },
+            regular_purchase: RegularPurchase {
+                term_amount: dollars_number(calc.regular.payment),
+                air: rate(calc.regular.apr_bp),
+                verify: calc.regular_bypass,
+                fees: Vec::new(),
+            },
+            promotional_purchase: calc
+                .offers
+                .iter()
+                .map(|o| PromotionalPurchase {
+                    plan_id: o.plan.plan_id,
+                    plan_name: o.plan.name.clone(),
+                    offer_category: o.plan.category.as_str(),
+                    terms: o.quotes.iter().map(term_quote).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<ApplicationOutcome> for ApplyResponse {
+    fn from(out: ApplicationOutcome) -> Self {
+        match out {
+            ApplicationOutcome::Approved {
+                application_id,
+                account,
+                vcc_number,
+            } => Self {
+                application_id,
+                application_status: "approved",
+                customer_id: Some(account.customer_id.clone()),
+                account_number: Some(account.account_number.clone()),
+                vcc_number: Some(vcc_number.expose().clone()),
+                card_ending_in: account.card_ending_in.clone(),
+                credit_limit: Some(dollars(account.credit_limit)),
+                available_credit: Some(dollars(account.available_credit)),
+                risk_rating: Some(account.risk_rating.as_str().into()),
+                account_status: Some(account.status.code().into()),
+            },
+            ApplicationOutcome::Pending { application_id } => Self {
+                application_id,
+                application_status: "pending",
+                customer_id: None,
+                account_number: None,
+                vcc_number: None,
+                card_ending_in: None,
+                credit_limit: None,
+                available_credit: None,
+                risk_rating: None,
+                account_status: None,
+            },
+        }
+    }
+}
+
+/// The hosted widget's page for a session. The host is the request's own, reduced to the
+/// characters a host may have.
+pub fn widget_url(
+    scheme: &str,
+    host: &str,
+    client_id: &str,
+    token: &str,
+    lang: &str,
+    reference_id: &str,
+    session_id: &str,
+) -> String {
+    let host: String = host
+        .chars()
+        .filter(|ch| ch.is_ascii_alphanumeric() || ".:-[]".contains(*ch))
+        .collect();
+    format!(
+        "{scheme}://{host}/#/widget/{client_id}/{token}?lang={lang}&x-reference-id={}&widget_session_id={session_id}",
+        form_urlencoded::byte_serialize(reference_id.as_bytes()).collect::<String>(),
+    )
+}
+
+impl From<&Authorized> for AuthorizationView {
+    fn from(a: &Authorized) -> Self {
+        let mut view = AuthorizationView::from(&a.authorization);
+        view.capture_id = a.capture.as_ref().map(|c| c.id);
+        view.available_credit = Some(dollars(a.available_credit));
+        view
+    }
+}
+
+impl ReleaseResponse {
+    pub fn of(authorization_id: i64, reference: Option<String>, out: &Released) -> Self {
+        Self {
+            authorization_id,
+            reference,
+            released_amount: dollars(out.released_amount),
+            remaining_authorization_amount: dollars(out.authorization.remaining_amount),
+            authorization_status: out.authorization.status.clone(),
+            date: iso(out.authorization.updated_at),
+        }
+    }
+}
+
+impl CaptureResponse {
+    pub fn of(authorization_id: i64, out: &Captured) -> Self {
+        Self {
+            capture_id: out.capture.id,
+            authorization_id,
+            reference: out.capture.reference.clone(),
+            amount: dollars(out.capture.amount),
+            financing_cost: dollars(out.capture.financing_cost),
+            date: iso(out.capture.created_at),
+            remaining_authorization_amount: dollars(out.authorization.remaining_amount),
+            authorization_status: out.authorization.status.clone(),
+        }
+    }
+}
+
+impl ReturnResponse {
+    pub fn of(authorization_id: i64, capture_id: i64, out: &Returned) -> Self {
+        Self {
+            return_id: out.return_id,
+            reference: out.reference.clone(),
+            capture_id,
+            authorization_id,
+            date: iso(out.created_at),
+            amount: dollars(out.amount),
+            remaining_capture_amount: dollars(out.capture.remaining_amount),
+            remaining_authorization_amount: dollars(out.authorization.remaining_amount),
+        }
+    }
+}
+
+impl From<&Posted> for TransactionResponse {
+    fn from(p: &Posted) -> Self {
+        Self {
+            transaction_id: p.transaction_id,
+            transaction_type: p.kind.clone(),
+            account_number: p.account_number.clone(),
+            reference: None,
+            amount: dollars(p.amount),
+            available_credit: dollars(p.available_credit),
+            date: iso(p.created_at),
+        }
+    }
+}
+
+/// Pages needed for `total` rows of `size`.
+fn pages(total: i64, size: i64) -> i64 {
+    (total + size - 1) / size
+}
+
+impl AuthorizationList {
+    pub fn of(rows: &[Authorization], total: i64, page: i64, size: i64) -> Self {
+        Self {
+            page_number: page,
+            page_size: size,
+            total_count: total,
+            total_pages: pages(total, size),
+            authorizations: rows.iter().map(AuthorizationView::from).collect(),
+        }
+    }
+}
+
+impl CaptureList {
+    pub fn of(rows: &[Capture], total: i64, page: i64, size: i64) -> Self {
+        Self {
+            page_number: page,
+            page_size: size,
+            total_count: total,
+            total_pages: pages(total, size),
+            captures: rows.iter().map(CaptureView::from).collect(),
+        }
+    }
 }

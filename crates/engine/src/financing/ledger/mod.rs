@@ -1,0 +1,159 @@
+//! The credit ledger: authorizations hold credit, captures turn holds into balance, releases
+//! and expiry give holds back, returns and refunds credit the account, in-store payments pay
+//! it down. Each use case is one database transaction that locks the rows it changes (capture
+//! → authorization → account), re-checks every rule on the locked values, and writes.
+//!
+//! Financing cost: a promotional purchase holds its amount plus the plan's total cost of
+//! borrowing (interest and admin fee) so the customer can never be approved for more than they
+//! can repay within the limit. Partial captures and releases take a proportional share of that
+//! cost (`cost_share`), and the one that completes the authorization takes what is left, so
+//! the shares always add up to the cent.
+
+mod credits;
+mod purchases;
+mod types;
+mod views;
+
+pub use types::{
+    Authorization, AuthorizeRequest, Authorized, Capture, Captured, InStore, Posted, PurchaseType,
+    RefundRequest, Released, ReturnRequest, Returned, SideKind, SideRequest,
+};
+
+use super::{FxCaller, FxFail, FxResult, Refusal, refuse};
+use crate::idempotency::Seal;
+use crate::{Engine, Result, Tenant, micros};
+use openflex_domain::Secret;
+use openflex_domain::financing::{self as fin};
+use openflex_store::{FxAccountRow, Store, Tx};
+
+/// Commits `tx` and, when the request came with an idempotency key, its answer for `out` in the
+/// same transaction; a claim taken over by a retry meanwhile rolls the movement back.
+async fn commit_answering<T>(
+    mut tx: Tx,
+    t: &Tenant,
+    seal: Option<&Seal<T>>,
+    out: &T,
+) -> FxResult<()> {
+    if let Some(s) = seal
+        && !s.write(&mut tx, t, out).await?
+    {
+        return refuse("idempotency_in_progress");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn capture_views_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<Capture>> {
+    Ok(Store::fx_captures_in(tx, authorization_id)
+        .await?
+        .iter()
+        .map(Capture::from)
+        .collect())
+}
+
+fn store_json(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(|v| v.to_string())
+}
+
+async fn lock_account(tx: &mut Tx, t: &Tenant, account: &str) -> FxResult<FxAccountRow> {
+    Store::fx_lock_account(tx, &t.merchant_id, t.mode.as_str(), account)
+        .await?
+        .ok_or_else(|| FxFail::Refused(Refusal::new("not_found")))
+}
+
+/// Moves `by` of credit: positive holds/debits reduce availability, negative ones restore it.
+fn apply(a: &mut FxAccountRow, d_held: i64, d_balance: i64, now: i64) -> FxResult<()> {
+    let held = a.held + d_held;
+    let balance = a.balance + d_balance;
+    let available = a.credit_limit - held - balance;
+    if held < 0 || available < 0 {
+        return refuse("credit_exceeded");
+    }
+    a.held = held;
+    a.balance = balance;
+    a.available_credit = available;
+    a.updated_at = now;
+    Ok(())
+}
+
+impl Engine {
+    fn fx_in_store_checks(&self, c: &FxCaller, s: &InStore) -> FxResult<()> {
+        if !c
+            .tenant
+            .flexiti
+            .location_known(s.external_location_id.as_deref())
+        {
+            return Err(
+                Refusal::on("external_location_id_not_found", "external_location_id").into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn fx_account_type_ok(&self, c: &FxCaller, account_type: &str) -> FxResult<()> {
+        if c.tenant
+            .flexiti
+            .account_types
+            .iter()
+            .any(|t| t == account_type)
+        {
+            Ok(())
+        } else {
+            refuse("account_type_not_permitted")
+        }
+    }
+
+    /// Finds the verification a PIN belongs to (before the write transaction consumes it).
+    async fn fx_match_pin(
+        &self,
+        c: &FxCaller,
+        account_number: &str,
+        code: Option<&Secret<String>>,
+        request_id: Option<&str>,
+        purchase: Option<(PurchaseType, i64)>,
+    ) -> FxResult<String> {
+        let Some(code) = code.filter(|c| !c.expose().trim().is_empty()) else {
+            return Err(Refusal::on("verification_code_required", "verification_code").into());
+        };
+        let now = micros(self.now_for(&c.tenant));
+        let hash = self.pin_hash(account_number, code.expose());
+        let live = self
+            .store
+            .fx_live_verifications(
+                &c.tenant.merchant_id,
+                c.tenant.mode.as_str(),
+                account_number,
+                now,
+            )
+            .await?;
+        let matching: Vec<_> = live
+            .into_iter()
+            .filter(|v| openflex_vault::constant_time_eq(v.code_hash.as_bytes(), hash.as_bytes()))
+            .collect();
+        if matching.is_empty() {
+            self.store
+                .fx_pin_failed(
+                    &c.tenant.merchant_id,
+                    c.tenant.mode.as_str(),
+                    account_number,
+                    now,
+                    super::PIN_MAX_FAILURES,
+                )
+                .await?;
+            return Err(Refusal::on("wrong_verification_code", "verification_code").into());
+        }
+        let Some(v) = matching
+            .into_iter()
+            .find(|v| v.request_id.as_deref() == request_id)
+        else {
+            return Err(Refusal::on("not_verified", "request_id").into());
+        };
+        if v.format == "regular_purchase_bypass" {
+            let ok = matches!(purchase, Some((PurchaseType::Regular, amount)) if fin::regular_bypass_allowed(0, amount));
+            if !ok {
+                return Err(Refusal::on("not_verified", "verification_code").into());
+            }
+        }
+        Ok(v.id)
+    }
+}

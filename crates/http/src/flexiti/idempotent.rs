@@ -1,0 +1,99 @@
+//! Money-moving Flexiti POSTs run under `x-idempotency-key` (docs/flexiti.md Decision 10): one
+//! wrapper so every such handler replays, refuses and frees keys the same way.
+
+use super::{FieldError, Fx, FxError};
+use crate::AppState;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use openflex_engine::financing::FxCaller;
+use openflex_engine::idempotency::{CLAIM_LEASE, KeyClaim, Seal};
+use serde_json::Value;
+use sha2::Digest;
+use std::sync::Arc;
+
+/// Runs a money-moving request under its idempotency key, when it has one: a repeat gets the
+/// first success again (with a `Warning` when its context hash differs), a request still in
+/// flight is 409 `idempotency_in_progress`, and a failure frees the key for a retry. `work`
+/// hands the [`Seal`] to the use case, which commits `render`'s answer with the movement; a
+/// claim left unanswered by a dead process is therefore one whose movement never committed,
+/// and is taken over after the lease.
+pub async fn idempotent<T, R, F, Fut>(
+    st: &AppState,
+    fx: &Fx,
+    c: &FxCaller,
+    scope: &str,
+    body: &Value,
+    render: R,
+    work: F,
+) -> Result<Response, FxError>
+where
+    T: 'static,
+    R: Fn(&T) -> String + Send + Sync + 'static,
+    F: FnOnce(Option<Seal<T>>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, FxError>>,
+{
+    let answer = |text: String| {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response()
+    };
+    let Some(key) = &fx.idempotency_key else {
+        return work(None).await.map(|out| answer(render(&out)));
+    };
+    if key.chars().count() > 255 || fx.context_hash.as_ref().is_some_and(|h| h.len() > 255) {
+        return Err(FxError::inputs(vec![FieldError {
+            param: "x-idempotency-key".into(),
+            msg: "too_long".into(),
+            value: None,
+        }]));
+    }
+    let hash = fx.context_hash.clone().unwrap_or_else(|| {
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.to_string().as_bytes()))
+    });
+    let scope = format!("flexiti:{scope}");
+    match st
+        .engine
+        .claim_key(&c.tenant, &scope, key, &hash, Some(CLAIM_LEASE))
+        .await?
+    {
+        KeyClaim::Replay {
+            body, same_hash, ..
+        } => {
+            let mut resp = answer(body);
+            resp.headers_mut()
+                .insert("x-idempotency-replayed", HeaderValue::from_static("true"));
+            if !same_hash {
+                resp.headers_mut().insert(
+                    header::WARNING,
+                    HeaderValue::from_static(
+                        "199 - \"x-context-hash differs from the first request with this key; the first response is returned\"",
+                    ),
+                );
+            }
+            Ok(resp)
+        }
+        KeyClaim::InFlight => Err(FxError::code("idempotency_in_progress")),
+        KeyClaim::Fresh(claim) => {
+            let render: Arc<dyn Fn(&T) -> String + Send + Sync> = Arc::new(render);
+            let seal = Seal {
+                claim: claim.clone(),
+                render: render.clone(),
+            };
+            match work(Some(seal)).await {
+                Ok(out) => Ok(answer(render(&out))),
+                Err(e) => {
+                    st.engine.release_key(&c.tenant, &claim).await?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// The wire text of an answer (our views always serialize).
+pub fn json_of<V: serde::Serialize>(v: &V) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
+}
