@@ -2,7 +2,7 @@
 //! the order's state rules, then moves it in one transaction with its event and webhooks; a
 //! request that loses a race to another is answered from the order's new state.
 
-use super::{OrderOutcome, OrderRef, state_of};
+use super::{OrderOutcome, OrderRef, OrderRefusal, state_of};
 use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::money::Currency;
 use openflex_domain::rescue::{Action, OrderState};
@@ -22,11 +22,7 @@ impl Engine {
         }
         if !state.can(Action::Cancel) {
             return Ok(Some(OrderOutcome::Failed {
-                code: "400002",
-                message: format!(
-                    "An order in state {} cannot be cancelled; refund captured money instead.",
-                    state.name()
-                ),
+                reason: OrderRefusal::NotCancellable(state),
             }));
         }
         let now = self.now_for(t);
@@ -73,41 +69,28 @@ impl Engine {
             return Ok(None);
         };
         let state = state_of(&row);
-        let fail = |code, message: String| Ok(Some(OrderOutcome::Failed { code, message }));
+        let fail = |reason| Ok(Some(OrderOutcome::Failed { reason }));
         if !state.can(Action::Capture) {
-            return fail(
-                "400003",
-                format!(
-                    "Only orders in CAPTUREREQUIRED can be captured; this one is {}.",
-                    state.name()
-                ),
-            );
+            return fail(OrderRefusal::NotCapturable(state));
         }
         if !currency.code().eq_ignore_ascii_case(&row.currency) {
-            return fail(
-                "400004",
-                format!(
-                    "The order was authorized in {}, not {}.",
-                    row.currency,
-                    currency.code()
-                ),
-            );
+            return fail(OrderRefusal::CaptureCurrency {
+                order: row.currency,
+                requested: *currency,
+            });
         }
         if amount <= 0 || amount > row.authorized_amount {
-            return fail(
-                "400005",
-                format!(
-                    "Amount {amount} is outside 1..{} (the authorized amount).",
-                    row.authorized_amount
-                ),
-            );
+            return fail(OrderRefusal::CaptureAmount {
+                amount,
+                authorized: row.authorized_amount,
+            });
         }
         let now = self.now_for(t);
         row.captured_amount = amount;
         self.settle_state(&mut row, OrderState::Completed, now);
         let mut tx = self.store.begin().await?;
         if !Store::transition_order(&mut tx, &row, state.name()).await? {
-            return fail("400003", "The order changed state meanwhile.".into());
+            return fail(OrderRefusal::ChangedMeanwhile);
         }
         let event = self.event(
             &row.id,
@@ -150,8 +133,7 @@ impl Engine {
         let dollars = |v: i64| openflex_domain::money::minor_to_decimal(v, exp);
         if !state.can(Action::Refund) {
             return Ok(Some(OrderOutcome::Failed {
-                code: "2002",
-                message: format!("An order in state {} cannot be refunded.", state.name()),
+                reason: OrderRefusal::NotRefundable(state),
             }));
         }
         let now = self.now_for(t);
@@ -163,14 +145,12 @@ impl Engine {
                 .order(&t.merchant_id, t.mode.as_str(), order_id)
                 .await?
                 .unwrap_or(row);
-            let max = fresh.captured_amount - fresh.refunded_amount;
             return Ok(Some(OrderOutcome::Failed {
-                code: "2001",
-                message: format!(
-                    "Amount to refund ({}) is greater than maximum refund amount in ({}))",
-                    dollars(amount),
-                    dollars(max)
-                ),
+                reason: OrderRefusal::OverRefund {
+                    amount,
+                    refundable: fresh.captured_amount - fresh.refunded_amount,
+                    exponent: exp,
+                },
             }));
         }
         row.refunded_amount += amount;

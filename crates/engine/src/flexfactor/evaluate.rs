@@ -2,7 +2,7 @@
 //! for the attempts, its first state decided, its jobs and webhooks written in one transaction)
 //! and how a shared transaction is kept for the merchant's risk model.
 
-use super::{CardInput, EvaluateRequest, Evaluated, FieldError, MAX_EXPIRY, state_of};
+use super::{CardInput, EvaluateRefusal, EvaluateRequest, Evaluated, MAX_EXPIRY, state_of};
 use crate::payment_methods::NewCard;
 use crate::{Engine, EngineError, Holder, Mode, Result, StorageState, Tenant, micros};
 use openflex_domain::Secret;
@@ -26,7 +26,7 @@ impl Engine {
                 Option<openflex_store::PaymentMethodRow>,
                 String,
             ),
-            FieldError,
+            EvaluateRefusal,
         >,
     > {
         match card {
@@ -38,17 +38,11 @@ impl Engine {
                 {
                     Some(r) if r.storage_state != StorageState::Redacted.as_str() => r,
                     _ => {
-                        return Ok(Err(FieldError {
-                            field: "PaymentMethod.CardNumber",
-                            message: "The token is unknown or was redacted.".into(),
-                        }));
+                        return Ok(Err(EvaluateRefusal::UnknownToken));
                     }
                 };
                 let Some(data) = self.open_card(&row, micros(now))? else {
-                    return Ok(Err(FieldError {
-                        field: "PaymentMethod.CardNumber",
-                        message: "The token does not hold a card number.".into(),
-                    }));
+                    return Ok(Err(EvaluateRefusal::TokenWithoutCard));
                 };
                 Ok(Ok((data.pan, None, row.id)))
             }
@@ -58,10 +52,7 @@ impl Engine {
                 holder_name,
             } => {
                 if !card::luhn_valid(pan.expose()) {
-                    return Ok(Err(FieldError {
-                        field: "PaymentMethod.CardNumber",
-                        message: "The CardNumber field is not a valid card number.".into(),
-                    }));
+                    return Ok(Err(EvaluateRefusal::InvalidCardNumber));
                 }
                 let new = NewCard {
                     pan: pan.clone(),
@@ -87,7 +78,7 @@ impl Engine {
         &self,
         t: &Tenant,
         req: EvaluateRequest,
-    ) -> Result<std::result::Result<Evaluated, FieldError>> {
+    ) -> Result<std::result::Result<Evaluated, EvaluateRefusal>> {
         let now = self.now_for(t);
         if let Some(existing) = self
             .store
@@ -96,7 +87,8 @@ impl Engine {
         {
             // Retries of the same order (sync MIT) answer with the order's current state.
             return Ok(Ok(Evaluated {
-                status: state_of(&existing).name(),
+                state: state_of(&existing),
+                created: false,
                 order_id: existing.id,
                 sense_key: existing.sense_key,
             }));
@@ -108,16 +100,10 @@ impl Engine {
         };
         if let Some(expiry) = req.expiry {
             if expiry <= now {
-                return Ok(Err(FieldError {
-                    field: "ExpiryDateUtc",
-                    message: "The field ExpiryDateUtc must be in the future.".into(),
-                }));
+                return Ok(Err(EvaluateRefusal::ExpiryPassed));
             }
             if expiry - now > MAX_EXPIRY {
-                return Ok(Err(FieldError {
-                    field: "ExpiryDateUtc",
-                    message: "The field ExpiryDateUtc must be at most 21 days ahead.".into(),
-                }));
+                return Ok(Err(EvaluateRefusal::ExpiryTooFar));
             }
         }
         let (pan, mut new_pm, pm_id) = match self.evaluate_card(t, &req.card, now).await? {
@@ -186,7 +172,8 @@ impl Engine {
                     .await?
                     .ok_or(EngineError::NotFound)?;
                 return Ok(Ok(Evaluated {
-                    status: state_of(&existing).name(),
+                    state: state_of(&existing),
+                    created: false,
                     order_id: existing.id,
                     sense_key: existing.sense_key,
                 }));
@@ -214,14 +201,10 @@ impl Engine {
         .await?;
         self.after_transition(&mut tx, t, &row, state, now).await?;
         tx.commit().await?;
-        let status = if state == OrderState::Processing {
-            "SUBMITTED"
-        } else {
-            state.name()
-        };
         Ok(Ok(Evaluated {
             order_id: row.id,
-            status,
+            state,
+            created: true,
             sense_key: row.sense_key,
         }))
     }

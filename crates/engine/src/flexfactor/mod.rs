@@ -58,17 +58,29 @@ pub struct EvaluateRequest {
     pub details: serde_json::Value,
 }
 
-/// A field-level refusal: the dialect reports it in its validation body.
-#[derive(Debug, Clone)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
+/// Why `/v1/evaluate` refused a request that read well: each names one field of the request
+/// by meaning; the dialect words it and reports it in its validation body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvaluateRefusal {
+    /// The card is a token that is unknown or was redacted.
+    UnknownToken,
+    /// The card is a token that holds no card number.
+    TokenWithoutCard,
+    /// The card number sent in clear fails its check digit.
+    InvalidCardNumber,
+    /// The managed-MIT window (`expiry`) has already ended.
+    ExpiryPassed,
+    /// The managed-MIT window is longer than [`MAX_EXPIRY`].
+    ExpiryTooFar,
 }
 
 #[derive(Debug, Clone)]
 pub struct Evaluated {
     pub order_id: String,
-    pub status: &'static str,
+    /// The order's state: its first one, or, for a retry, its current one.
+    pub state: OrderState,
+    /// Whether this request created the order (a retry answers with the existing one).
+    pub created: bool,
     pub sense_key: Option<String>,
 }
 
@@ -112,7 +124,31 @@ pub struct Order {
 #[derive(Debug, Clone)]
 pub enum OrderOutcome {
     Done { transaction_id: Option<String> },
-    Failed { code: &'static str, message: String },
+    Failed { reason: OrderRefusal },
+}
+
+/// Why a cancel, capture or refund was refused; the dialect words it with its own codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderRefusal {
+    /// The order's state does not allow a cancel (captured money is refunded instead).
+    NotCancellable(OrderState),
+    /// Only an order in `CaptureRequired` can be captured.
+    NotCapturable(OrderState),
+    /// A capture in another currency than the order's.
+    CaptureCurrency { order: String, requested: Currency },
+    /// A capture amount outside `1..=authorized`.
+    CaptureAmount { amount: i64, authorized: i64 },
+    /// Another request moved the order between reading and capturing it.
+    ChangedMeanwhile,
+    /// The order's state does not allow a refund.
+    NotRefundable(OrderState),
+    /// More than is left to refund; amounts in minor units of the order's currency, which has
+    /// `exponent` decimals.
+    OverRefund {
+        amount: i64,
+        refundable: i64,
+        exponent: u32,
+    },
 }
 
 pub enum OrderRef<'a> {

@@ -4,6 +4,7 @@
 
 use super::auth::FfAuth;
 use super::body::Errors;
+use super::fields;
 use super::keyed::{envelope_json, request_hash, with_key};
 use super::request;
 use super::wire::{Envelope, EvaluateResponse, OutcomeResponse, TransmitResponse};
@@ -16,7 +17,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use openflex_engine::flexfactor::auth::FfCaller;
-use openflex_engine::flexfactor::{Evaluated, FieldError};
+use openflex_engine::flexfactor::{EvaluateRefusal, Evaluated};
 use serde_json::Value;
 
 /// Submit a declined payment for rescue.
@@ -65,21 +66,23 @@ fn same_merchant(v: &Value, caller: &FfCaller) -> bool {
 }
 
 fn evaluated(ev: Evaluated) -> (u16, String, Response) {
+    let status = fields::evaluate_status(&ev);
     envelope_json(
         StatusCode::OK,
         &EvaluateResponse {
             order_session_key: ev.order_id.clone(),
             sense_key: ev.sense_key,
             order_id: ev.order_id,
-            envelope: Envelope::ok(Some(ev.status)),
+            envelope: Envelope::ok(Some(status)),
         },
     )
 }
 
 /// An evaluate the engine refused on one field: the validation map with that field.
-fn refused(field: FieldError) -> Response {
+fn refused(why: EvaluateRefusal) -> Response {
+    let (path, message) = fields::evaluate_refusal(why);
     let mut errors = Errors::default();
-    errors.add(field.field, field.message);
+    errors.add(path, message);
     validation(errors)
 }
 

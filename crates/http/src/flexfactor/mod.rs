@@ -22,6 +22,7 @@
 mod auth;
 pub mod body;
 pub mod evaluate;
+pub mod fields;
 mod keyed;
 pub mod orders;
 pub mod request;

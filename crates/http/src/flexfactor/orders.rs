@@ -4,6 +4,7 @@
 
 use super::auth::FfAuth;
 use super::body::{Errors, Node};
+use super::fields;
 use super::keyed::{envelope_json, request_hash, with_key};
 use super::request::{self, OrdersQuery};
 use super::wire::{Envelope, OrderActionResponse, OrderPage, OrderWire};
@@ -74,12 +75,15 @@ fn action_response(o: OrderOutcome) -> (u16, String, Response) {
             response_message: Some("APPROVED".into()),
             envelope: Envelope::ok(Some("SUCCESS")),
         },
-        OrderOutcome::Failed { code, message } => OrderActionResponse {
-            transaction_id: None,
-            response_code: Some(code.into()),
-            response_message: Some(message.clone()),
-            envelope: Envelope::failed(code, &message),
-        },
+        OrderOutcome::Failed { reason } => {
+            let (code, message) = fields::order_refusal(&reason);
+            OrderActionResponse {
+                transaction_id: None,
+                response_code: Some(code.into()),
+                response_message: Some(message.clone()),
+                envelope: Envelope::failed(code, &message),
+            }
+        }
     };
     envelope_json(StatusCode::OK, &body)
 }
@@ -241,7 +245,8 @@ async fn cancel_by(
             Ok(Some(OrderOutcome::Done { .. })) => {
                 Ok((200, String::new(), StatusCode::OK.into_response()))
             }
-            Ok(Some(OrderOutcome::Failed { code, message })) => {
+            Ok(Some(OrderOutcome::Failed { reason })) => {
+                let (code, message) = fields::order_refusal(&reason);
                 Err(problem(StatusCode::BAD_REQUEST, code, message))
             }
             Ok(None) => Err(not_found()),
