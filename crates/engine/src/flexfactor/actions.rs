@@ -182,3 +182,40 @@ impl Engine {
         }))
     }
 }
+
+/// The scope of [`identical_refund`] keys.
+pub const REFUND_SCOPE: &str = "refund";
+
+/// A repeated identical refund (same order, amount and message) within the idempotency window
+/// is answered from the first instead of refunding twice: the key an identical refund is kept
+/// under (in [`REFUND_SCOPE`]), and the payload a replay is compared with.
+pub fn identical_refund(
+    order_id: &str,
+    amount: i64,
+    message: Option<&str>,
+) -> (String, serde_json::Value) {
+    (
+        format!("{order_id}|{amount}|{}", message.unwrap_or_default()),
+        serde_json::json!([order_id, amount, message]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identical_refund;
+
+    #[test]
+    fn identical_refunds_share_a_key_and_others_do_not() {
+        let first = identical_refund("o-1", 1200, Some("damaged"));
+        assert_eq!(first, identical_refund("o-1", 1200, Some("damaged")));
+        assert_eq!(first.0, "o-1|1200|damaged");
+        assert_ne!(first.0, identical_refund("o-1", 1300, Some("damaged")).0);
+        assert_ne!(first.0, identical_refund("o-2", 1200, Some("damaged")).0);
+        assert_ne!(first.0, identical_refund("o-1", 1200, Some("late")).0);
+        assert_eq!(identical_refund("o-1", 1200, None).0, "o-1|1200|");
+        assert_eq!(
+            identical_refund("o-1", 1200, None).1,
+            serde_json::json!(["o-1", 1200, null])
+        );
+    }
+}

@@ -14,6 +14,8 @@ pub mod auth;
 mod evaluate;
 mod jobs;
 
+pub use actions::{REFUND_SCOPE, identical_refund};
+
 use crate::scheduler;
 use crate::{Engine, EngineError, Result, Tenant, micros};
 use openflex_domain::Secret;

@@ -3,7 +3,7 @@
 //! engine returns meanings; this dialect's clients parse these exact strings.
 
 use openflex_domain::money::minor_to_decimal;
-use openflex_domain::rescue::OrderState;
+use openflex_domain::rescue::{AmountRefusal, OrderState};
 use openflex_engine::flexfactor::{EvaluateRefusal, Evaluated, OrderRefusal};
 
 /// The validation-map path and message of an evaluate refusal.
@@ -29,6 +29,16 @@ pub fn evaluate_refusal(r: EvaluateRefusal) -> (&'static str, &'static str) {
             "ExpiryDateUtc",
             "The field ExpiryDateUtc must be at most 21 days ahead.",
         ),
+    }
+}
+
+/// The message of a refused `Transaction.Amount`.
+pub fn amount_refusal(r: AmountRefusal) -> &'static str {
+    match r {
+        AmountRefusal::OutsideSandboxRange => {
+            "In the sandbox the field Amount must be greater than 10 and less than 20000 cents."
+        }
+        AmountRefusal::NotPositive => "The field Amount must be positive.",
     }
 }
 

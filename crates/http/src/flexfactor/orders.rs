@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use openflex_domain::money::Currency;
 use openflex_engine::Tenant;
 use openflex_engine::flexfactor::auth::FfCaller;
-use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef};
-use serde_json::{Value, json};
+use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, REFUND_SCOPE, identical_refund};
+use serde_json::Value;
 
 fn not_found() -> Response {
     problem(StatusCode::NOT_FOUND, "404001", "Order not found.")
@@ -205,23 +205,29 @@ pub async fn refund(
         Ok(read) => read,
         Err(r) => return *r,
     };
-    // A repeated identical refund within 24 hours is answered from the first, not refunded twice.
-    let key = format!("{id}|{amount}|{}", message.clone().unwrap_or_default());
-    let hash = request_hash(&json!([id, amount, message]));
+    let (key, payload) = identical_refund(&id, amount, message.as_deref());
+    let hash = request_hash(&payload);
     let t = caller.tenant.clone();
     let engine = s.engine.clone();
-    with_key(&s, &caller.tenant, "refund", &key, &hash, || async move {
-        match engine.ff_refund(&t, &id, amount, message.as_deref()).await {
-            Ok(Some(o @ OrderOutcome::Done { .. })) => Ok(action_response(o)),
-            Ok(Some(o)) => {
-                // A failed refund is not remembered: the merchant may retry after a change.
-                let (_, _, resp) = action_response(o);
-                Err(resp)
+    with_key(
+        &s,
+        &caller.tenant,
+        REFUND_SCOPE,
+        &key,
+        &hash,
+        || async move {
+            match engine.ff_refund(&t, &id, amount, message.as_deref()).await {
+                Ok(Some(o @ OrderOutcome::Done { .. })) => Ok(action_response(o)),
+                Ok(Some(o)) => {
+                    // A failed refund is not remembered: the merchant may retry after a change.
+                    let (_, _, resp) = action_response(o);
+                    Err(resp)
+                }
+                Ok(None) => Err(not_found()),
+                Err(e) => Err(internal(e)),
             }
-            Ok(None) => Err(not_found()),
-            Err(e) => Err(internal(e)),
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -3,6 +3,7 @@
 //! the handlers only see a request the engine can act on, or the validation answer to send.
 
 use super::body::{Errors, Node, canonical};
+use super::fields;
 use super::{internal, problem, validation};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -10,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use openflex_domain::card::{self, Expiry};
 use openflex_domain::money::{self, Currency};
+use openflex_domain::rescue;
 use openflex_engine::flexfactor::{CardInput, EvaluateRequest};
 use openflex_engine::payment_methods::NewCard;
 use openflex_engine::{Holder, Mode};
@@ -338,15 +340,9 @@ fn declined_transaction(
     }
     tx.required(&["id"], "Transaction.Id", errors);
     let amount = minor_amount(tx, "Transaction.Amount", errors);
-    if let Some(a) = amount {
-        if mode == Mode::Sandbox && !(11..20000).contains(&a) {
-            errors.add(
-                "Transaction.Amount",
-                "In the sandbox the field Amount must be greater than 10 and less than 20000 cents.",
-            );
-        } else if a <= 0 {
-            errors.add("Transaction.Amount", "The field Amount must be positive.");
-        }
+    if let Some(Err(why)) = amount.map(|a| rescue::check_evaluate_amount(a, mode == Mode::Sandbox))
+    {
+        errors.add("Transaction.Amount", fields::amount_refusal(why));
     }
     let currency = currency_field(tx, "Transaction.Currency", errors);
     let response_code = tx.required(&["responsecode"], "Transaction.ResponseCode", errors);
