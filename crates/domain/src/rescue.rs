@@ -200,9 +200,50 @@ pub fn sandbox_attempt_succeeds(pan: &str, hours_since_order: i64) -> bool {
     pan == RESCUABLE_CARD && hours_since_order >= 24
 }
 
+/// The `/evaluate` amounts (minor units) the sandbox accepts: more than 10 and less than 20000
+/// cents (docs/sandbox.md).
+pub const SANDBOX_AMOUNTS: std::ops::Range<i64> = 11..20000;
+
+/// Why an `/evaluate` amount is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountRefusal {
+    /// In the sandbox, outside [`SANDBOX_AMOUNTS`].
+    OutsideSandboxRange,
+    /// Zero or negative.
+    NotPositive,
+}
+
+/// Checks the declined amount of an `/evaluate`; `sandbox` for a sandbox merchant.
+pub fn check_evaluate_amount(amount: i64, sandbox: bool) -> Result<(), AmountRefusal> {
+    if sandbox && !SANDBOX_AMOUNTS.contains(&amount) {
+        Err(AmountRefusal::OutsideSandboxRange)
+    } else if amount <= 0 {
+        Err(AmountRefusal::NotPositive)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evaluate_amounts_in_and_out_of_the_sandbox() {
+        use AmountRefusal::*;
+        assert_eq!(check_evaluate_amount(10, true), Err(OutsideSandboxRange));
+        assert_eq!(check_evaluate_amount(11, true), Ok(()));
+        assert_eq!(check_evaluate_amount(19_999, true), Ok(()));
+        assert_eq!(
+            check_evaluate_amount(20_000, true),
+            Err(OutsideSandboxRange)
+        );
+        assert_eq!(check_evaluate_amount(0, true), Err(OutsideSandboxRange));
+        assert_eq!(check_evaluate_amount(20_000, false), Ok(()));
+        assert_eq!(check_evaluate_amount(1, false), Ok(()));
+        assert_eq!(check_evaluate_amount(0, false), Err(NotPositive));
+        assert_eq!(check_evaluate_amount(-5, false), Err(NotPositive));
+    }
 
     #[test]
     fn sandbox_table() {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations so it cannot drift from
 //! the routes, and served with a bundled Swagger UI (no network at run time).
 
-use crate::flexfactor::handlers as ff;
+use crate::flexfactor as ff;
 use crate::flexiti as fx;
 use crate::flexpay;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -32,17 +32,17 @@ use utoipa::{Modify, OpenApi};
         flexpay::show_gateway,
         flexpay::update_gateway,
         flexpay::delete_gateway,
-        ff::token,
-        ff::tokenize,
-        ff::evaluate,
-        ff::transmit,
-        ff::outcome,
-        ff::capture,
-        ff::list_orders,
-        ff::show_order,
-        ff::refund,
-        ff::cancel,
-        ff::external_cancel,
+        ff::token::token,
+        ff::tokenize::tokenize,
+        ff::evaluate::evaluate,
+        ff::evaluate::transmit,
+        ff::evaluate::outcome,
+        ff::orders::capture,
+        ff::orders::list_orders,
+        ff::orders::show_order,
+        ff::orders::refund,
+        ff::orders::cancel,
+        ff::orders::external_cancel,
         fx::auth::token,
         fx::auth::merchant_login,
         fx::onboarding::i18n,

@@ -19,18 +19,45 @@
 //! | 413001 | body too large |
 //! | 500001 | internal error |
 
+mod auth;
 pub mod body;
-pub mod handlers;
+pub mod evaluate;
+pub mod fields;
+mod keyed;
+pub mod orders;
+pub mod request;
+pub mod token;
+pub mod tokenize;
 pub mod wire;
 
-pub use handlers::router;
+pub use auth::FfAuth;
 
-use axum::Json;
+use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use body::{Errors, trace_id};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/oauth2/token", post(token::token))
+        .route("/v1/tokenize", post(tokenize::tokenize))
+        .route("/v1/evaluate", post(evaluate::evaluate))
+        .route("/v1/transmit", post(evaluate::transmit))
+        .route("/v1/outcome", post(evaluate::outcome))
+        .route("/v1/capture", post(orders::capture))
+        .route("/v1/orders", get(orders::list_orders))
+        .route("/v1/orders/{id}", get(orders::show_order))
+        .route("/v1/orders/{id}/refund", post(orders::refund))
+        .route("/v1/orders/{id}/cancel", post(orders::cancel))
+        .route(
+            "/v1/orders/{id}/external-cancel",
+            post(orders::external_cancel),
+        )
+}
 
 /// RFC 7807 problem details with the six-digit error code.
 #[derive(Debug, Serialize, ToSchema)]
