@@ -1,44 +1,13 @@
 //! The integration suite: the real server over HTTP, every test on SQLite and on PostgreSQL.
+//! One directory per dialect, plus `platform/` for what every dialect shares (the operator API,
+//! tenancy, durability, the portal, webhooks, the scheduler) and for tests that cross dialects;
+//! a test is found by its subject.
 
-mod ff;
-mod fx;
 mod helpers;
 mod process;
 mod receiver;
 
-mod admin;
-mod auth_budgets;
-mod cli;
-mod concurrency;
-mod crash;
-mod db_faults;
-mod flexfactor_flows;
-mod flexiti_core;
-mod flexiti_endpoints;
-mod flexiti_errors;
-mod flexiti_isolation;
-mod flexiti_smoke;
-mod gateways;
-mod isolation;
-mod job_clock;
-mod leak;
-mod lifecycle;
-mod lists;
-mod ops_metrics;
-mod order_search;
-mod payment_methods;
-mod portal;
-mod portal_e2e;
-mod portal_origin;
-mod recovery;
-mod refresh_tokens;
-mod risk;
-mod sandbox;
-mod scale_out;
-mod scheduler;
-mod schemathesis;
-mod slow_clients;
-mod smoke;
-mod unicode_ids;
-mod validation;
-mod webhooks;
+mod flexfactor;
+mod flexiti;
+mod flexpay;
+mod platform;

@@ -1,7 +1,7 @@
 //! A first walk through the Flexiti dialect: token, lookup, quote, purchase, capture, return.
 
 use crate::dual;
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,8 +3,8 @@
 //! docs, and the generic 404/405 answers.
 
 use crate::dual;
+use crate::flexpay::lifecycle::assert_code;
 use crate::helpers::*;
-use crate::lifecycle::assert_code;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;

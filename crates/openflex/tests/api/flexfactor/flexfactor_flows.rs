@@ -2,7 +2,7 @@
 //! signed webhooks, capture and its window, refunds, cancels and idempotency keys.
 
 use crate::dual;
-use crate::ff::*;
+use crate::flexfactor::ff::*;
 use crate::helpers::*;
 use crate::receiver::Receiver;
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! are characters to find, not LIKE wildcards that match every order.
 
 use crate::dual;
-use crate::ff::{self, evaluate, evaluate_body, get_json};
+use crate::flexfactor::ff::{self, evaluate, evaluate_body, get_json};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;

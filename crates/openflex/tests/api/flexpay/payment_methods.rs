@@ -3,11 +3,11 @@
 //! first use; pass-in cards `Stored` or `Cached`; and no full card number in any response.
 
 use crate::dual;
-use crate::helpers::*;
-use crate::validation::{
+use crate::flexpay::validation::{
     SENTINEL, assert_not_persisted, assert_persisted, assert_refused, gateway_token_card, post_txn,
     put_txn, remove, send_raw, set,
 };
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@
 //! Kills per backend: `OPENFLEX_CRASH_KILLS` (default 3, which fits CI); the long variant is
 //! `OPENFLEX_CRASH_KILLS=50 cargo test -p openflex --test api crash -- --nocapture`.
 
-use crate::fx::{BEA, V25, cents};
+use crate::flexiti::fx::{BEA, V25, cents};
 use crate::helpers::{fresh_pg_database, unique_id};
 use crate::process;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! `{url, message, error}` body, and a French message under `lang=fr`.
 
 use crate::dual;
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

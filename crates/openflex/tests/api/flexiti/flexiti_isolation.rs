@@ -3,7 +3,7 @@
 //! same 404 an unknown id gets, and nothing moves.
 
 use crate::dual;
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

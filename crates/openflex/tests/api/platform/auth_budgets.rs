@@ -4,7 +4,7 @@
 
 use crate::dual;
 use crate::helpers::*;
-use crate::portal::{Portal, sandbox_login};
+use crate::platform::portal::{Portal, sandbox_login};
 use openflex_domain::Secret;
 use reqwest::{Client, StatusCode};
 

@@ -3,8 +3,8 @@
 //! absent from lists. Revoked credentials stop working at once.
 
 use crate::dual;
+use crate::flexpay::lifecycle::{assert_code, follow, follow_as, id_of};
 use crate::helpers::*;
-use crate::lifecycle::{assert_code, follow, follow_as, id_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

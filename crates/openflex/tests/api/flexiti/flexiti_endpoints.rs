@@ -3,7 +3,7 @@
 //! operator's customer and plan management.
 
 use crate::dual;
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -2,8 +2,8 @@
 //! and routing: pinning, status, weight, accepted currencies and cards, RefundOnly, deletion.
 
 use crate::dual;
+use crate::flexpay::lifecycle::{assert_code, follow, id_of};
 use crate::helpers::*;
-use crate::lifecycle::{assert_code, follow, id_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;

@@ -2,10 +2,10 @@
 //! server's own, and forwarded headers (`X-Forwarded-Host`, `X-Forwarded-Proto`) count only
 //! from a trusted proxy — for the Origin check and for the cookie's `Secure` flag alike.
 
-use crate::auth_budgets::{proxy, stranger};
 use crate::dual;
 use crate::helpers::*;
-use crate::portal::{Portal, sandbox_login};
+use crate::platform::auth_budgets::{proxy, stranger};
+use crate::platform::portal::{Portal, sandbox_login};
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Method, StatusCode};
 

@@ -4,8 +4,8 @@
 //! bounded by `-n` examples per operation. The pinned schemathesis is installed from PyPI
 //! (`python3 -m pip`) the first time, so `cargo test` stays the one command that runs everything.
 
-use crate::ff::token;
-use crate::fx;
+use crate::flexfactor::ff::token;
+use crate::flexiti::fx;
 use crate::helpers::{Backend, spawn_app};
 
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";

@@ -3,10 +3,10 @@
 //! uses of one idempotency key.
 
 use crate::dual;
-use crate::ff::{self, evaluate, evaluate_body, get_json};
-use crate::fx::{Fx, JANE, cents};
+use crate::flexfactor::ff::{self, evaluate, evaluate_body, get_json};
+use crate::flexiti::fx::{Fx, JANE, cents};
+use crate::flexpay::lifecycle::{assert_code, id_of};
 use crate::helpers::*;
-use crate::lifecycle::{assert_code, id_of};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -4,11 +4,11 @@
 //! order of checks (validation, state rules, card table, trigger amounts).
 
 use crate::dual;
-use crate::helpers::*;
-use crate::validation::{
+use crate::flexpay::validation::{
     SENTINEL, assert_not_persisted, assert_persisted, assert_refused, post_txn, remove,
     seed_message, set, status_of,
 };
+use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 //! simplified item.
 
 use crate::dual;
+use crate::flexpay::lifecycle::{follow, id_of};
 use crate::helpers::*;
-use crate::lifecycle::{follow, id_of};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

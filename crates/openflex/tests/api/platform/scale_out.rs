@@ -106,7 +106,10 @@ impl Cluster {
             .unwrap();
         let mut keys = BTreeMap::new();
         for i in 0..SYNC {
-            let mut body = crate::ff::evaluate_body(&format!("sync-{i}"), crate::ff::RESCUABLE);
+            let mut body = crate::flexfactor::ff::evaluate_body(
+                &format!("sync-{i}"),
+                crate::flexfactor::ff::RESCUABLE,
+            );
             body["isMIT"] = json!(true);
             body["transaction"]["amount"] = json!(2000 + i as i64);
             let (status, v) = self
@@ -124,7 +127,10 @@ impl Cluster {
             }
         }
         for i in 0..MANAGED {
-            let mut body = crate::ff::evaluate_body(&format!("scale-{i}"), crate::ff::RESCUABLE);
+            let mut body = crate::flexfactor::ff::evaluate_body(
+                &format!("scale-{i}"),
+                crate::flexfactor::ff::RESCUABLE,
+            );
             body["isMIT"] = json!(true);
             body["expiryDateUtc"] = json!(expiry);
             body["transaction"]["amount"] = json!(1000 + i as i64);

@@ -2,7 +2,7 @@
 //! scheduler, idempotent money movements, the 100-day return rule, and the scope rules.
 
 use crate::dual;
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};

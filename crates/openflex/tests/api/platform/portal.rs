@@ -674,7 +674,7 @@ async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
 }
 
 async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: TestApp) {
-    use crate::ff::{RESCUABLE, evaluate, evaluate_body, get_json, token};
+    use crate::flexfactor::ff::{RESCUABLE, evaluate, evaluate_body, get_json, token};
     let b = token(&app).await;
     let mut auth = evaluate_body("portal-auth-1", RESCUABLE);
     auth["transactionType"] = json!("AUTHORIZATION");

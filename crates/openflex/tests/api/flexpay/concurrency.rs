@@ -3,8 +3,8 @@
 //! barrier, on the multi-thread runtime `dual!` provides, through the shared connection pool.
 
 use crate::dual;
+use crate::flexpay::lifecycle::{assert_code, follow_body, id_of};
 use crate::helpers::*;
-use crate::lifecycle::{assert_code, follow_body, id_of};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
@@ -123,7 +123,7 @@ async fn parallel_full_refunds_move_money_once(app: TestApp) {
     let stored = stored_refunds(&app, &cid).await;
     assert_eq!(stored.len(), 1);
     assert!(sum(&stored) <= 5000);
-    let after = crate::lifecycle::follow(&app, "refund", &cid, "r-after", Some(1)).await;
+    let after = crate::flexpay::lifecycle::follow(&app, "refund", &cid, "r-after", Some(1)).await;
     assert_code(&after, "30015");
 }
 

@@ -3,7 +3,7 @@
 //! and a job found early goes back to its due time without spending an attempt. Real time is
 //! moved through the engine's clock.
 
-use crate::fx::*;
+use crate::flexiti::fx::*;
 use crate::helpers::*;
 use openflex_engine::{Clock, ShiftedClock};
 use openflex_store::{JobRow, Pool};
@@ -290,10 +290,11 @@ async fn a_job_found_early_goes_back_to_its_due_time_without_spending_an_attempt
         .as_str()
         .unwrap()
         .to_string();
-    let bearer = crate::ff::token(&app).await;
-    let mut auth = crate::ff::evaluate_body("early-auth", crate::ff::RESCUABLE);
+    let bearer = crate::flexfactor::ff::token(&app).await;
+    let mut auth =
+        crate::flexfactor::ff::evaluate_body("early-auth", crate::flexfactor::ff::RESCUABLE);
     auth["transactionType"] = json!("AUTHORIZATION");
-    let (_, v) = crate::ff::evaluate(&app, &bearer, auth).await;
+    let (_, v) = crate::flexfactor::ff::evaluate(&app, &bearer, auth).await;
     assert_eq!(v["status"], "CAPTUREREQUIRED", "{v}");
     let order = v["orderId"].as_str().unwrap().to_string();
 
@@ -360,6 +361,7 @@ async fn a_job_found_early_goes_back_to_its_due_time_without_spending_an_attempt
     assert!(live.cvv_stored().await);
     let (_, v) = app.get(&format!("/v1/paymentmethods/{cached}")).await;
     assert_eq!(v["paymentMethod"]["storageState"], "Cached", "{v}");
-    let (_, v) = crate::ff::get_json(&app, &format!("/v1/orders/{order}"), &bearer).await;
+    let (_, v) =
+        crate::flexfactor::ff::get_json(&app, &format!("/v1/orders/{order}"), &bearer).await;
     assert_eq!(v["statusName"], "CAPTUREREQUIRED", "{v}");
 }

@@ -3,8 +3,8 @@
 //! revokes its whole family, and a Flexiti refresh needs the client's credentials.
 
 use crate::dual;
-use crate::ff::{self, post_json};
-use crate::fx::{self, V25, assert_error, token_form};
+use crate::flexfactor::ff::{self, post_json};
+use crate::flexiti::fx::{self, V25, assert_error, token_form};
 use crate::helpers::*;
 use futures::future::join_all;
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! Screenshots of every step are left in `target/portal-e2e/`.
 
 use crate::helpers::*;
-use crate::portal::sandbox_login;
+use crate::platform::portal::sandbox_login;
 use crate::receiver::Receiver;
 use std::path::{Path, PathBuf};
 use std::process::Command;

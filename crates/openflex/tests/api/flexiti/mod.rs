@@ -1,0 +1,11 @@
+//! Flexiti's endpoints (docs/flexiti.md): the ledger's money moves, the purchase flow's other
+//! endpoints, every documented error, and tenancy. `fx.rs` holds the request helpers, which the
+//! platform tests use too.
+
+pub(crate) mod fx;
+
+mod flexiti_core;
+mod flexiti_endpoints;
+mod flexiti_errors;
+mod flexiti_isolation;
+mod flexiti_smoke;

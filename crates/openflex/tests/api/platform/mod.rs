@@ -1,0 +1,24 @@
+//! What every dialect shares, and tests that cross dialects: the operator API and the CLI,
+//! authentication budgets and refresh tokens, tenancy, durability under crashes, database faults
+//! and scale-out, card data that never leaks, the portal, webhooks, the scheduler and its clock,
+//! metrics, connection abuse, and schema-driven hostile input.
+
+mod admin;
+pub(crate) mod auth_budgets;
+mod cli;
+mod crash;
+mod db_faults;
+mod isolation;
+mod job_clock;
+mod leak;
+mod ops_metrics;
+pub(crate) mod portal;
+mod portal_e2e;
+mod portal_origin;
+mod refresh_tokens;
+mod scale_out;
+mod scheduler;
+mod schemathesis;
+mod slow_clients;
+mod unicode_ids;
+mod webhooks;
