@@ -193,3 +193,19 @@ pub async fn pin(fx: &Fx<'_>, account: &str, request_id: &str) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["verification_code"], "verification_sent_to_sms");
 }
+
+/// The status most Flexiti state refusals carry.
+pub const CONFLICT: StatusCode = StatusCode::CONFLICT;
+
+/// The store fields (`request_id`, location, employee) a Flexiti request body carries.
+pub fn store(request_id: &str) -> Value {
+    serde_json::json!({"request_id": request_id, "external_location_id": "00-12345", "external_employee_id": "E-1"})
+}
+
+/// `a` with every top-level field of `b` set over it.
+pub fn merge(mut a: Value, b: Value) -> Value {
+    for (k, v) in b.as_object().unwrap() {
+        a[k] = v.clone();
+    }
+    a
+}

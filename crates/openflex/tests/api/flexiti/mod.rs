@@ -7,5 +7,6 @@ pub(crate) mod fx;
 mod flexiti_core;
 mod flexiti_endpoints;
 mod flexiti_errors;
+mod flexiti_errors_money;
 mod flexiti_isolation;
 mod flexiti_smoke;

@@ -1,5 +1,8 @@
 //! FlexPay's endpoints (docs/flexpay.md): charges and their follow-ups, the vault, gateways and
-//! routing, lists, recovery chains, risk rules and the sandbox processor.
+//! routing, lists, recovery chains, risk rules and the sandbox processor. `fp.rs` holds the
+//! request helpers the files share.
+
+pub(crate) mod fp;
 
 mod concurrency;
 mod gateways;
@@ -10,4 +13,6 @@ mod recovery;
 mod risk;
 mod sandbox;
 mod smoke;
-pub(crate) mod validation;
+mod validation_charge;
+mod validation_envelope;
+mod validation_vaulting;

@@ -3,7 +3,7 @@
 //! first use; pass-in cards `Stored` or `Cached`; and no full card number in any response.
 
 use crate::dual;
-use crate::flexpay::validation::{
+use crate::flexpay::fp::{
     SENTINEL, assert_not_persisted, assert_persisted, assert_refused, gateway_token_card, post_txn,
     put_txn, remove, send_raw, set,
 };

@@ -4,7 +4,7 @@
 //! order of checks (validation, state rules, card table, trigger amounts).
 
 use crate::dual;
-use crate::flexpay::validation::{
+use crate::flexpay::fp::{
     SENTINEL, assert_not_persisted, assert_persisted, assert_refused, post_txn, remove,
     seed_message, set, status_of,
 };
