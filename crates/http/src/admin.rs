@@ -233,7 +233,7 @@ async fn advance_clock(
     Ok(Json(ClockResponse {
         merchant_id: id,
         clock_offset_seconds: offset,
-        now: crate::flexpay::wire::rfc3339(now),
+        now: openflex_domain::time::rfc3339(now),
         ran,
     }))
 }

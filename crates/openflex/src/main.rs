@@ -559,7 +559,7 @@ async fn user(command: UserCommand, config: &Config) -> anyhow::Result<()> {
             for (email, created) in engine.portal_users(&merchant).await? {
                 println!(
                     "{email}  created {}",
-                    openflex_engine::webhooks::rfc3339_pub(created)
+                    openflex_domain::time::rfc3339(created)
                 );
             }
         }
