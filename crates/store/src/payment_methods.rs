@@ -30,6 +30,14 @@ pub struct PaymentMethodRow {
     pub updated_at: i64,
 }
 
+impl PaymentMethodRow {
+    /// Whether the card data is gone (`redact_payment_method` and `expire_cached_card` write this
+    /// state): such a row still answers reads but can no longer pay, evaluate or be used again.
+    pub fn is_redacted(&self) -> bool {
+        self.storage_state == "Redacted"
+    }
+}
+
 const COLS: &str = "id, merchant_id, mode, method_type, storage_state, kek_version, wrapped_dek, pan_ct, cvv_ct, \
     cvv_expires_at, cache_expires_at, fingerprint, first_six, last_four, pan_length, card_type, expiry_month, expiry_year, holder, \
     gateway_payment_method_id, merchant_account_reference_id, created_at, updated_at";
