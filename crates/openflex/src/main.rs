@@ -410,14 +410,12 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
         FlexitiCommand::Settings { merchant, file } => {
             let mut settings = engine.flexiti_settings(&merchant).await?;
             if let Some(f) = file {
-                let mut merged = serde_json::to_value(&settings)?;
-                if let (Some(m), serde_json::Value::Object(p)) = (merged.as_object_mut(), read(&f)?)
-                {
-                    m.extend(p);
-                }
-                settings = engine
-                    .set_flexiti_settings(&merchant, serde_json::from_value(merged)?)
-                    .await?;
+                let patch = match read(&f)? {
+                    serde_json::Value::Object(p) => p,
+                    _ => serde_json::Map::new(),
+                };
+                let merged = openflex_engine::settings::merge(&settings, &patch)?;
+                settings = engine.set_flexiti_settings(&merchant, merged).await?;
             }
             serde_json::to_string_pretty(&settings)?
         }
