@@ -1,3 +1,9 @@
+//! The `openflex` command line: serving, the worker, migrations, and the operator tasks that must
+//! work without a running server or an admin token (merchants and their keys, portal users,
+//! webhooks, Flexiti set-up, master-key rotation, benches).
+//! Each subcommand only parses its arguments and calls the library or the engine, so the CLI
+//! and the admin API cannot disagree on a rule.
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use openflex::config::{Config, Overrides};

@@ -1,3 +1,7 @@
+//! Vaulted payment methods. Card data is stored only as ciphertext under a per-record data key,
+//! and every way it leaves (CVV purge after use, redaction, cache expiry, key rewrap) is a
+//! single statement here, so no caller can half-wipe a card.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 /// A vaulted payment method. `pan_ct`/`cvv_ct` are AES-GCM ciphertexts under the record's
