@@ -65,21 +65,31 @@ pub fn luhn_valid(digits: &str) -> bool {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let sum: u32 = digits
+    luhn_sum(digits, 1).is_multiple_of(10)
+}
+
+/// The digit that makes `body` followed by it pass [`luhn_valid`]; `body` must be ASCII digits.
+pub fn luhn_check_digit(body: &str) -> u32 {
+    (10 - luhn_sum(body, 0) % 10) % 10
+}
+
+/// The Luhn sum of `digits`, doubling the digits whose position from the right (from 0) has
+/// the parity `doubled`.
+fn luhn_sum(digits: &str, doubled: usize) -> u32 {
+    digits
         .bytes()
         .rev()
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if !i.is_multiple_of(2) {
+            if i % 2 == doubled {
                 let dd = d * 2;
                 if dd > 9 { dd - 9 } else { dd }
             } else {
                 d
             }
         })
-        .sum();
-    sum.is_multiple_of(10)
+        .sum()
 }
 
 pub fn brand_of(digits: &str) -> Brand {
@@ -237,6 +247,14 @@ mod tests {
             let mut bytes = good.into_bytes();
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
             prop_assert!(!luhn_valid(std::str::from_utf8(&bytes).unwrap()));
+        }
+
+        #[test]
+        fn the_check_digit_is_the_only_one_that_passes(body in "[0-9]{6,18}") {
+            let check = luhn_check_digit(&body);
+            for d in 0..10u32 {
+                prop_assert_eq!(luhn_valid(&format!("{body}{d}")), d == check);
+            }
         }
 
         #[test]

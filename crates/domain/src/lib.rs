@@ -20,6 +20,7 @@ pub mod risk;
 pub mod routing;
 pub mod sandbox;
 pub mod secret;
+pub mod time;
 
 pub use codes::{CodeClass, ResponseCode};
 pub use secret::Secret;

@@ -18,6 +18,7 @@ pub mod processor;
 pub mod recovery;
 mod routing;
 pub mod scheduler;
+pub mod settings;
 pub mod tenancy;
 pub mod webhooks;
 

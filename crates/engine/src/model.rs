@@ -164,6 +164,11 @@ pub struct PaymentMethod {
 }
 
 impl PaymentMethod {
+    /// Whether the card data is gone: the method is kept for history but can no longer be used.
+    pub fn is_redacted(&self) -> bool {
+        self.storage_state == StorageState::Redacted
+    }
+
     pub(crate) fn from_row(r: &PaymentMethodRow, now_us: i64) -> Result<Self> {
         let masked_number = match (&r.first_six, &r.last_four, r.method_type.as_str()) {
             (Some(f), Some(l), "CreditCard") => {

@@ -404,7 +404,7 @@ impl Engine {
             .payment_method(&t.merchant_id, t.mode.as_str(), id)
             .await?
         {
-            Some(row) if row.storage_state != StorageState::Redacted.as_str() => Ok(Ok(row)),
+            Some(row) if !row.is_redacted() => Ok(Ok(row)),
             Some(_) => Ok(Err(self.reject_field(
                 now,
                 50134,

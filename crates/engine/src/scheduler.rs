@@ -10,6 +10,7 @@
 //! hold or CVV expiring early, or never, would be real harm).
 
 use crate::{Engine, Result, Tenant, ids, micros};
+use openflex_domain::time::rfc3339;
 use openflex_store::{JobRow, Store, Tx};
 use serde::Serialize;
 use std::time::Duration;
@@ -55,11 +56,6 @@ pub enum JobResult {
     /// The job's record is due later than this (by the job's own clock; always in the future):
     /// the job goes back to that time, and the early claim spends no attempt.
     NotDue(OffsetDateTime),
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Exponential backoff with jitter: 30 s, 1 min, 2 min, … capped at 8 h.

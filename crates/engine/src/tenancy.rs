@@ -6,6 +6,7 @@
 //! by the vault's master key instead.
 
 use crate::{Engine, EngineError, Mode, Result, Tenant, ids, micros};
+use openflex_domain::time::rfc3339;
 use openflex_store::{CredentialRow, GatewayRow, MerchantRow, Store};
 use serde::Serialize;
 
@@ -73,11 +74,6 @@ pub struct MerchantInfo {
     pub name: String,
     pub created_at: String,
     pub clock_offset_seconds: i64,
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl Engine {

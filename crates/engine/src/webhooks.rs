@@ -13,6 +13,7 @@ mod target;
 use crate::scheduler::{self, JobResult};
 use crate::tenancy::kind as cred_kind;
 use crate::{Engine, EngineError, Mode, Result, Tenant, micros};
+use openflex_domain::time::rfc3339;
 use openflex_store::{Store, Tx, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -94,16 +95,6 @@ pub struct Delivery {
     pub created_at: String,
     pub delivered_at: Option<String>,
     pub attempts: Vec<Attempt>,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// RFC 3339, for other modules' messages.
-pub fn rfc3339_pub(t: OffsetDateTime) -> String {
-    rfc3339(t)
 }
 
 /// RFC 1123 date, as in `x-fc-date`.

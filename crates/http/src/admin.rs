@@ -9,11 +9,11 @@ use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openflex_domain::financing::Plan;
-use openflex_engine::Mode;
 use openflex_engine::financing::FlexitiSettings;
 use openflex_engine::financing::onboarding::{AccountChange, AdminAccount, NewCustomer};
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
 use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
+use openflex_engine::{Mode, settings};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
@@ -233,7 +233,7 @@ async fn advance_clock(
     Ok(Json(ClockResponse {
         merchant_id: id,
         clock_offset_seconds: offset,
-        now: crate::flexpay::wire::rfc3339(now),
+        now: openflex_domain::time::rfc3339(now),
         ran,
     }))
 }
@@ -344,16 +344,10 @@ async fn set_retry_policy(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<openflex_domain::retry_policy::Policy>, ApiError> {
-    let current = serde_json::to_value(s.engine.retry_policy(&id).await?)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let current = s.engine.retry_policy(&id).await?;
     let patch: serde_json::Value = body(bytes)?;
-    let mut merged = current;
-    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
-        for (k, v) in p {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    let policy = serde_json::from_value(merged)
+    let empty = serde_json::Map::new();
+    let policy = settings::merge(&current, patch.as_object().unwrap_or(&empty))
         .map_err(|e| ApiError::BadRequest(format!("invalid retry policy: {e}")))?;
     Ok(Json(s.engine.set_retry_policy(&id, policy).await?))
 }
@@ -373,15 +367,10 @@ async fn set_risk_rules(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<openflex_domain::risk::RiskRules>, ApiError> {
-    let mut merged = serde_json::to_value(s.engine.risk_rules(&id).await?)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let current = s.engine.risk_rules(&id).await?;
     let patch: serde_json::Value = body(bytes)?;
-    if let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) {
-        for (k, v) in p {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    let rules = serde_json::from_value(merged)
+    let empty = serde_json::Map::new();
+    let rules = settings::merge(&current, patch.as_object().unwrap_or(&empty))
         .map_err(|e| ApiError::BadRequest(format!("invalid risk rules: {e}")))?;
     Ok(Json(s.engine.set_risk_rules(&id, rules).await?))
 }
@@ -401,18 +390,12 @@ async fn set_flexiti_settings(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<FlexitiSettings>, ApiError> {
-    let mut merged = serde_json::to_value(s.engine.flexiti_settings(&id).await?)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let current = s.engine.flexiti_settings(&id).await?;
     let patch: serde_json::Value = body(bytes)?;
     let Some(p) = patch.as_object() else {
         return Err(ApiError::BadRequest("the body must be an object".into()));
     };
-    if let Some(m) = merged.as_object_mut() {
-        for (k, v) in p {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    let settings = serde_json::from_value(merged)
+    let settings = settings::merge(&current, p)
         .map_err(|e| ApiError::BadRequest(format!("invalid Flexiti settings: {e}")))?;
     Ok(Json(s.engine.set_flexiti_settings(&id, settings).await?))
 }

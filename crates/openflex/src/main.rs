@@ -1,3 +1,9 @@
+//! The `openflex` command line: serving, the worker, migrations, and the operator tasks that must
+//! work without a running server or an admin token (merchants and their keys, portal users,
+//! webhooks, Flexiti set-up, master-key rotation, benches).
+//! Each subcommand only parses its arguments and calls the library or the engine, so the CLI
+//! and the admin API cannot disagree on a rule.
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use openflex::config::{Config, Overrides};
@@ -410,14 +416,12 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
         FlexitiCommand::Settings { merchant, file } => {
             let mut settings = engine.flexiti_settings(&merchant).await?;
             if let Some(f) = file {
-                let mut merged = serde_json::to_value(&settings)?;
-                if let (Some(m), serde_json::Value::Object(p)) = (merged.as_object_mut(), read(&f)?)
-                {
-                    m.extend(p);
-                }
-                settings = engine
-                    .set_flexiti_settings(&merchant, serde_json::from_value(merged)?)
-                    .await?;
+                let patch = match read(&f)? {
+                    serde_json::Value::Object(p) => p,
+                    _ => serde_json::Map::new(),
+                };
+                let merged = openflex_engine::settings::merge(&settings, &patch)?;
+                settings = engine.set_flexiti_settings(&merchant, merged).await?;
             }
             serde_json::to_string_pretty(&settings)?
         }
@@ -559,7 +563,7 @@ async fn user(command: UserCommand, config: &Config) -> anyhow::Result<()> {
             for (email, created) in engine.portal_users(&merchant).await? {
                 println!(
                     "{email}  created {}",
-                    openflex_engine::webhooks::rfc3339_pub(created)
+                    openflex_domain::time::rfc3339(created)
                 );
             }
         }

@@ -1,3 +1,7 @@
+//! API credentials (secret keys, public ids, sealed secrets). Authentication runs on every
+//! request, so the lookup by secret hash is one indexed query here; rotation needs the sealed
+//! secrets listed and rewritten under the new master key without the engine reading SQL.
+
 use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

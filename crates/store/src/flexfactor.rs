@@ -1,3 +1,7 @@
+//! FlexFactor orders and their event history. State changes are conditional updates (`from` a
+//! status, refunds within the captured amount) so that concurrent requests and jobs on one
+//! order agree on a single winner without holding a lock across the processor call.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

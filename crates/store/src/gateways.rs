@@ -1,3 +1,6 @@
+//! A merchant's gateways (processor connections). They are soft-deleted so past transactions
+//! keep naming theirs, and their sealed settings are listed and rewritten here for key rotation.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

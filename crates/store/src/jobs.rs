@@ -1,3 +1,7 @@
+//! The job queue (an outbox in the same database as the state it follows). A job is enqueued in
+//! the transaction that made it necessary, so a state change and its follow-up (expiry, retry,
+//! webhook) commit or vanish together; workers lease jobs so several nodes can share the queue.
+
 use crate::{Backend, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,3 +1,7 @@
+//! Merchants: the tenant every other row belongs to. Settings are an opaque JSON column the engine
+//! owns, so a new setting needs no migration; the sandbox clock offset lives here because every
+//! time-dependent rule of a sandbox merchant reads it.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

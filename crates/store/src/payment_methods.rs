@@ -1,3 +1,7 @@
+//! Vaulted payment methods. Card data is stored only as ciphertext under a per-record data key,
+//! and every way it leaves (CVV purge after use, redaction, cache expiry, key rewrap) is a
+//! single statement here, so no caller can half-wipe a card.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 /// A vaulted payment method. `pan_ct`/`cvv_ct` are AES-GCM ciphertexts under the record's
@@ -28,6 +32,14 @@ pub struct PaymentMethodRow {
     pub merchant_account_reference_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl PaymentMethodRow {
+    /// Whether the card data is gone (`redact_payment_method` and `expire_cached_card` write this
+    /// state): such a row still answers reads but can no longer pay, evaluate or be used again.
+    pub fn is_redacted(&self) -> bool {
+        self.storage_state == "Redacted"
+    }
 }
 
 const COLS: &str = "id, merchant_id, mode, method_type, storage_state, kek_version, wrapped_dek, pan_ct, cvv_ct, \

@@ -1,3 +1,7 @@
+//! FlexPay transactions. Follow-ups (capture, refund, void) reserve their amount on the original
+//! row in the same transaction that inserts them, so two concurrent refunds cannot both spend
+//! the same remaining amount; list queries page by key so deep pages stay cheap.
+
 use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
 
 /// One FlexPay transaction (payments and vault operations alike). `result` and `details` are

@@ -1,3 +1,7 @@
+//! Webhook endpoints, deliveries and their attempts. A delivery is written inside the
+//! transaction that emits its event, so an event is announced exactly when its change commits;
+//! attempts are kept so merchants can see why a delivery failed and redeliver it.
+
 use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -230,19 +230,5 @@ pub fn sandbox_customers() -> Vec<SandboxCustomer> {
 /// check digit.
 pub fn sandbox_vcc(account_number: &str) -> String {
     let body = format!("5299990{account_number:0>8}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 { x - 9 } else { x }
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    format!("{body}{}", crate::card::luhn_check_digit(&body))
 }

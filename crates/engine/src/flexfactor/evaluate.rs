@@ -36,7 +36,7 @@ impl Engine {
                     .payment_method(&t.merchant_id, t.mode.as_str(), id)
                     .await?
                 {
-                    Some(r) if r.storage_state != StorageState::Redacted.as_str() => r,
+                    Some(r) if !r.is_redacted() => r,
                     _ => {
                         return Ok(Err(EvaluateRefusal::UnknownToken));
                     }

@@ -145,7 +145,7 @@ impl Engine {
         tx.commit().await?;
         Ok(JobResult::Done(format!(
             "order {order_id}: {why}; next attempt at {}",
-            crate::webhooks::rfc3339_pub(next)
+            openflex_domain::time::rfc3339(next)
         )))
     }
 

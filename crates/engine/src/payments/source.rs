@@ -69,7 +69,7 @@ impl Engine {
                     )
                     .await?;
                 let (row, declines) = match found {
-                    Some((r, n)) if r.storage_state != StorageState::Redacted.as_str() => (r, n),
+                    Some((r, n)) if !r.is_redacted() => (r, n),
                     Some(_) => {
                         return Err(self
                             .reject_field(

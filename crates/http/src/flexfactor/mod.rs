@@ -141,8 +141,3 @@ pub fn internal(e: impl std::fmt::Display) -> Response {
         "Internal error; quote the traceId when contacting support.",
     )
 }
-
-pub(crate) fn wire_time(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}

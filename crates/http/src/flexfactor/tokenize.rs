@@ -49,7 +49,7 @@ pub async fn tokenize(
             let Some(p) = t.payment_method else {
                 return internal("tokenize: no payment method");
             };
-            let at = super::wire_time(t.created_at);
+            let at = openflex_domain::time::rfc3339(t.created_at);
             Json(tokenized(&caller, &p, at, email)).into_response()
         }
         Ok(Err(rejection)) => {

@@ -1,13 +1,9 @@
 //! FlexFactor response shapes: camelCase, with the common envelope.
 
+use openflex_domain::time::rfc3339;
 use openflex_engine::flexfactor::{Order, OrderEvent};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// The envelope most FlexFactor responses share.
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::FromRequest;
 use axum::http::{Request, header};
 use openflex_domain::Secret;
+use openflex_domain::money::{self, AmountError};
 use serde_json::{Map, Value};
 
 /// The request body as a JSON object, or why it could not be read.
@@ -322,37 +323,22 @@ impl<'a> Fields<'a> {
 }
 
 /// Dollars text → minor units: digits, optional `.` and at most two decimals, at most 16
-/// integer digits (the vendor's 18,2).
+/// integer digits (the vendor's 18,2). The number itself is read by
+/// [`money::decimal_to_minor`]; this adds Flexiti's refusals: any sign but `+` is
+/// `must_be_positive`, surrounding spaces and a seventeenth integer digit are `invalid`.
 pub fn parse_money(text: &str) -> Result<i64, &'static str> {
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (text, ""),
-    };
-    let int = int.strip_prefix('+').unwrap_or(int);
     if text.starts_with('-') {
         return Err("must_be_positive");
     }
-    if int.is_empty() && frac.is_empty()
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || int.len() > 16
-    {
+    let int = text.split_once('.').map_or(text, |(int, _)| int);
+    let int = int.strip_prefix('+').unwrap_or(int);
+    if text.trim() != text || int.len() > 16 {
         return Err("invalid");
     }
-    let frac = frac.trim_end_matches('0');
-    if frac.len() > 2 {
-        return Err("too_many_decimals");
-    }
-    let whole: i64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| "invalid")?
-    };
-    let cents: i64 = format!("{frac:0<2}").parse().map_err(|_| "invalid")?;
-    whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(cents))
-        .ok_or("invalid")
+    money::decimal_to_minor(text, 2).map_err(|e| match e {
+        AmountError::TooPrecise => "too_many_decimals",
+        AmountError::NotANumber | AmountError::OutOfRange => "invalid",
+    })
 }
 
 /// Minor units → `"10.00"`.
@@ -398,6 +384,17 @@ mod tests {
             parse_money("9999999999999999.99"),
             Ok(999_999_999_999_999_999)
         );
+    }
+
+    #[test]
+    fn money_keeps_flexitis_own_refusals() {
+        assert_eq!(parse_money("+1.5"), Ok(150));
+        assert_eq!(parse_money(" 1"), Err("invalid"));
+        assert_eq!(parse_money("1 "), Err("invalid"));
+        assert_eq!(parse_money("-abc"), Err("must_be_positive"));
+        assert_eq!(parse_money("+-1"), Err("invalid"));
+        assert_eq!(parse_money("12345678901234567.001"), Err("invalid"));
+        assert_eq!(parse_money("1.2.3"), Err("invalid"));
     }
 
     #[test]

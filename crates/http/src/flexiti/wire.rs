@@ -9,6 +9,7 @@ use super::body::{dollars, dollars_number, rate};
 use super::request::GOVID_TYPES;
 use openflex_domain::aamva::Licence;
 use openflex_domain::financing::{self as fin, Plan, Quote};
+use openflex_domain::time::rfc3339;
 use openflex_engine::financing::auth::FxTokens;
 use openflex_engine::financing::ledger::{
     Authorization, Authorized, Capture, Captured, Posted, Released, Returned,
@@ -17,13 +18,7 @@ use openflex_engine::financing::onboarding::ApplicationOutcome;
 use openflex_engine::financing::{Account, Calculation, Verification};
 use serde::Serialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-pub fn iso(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
@@ -73,7 +68,7 @@ impl From<&Account> for AccountSummary {
             available_credit: dollars(a.available_credit),
             originating_merchant_id: a.originating_merchant_id.clone(),
             originating_merchant_name: a.originating_merchant_name.clone(),
-            creation_date: iso(a.created_at),
+            creation_date: rfc3339(a.created_at),
             first_name: a.first_name.clone(),
             last_name: a.last_name.clone(),
             card_ending_in: a.card_ending_in.clone(),
@@ -318,7 +313,7 @@ impl From<&Capture> for CaptureView {
             returned_amount: dollars(c.returned_amount),
             remaining_capture_amount: dollars(c.remaining_amount),
             external_location_id: c.external_location_id.clone(),
-            date: iso(c.created_at),
+            date: rfc3339(c.created_at),
         }
     }
 }
@@ -382,8 +377,8 @@ impl From<&Authorization> for AuthorizationView {
             external_location_id: a.external_location_id.clone(),
             external_employee_id: a.external_employee_id.clone(),
             sku_data: a.sku_data.clone(),
-            creation_date: iso(a.created_at),
-            expiry_date: iso(a.expires_at),
+            creation_date: rfc3339(a.created_at),
+            expiry_date: rfc3339(a.expires_at),
             captures: a.captures.iter().map(CaptureView::from).collect(),
             available_credit: None,
         }
@@ -701,7 +696,7 @@ impl ReleaseResponse {
             released_amount: dollars(out.released_amount),
             remaining_authorization_amount: dollars(out.authorization.remaining_amount),
             authorization_status: out.authorization.status.clone(),
-            date: iso(out.authorization.updated_at),
+            date: rfc3339(out.authorization.updated_at),
         }
     }
 }
@@ -714,7 +709,7 @@ impl CaptureResponse {
             reference: out.capture.reference.clone(),
             amount: dollars(out.capture.amount),
             financing_cost: dollars(out.capture.financing_cost),
-            date: iso(out.capture.created_at),
+            date: rfc3339(out.capture.created_at),
             remaining_authorization_amount: dollars(out.authorization.remaining_amount),
             authorization_status: out.authorization.status.clone(),
         }
@@ -728,7 +723,7 @@ impl ReturnResponse {
             reference: out.reference.clone(),
             capture_id,
             authorization_id,
-            date: iso(out.created_at),
+            date: rfc3339(out.created_at),
             amount: dollars(out.amount),
             remaining_capture_amount: dollars(out.capture.remaining_amount),
             remaining_authorization_amount: dollars(out.authorization.remaining_amount),
@@ -745,7 +740,7 @@ impl From<&Posted> for TransactionResponse {
             reference: None,
             amount: dollars(p.amount),
             available_credit: dollars(p.available_credit),
-            date: iso(p.created_at),
+            date: rfc3339(p.created_at),
         }
     }
 }

@@ -1,15 +1,11 @@
 //! FlexPay response shapes, field order as observed on the wire (docs/flexpay.md appendix 1.5).
 
 use openflex_domain::codes::ResponseCode;
+use openflex_domain::time::rfc3339;
 use openflex_engine::{Field, Gateway, PaymentMethod, Rejection, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 #[derive(Debug, Serialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]

@@ -321,7 +321,7 @@ pub async fn payment_methods(
 }
 
 fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Markup {
-    let redacted = p.storage_state == openflex_engine::model::StorageState::Redacted;
+    let redacted = p.is_redacted();
     html! {
         tr {
             td { (when(p.created_at)) }
