@@ -36,6 +36,10 @@ use utoipa_swagger_ui::SwaggerUi;
 /// combining accent would be two ids for one text, and two charges.
 pub(crate) fn nfc(id: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // ASCII text is always in NFC: most ids skip the normalisation pass.
+    if id.is_ascii() {
+        return id.to_string();
+    }
     id.nfc().collect()
 }
 

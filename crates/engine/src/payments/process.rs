@@ -23,7 +23,7 @@ impl Engine {
         connector: &dyn Processor,
     ) -> Step<ProcessorResult> {
         let pm = source.row();
-        let holder: crate::Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
+        let holder = &source.holder;
         let settings = self.gateway_settings(t, gateway).await?;
         let shipping_country = req
             .details

@@ -29,9 +29,30 @@ pub(super) struct Source {
     /// The card's declines for this order within the network window, when the lookup that
     /// found the card counted them already.
     pub known_declines: Option<i64>,
+    /// The cardholder details kept with the card, read once for every later step.
+    pub holder: crate::Holder,
 }
 
 impl Source {
+    fn new(
+        resolved: Resolved,
+        card: Option<CardData>,
+        retain: bool,
+        known_declines: Option<i64>,
+    ) -> Self {
+        let row = match &resolved {
+            Resolved::Existing(r) | Resolved::New(r) => r,
+        };
+        let holder = serde_json::from_str(&row.holder).unwrap_or_default();
+        Self {
+            resolved,
+            card,
+            retain,
+            known_declines,
+            holder,
+        }
+    }
+
     pub fn row(&self) -> &PaymentMethodRow {
         match &self.resolved {
             Resolved::Existing(r) | Resolved::New(r) => r,
@@ -99,33 +120,29 @@ impl Engine {
                         .reject(now, 30026, "the card's expiry date has passed")
                         .into());
                 }
-                Ok(Source {
-                    resolved: Resolved::Existing(row),
+                Ok(Source::new(
+                    Resolved::Existing(row),
                     card,
-                    retain: false,
-                    known_declines: Some(declines),
-                })
+                    false,
+                    Some(declines),
+                ))
             }
             PaymentSource::Card { card, retain } => {
                 self.check_card(card, now)?;
                 let row = self.seal_card(t, card, StorageState::Cached, false, now)?;
-                Ok(Source {
-                    resolved: Resolved::New(row),
-                    card: Some(CardData {
-                        pan: card.pan.clone(),
-                        cvv: card.cvv.clone(),
-                        expiry: Some(card.expiry),
-                    }),
-                    retain: *retain,
-                    known_declines: None,
-                })
+                let data = CardData {
+                    pan: card.pan.clone(),
+                    cvv: card.cvv.clone(),
+                    expiry: Some(card.expiry),
+                };
+                Ok(Source::new(Resolved::New(row), Some(data), *retain, None))
             }
-            PaymentSource::GatewayToken { card, retain } => Ok(Source {
-                resolved: Resolved::New(self.gateway_card_row(t, card, now)?),
-                card: None,
-                retain: *retain,
-                known_declines: None,
-            }),
+            PaymentSource::GatewayToken { card, retain } => Ok(Source::new(
+                Resolved::New(self.gateway_card_row(t, card, now)?),
+                None,
+                *retain,
+                None,
+            )),
         }
     }
 
@@ -180,7 +197,6 @@ impl Engine {
     ) -> Step<TxnRow> {
         let now_us = micros(now);
         let pm = source.row();
-        let holder: crate::Holder = serde_json::from_str(&pm.holder).unwrap_or_default();
         let mut row = TxnRow {
             id,
             txn_type: match req.kind {
@@ -192,7 +208,10 @@ impl Engine {
             state: "pending".into(),
             merchant_transaction_id: Some(req.merchant_transaction_id.clone()),
             order_id: Some(req.order_id.clone()),
-            customer_id: req.customer_id.clone().or(holder.customer_id),
+            customer_id: req
+                .customer_id
+                .clone()
+                .or(source.holder.customer_id.clone()),
             currency: Some(req.currency.code().to_string()),
             amount: req.amount,
             payment_method_id: Some(pm.id.clone()),
