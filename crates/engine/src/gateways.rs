@@ -90,6 +90,12 @@ impl Engine {
             row.cvv_required = v;
         }
         if let Some(settings) = input.settings {
+            let parsed: Option<serde_json::Value> = serde_json::from_str(&settings).ok();
+            if let Some(connector) = self.connectors.get(&row.gateway_type) {
+                connector
+                    .check_settings(parsed.as_ref())
+                    .map_err(|why| invalid("settings", &why))?;
+            }
             let (version, sealed) = self.vault.seal_secret(
                 &format!("gateway|{}|{}", t.merchant_id, row.token),
                 &settings,
@@ -109,16 +115,19 @@ impl Engine {
             .gateway_type
             .clone()
             .unwrap_or_else(|| "sandbox".into());
-        if !self.processors.knows(&gateway_type) {
+        let Some(connector) = self.connectors.get(&gateway_type) else {
             return Err(invalid(
                 "gatewayType",
-                &format!("{gateway_type:?} is not a supported gateway type (supported: sandbox)"),
+                &format!(
+                    "{gateway_type:?} is not a supported gateway type (supported: {})",
+                    self.connectors.types().join(", ")
+                ),
             ));
-        }
-        if t.mode == Mode::Live && gateway_type == "sandbox" {
+        };
+        if t.mode == Mode::Live && !connector.live() {
             return Err(invalid(
                 "gatewayType",
-                "sandbox gateways cannot be created with live credentials; no live connector is available yet",
+                &format!("{gateway_type:?} gateways move no money and exist in sandbox mode only"),
             ));
         }
         let mut row = GatewayRow {

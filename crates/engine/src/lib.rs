@@ -4,6 +4,7 @@
 //! `openflex-store`, card crypto from `openflex-vault`, time from the [`Clock`].
 
 pub mod clock;
+pub mod connector;
 pub mod financing;
 pub mod flexfactor;
 pub mod gateways;
@@ -14,7 +15,6 @@ pub mod model;
 pub mod payment_methods;
 pub mod payments;
 pub mod portal;
-pub mod processor;
 pub mod recovery;
 mod routing;
 pub mod scheduler;
@@ -149,7 +149,7 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: EngineConfig,
     pub(crate) ids: Arc<ids::IdGen>,
-    pub(crate) processors: processor::Processors,
+    pub(crate) connectors: connector::Connectors,
     pub(crate) http: reqwest::Client,
     pub(crate) geo: Arc<dyn openflex_domain::risk::GeoLookup>,
 }
@@ -163,10 +163,16 @@ impl Engine {
             clock,
             config,
             ids: Arc::new(ids::IdGen::default()),
-            processors: processor::Processors::default(),
+            connectors: connector::Connectors::default(),
             http,
             geo: Arc::new(openflex_domain::risk::SandboxGeo),
         }
+    }
+
+    /// The gateway connectors (the sandbox alone unless given).
+    pub fn with_connectors(mut self, connectors: connector::Connectors) -> Self {
+        self.connectors = connectors;
+        self
     }
 
     pub fn store(&self) -> &Store {

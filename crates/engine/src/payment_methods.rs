@@ -1,11 +1,11 @@
 //! Vault use cases: tokenize, list, show, update, redact, recache.
 //!
 //! The PAN is sealed under a per-record data key and never leaves this module in clear except
-//! inside a [`CardData`](crate::processor::CardData) for one processor call. A CVV is held only
+//! inside a [`CardData`](crate::connector::CardData) for one processor call. A CVV is held only
 //! until its first use or its TTL; a card passed into a payment without `retainOnSuccess` is
 //! `Cached` and is redacted after its TTL.
 
-use crate::processor::CardData;
+use crate::connector::CardData;
 use crate::scheduler::JobResult;
 use crate::{
     Engine, EngineError, Holder, MethodType, PaymentMethod, Rejection, Result, StorageState,

@@ -28,7 +28,7 @@ impl Engine {
                 g.token != current
                     && g.status == GatewayStatus::Available
                     && g.accept_retries
-                    && self.processors.knows(&g.gateway_type)
+                    && self.connectors.knows(&g.gateway_type)
                     && g.accepts(currency, card_type)
             })
             .collect();
@@ -53,7 +53,7 @@ impl Engine {
     ) -> Result<std::result::Result<Gateway, String>> {
         let usable = |g: &Gateway| {
             g.status == GatewayStatus::Available
-                && self.processors.knows(&g.gateway_type)
+                && self.connectors.knows(&g.gateway_type)
                 && !(t.mode == Mode::Live && g.gateway_type == "sandbox")
         };
         if let Some(token) = pinned {

@@ -34,6 +34,23 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Bearer token `GET /metrics` requires; unset (or blank) leaves the endpoint open.
     pub metrics_token: Option<String>,
+    /// Replacement API roots of the live connectors, for tests and private deployments
+    /// (`[gateway_base_urls] stripe = "…"`, or `OPENFLEX_GATEWAY_URL_STRIPE`). Unset is the
+    /// gateway's real URL. Operator-only: no merchant API or portal page can change them.
+    pub gateway_base_urls: GatewayBaseUrls,
+    /// Time to open a connection to a gateway.
+    pub gateway_connect_timeout_seconds: u64,
+    /// Time for a whole gateway call; past it the outcome is unknown and inquired later.
+    pub gateway_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewayBaseUrls {
+    pub stripe: Option<String>,
+    pub adyen: Option<String>,
+    pub nmi: Option<String>,
+    pub authorizenet: Option<String>,
 }
 
 /// A list, or one string of comma-separated items.
@@ -81,6 +98,9 @@ impl Default for Config {
             header_read_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            gateway_base_urls: GatewayBaseUrls::default(),
+            gateway_connect_timeout_seconds: 5,
+            gateway_timeout_seconds: 30,
         }
     }
 }
@@ -103,6 +123,10 @@ impl Config {
             fig = fig.merge(Toml::file_exact(f));
         }
         fig.merge(Env::prefixed("OPENFLEX_"))
+            .merge(
+                Env::prefixed("OPENFLEX_GATEWAY_URL_")
+                    .map(|k| format!("gateway_base_urls.{k}").into()),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
@@ -117,6 +141,26 @@ impl Config {
 
     pub fn key_file(&self) -> PathBuf {
         self.data_dir.join("master.key")
+    }
+
+    pub fn connectors(&self) -> openflex_connectors::ConnectorConfig {
+        let urls = &self.gateway_base_urls;
+        let url = |u: &Option<String>| {
+            u.as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| u.trim_end_matches('/').to_string())
+        };
+        openflex_connectors::ConnectorConfig {
+            base_urls: openflex_connectors::BaseUrls {
+                stripe: url(&urls.stripe),
+                adyen: url(&urls.adyen),
+                nmi: url(&urls.nmi),
+                authorizenet: url(&urls.authorizenet),
+            },
+            connect_timeout: std::time::Duration::from_secs(self.gateway_connect_timeout_seconds),
+            timeout: std::time::Duration::from_secs(self.gateway_timeout_seconds),
+        }
     }
 }
 
@@ -136,5 +180,26 @@ mod tests {
                 .unwrap();
             assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"], "{toml}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's own error type
+    fn gateway_urls_come_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "openflex.toml",
+                "[gateway_base_urls]\nstripe = \"http://127.0.0.1:1/\"\nnmi = \"http://file\"",
+            )?;
+            jail.set_env("OPENFLEX_GATEWAY_URL_NMI", "http://env");
+            jail.set_env("OPENFLEX_GATEWAY_URL_AUTHORIZENET", " ");
+            let c = Config::load(Some(Path::new("openflex.toml")), Overrides::default())
+                .map_err(|e| *e)?;
+            let urls = c.connectors().base_urls;
+            assert_eq!(urls.stripe.as_deref(), Some("http://127.0.0.1:1"));
+            assert_eq!(urls.nmi.as_deref(), Some("http://env"));
+            assert_eq!(urls.adyen, None);
+            assert_eq!(urls.authorizenet, None);
+            Ok(())
+        });
     }
 }

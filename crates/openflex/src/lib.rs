@@ -45,7 +45,8 @@ pub async fn open_engine_with_clock(
             access_token_ttl: Duration::from_secs(config.access_token_ttl_seconds),
             capture_window: Duration::from_secs(config.capture_window_seconds),
         },
-    ))
+    )
+    .with_connectors(openflex_connectors::all(&config.connectors())))
 }
 
 pub struct Application {

@@ -5,8 +5,10 @@
 //! reservation re-reads the original and decides again.
 
 use super::{FollowUpKind, FollowUpRequest, Step, count_outcome, insert_unique, json, settle};
+use crate::connector::{
+    Billing, ConnectorRequest, ConnectorResult, Initiator, Operation, PriorTxn, StoredCredential,
+};
 use crate::payment_methods::Outcome;
-use crate::processor::{Operation, ProcessorRequest, ProcessorResult};
 use crate::{
     Details, Engine, EngineError, Gateway, GatewayStatus, Result, Tenant, Transaction, micros,
 };
@@ -57,7 +59,7 @@ impl Engine {
         };
         row.amount = amount;
         let gateway = self.follow_up_gateway(t, req, &orig, now).await?;
-        let connector = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+        let connector = self.connectors.get(&gateway.gateway_type).ok_or_else(|| {
             EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
         })?;
         // Record the attempt and reserve the amount atomically — before the call when the
@@ -76,17 +78,26 @@ impl Engine {
         }
         let settings = self.gateway_settings(t, &gateway).await?;
         let result = connector
-            .process(ProcessorRequest {
+            .process(ConnectorRequest {
                 operation: match req.kind {
                     FollowUpKind::Capture => Operation::Capture,
                     FollowUpKind::Void => Operation::Void,
                     FollowUpKind::Refund => Operation::Refund,
                 },
+                reference: &row.id,
                 amount,
                 currency: orig.currency.as_deref().unwrap_or(""),
-                card: None,
-                postal_code: None,
-                original_reference: orig.gateway_transaction_id.as_deref(),
+                instrument: None,
+                billing: Billing::default(),
+                stored_credential: StoredCredential {
+                    initiator: Initiator::Merchant,
+                    stores_card: false,
+                    network_transaction_id: None,
+                },
+                original: orig.gateway_transaction_id.as_deref().map(|id| PriorTxn {
+                    gateway_transaction_id: id,
+                    amount: orig.amount,
+                }),
                 settings: settings.as_ref(),
             })
             .await;
@@ -187,7 +198,7 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Step<Transaction> {
         row.amount = req.amount.max(0);
-        self.apply_result(&mut row, &ProcessorResult::refused(code), None);
+        self.apply_result(&mut row, &ConnectorResult::refused(code), None);
         let mut tx = self.store.begin().await?;
         match Store::insert_txn(&mut tx, &row).await {
             Ok(()) => {

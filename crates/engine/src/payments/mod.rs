@@ -20,8 +20,8 @@ mod reads;
 mod record;
 mod source;
 
+use crate::connector::ConnectorResult;
 use crate::payment_methods::{GatewayCard, NewCard, Outcome};
-use crate::processor::ProcessorResult;
 use crate::{Details, Engine, EngineError, Field, Rejection, Result, Tenant, Transaction};
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_store::StoreError;
@@ -141,7 +141,7 @@ impl Engine {
             .map_err(|why| self.reject_field(now, 50130, Field::GatewayToken, why))?;
         let prior_declines = self.within_network_limits(t, req, &source, now).await?;
         let mut attempt = self.new_attempt(t, req, &source, &gateway, chain.as_ref(), id, now)?;
-        let connector = self.processors.get(&gateway.gateway_type).ok_or_else(|| {
+        let connector = self.connectors.get(&gateway.gateway_type).ok_or_else(|| {
             EngineError::Internal(format!("no connector for {}", gateway.gateway_type))
         })?;
         // A connector with side effects is called only after the attempt is on disk, so a
@@ -153,7 +153,7 @@ impl Engine {
                 .await?;
         }
         let result = self
-            .process_payment(t, req, &source, &gateway, connector.as_ref())
+            .process_payment(t, req, &source, &gateway, connector.as_ref(), &attempt)
             .await?;
         self.after_answer(
             t,
@@ -199,7 +199,7 @@ fn class_label(code: ResponseCode) -> &'static str {
 }
 
 /// Counts a connector's (or the risk rules') answer by class.
-fn count_outcome(result: &ProcessorResult) {
+fn count_outcome(result: &ConnectorResult) {
     metrics::counter!("openflex_processor_outcomes_total", "class" => class_label(result.code))
         .increment(1);
 }

@@ -5,7 +5,10 @@
 
 use super::source::Source;
 use super::{PaymentKind, PaymentRequest, Step, count_outcome, json};
-use crate::processor::{Operation, Processor, ProcessorRequest, ProcessorResult};
+use crate::connector::{
+    Billing, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
+    StoredCredential,
+};
 use crate::{Engine, Gateway, Result, ResultDetails, Tenant, micros};
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::{self, Family};
@@ -20,8 +23,9 @@ impl Engine {
         req: &PaymentRequest,
         source: &Source,
         gateway: &Gateway,
-        connector: &dyn Processor,
-    ) -> Step<ProcessorResult> {
+        connector: &dyn Connector,
+        attempt: &TxnRow,
+    ) -> Step<ConnectorResult> {
         let pm = source.row();
         let holder = &source.holder;
         let settings = self.gateway_settings(t, gateway).await?;
@@ -38,7 +42,10 @@ impl Engine {
             phone: holder.phone_number.as_deref(),
             cvv_given: source.brings_cvv(),
             first_six: pm.first_six.as_deref(),
-            billing_country: holder.country.as_deref(),
+            billing_country: holder
+                .country
+                .as_deref()
+                .and_then(openflex_domain::country::to_alpha2),
             shipping_country,
         };
         let blocked = openflex_domain::risk::check(&t.risk_rules, self.geo.as_ref(), &facts)
@@ -47,19 +54,46 @@ impl Engine {
                     .then_some(40003)
             });
         let mut result = match blocked {
-            Some(code) => ProcessorResult::refused(ResponseCode(code)),
+            Some(code) => ConnectorResult::refused(ResponseCode(code)),
             None => {
+                let network_transaction_id = source.network_transaction_id.as_deref();
+                let initiator = initiator_of(req, source);
                 connector
-                    .process(ProcessorRequest {
+                    .process(ConnectorRequest {
                         operation: match req.kind {
-                            PaymentKind::Charge => Operation::Purchase,
+                            PaymentKind::Charge => Operation::Sale,
                             PaymentKind::Authorize => Operation::Authorize,
                         },
+                        reference: &attempt.id,
                         amount: req.amount,
                         currency: req.currency.code(),
-                        card: source.card.as_ref(),
-                        postal_code: holder.postal_code.as_deref(),
-                        original_reference: None,
+                        instrument: match (&source.card, &pm.gateway_payment_method_id) {
+                            (Some(card), _) => Some(Instrument::Card(card)),
+                            (None, Some(token)) => Some(Instrument::GatewayToken(token)),
+                            (None, None) => None,
+                        },
+                        billing: Billing {
+                            first_name: holder.first_name.as_deref(),
+                            last_name: holder.last_name.as_deref(),
+                            address1: holder.address1.as_deref(),
+                            city: holder.city.as_deref(),
+                            state: holder.state.as_deref(),
+                            postal_code: holder.postal_code.as_deref(),
+                            country: holder
+                                .country
+                                .as_deref()
+                                .and_then(openflex_domain::country::to_alpha2),
+                            email: holder.email.as_deref(),
+                            ip: req.details.customer_ip.as_deref(),
+                        },
+                        stored_credential: StoredCredential {
+                            initiator,
+                            stores_card: initiator == Initiator::Customer
+                                && (source.retain || source.is_vaulted()),
+                            network_transaction_id: network_transaction_id
+                                .filter(|_| initiator == Initiator::Merchant),
+                        },
+                        original: None,
                         settings: settings.as_ref(),
                     })
                     .await
@@ -89,7 +123,7 @@ impl Engine {
         source: &Source,
         gateway: &Gateway,
         row: &mut TxnRow,
-        result: &ProcessorResult,
+        result: &ConnectorResult,
         prior_declines: i64,
         now: OffsetDateTime,
     ) -> Step<()> {
@@ -162,7 +196,7 @@ impl Engine {
     pub(crate) fn apply_result(
         &self,
         row: &mut TxnRow,
-        result: &ProcessorResult,
+        result: &ConnectorResult,
         detail: Option<String>,
     ) {
         row.state = "done".into();
@@ -183,5 +217,24 @@ impl Engine {
             retry_explanation: None,
         };
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+    }
+}
+
+/// Card-network stored-credential rules: a retry of a decline, a later billing cycle or a
+/// vaulted card charged without its CVV is merchant-initiated; a card the customer brings (or
+/// re-confirms with its CVV) is customer-initiated.
+fn initiator_of(req: &PaymentRequest, source: &Source) -> Initiator {
+    let rebill = req.retry_count > 0
+        || req.reference_data.is_some()
+        || req
+            .details
+            .payment_plan
+            .as_ref()
+            .and_then(|p| p.billing_cycle)
+            .is_some_and(|c| c > 1);
+    if rebill || (source.is_vaulted() && !source.brings_cvv()) {
+        Initiator::Merchant
+    } else {
+        Initiator::Customer
     }
 }

@@ -2,7 +2,7 @@
 //! the empty attempt row every use case starts from, and the start-up sweep of attempts a
 //! crash left pending.
 
-use crate::processor::ProcessorResult;
+use crate::connector::ConnectorResult;
 use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
@@ -143,7 +143,7 @@ impl Engine {
             let code = ResponseCode(20046);
             self.apply_result(
                 &mut row,
-                &ProcessorResult::refused(code),
+                &ConnectorResult::refused(code),
                 Some("the server stopped before the gateway answered".into()),
             );
             row.status = 3;

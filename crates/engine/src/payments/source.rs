@@ -3,7 +3,7 @@
 //! and the attempt row that will record what happens.
 
 use super::{PaymentKind, PaymentRequest, PaymentSource, Step, json};
-use crate::processor::CardData;
+use crate::connector::CardData;
 use crate::recovery::Chain;
 use crate::{Engine, Field, Gateway, StorageState, Tenant, micros};
 use openflex_domain::lifecycle::TxnType;
@@ -31,6 +31,9 @@ pub(super) struct Source {
     pub known_declines: Option<i64>,
     /// The cardholder details kept with the card, read once for every later step.
     pub holder: crate::Holder,
+    /// The network transaction id of the card's first customer-initiated payment, sent with
+    /// merchant-initiated ones.
+    pub network_transaction_id: Option<String>,
 }
 
 impl Source {
@@ -50,6 +53,7 @@ impl Source {
             retain,
             known_declines,
             holder,
+            network_transaction_id: None,
         }
     }
 

@@ -1,0 +1,282 @@
+//! The connector port: the one trait every gateway implements (the deterministic sandbox here,
+//! Stripe, Adyen, NMI and Authorize.net in `openflex-connectors`), so the payment pipeline,
+//! routing, cascade and retries never know which gateway they talk to.
+//!
+//! A connector answers with a [`ConnectorResult`] whose [`Outcome`] is either decided (a
+//! FlexPay response code from the domain's gateway-code tables) or **unknown**: the request may
+//! have reached the gateway and no answer came back (a timeout, a reset connection, a 5xx). An
+//! unknown outcome is never a decline: the attempt stays open until [`Connector::inquire`]
+//! learns what the gateway did, because retrying it blindly could charge a customer twice.
+
+mod sandbox;
+
+pub use sandbox::SandboxConnector;
+
+use openflex_domain::Secret;
+use openflex_domain::card::Expiry;
+use openflex_domain::codes::ResponseCode;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Authorize and capture at once.
+    Sale,
+    Authorize,
+    Capture,
+    Void,
+    Refund,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sale => "sale",
+            Self::Authorize => "authorize",
+            Self::Capture => "capture",
+            Self::Void => "void",
+            Self::Refund => "refund",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sale" => Self::Sale,
+            "authorize" => Self::Authorize,
+            "capture" => Self::Capture,
+            "void" => Self::Void,
+            "refund" => Self::Refund,
+            _ => return None,
+        })
+    }
+
+    pub fn is_payment(self) -> bool {
+        matches!(self, Self::Sale | Self::Authorize)
+    }
+}
+
+/// Clear card data, alive only for the duration of one connector call.
+pub struct CardData {
+    pub pan: Secret<String>,
+    pub cvv: Option<Secret<String>>,
+    pub expiry: Option<Expiry>,
+}
+
+/// What a payment charges.
+pub enum Instrument<'a> {
+    /// A card we hold (or that the request brought).
+    Card(&'a CardData),
+    /// The gateway's own token of a card (Stripe `pm_…` / `cus_…`, an NMI customer vault id,
+    /// …), passed through as FlexPay's third-party token.
+    GatewayToken(&'a str),
+}
+
+/// Who started the payment, as card-network stored-credential rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initiator {
+    /// The cardholder is present (checkout, FlexFactor CIT).
+    Customer,
+    /// The merchant charges a stored card without the cardholder: rebills, retries,
+    /// scheduler-mode retries, FlexFactor managed MIT.
+    Merchant,
+}
+
+/// The stored-credential facts a gateway needs to label a payment for the card networks.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredCredential<'a> {
+    pub initiator: Initiator,
+    /// The card is kept for later merchant-initiated payments (the first CIT of a vaulted card).
+    pub stores_card: bool,
+    /// The network transaction id of the first customer-initiated payment, sent with MIT.
+    pub network_transaction_id: Option<&'a str>,
+}
+
+/// Billing facts sent for address verification and fraud screening; all optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Billing<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub address1: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// The gateway's earlier transaction a capture, void or refund acts on.
+#[derive(Debug, Clone, Copy)]
+pub struct PriorTxn<'a> {
+    /// The gateway's id of it (Stripe PaymentIntent, Adyen pspReference, NMI transactionid,
+    /// Authorize.net transId).
+    pub gateway_transaction_id: &'a str,
+    /// Its full amount (minor units): some gateways need it to tell a partial operation.
+    pub amount: i64,
+}
+
+/// One call to a gateway.
+pub struct ConnectorRequest<'a> {
+    pub operation: Operation,
+    /// Our attempt id: unique per attempt, stable across an inquiry. Connectors send it as the
+    /// idempotency key and as the merchant reference / order id the gateway can be searched by.
+    pub reference: &'a str,
+    pub amount: i64,
+    /// ISO 4217 alphabetic code.
+    pub currency: &'a str,
+    /// The card or gateway token, for sales and authorizations.
+    pub instrument: Option<Instrument<'a>>,
+    pub billing: Billing<'a>,
+    pub stored_credential: StoredCredential<'a>,
+    /// For captures, voids and refunds.
+    pub original: Option<PriorTxn<'a>>,
+    /// The gateway's connector settings (unsealed for this call only).
+    pub settings: Option<&'a serde_json::Value>,
+}
+
+/// Whether the gateway decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Approved or refused, as `code` says.
+    Decided,
+    /// The request may have reached the gateway and no answer came back: inquire, never retry.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectorResult {
+    pub outcome: Outcome,
+    pub code: ResponseCode,
+    pub avs_code: Option<String>,
+    pub avs_message: Option<String>,
+    pub cvv_code: Option<String>,
+    pub cvv_message: Option<String>,
+    pub gateway_transaction_id: Option<String>,
+    /// The gateway's own code and message, kept on the attempt (e.g. Stripe
+    /// `insufficient_funds`, Adyen `Refused`, NMI `200`, Authorize.net `2`/`E00027`).
+    pub gateway_code: Option<String>,
+    pub gateway_message: Option<String>,
+    /// The card network's id of this payment (Visa TID, Mastercard trace id), kept per card for
+    /// later merchant-initiated payments.
+    pub network_transaction_id: Option<String>,
+}
+
+/// Code of an attempt whose outcome is not known yet: "Response timeout".
+pub const UNKNOWN_OUTCOME_CODE: ResponseCode = ResponseCode(20039);
+
+impl ConnectorResult {
+    /// An answer decided before (or instead of) a gateway: a code and nothing else.
+    pub fn refused(code: ResponseCode) -> Self {
+        Self {
+            outcome: Outcome::Decided,
+            code,
+            avs_code: None,
+            avs_message: None,
+            cvv_code: None,
+            cvv_message: None,
+            gateway_transaction_id: None,
+            gateway_code: None,
+            gateway_message: None,
+            network_transaction_id: None,
+        }
+    }
+
+    /// The request may have reached the gateway; `why` says what went wrong (no card data).
+    pub fn unknown(why: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Unknown,
+            gateway_message: Some(why.into()),
+            ..Self::refused(UNKNOWN_OUTCOME_CODE)
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        self.outcome == Outcome::Unknown
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait Connector: Send + Sync {
+    /// The `gatewayType` this connector serves.
+    fn gateway_type(&self) -> &'static str;
+
+    /// Whether live merchants may create gateways of this type (the sandbox may not).
+    fn live(&self) -> bool {
+        true
+    }
+
+    /// Checks a gateway's `settings` when it is created or changed; the error names the field.
+    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String>;
+
+    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+
+    /// Learns what the gateway did with an attempt whose answer was lost: `req` is the same
+    /// request, with the same `reference`. Stripe and Adyen replay it under its idempotency key;
+    /// NMI and Authorize.net look the reference up. Still [`Outcome::Unknown`] when the gateway
+    /// cannot tell yet; a decided answer when the gateway never saw it (a refusal the retry
+    /// policy may retry).
+    fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+
+    /// True when a call moves nothing outside this process (no network, no money), so it may
+    /// be made before the attempt is written. Connectors to real gateways keep the default.
+    fn side_effect_free(&self) -> bool {
+        false
+    }
+
+    /// The call `req.operation` names.
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        match req.operation {
+            Operation::Sale => self.sale(req),
+            Operation::Authorize => self.authorize(req),
+            Operation::Capture => self.capture(req),
+            Operation::Void => self.void(req),
+            Operation::Refund => self.refund(req),
+        }
+    }
+}
+
+/// Connectors by `gatewayType`.
+#[derive(Clone)]
+pub struct Connectors {
+    by_type: HashMap<&'static str, Arc<dyn Connector>>,
+}
+
+impl Default for Connectors {
+    /// The sandbox alone.
+    fn default() -> Self {
+        let mut me = Self {
+            by_type: HashMap::new(),
+        };
+        me.add(Arc::new(SandboxConnector));
+        me
+    }
+}
+
+impl Connectors {
+    pub fn add(&mut self, connector: Arc<dyn Connector>) {
+        self.by_type.insert(connector.gateway_type(), connector);
+    }
+
+    pub fn get(&self, gateway_type: &str) -> Option<Arc<dyn Connector>> {
+        self.by_type.get(gateway_type).cloned()
+    }
+
+    pub fn knows(&self, gateway_type: &str) -> bool {
+        self.by_type.contains_key(gateway_type)
+    }
+
+    /// The known types, sorted (for error messages).
+    pub fn types(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self.by_type.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+}

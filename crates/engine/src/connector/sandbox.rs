@@ -1,0 +1,121 @@
+//! The deterministic sandbox gateway: outcomes from docs/sandbox.md, no network, no money. It is
+//! sandbox-only and side-effect free, so the pipeline asks it before writing the attempt.
+
+use super::{
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, Outcome,
+};
+use openflex_domain::codes::ResponseCode;
+use openflex_domain::sandbox::{self, CvvResult};
+
+pub struct SandboxConnector;
+
+impl SandboxConnector {
+    fn answer(req: &ConnectorRequest<'_>) -> ConnectorResult {
+        let reference = Some(format!("sbx_{}", ulid::Ulid::new()));
+        match (req.operation, &req.instrument) {
+            (Operation::Sale | Operation::Authorize, Some(Instrument::Card(card))) => {
+                let d = sandbox::decide_card(
+                    card.pan.expose(),
+                    card.cvv.as_ref().map(|c| c.expose().as_str()),
+                    req.amount,
+                );
+                let code = match override_code(req.settings, req.amount) {
+                    Some(forced)
+                        if d.code.is_approved() || sandbox::trigger(req.amount).is_some() =>
+                    {
+                        forced
+                    }
+                    _ => d.code,
+                };
+                let mut r = result(code, Some(d.cvv), reference);
+                if req.billing.postal_code == Some(sandbox::AVS_MISMATCH_POSTAL_CODE) {
+                    r.avs_code = Some("N".into());
+                    r.avs_message = Some("Address and postal code do not match.".into());
+                }
+                r
+            }
+            (Operation::Sale | Operation::Authorize, _) => result(
+                override_code(req.settings, req.amount)
+                    .unwrap_or_else(|| sandbox::decide_gateway_token(req.amount)),
+                None,
+                reference,
+            ),
+            (Operation::Void, _) => result(ResponseCode::APPROVED, None, reference),
+            (Operation::Capture | Operation::Refund, _) => {
+                result(sandbox::decide_follow_up(req.amount), None, reference)
+            }
+        }
+    }
+}
+
+impl Connector for SandboxConnector {
+    fn gateway_type(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn live(&self) -> bool {
+        false
+    }
+
+    fn check_settings(&self, _settings: Option<&serde_json::Value>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    /// The sandbox always answers, so there is never anything to learn: the same decision.
+    fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(async move { Self::answer(&req) })
+    }
+
+    fn side_effect_free(&self) -> bool {
+        true
+    }
+}
+
+/// A sandbox gateway's own outcome table, from its settings: `{"outcomes": {"<amount>": code}}`
+/// for given amounts and/or `{"declineCode": code}` for every other payment — so a merchant can
+/// have gateways that behave differently and see cascading work.
+fn override_code(settings: Option<&serde_json::Value>, amount: i64) -> Option<ResponseCode> {
+    let s = settings?;
+    let code = s
+        .get("outcomes")
+        .and_then(|o| o.get(amount.to_string()))
+        .or_else(|| s.get("declineCode"))?
+        .as_u64()?;
+    ResponseCode::known(u32::try_from(code).ok()?)
+}
+
+fn result(
+    code: ResponseCode,
+    cvv: Option<CvvResult>,
+    reference: Option<String>,
+) -> ConnectorResult {
+    ConnectorResult {
+        outcome: Outcome::Decided,
+        avs_code: Some(sandbox::AVS_CODE.to_string()),
+        avs_message: Some(sandbox::AVS_MESSAGE.to_string()),
+        cvv_code: cvv.map(|c| c.code().to_string()),
+        cvv_message: cvv.map(|c| c.message().to_string()),
+        gateway_transaction_id: reference,
+        ..ConnectorResult::refused(code)
+    }
+}

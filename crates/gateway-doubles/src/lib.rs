@@ -1,0 +1,228 @@
+//! Test doubles of the gateways openflex connects to, for tests and the connector benchmark: a
+//! local HTTP server per gateway that speaks its wire format as documented, checks every request
+//! against the documented fields (a double that accepts anything proves nothing), keeps the
+//! gateway's state (payments, captures, refunds, idempotency keys) and misbehaves on demand.
+//!
+//! This module is the harness the gateway modules share: serving on 127.0.0.1, the request
+//! log, the violation list and the fault queue.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One request as the double received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A misbehaviour for the next matching request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer after this delay (longer than the client's timeout: the answer is lost).
+    Slow(Duration),
+    /// Process the request (the payment happens), then close the connection without answering.
+    DropAfterProcessing,
+    /// Answer this 5xx status without processing.
+    ServerError(u16),
+    /// Process the request, then answer a body that is not the gateway's format.
+    Malformed,
+}
+
+#[derive(Default)]
+struct ControlState {
+    requests: Vec<Recorded>,
+    violations: Vec<String>,
+    faults: VecDeque<(Option<String>, Fault)>,
+    latency: Duration,
+}
+
+/// The test's handle on a running double.
+#[derive(Clone, Default)]
+pub struct Control(Arc<Mutex<ControlState>>);
+
+impl Control {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ControlState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests whose path contains `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.uri.contains(path))
+            .cloned()
+            .collect()
+    }
+
+    /// What the double found wrong in requests (missing or unknown fields, bad auth, …). A test
+    /// asserts this is empty.
+    pub fn violations(&self) -> Vec<String> {
+        self.lock().violations.clone()
+    }
+
+    /// Records a request that breaks the gateway's documented contract.
+    pub fn violation(&self, what: impl Into<String>) {
+        let what = what.into();
+        tracing::warn!(violation = %what, "gateway double refused a request");
+        self.lock().violations.push(what);
+    }
+
+    /// The next request whose path contains `path` (any request when `None`) misbehaves.
+    pub fn fail_next(&self, path: Option<&str>, fault: Fault) {
+        self.lock()
+            .faults
+            .push_back((path.map(str::to_string), fault));
+    }
+
+    /// Every answer waits this long (the benchmark's gateway latency).
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    fn take_fault(&self, uri: &str) -> Option<Fault> {
+        let mut s = self.lock();
+        let at = s
+            .faults
+            .iter()
+            .position(|(p, _)| p.as_deref().is_none_or(|p| uri.contains(p)))?;
+        s.faults.remove(at).map(|(_, f)| f)
+    }
+}
+
+/// A running double.
+pub struct Double {
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub url: String,
+    pub control: Control,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on a free loopback port, with the request log and faults of `control`.
+pub async fn serve(router: Router, control: Control) -> Double {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let ctl = control.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let router = router.clone();
+            let ctl = ctl.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        handle(router.clone(), ctl.clone(), req)
+                    });
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            });
+        }
+    });
+    Double { url, control, task }
+}
+
+/// The connection is closed without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn handle(
+    router: Router,
+    control: Control,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    use tower::ServiceExt;
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(Body::new(body), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let uri = parts.uri.to_string();
+    let recorded = Recorded {
+        method: parts.method.to_string(),
+        uri: uri.clone(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let latency = {
+        let mut s = control.lock();
+        s.requests.push(recorded);
+        s.latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let fault = control.take_fault(&uri);
+    if let Some(Fault::ServerError(status)) = fault {
+        return Ok(Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .body(Body::from("upstream error"))
+            .expect("a response"));
+    }
+    let response: Result<Response<Body>, Infallible> = router
+        .oneshot(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let response = match response {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    match fault {
+        Some(Fault::DropAfterProcessing) => Err(Dropped),
+        Some(Fault::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            Ok(response)
+        }
+        Some(Fault::Malformed) => Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .body(Body::from("{\"unterminated"))
+            .expect("a response")),
+        _ => Ok(response),
+    }
+}
