@@ -99,6 +99,14 @@ pub struct ResultDetails {
     /// Why the retry policy chose `retryDate`, or why there is none.
     #[serde(default)]
     pub retry_explanation: Option<String>,
+    /// The gateway's own code and message (live connectors), as it sent them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_message: Option<String>,
+    /// How a live payment was labelled for the card networks (for an inquiry's replay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_as: Option<crate::connector::SentAs>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +219,8 @@ pub struct Transaction {
     pub code: ResponseCode,
     pub created_at: OffsetDateTime,
     pub pending: bool,
+    /// The gateway's answer was lost: an inquiry will settle this attempt.
+    pub outcome_unknown: bool,
     pub merchant_transaction_id: Option<String>,
     pub order_id: Option<String>,
     pub customer_id: Option<String>,
@@ -236,6 +246,9 @@ pub struct Transaction {
     pub details: Details,
 }
 
+/// `transactions.state` of an attempt whose gateway answer was lost, until an inquiry settles it.
+pub const UNKNOWN_STATE: &str = "unknown";
+
 impl Transaction {
     pub(crate) fn from_row(r: &TxnRow, pm: Option<PaymentMethod>) -> Result<Self> {
         let bad = |what: &str| EngineError::Internal(format!("transaction {}: bad {what}", r.id));
@@ -246,6 +259,7 @@ impl Transaction {
             code: ResponseCode(u32::try_from(r.response_code).map_err(|_| bad("code"))?),
             created_at: from_micros(r.created_at),
             pending: r.state == "pending",
+            outcome_unknown: r.state == UNKNOWN_STATE,
             merchant_transaction_id: r.merchant_transaction_id.clone(),
             order_id: r.order_id.clone(),
             customer_id: r.customer_id.clone(),

@@ -88,7 +88,7 @@ impl Engine {
                 "not issued by this server".into(),
             );
         };
-        let Some(prev) = self
+        let Some(mut prev) = self
             .store
             .txn(&t.merchant_id, t.mode.as_str(), &prev_id)
             .await?
@@ -99,6 +99,25 @@ impl Engine {
                 "names no attempt of this merchant".into(),
             );
         };
+        if prev.state == crate::UNKNOWN_STATE {
+            // The previous attempt's answer was lost: ask the gateway before charging again.
+            match self.settle_unknown(t, prev.clone(), now).await? {
+                Some(settled) if settled.status == 1 => {
+                    let txn = self.with_pm(t, &settled, micros(now)).await?;
+                    return Err(Stop::Settled(Box::new(txn)));
+                }
+                Some(settled) => prev = settled,
+                None => {
+                    return refuse_field(
+                        50132,
+                        Field::ReferenceData,
+                        "the previous attempt's outcome is still being confirmed with the \
+                         gateway; retry later"
+                            .into(),
+                    );
+                }
+            }
+        }
         let chain_id = prev.chain_id.clone().unwrap_or_else(|| prev.id.clone());
         let attempts = self
             .store

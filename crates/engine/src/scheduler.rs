@@ -36,6 +36,8 @@ pub mod kind {
     pub const FLEXPAY_SCHEDULED_RETRY: &str = "flexpay_scheduled_retry";
     /// A Flexiti authorization still open after 30 days gives its hold back.
     pub const FX_AUTHORIZATION_EXPIRY: &str = "fx_authorization_expiry";
+    /// Ask a gateway what happened to an attempt whose answer was lost.
+    pub const GATEWAY_INQUIRY: &str = "gateway_inquiry";
 }
 
 /// What running a job did, as reported by the test clock and the worker's logs.
@@ -196,6 +198,10 @@ impl Engine {
             kind::FLEXPAY_SCHEDULED_RETRY => {
                 let id = payload["transactionId"].as_str().unwrap_or_default();
                 self.scheduled_retry(&tenant, id).await
+            }
+            kind::GATEWAY_INQUIRY => {
+                let id = payload["transactionId"].as_str().unwrap_or_default();
+                self.inquiry_job(&tenant, id).await
             }
             kind::FF_RESCUE_ATTEMPT => {
                 let order = payload["orderId"].as_str().unwrap_or_default();

@@ -19,6 +19,7 @@ mod group_commit;
 mod idempotency;
 mod jobs;
 mod merchants;
+mod network_ids;
 mod payment_methods;
 mod portal;
 mod sqlite_file;

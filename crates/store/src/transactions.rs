@@ -148,21 +148,21 @@ impl Store {
         }
     }
 
-    /// Records the processor's answer on a pending transaction.
+    /// Records the gateway's answer on a transaction still waiting for one: `pending` (the call
+    /// was in flight) or `unknown` (its answer was lost; an inquiry settles it). `r.state` is
+    /// the new state: `done`, or `unknown` when the answer is still not known.
     pub async fn finish_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
         let n = on_tx!(tx, c => sqlx::query(
-            "UPDATE transactions SET state = 'done', status = $1, response_code = $2, payment_method_id = $3, \
+            "UPDATE transactions SET state = $10, status = $1, response_code = $2, payment_method_id = $3, \
              gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, reference_data = $7, \
-             result = $8 WHERE id = $9 AND state = 'pending'")
+             result = $8 WHERE id = $9 AND state IN ('pending', 'unknown')")
             .bind(r.status).bind(r.response_code).bind(&r.payment_method_id).bind(&r.gateway_transaction_id)
             .bind(&r.assigned_gateway_token).bind(r.retry_date).bind(&r.reference_data).bind(&r.result)
-            .bind(&r.id)
+            .bind(&r.id).bind(&r.state)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if n != 1 {
-            return Err(StoreError::Database(format!(
-                "transaction {} was not pending",
-                r.id
-            )));
+            // Settled meanwhile (an inquiry racing another).
+            return Err(StoreError::Conflict);
         }
         Ok(())
     }

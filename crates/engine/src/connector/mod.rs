@@ -74,7 +74,8 @@ pub enum Instrument<'a> {
 }
 
 /// Who started the payment, as card-network stored-credential rules see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Initiator {
     /// The cardholder is present (checkout, FlexFactor CIT).
     Customer,
@@ -91,6 +92,27 @@ pub struct StoredCredential<'a> {
     pub stores_card: bool,
     /// The network transaction id of the first customer-initiated payment, sent with MIT.
     pub network_transaction_id: Option<&'a str>,
+}
+
+/// How a payment was labelled for the card networks, kept on the attempt so an inquiry can
+/// send the identical request again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentAs {
+    pub initiator: Initiator,
+    pub stores_card: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_transaction_id: Option<String>,
+}
+
+impl SentAs {
+    pub fn stored_credential(&self) -> StoredCredential<'_> {
+        StoredCredential {
+            initiator: self.initiator,
+            stores_card: self.stores_card,
+            network_transaction_id: self.network_transaction_id.as_deref(),
+        }
+    }
 }
 
 /// Billing facts sent for address verification and fraud screening; all optional.

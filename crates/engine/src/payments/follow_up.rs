@@ -103,12 +103,15 @@ impl Engine {
             .await;
         count_outcome(&result);
 
-        // Record the answer; a decline gives the reservation back.
+        // Record the answer; a decline gives the reservation back. An unknown outcome keeps it
+        // until the inquiry learns whether the money moved.
         self.apply_result(&mut row, &result, None);
         let mut tx = self.store.begin().await?;
         if write_ahead {
             Store::finish_txn(&mut tx, &row).await?;
-            if !result.code.is_approved() {
+            if result.is_unknown() {
+                self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
+            } else if !result.code.is_approved() {
                 Store::release(&mut tx, &orig.id, reservation).await?;
             }
         } else {

@@ -15,6 +15,7 @@
 //! The response is sent only after (2) commits, so an acknowledged operation is durable.
 
 mod follow_up;
+mod inquiry;
 mod process;
 mod reads;
 mod record;
@@ -78,6 +79,9 @@ pub struct FollowUpRequest {
 pub(crate) enum Stop {
     Refused(Rejection),
     Failed(EngineError),
+    /// An earlier attempt, whose answer had been lost, turned out approved: the payment is made,
+    /// and that attempt is the answer (a retry never charges twice).
+    Settled(Box<Transaction>),
 }
 
 impl From<EngineError> for Stop {
@@ -107,6 +111,7 @@ pub(crate) fn settle(step: Step<Transaction>) -> Result<Outcome> {
         Ok(txn) => Ok(Ok(txn)),
         Err(Stop::Refused(r)) => Ok(Err(r)),
         Err(Stop::Failed(e)) => Err(e),
+        Err(Stop::Settled(txn)) => Ok(Ok(*txn)),
     }
 }
 
@@ -122,7 +127,7 @@ impl Engine {
             Some(rd) => Some(self.continue_chain(t, rd, req.retry_count, now).await?),
             None => None,
         };
-        let source = self.resolve_source(t, req, now).await?;
+        let mut source = self.resolve_source(t, req, now).await?;
         let id = self.ids.next();
         let pinned = req
             .gateway_token
@@ -148,12 +153,28 @@ impl Engine {
         // crash mid-call leaves a pending row to reconcile. A side-effect-free one (the
         // sandbox) is asked first and the attempt written once, with its answer.
         let write_ahead = !connector.side_effect_free();
+        if write_ahead && source.is_vaulted() {
+            source.network_transaction_id = self.store.network_id(&source.row().id).await?;
+        }
+        let sent_as = process::sent_as(req, &source);
         if write_ahead {
+            attempt.result = json(&crate::ResultDetails {
+                sent_as: Some(sent_as.clone()),
+                ..Default::default()
+            })?;
             self.write_ahead(t, req, &source, &attempt, chain.is_some(), now)
                 .await?;
         }
         let result = self
-            .process_payment(t, req, &source, &gateway, connector.as_ref(), &attempt)
+            .process_payment(
+                t,
+                req,
+                &source,
+                &gateway,
+                connector.as_ref(),
+                &attempt,
+                &sent_as,
+            )
             .await?;
         self.after_answer(
             t,
@@ -166,8 +187,17 @@ impl Engine {
             now,
         )
         .await?;
-        self.record_payment(t, req, source, attempt, write_ahead, chain.is_some(), now)
-            .await
+        self.record_payment(
+            t,
+            req,
+            source,
+            attempt,
+            &result,
+            write_ahead,
+            chain.is_some(),
+            now,
+        )
+        .await
     }
 }
 
@@ -181,6 +211,18 @@ pub(crate) async fn insert_unique(
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// What a follow-up attempt holds on its original while it is open.
+fn reservation_of(row: &openflex_store::TxnRow) -> Option<openflex_store::Reservation> {
+    use openflex_domain::lifecycle::TxnType;
+    use openflex_store::Reservation;
+    match TxnType::parse(&row.txn_type)? {
+        TxnType::Capture => Some(Reservation::Capture(row.amount)),
+        TxnType::Refund => Some(Reservation::Refund(row.amount)),
+        TxnType::Void => Some(Reservation::Void),
+        _ => None,
     }
 }
 

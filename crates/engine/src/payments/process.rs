@@ -6,8 +6,7 @@
 use super::source::Source;
 use super::{PaymentKind, PaymentRequest, Step, count_outcome, json};
 use crate::connector::{
-    Billing, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    StoredCredential,
+    Billing, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation, SentAs,
 };
 use crate::{Engine, Gateway, Result, ResultDetails, Tenant, micros};
 use openflex_domain::codes::ResponseCode;
@@ -17,6 +16,7 @@ use time::OffsetDateTime;
 
 impl Engine {
     /// Risk rules, then the connector, then the risk rules on the gateway's AVS / CVV results.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn process_payment(
         &self,
         t: &Tenant,
@@ -25,6 +25,7 @@ impl Engine {
         gateway: &Gateway,
         connector: &dyn Connector,
         attempt: &TxnRow,
+        sent_as: &SentAs,
     ) -> Step<ConnectorResult> {
         let pm = source.row();
         let holder = &source.holder;
@@ -56,8 +57,6 @@ impl Engine {
         let mut result = match blocked {
             Some(code) => ConnectorResult::refused(ResponseCode(code)),
             None => {
-                let network_transaction_id = source.network_transaction_id.as_deref();
-                let initiator = initiator_of(req, source);
                 connector
                     .process(ConnectorRequest {
                         operation: match req.kind {
@@ -86,13 +85,7 @@ impl Engine {
                             email: holder.email.as_deref(),
                             ip: req.details.customer_ip.as_deref(),
                         },
-                        stored_credential: StoredCredential {
-                            initiator,
-                            stores_card: initiator == Initiator::Customer
-                                && (source.retain || source.is_vaulted()),
-                            network_transaction_id: network_transaction_id
-                                .filter(|_| initiator == Initiator::Merchant),
-                        },
+                        stored_credential: sent_as.stored_credential(),
                         original: None,
                         settings: settings.as_ref(),
                     })
@@ -132,6 +125,16 @@ impl Engine {
             return Ok(());
         }
         row.reference_data = Some(self.issue_reference_data(t, &row.id));
+        if result.is_unknown() {
+            // No retry date: a retry now could charge twice. The inquiry settles the attempt,
+            // and a retry that presents this referenceData asks the gateway first.
+            let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
+            details.retry_explanation = Some(
+                "the outcome is not known yet; a retry first asks the gateway what happened".into(),
+            );
+            row.result = json(&details)?;
+            return Ok(());
+        }
         let first = row
             .date_first_attempt
             .map(crate::from_micros)
@@ -193,36 +196,73 @@ impl Engine {
         Ok(serde_json::from_str(text.expose()).ok())
     }
 
+    /// Writes a connector's answer onto the attempt. An unknown outcome leaves the attempt open
+    /// (`unknown`, status error, "Response timeout") for an inquiry to settle.
     pub(crate) fn apply_result(
         &self,
         row: &mut TxnRow,
         result: &ConnectorResult,
         detail: Option<String>,
     ) {
-        row.state = "done".into();
-        row.status = result.code.status() as i64;
+        row.state = if result.is_unknown() {
+            crate::UNKNOWN_STATE.into()
+        } else {
+            "done".into()
+        };
+        row.status = if result.is_unknown() {
+            openflex_domain::codes::TxnStatus::Error as i64
+        } else {
+            result.code.status() as i64
+        };
         row.response_code = i64::from(result.code.0);
         row.gateway_transaction_id = result.gateway_transaction_id.clone();
+        // A write-ahead attempt carries how it was sent; the answer keeps it.
+        let sent_as = (row.result.len() > 2)
+            .then(|| serde_json::from_str::<ResultDetails>(&row.result).ok())
+            .flatten()
+            .and_then(|d| d.sent_as);
         let details = ResultDetails {
             avs_code: result.avs_code.clone(),
             avs_message: result.avs_message.clone(),
             cvv_code: result.cvv_code.clone(),
             cvv_message: result.cvv_message.clone(),
             error_code: (!result.code.is_approved()).then(|| result.code.as_string()),
-            error_detail: if result.code.is_approved() {
+            error_detail: if result.is_unknown() {
+                Some(
+                    "the gateway's answer was lost; openflex is confirming the outcome with the \
+                     gateway and will not charge twice"
+                        .into(),
+                )
+            } else if result.code.is_approved() {
                 None
             } else {
                 Some(detail.unwrap_or_else(|| result.code.message().to_string()))
             },
             retry_explanation: None,
+            gateway_code: result.gateway_code.clone(),
+            gateway_message: result.gateway_message.clone(),
+            sent_as,
         };
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
     }
 }
 
 /// Card-network stored-credential rules: a retry of a decline, a later billing cycle or a
-/// vaulted card charged without its CVV is merchant-initiated; a card the customer brings (or
-/// re-confirms with its CVV) is customer-initiated.
+/// vaulted card charged without its CVV is merchant-initiated, and carries the network
+/// transaction id of the card's first customer-initiated payment; a card the customer brings
+/// (or re-confirms with its CVV) is customer-initiated, and stores the card when it is kept.
+pub(super) fn sent_as(req: &PaymentRequest, source: &Source) -> SentAs {
+    let initiator = initiator_of(req, source);
+    SentAs {
+        initiator,
+        stores_card: initiator == Initiator::Customer && (source.retain || source.is_vaulted()),
+        network_transaction_id: source
+            .network_transaction_id
+            .clone()
+            .filter(|_| initiator == Initiator::Merchant),
+    }
+}
+
 fn initiator_of(req: &PaymentRequest, source: &Source) -> Initiator {
     let rebill = req.retry_count > 0
         || req.reference_data.is_some()

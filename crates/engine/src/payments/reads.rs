@@ -5,8 +5,7 @@
 use crate::connector::ConnectorResult;
 use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
 use openflex_domain::codes::ResponseCode;
-use openflex_domain::lifecycle::TxnType;
-use openflex_store::{ListQuery, Reservation, Store, TxnFilter, TxnRow};
+use openflex_store::{ListQuery, Store, TxnFilter, TxnRow};
 
 impl Engine {
     /// A transaction row with every optional part empty; use cases set what applies.
@@ -134,29 +133,45 @@ impl Engine {
             .collect()
     }
 
-    /// Settles attempts a crash left `pending`: marked as errors (no processor answer was
-    /// recorded, and the sandbox moved no money), reservations given back.
+    /// Settles attempts a crash left `pending`. The call may have reached the gateway, so such
+    /// an attempt becomes `unknown` and its inquiry is scheduled; only a side-effect-free
+    /// connector's attempt (the sandbox moves no money) is closed as an error at once, its
+    /// reservation given back.
     pub async fn recover_pending(&self, older_than: std::time::Duration) -> Result<u64> {
         let cutoff = micros(self.now()) - older_than.as_micros() as i64;
         let mut fixed = 0;
         for mut row in self.store.stale_pending(cutoff, 500).await? {
-            let code = ResponseCode(20046);
-            self.apply_result(
-                &mut row,
-                &ConnectorResult::refused(code),
-                Some("the server stopped before the gateway answered".into()),
-            );
-            row.status = 3;
+            let moves_money = row
+                .gateway_type
+                .as_deref()
+                .and_then(|g| self.connectors.get(g))
+                .is_some_and(|c| !c.side_effect_free());
+            let Some(merchant) = self.store.merchant(&row.merchant_id).await? else {
+                continue;
+            };
+            let Some(mode) = crate::Mode::parse(&row.mode) else {
+                continue;
+            };
+            let t = Tenant::of(&merchant, mode);
             let mut tx = self.store.begin().await?;
-            Store::finish_txn(&mut tx, &row).await?;
-            if let Some(orig) = &row.original_id {
-                let reservation = match TxnType::parse(&row.txn_type) {
-                    Some(TxnType::Capture) => Some(Reservation::Capture(row.amount)),
-                    Some(TxnType::Refund) => Some(Reservation::Refund(row.amount)),
-                    Some(TxnType::Void) => Some(Reservation::Void),
-                    _ => None,
-                };
-                if let Some(r) = reservation {
+            if moves_money {
+                self.apply_result(
+                    &mut row,
+                    &ConnectorResult::unknown("the server stopped before the gateway answered"),
+                    None,
+                );
+                Store::finish_txn(&mut tx, &row).await?;
+                self.enqueue_inquiry(&mut tx, &t, &row.id, self.now_for(&t))
+                    .await?;
+            } else {
+                self.apply_result(
+                    &mut row,
+                    &ConnectorResult::refused(ResponseCode(20046)),
+                    Some("the server stopped before the gateway answered".into()),
+                );
+                row.status = 3;
+                Store::finish_txn(&mut tx, &row).await?;
+                if let (Some(orig), Some(r)) = (&row.original_id, super::reservation_of(&row)) {
                     Store::release(&mut tx, orig, r).await?;
                 }
             }

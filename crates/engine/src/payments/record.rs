@@ -5,6 +5,7 @@
 
 use super::source::{Resolved, Source};
 use super::{PaymentRequest, Step, insert_unique};
+use crate::connector::{ConnectorResult, Initiator};
 use crate::{Engine, PaymentMethod, Rejection, Result, StorageState, Tenant, Transaction, micros};
 use openflex_store::{Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
@@ -40,6 +41,7 @@ impl Engine {
         req: &PaymentRequest,
         source: Source,
         row: TxnRow,
+        result: &ConnectorResult,
         write_ahead: bool,
         is_retry: bool,
         now: OffsetDateTime,
@@ -72,6 +74,16 @@ impl Engine {
             return Err(self.duplicate_attempt(t, req, is_retry, now).await?.into());
         }
         let mut pm = source.row().clone();
+        if result.is_unknown() {
+            self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
+        }
+        if let (true, Some(nti), Some(pm_id)) = (
+            approved && super::inquiry::sent_as_of(&row).initiator == Initiator::Customer,
+            &result.network_transaction_id,
+            &row.payment_method_id,
+        ) {
+            Store::keep_network_id(&mut tx, pm_id, nti, &row.id, now_us).await?;
+        }
         if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
             self.enqueue(
@@ -103,7 +115,8 @@ impl Engine {
                 pm.updated_at = now_us;
                 Store::update_payment_method_meta(&mut tx, &pm).await?;
             }
-            Resolved::Existing(_) if source.brings_cvv() => {
+            // An unknown outcome keeps the CVV: the inquiry may have to send the same request.
+            Resolved::Existing(_) if source.brings_cvv() && !result.is_unknown() => {
                 Store::purge_cvv(&mut tx, &pm.id).await?;
                 pm.cvv_ct = None;
             }

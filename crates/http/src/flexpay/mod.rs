@@ -728,7 +728,8 @@ pub async fn list_gateways(
     }))
 }
 
-/// Create a gateway (merchant account). Sandbox keys create `sandbox` gateways.
+/// Create a gateway (merchant account): a deterministic `sandbox` one (sandbox keys only) or a
+/// live connector (`stripe`, `adyen`, `nmi`, `authorizenet`) in either mode.
 #[utoipa::path(post, path = "/v1/gateways", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
     request_body(content = schema::GatewayRequest, description = "On update, name and gatewayType are fixed at creation"),
     responses((status = 200, body = GatewayEnvelope), (status = 400, body = MessageBody), (status = 401, body = MessageBody)))]

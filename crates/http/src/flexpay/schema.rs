@@ -223,7 +223,8 @@ pub struct GatewayInput {
     /// Required on create; fixed afterwards.
     #[schema(max_length = 100)]
     pub name: Option<String>,
-    /// `sandbox` (the only connector today); fixed after create.
+    /// `sandbox` (sandbox mode only), `stripe`, `adyen`, `nmi` or `authorizenet`; fixed after
+    /// create.
     pub gateway_type: Option<String>,
     #[schema(max_length = 50)]
     pub merchant_account_reference_id: Option<String>,
@@ -237,7 +238,9 @@ pub struct GatewayInput {
     pub weight: Option<i64>,
     pub accept_retries: Option<bool>,
     pub cvv_required: Option<bool>,
-    /// Connector credentials; write-only.
+    /// Connector credentials, sealed by the vault and never returned: stripe `{"secretKey"}`;
+    /// adyen `{"apiKey", "merchantAccount", "liveUrlPrefix"?, "hmacKey"?}`; nmi
+    /// `{"securityKey"}`; authorizenet `{"apiLoginId", "transactionKey", "signatureKey"?}`.
     pub settings: Option<serde_json::Value>,
 }
 
