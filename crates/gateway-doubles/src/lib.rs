@@ -129,10 +129,15 @@ impl Drop for Double {
 
 /// Serves `router` on a free loopback port, with the request log and faults of `control`.
 pub async fn serve(router: Router, control: Control) -> Double {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    serve_at("127.0.0.1:0", router, control)
         .await
-        .expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("bound"));
+        .expect("a loopback port")
+}
+
+/// [`serve`] on a given address (`openflex fake-gateway`, for the connector benchmark).
+pub async fn serve_at(addr: &str, router: Router, control: Control) -> std::io::Result<Double> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
     let ctl = control.clone();
     let task = tokio::spawn(async move {
         loop {
@@ -154,7 +159,7 @@ pub async fn serve(router: Router, control: Control) -> Double {
             });
         }
     });
-    Double { url, control, task }
+    Ok(Double { url, control, task })
 }
 
 /// The connection is closed without an answer.

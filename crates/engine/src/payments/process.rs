@@ -43,10 +43,7 @@ impl Engine {
             phone: holder.phone_number.as_deref(),
             cvv_given: source.brings_cvv(),
             first_six: pm.first_six.as_deref(),
-            billing_country: holder
-                .country
-                .as_deref()
-                .and_then(openflex_domain::country::to_alpha2),
+            billing_country: holder.country.as_deref(),
             shipping_country,
         };
         let blocked = openflex_domain::risk::check(&t.risk_rules, self.geo.as_ref(), &facts)
