@@ -734,3 +734,49 @@ async fn card_data_and_the_key_never_reach_the_logs() {
     }
     assert_clean(&d);
 }
+
+#[tokio::test]
+async fn the_double_refuses_what_stripe_refuses() {
+    let (d, s, _c) = double().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/payment_intents", d.url);
+    let post = |key: &str, body: &'static str| {
+        http.post(&url)
+            .basic_auth(KEY, None::<&str>)
+            .header("Stripe-Version", "2024-06-20")
+            .header("Idempotency-Key", key.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let base = "amount=100&currency=usd&confirm=true&payment_method=pm_card_visa";
+    let first = post("k1", base).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let replay = post("k1", base).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let other = post(
+        "k1",
+        "amount=200&currency=usd&confirm=true&payment_method=pm_card_visa",
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.status(), 400);
+    let e: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "idempotency_error");
+    assert_eq!(s.payments().len(), 1);
+    assert_clean(&d);
+    let unknown = post(
+        "k2",
+        "amount=100&currency=usd&confirm=true&payment_method=pm_card_visa&colour=red",
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 400);
+    let e: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "parameter_unknown");
+    assert_eq!(d.control.violations().len(), 1);
+    let anonymous = http.post(&url).body(base).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(d.control.violations().len(), 2);
+    assert_eq!(s.payments().len(), 1);
+}

@@ -216,7 +216,17 @@ impl StripeConnector {
         match self.wire.send(self.get(settings, url), "").await {
             Sent::Answered { status: 200, body } => answer::default_payment_method(&body)
                 .ok_or_else(|| answer::refusal("the Stripe customer has no default card")),
-            Sent::Answered { status, body } => Err(answer::read(Read::Lookup, status, &body)),
+            Sent::Answered { status, body } => {
+                // A failed read moved no money: even a 5xx leaves the payment never sent.
+                let r = answer::read(Read::Lookup, status, &body);
+                Err(if r.is_unknown() {
+                    wire::not_sent(format!(
+                        "Stripe could not read the customer (HTTP {status})"
+                    ))
+                } else {
+                    r
+                })
+            }
             Sent::NotSent(why) | Sent::Lost(why) => Err(wire::not_sent(why)),
         }
     }

@@ -88,13 +88,25 @@ fn positive(p: &Params, key: &str, required: bool) -> Result<Option<i64>, Answer
     }
 }
 
+/// The refusal of a parameter the endpoint does not know, recorded as a violation.
+fn checked(s: &Shared, p: &Params, allowed: &[&str]) -> Option<Answer> {
+    let refusal = unknown_param(p, allowed)?;
+    s.control
+        .violation(format!("stripe: {}", refusal.body["error"]["message"]));
+    Some(refusal)
+}
+
 pub(super) fn post(s: &Shared, path: &str, p: &Params) -> Answer {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
         ["v1", "payment_intents"] => create(s, p),
-        ["v1", "payment_intents", id, "capture"] => capture(&s.stripe, id, p),
-        ["v1", "payment_intents", id, "cancel"] => cancel(&s.stripe, id, p),
-        ["v1", "refunds"] => refund(&s.stripe, p),
+        ["v1", "payment_intents", id, "capture"] => {
+            checked(s, p, CAPTURE).unwrap_or_else(|| capture(&s.stripe, id, p))
+        }
+        ["v1", "payment_intents", id, "cancel"] => {
+            checked(s, p, CANCEL).unwrap_or_else(|| cancel(&s.stripe, id, p))
+        }
+        ["v1", "refunds"] => checked(s, p, REFUND).unwrap_or_else(|| refund(&s.stripe, p)),
         _ => unrecognized(&Method::POST, path),
     }
 }
@@ -229,9 +241,7 @@ fn raw_card(p: &Params) -> Result<(String, (u32, u32), bool), CardDataError> {
 }
 
 fn create(s: &Shared, p: &Params) -> Answer {
-    if let Some(a) = unknown_param(p, CREATE) {
-        s.control
-            .violation("stripe: unknown PaymentIntent parameter");
+    if let Some(a) = checked(s, p, CREATE) {
         return a;
     }
     let amount = match positive(p, "amount", true) {
@@ -423,9 +433,6 @@ fn unexpected_state(i: &Intent, action: &str, allowed: &str) -> Answer {
 }
 
 fn capture(stripe: &Stripe, id: &str, p: &Params) -> Answer {
-    if let Some(a) = unknown_param(p, CAPTURE) {
-        return a;
-    }
     let amount = match positive(p, "amount_to_capture", false) {
         Ok(a) => a,
         Err(a) => return a,
@@ -452,9 +459,6 @@ fn capture(stripe: &Stripe, id: &str, p: &Params) -> Answer {
 }
 
 fn cancel(stripe: &Stripe, id: &str, p: &Params) -> Answer {
-    if let Some(a) = unknown_param(p, CANCEL) {
-        return a;
-    }
     let reason = one(p, "cancellation_reason");
     let reasons = [
         "duplicate",
@@ -490,9 +494,6 @@ fn cancel(stripe: &Stripe, id: &str, p: &Params) -> Answer {
 }
 
 fn refund(stripe: &Stripe, p: &Params) -> Answer {
-    if let Some(a) = unknown_param(p, REFUND) {
-        return a;
-    }
     let amount = match positive(p, "amount", false) {
         Ok(a) => a,
         Err(a) => return a,
