@@ -93,7 +93,10 @@ pub fn avs(raw: &str) -> Option<(String, String)> {
         "1" | "5" => ("Z", "ZIP matches (cardholder name checked)."),
         "2" | "6" => ("Y", "Address and ZIP match (cardholder name checked)."),
         "3" | "7" => ("A", "Address matches (cardholder name checked)."),
-        "4" | "8" => ("N", "Address and ZIP do not match (cardholder name checked)."),
+        "4" | "8" => (
+            "N",
+            "Address and ZIP do not match (cardholder name checked).",
+        ),
         _ => ("U", "Unrecognised AVS result."),
     };
     Some((letter.to_string(), message.to_string()))

@@ -140,7 +140,12 @@ mod tests {
 
     #[test]
     fn the_matching_action_decides() {
-        let t = [txn("7", "ref", "pendingsettlement", &[("sale", "5.00", "1")])];
+        let t = [txn(
+            "7",
+            "ref",
+            "pendingsettlement",
+            &[("sale", "5.00", "1")],
+        )];
         let Found::Decided(r) = decide(Operation::Sale, &t, Some("ref"), None, "5.00") else {
             panic!("decided")
         };

@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(a.response_code, "200");
         assert_eq!(a.transactionid, "2762766725");
         let e = Answer::parse("response=3&responsetext=Invalid Credit Card Number REFID:3162207528&authcode=&transactionid=&response_code=300").unwrap();
-        assert_eq!(e.responsetext, "Invalid Credit Card Number REFID:3162207528");
+        assert_eq!(
+            e.responsetext,
+            "Invalid Credit Card Number REFID:3162207528"
+        );
         assert!(Answer::parse("{\"unterminated").is_none());
         assert!(Answer::parse("").is_none());
     }
@@ -262,8 +265,12 @@ mod tests {
             Some(QueryAnswer::Transactions(vec![]))
         );
         assert_eq!(
-            parse_query("<nm_response><error_response>Invalid Username/Password REFID:1</error_response></nm_response>"),
-            Some(QueryAnswer::Error("Invalid Username/Password REFID:1".into()))
+            parse_query(
+                "<nm_response><error_response>Invalid Username/Password REFID:1</error_response></nm_response>"
+            ),
+            Some(QueryAnswer::Error(
+                "Invalid Username/Password REFID:1".into()
+            ))
         );
         assert!(parse_query("{\"unterminated").is_none());
         assert!(parse_query("<nm_response><transaction>").is_none());
