@@ -467,9 +467,8 @@ fn payment(control: &Control, nmi: &Nmi, f: &[(String, String)], refid: u64) -> 
         return error("Invalid amount", orderid, kind, refid);
     };
     let currency = get(f, "currency");
-    if !currency.is_empty()
-        && !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()))
-    {
+    let iso = currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase());
+    if !currency.is_empty() && !iso {
         control.violation(format!("nmi {kind}: currency {currency:?} is not ISO 4217"));
         return error("Invalid Currency", orderid, kind, refid);
     }

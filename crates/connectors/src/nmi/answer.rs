@@ -22,9 +22,9 @@ pub fn code_of(response: &str, response_code: &str, text: &str) -> ResponseCode 
         .flatten()
         .map(|e| e.flexpay)
         .filter(|c| agrees(*c));
-    let chosen = if response_code.is_empty() {
-        by_text
-    } else if matches!(response_code, "100" | "300") && by_text.is_some() {
+    let text_decides =
+        response_code.is_empty() || (matches!(response_code, "100" | "300") && by_text.is_some());
+    let chosen = if text_decides {
         by_text
     } else {
         let m = map(CodeField::NmiResponseCode, response_code);
