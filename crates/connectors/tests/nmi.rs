@@ -662,3 +662,50 @@ async fn card_data_and_key_never_reach_the_logs() {
     let shown = format!("{res:?}");
     assert!(!shown.contains(PAN) && !shown.contains(SECURITY_KEY));
 }
+
+#[tokio::test]
+async fn the_double_refuses_a_wrong_key_and_flags_undocumented_variables() {
+    let (double, nmi, _c) = setup().await;
+    let http = reqwest::Client::new();
+    let body = http
+        .post(format!("{}/transact.php", double.url))
+        .form(&[
+            ("security_key", "wrong"),
+            ("type", "sale"),
+            ("amount", "1.00"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.starts_with("response=3&responsetext=Authentication Failed"),
+        "{body}"
+    );
+    let body = http
+        .post(format!("{}/transact.php", double.url))
+        .form(&[
+            ("security_key", SECURITY_KEY),
+            ("type", "sale"),
+            ("amount", "1.00"),
+            ("ccnumber", PAN),
+            ("ccexp", "1025"),
+            ("card_number", PAN),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.starts_with("response=1&responsetext=SUCCESS&authcode=123456"),
+        "{body}"
+    );
+    assert_eq!(nmi.payments(), 1);
+    let v = double.control.violations();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(v[1].contains("card_number"));
+}

@@ -221,7 +221,6 @@ impl NmiConnector {
         let Ok(currency) = Currency::parse(req.currency) else {
             return invalid("unknown currency");
         };
-        let amount = minor_to_decimal(req.amount, currency.exponent());
         let mut f = Form::default();
         f.push("security_key", s.security_key.expose().as_str());
         let by_transaction = matches!(req.operation, Operation::Capture | Operation::Void);
@@ -258,7 +257,15 @@ impl NmiConnector {
             }
             None => return ConnectorResult::unknown("nmi query answer could not be read"),
         };
-        match query::decide(req.operation, &txns, order_id, transaction_id, &amount) {
+        let found = query::decide(
+            req.operation,
+            &txns,
+            order_id,
+            transaction_id,
+            req.amount,
+            currency.exponent(),
+        );
+        match found {
             Found::Decided(mut r) => {
                 keep_network_id(&req, &mut r);
                 r

@@ -11,6 +11,7 @@
 use super::answer::{avs, code_of, cvv, non_empty};
 use super::wire::QueriedTxn;
 use openflex_domain::codes::ResponseCode;
+use openflex_domain::money::decimal_to_minor;
 use openflex_engine::connector::{ConnectorResult, Operation, Outcome};
 
 /// What the query found for one of our operations.
@@ -36,13 +37,15 @@ fn action_types(op: Operation) -> &'static [&'static str] {
 
 /// Decides from the queried transactions. `order_id` is our reference when the lookup was by
 /// order id (transactions under another order id are ignored, should the gateway return more);
-/// `amount` is the decimal amount we sent, used to tell our capture or refund from another.
+/// `amount` (minor units, `exponent` decimals) tells our capture or refund from another; NMI
+/// shows action amounts as decimals, compared by value.
 pub fn decide(
     op: Operation,
     txns: &[QueriedTxn],
     order_id: Option<&str>,
     transaction_id: Option<&str>,
-    amount: &str,
+    amount: i64,
+    exponent: u32,
 ) -> Found {
     let ours = txns.iter().filter(|t| {
         order_id.is_none_or(|o| t.get("order_id") == o)
@@ -57,7 +60,8 @@ pub fn decide(
                 .is_some_and(|k| wanted.contains(&k.as_str()))
                 && (op.is_payment()
                     || op == Operation::Void
-                    || a.get("amount").is_none_or(|a| a == amount))
+                    || a.get("amount")
+                        .is_none_or(|a| decimal_to_minor(a, exponent) == Ok(amount)))
         });
         let mut any = false;
         for a in matching {
@@ -146,23 +150,23 @@ mod tests {
             "pendingsettlement",
             &[("sale", "5.00", "1")],
         )];
-        let Found::Decided(r) = decide(Operation::Sale, &t, Some("ref"), None, "5.00") else {
+        let Found::Decided(r) = decide(Operation::Sale, &t, Some("ref"), None, 500, 2) else {
             panic!("decided")
         };
         assert!(r.code.is_approved());
         assert_eq!(r.gateway_transaction_id.as_deref(), Some("7"));
         let t = [txn("8", "ref", "failed", &[("sale", "0.50", "0")])];
-        let Found::Decided(r) = decide(Operation::Sale, &t, Some("ref"), None, "0.50") else {
+        let Found::Decided(r) = decide(Operation::Sale, &t, Some("ref"), None, 50, 2) else {
             panic!("decided")
         };
         assert!(!r.code.is_approved());
         assert!(matches!(
-            decide(Operation::Sale, &t, Some("other"), None, "0.50"),
+            decide(Operation::Sale, &t, Some("other"), None, 50, 2),
             Found::Nothing
         ));
         let t = [txn("9", "ref", "unknown", &[])];
         assert!(matches!(
-            decide(Operation::Sale, &t, Some("ref"), None, "1.00"),
+            decide(Operation::Sale, &t, Some("ref"), None, 100, 2),
             Found::Pending
         ));
         let t = [txn(
@@ -172,11 +176,11 @@ mod tests {
             &[("auth", "10.00", "1"), ("capture", "4.00", "1")],
         )];
         assert!(matches!(
-            decide(Operation::Capture, &t, None, Some("9"), "4.00"),
+            decide(Operation::Capture, &t, None, Some("9"), 400, 2),
             Found::Decided(_)
         ));
         assert!(matches!(
-            decide(Operation::Void, &t, None, Some("9"), "10.00"),
+            decide(Operation::Void, &t, None, Some("9"), 1000, 2),
             Found::Nothing
         ));
     }
