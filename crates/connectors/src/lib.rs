@@ -7,6 +7,7 @@
 //! `OPENFLEX_GATEWAY_URL_*`), for tests and private deployments: a merchant setting could send
 //! card data anywhere.
 
+pub mod nmi;
 pub mod stripe;
 pub mod wire;
 
@@ -53,5 +54,8 @@ pub fn all(config: &ConnectorConfig) -> Connectors {
 }
 
 fn live(config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
-    vec![Arc::new(stripe::StripeConnector::new(config))]
+    vec![
+        Arc::new(stripe::StripeConnector::new(config)),
+        Arc::new(nmi::NmiConnector::new(config)),
+    ]
 }

@@ -16,6 +16,12 @@ pub struct ResponseDetail {
     pub cvv_message: Option<String>,
     pub error_code: Option<String>,
     pub error_detail: Option<String>,
+    /// openflex: the live gateway's own code and message (e.g. Stripe `insufficient_funds`),
+    /// absent for the sandbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_message: Option<String>,
 }
 
 /// Payment Method core object. `creditCardNumber` is masked; `cvv` is `***` while one is held.
@@ -176,6 +182,8 @@ impl From<&Transaction> for TransactionWire {
                 cvv_message: t.result.cvv_message.clone(),
                 error_code: t.result.error_code.clone(),
                 error_detail: t.result.error_detail.clone(),
+                gateway_code: t.result.gateway_code.clone(),
+                gateway_message: t.result.gateway_message.clone(),
             },
             payment_method: t.payment_method.as_ref().map(PaymentMethodWire::from),
             transaction_id: t.id.clone(),
