@@ -668,3 +668,48 @@ async fn card_data_and_keys_never_reach_the_logs() {
     let text = format!("{r:?}");
     assert!(!text.contains(pan) && !text.contains(TRANSACTION_KEY));
 }
+
+#[tokio::test]
+async fn the_double_refuses_what_the_gateway_refuses() {
+    let e = env().await;
+    let url = format!("{}/xml/v1/request.api", e.double.url);
+    let client = reqwest::Client::new();
+    let post = |body: &'static str, content_type: &'static str| {
+        client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let out_of_order = r#"{"createTransactionRequest":{"merchantAuthentication":{"name":"5KP3u95bQpv","transactionKey":"4Ktq966gC55GAX7S"},"transactionRequest":{"amount":"1.00","transactionType":"authCaptureTransaction"}}}"#;
+    let answer = post(out_of_order, "application/json")
+        .await
+        .expect("answered");
+    let text = answer.text().await.expect("a body");
+    assert!(
+        text.starts_with('\u{feff}'),
+        "answers start with a byte-order mark"
+    );
+    let v: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).expect("JSON");
+    assert_eq!(v["messages"]["resultCode"], "Error");
+    assert_eq!(v["messages"]["message"][0]["code"], "E00003");
+    post("{}", "text/plain").await.expect("answered");
+    assert_eq!(e.double.control.violations().len(), 2);
+
+    let c = card(VISA, None);
+    let mit_without_id = ConnectorRequest {
+        instrument: Some(Instrument::Card(&c)),
+        stored_credential: StoredCredential {
+            initiator: Initiator::Merchant,
+            stores_card: false,
+            network_transaction_id: None,
+        },
+        ..request(Operation::Sale, "MITNOID", 1_000, &e.settings)
+    };
+    approved(&e.conn.sale(mit_without_id).await);
+    let violations = e.double.control.violations();
+    assert!(
+        violations[2].contains("originalNetworkTransId"),
+        "{violations:?}"
+    );
+}

@@ -33,6 +33,17 @@ pub fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// A gateway text fit for `gateway_message`. Schema errors (E00003) quote the refused value
+/// ("... element is invalid - The value '…' is invalid according to its datatype ..."), which
+/// may be a card number or card code: everything from the quote on is dropped.
+fn said(v: Option<&Value>) -> Option<String> {
+    let t = text(v)?;
+    match t.find("The value") {
+        Some(at) => Some(t[..at].trim_end_matches([' ', '-']).to_string()),
+        None => Some(t),
+    }
+}
+
 /// `messages.resultCode` and the first `messages.message[]` (code, text).
 pub struct Envelope {
     pub ok: bool,
@@ -46,7 +57,7 @@ pub fn envelope(v: &Value) -> Envelope {
     Envelope {
         ok: text(messages.get("resultCode")).as_deref() == Some("Ok"),
         code: first.and_then(|m| text(m.get("code"))),
-        text: first.and_then(|m| text(m.get("text"))),
+        text: first.and_then(|m| said(m.get("text"))),
     }
 }
 
@@ -91,8 +102,8 @@ pub fn transaction_response(tr: &Value) -> Txn {
     let error = first_of(&tr["errors"]);
     let message = first_of(&tr["messages"]);
     let (reason_code, reason_text) = match (error, message) {
-        (Some(e), _) => (text(e.get("errorCode")), text(e.get("errorText"))),
-        (None, Some(m)) => (text(m.get("code")), text(m.get("description"))),
+        (Some(e), _) => (text(e.get("errorCode")), said(e.get("errorText"))),
+        (None, Some(m)) => (text(m.get("code")), said(m.get("description"))),
         (None, None) => (None, None),
     };
     Txn {
@@ -111,7 +122,7 @@ pub fn details(t: &Value) -> Txn {
     Txn {
         response_code: text(t.get("responseCode")),
         reason_code: text(t.get("responseReasonCode")),
-        reason_text: text(t.get("responseReasonDescription")),
+        reason_text: said(t.get("responseReasonDescription")),
         trans_id: text(t.get("transId")).filter(|t| t != "0"),
         avs: text(t.get("AVSResponse")),
         cvv: text(t.get("cardCodeResponse")),
@@ -235,6 +246,17 @@ mod tests {
         let env = envelope(&v);
         assert!(env.ok);
         assert_eq!(env.code.as_deref(), Some("I00001"));
+    }
+
+    #[test]
+    fn refused_values_are_not_repeated() {
+        let v = serde_json::json!({"messages": {"resultCode": "Error", "message": [{"code": "E00003",
+            "text": "The 'AnetApi/xml/v1/schema/AnetApiSchema.xsd:cardCode' element is invalid - The value '12345' is invalid according to its datatype 'String' - The actual length is greater than the MaxLength value."}]}});
+        let r = create_result(&v);
+        let message = r.gateway_message.expect("a message");
+        assert!(!message.contains("12345"), "{message}");
+        assert!(message.ends_with("element is invalid"), "{message}");
+        assert!(!r.code.is_approved());
     }
 
     #[test]

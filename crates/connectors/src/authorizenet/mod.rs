@@ -26,7 +26,8 @@ use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
+    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
+    Operation,
 };
 use request::*;
 use serde_json::Value;
@@ -183,80 +184,12 @@ impl AuthorizeNetConnector {
             Err(e) => return invalid(e),
         };
         let short = short_reference(req.reference);
-        let expiration;
-        let token;
-        let (payment, profile) = match &req.instrument {
-            Some(Instrument::Card(card)) => {
-                let Some(expiry) = card.expiry else {
-                    return invalid("the card's expiry date is required".into());
-                };
-                expiration = format!("{}-{}", expiry.year_text(), expiry.month_text());
-                let card = CreditCard {
-                    card_number: card.pan.expose(),
-                    expiration_date: expiration.clone(),
-                    card_code: card.cvv.as_ref().map(|c| c.expose().as_str()),
-                };
-                (Some(Payment { credit_card: card }), None)
-            }
-            Some(Instrument::GatewayToken(t)) => {
-                token = *t;
-                let Some((customer, payment)) = token.split_once('/') else {
-                    return invalid(
-                        "an authorizenet token is customerProfileId/paymentProfileId".into(),
-                    );
-                };
-                let profile = Profile {
-                    customer_profile_id: customer,
-                    payment_profile: PaymentProfile {
-                        payment_profile_id: payment,
-                    },
-                };
-                (None, Some(profile))
-            }
-            None => return invalid("a card or gateway token is required".into()),
+        let (payment, profile) = match paying_with(req.instrument.as_ref()) {
+            Ok(x) => x,
+            Err(e) => return invalid(e),
         };
         let b = &req.billing;
-        let bill_to = BillTo {
-            first_name: b.first_name,
-            last_name: b.last_name,
-            address: b.address1,
-            city: b.city,
-            state: b.state,
-            zip: b.postal_code,
-            country: b.country,
-        };
-        let has_bill_to = [
-            b.first_name,
-            b.last_name,
-            b.address1,
-            b.city,
-            b.state,
-            b.postal_code,
-            b.country,
-        ]
-        .iter()
-        .any(Option::is_some);
-        let sc = &req.stored_credential;
-        let mut options = ProcessingOptions::default();
-        let mut subsequent = None;
-        match sc.initiator {
-            Initiator::Customer if sc.stores_card => options.is_first_subsequent_auth = Some(true),
-            Initiator::Customer if profile.is_some() || sc.network_transaction_id.is_some() => {
-                options.is_stored_credentials = Some(true)
-            }
-            Initiator::Customer => {}
-            Initiator::Merchant => {
-                options.is_subsequent_auth = Some(true);
-                subsequent = sc
-                    .network_transaction_id
-                    .map(|id| SubsequentAuthInformation {
-                        original_network_trans_id: id,
-                    });
-            }
-        }
-        let any_option = options.is_first_subsequent_auth.is_some()
-            || options.is_subsequent_auth.is_some()
-            || options.is_stored_credentials.is_some();
+        let (processing_options, subsequent) = stored_credential(&req, profile.is_some());
         let tr = TransactionRequest {
             transaction_type: kind,
             amount: Some(amount),
@@ -267,9 +200,9 @@ impl AuthorizeNetConnector {
                 invoice_number: &short,
             }),
             customer: b.email.map(|email| Customer { email }),
-            bill_to: has_bill_to.then_some(bill_to),
+            bill_to: bill_to(b),
             customer_ip: b.ip,
-            processing_options: any_option.then_some(options),
+            processing_options,
             subsequent_auth_information: subsequent,
             ..TransactionRequest::default()
         };
@@ -355,6 +288,109 @@ impl AuthorizeNetConnector {
         };
         self.create(&s, &short, tr).await
     }
+}
+
+/// The card (expiry `YYYY-MM`) or the payment profile a gateway token names.
+fn paying_with<'a>(
+    instrument: Option<&Instrument<'a>>,
+) -> Result<(Option<Payment<'a>>, Option<Profile<'a>>), String> {
+    match instrument {
+        Some(Instrument::Card(card)) => {
+            let expiry = card
+                .expiry
+                .ok_or_else(|| "the card's expiry date is required".to_string())?;
+            let credit_card = CreditCard {
+                card_number: card.pan.expose(),
+                expiration_date: format!("{}-{}", expiry.year_text(), expiry.month_text()),
+                card_code: card.cvv.as_ref().map(|c| c.expose().as_str()),
+            };
+            Ok((Some(Payment { credit_card }), None))
+        }
+        Some(Instrument::GatewayToken(token)) => {
+            let (customer, payment) = token
+                .split_once('/')
+                .filter(|(c, p)| !c.is_empty() && !p.is_empty())
+                .ok_or_else(|| {
+                    "an authorizenet token is customerProfileId/paymentProfileId".to_string()
+                })?;
+            let profile = Profile {
+                customer_profile_id: customer,
+                payment_profile: PaymentProfile {
+                    payment_profile_id: payment,
+                },
+            };
+            Ok((None, Some(profile)))
+        }
+        None => Err("a card or gateway token is required".into()),
+    }
+}
+
+/// The card-network stored-credential labels: the first customer-initiated payment that stores
+/// the card opens the series (`isFirstSubsequentAuth`); a later customer-initiated payment with
+/// a stored card (a payment profile, or a card with a network id) is `isStoredCredentials`; a
+/// merchant-initiated one is `isSubsequentAuth` with the first payment's network id.
+fn stored_credential<'a>(
+    req: &ConnectorRequest<'a>,
+    profile: bool,
+) -> (
+    Option<ProcessingOptions>,
+    Option<SubsequentAuthInformation<'a>>,
+) {
+    let sc = &req.stored_credential;
+    let yes = Some(true);
+    match sc.initiator {
+        Initiator::Customer if sc.stores_card => {
+            let o = ProcessingOptions {
+                is_first_subsequent_auth: yes,
+                ..ProcessingOptions::default()
+            };
+            (Some(o), None)
+        }
+        Initiator::Customer if profile || sc.network_transaction_id.is_some() => {
+            let o = ProcessingOptions {
+                is_stored_credentials: yes,
+                ..ProcessingOptions::default()
+            };
+            (Some(o), None)
+        }
+        Initiator::Customer => (None, None),
+        Initiator::Merchant => {
+            let o = ProcessingOptions {
+                is_subsequent_auth: yes,
+                ..ProcessingOptions::default()
+            };
+            let info = sc
+                .network_transaction_id
+                .map(|id| SubsequentAuthInformation {
+                    original_network_trans_id: id,
+                });
+            (Some(o), info)
+        }
+    }
+}
+
+/// `billTo` when any billing fact is known.
+fn bill_to<'a>(b: &Billing<'a>) -> Option<BillTo<'a>> {
+    let any = [
+        b.first_name,
+        b.last_name,
+        b.address1,
+        b.city,
+        b.state,
+        b.postal_code,
+        b.country,
+    ]
+    .iter()
+    .any(Option::is_some);
+    any.then_some(BillTo {
+        first_name: b.first_name,
+        last_name: b.last_name,
+        address: b.address1,
+        city: b.city,
+        state: b.state,
+        zip: b.postal_code,
+        country: b.country,
+    })
 }
 
 fn invalid(why: String) -> ConnectorResult {
@@ -457,6 +493,26 @@ mod tests {
         assert_eq!(odd.len(), 17);
         assert_eq!(odd, short_reference("order#42/retry-1"));
         assert_ne!(odd, short_reference("order#42/retry-2"));
+    }
+
+    #[test]
+    fn the_environment_setting_picks_the_endpoint_unless_the_operator_overrides_it() {
+        let real = AuthorizeNetConnector::new(&ConnectorConfig::default());
+        let pick = |c: &AuthorizeNetConnector, env: Value| {
+            let v =
+                serde_json::json!({"apiLoginId": "a", "transactionKey": "k", "environment": env});
+            c.url(&settings(Some(&v)).expect("valid")).to_string()
+        };
+        assert_eq!(pick(&real, Value::Null), PRODUCTION_URL);
+        assert_eq!(pick(&real, "production".into()), PRODUCTION_URL);
+        assert_eq!(pick(&real, "sandbox".into()), SANDBOX_URL);
+        let mut config = ConnectorConfig::default();
+        config.base_urls.authorizenet = Some("http://127.0.0.1:9/xml/v1/request.api".into());
+        let local = AuthorizeNetConnector::new(&config);
+        assert_eq!(
+            pick(&local, "sandbox".into()),
+            "http://127.0.0.1:9/xml/v1/request.api"
+        );
     }
 
     #[test]

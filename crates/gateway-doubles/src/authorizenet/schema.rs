@@ -228,3 +228,32 @@ pub fn breach(name: &str, node: &Node) -> Option<String> {
     }
     entries.iter().find_map(|(k, v)| breach(k, v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(text: &str) -> Node {
+        serde_json::from_str(text).expect("JSON")
+    }
+
+    #[test]
+    fn keys_out_of_schema_order_or_unknown_are_breaches() {
+        let good = node(
+            r#"{"merchantAuthentication":{"name":"a","transactionKey":"b"},"refId":"1","transactionRequest":{"transactionType":"authCaptureTransaction","amount":"1.00"}}"#,
+        );
+        assert_eq!(breach("createTransactionRequest", &good), None);
+        let swapped = node(
+            r#"{"merchantAuthentication":{"name":"a","transactionKey":"b"},"transactionRequest":{"amount":"1.00","transactionType":"authCaptureTransaction"}}"#,
+        );
+        assert!(
+            breach("createTransactionRequest", &swapped)
+                .is_some_and(|b| b.contains("transactionType"))
+        );
+        let unknown =
+            node(r#"{"merchantAuthentication":{"name":"a","transactionKey":"b","password":"c"}}"#);
+        assert!(
+            breach("createTransactionRequest", &unknown).is_some_and(|b| b.contains("password"))
+        );
+    }
+}
