@@ -316,7 +316,7 @@ async fn a_full_refund_of_an_unsettled_sale_is_a_void() {
 #[tokio::test]
 async fn each_decline_category_maps_to_its_family() {
     let e = env().await;
-    let cases: [(&str, i64, &str, Family, bool); 6] = [
+    let cases: [(&str, i64, &str, Family, bool); 8] = [
         (VISA, 1_000, "46282", Family::DoNotHonor, true),
         (
             REASON_CARD,
@@ -328,6 +328,8 @@ async fn each_decline_category_maps_to_its_family() {
         (REASON_CARD, 400, "98004", Family::LostStolenFraud, false),
         (REASON_CARD, 600, "98004", Family::InvalidCard, false),
         (REASON_CARD, 1_900, "98004", Family::IssuerUnavailable, true),
+        (REASON_CARD, 5_700, "98004", Family::IssuerUnavailable, true),
+        (REASON_CARD, 4_400, "98004", Family::CvvAvs, false),
         (
             "4111111111111112",
             1_000,

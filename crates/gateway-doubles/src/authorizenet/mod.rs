@@ -9,19 +9,21 @@
 //! `amount`; the credentials must be [`API_LOGIN_ID`] / [`TRANSACTION_KEY`] (else E00007).
 //! Breaches are recorded as violations and answered as the gateway does.
 //!
-//! Outcomes follow Authorize.net's sandbox testing guide (developer.authorize.net
-//! "Testing Guide"):
-//! - any Luhn-valid card approves (4111111111111111, 5424000000000015, ...); a number that is
-//!   not → reason 6 (invalid card), an expiry in the past → reason 8;
-//! - billing zip 46282 → responseCode 2, reason 2 (generic bank decline);
+//! Outcomes follow Authorize.net's sandbox triggers (developer.authorize.net "Testing Guide":
+//! test cards, and zip / card-code triggers, whose table is quoted here from a public
+//! restatement of the guide):
+//! - any Luhn-valid card of 13 to 16 digits approves (4111111111111111, 5424000000000015, ...);
+//!   another number → reason 6 (invalid card), an expiry in the past → reason 8;
+//! - billing zip 46282 → responseCode 2, reason 2 (general bank decline);
 //! - AVS from the zip: 46201 A, 46203 E, 46204 G, 46205 N, 46206 P, 46207 R, 46208 S,
 //!   46209 U, 46211 W, 46214 X, 46217 Z; other zips Y, no zip B;
 //! - card code 900 M, 901 N, 902 S, 903 U, 904 P; other codes M, none P;
-//! - card 4222222222222 declines with the response reason code equal to the whole-dollar
-//!   amount (the older AIM guide's trigger, recalled, not re-checked): $295.00 → 295 (partial
-//!   approval on a prepaid card: insufficient funds), $2.00 → 2 (do not honor / generic),
-//!   $4.00 → 4 (pick up card: lost / stolen), $6.00 → 6 (invalid card), $19.00 → 19 (processor
-//!   unavailable), $57.00 → 57 (processing error), $44.00 → 44 (card code mismatch).
+//! - card 4222222222222 answers the response reason code equal to the whole-dollar amount
+//!   (a long-standing test-card behaviour, reported in agiliq/merchant issue #20; not in the
+//!   current guide): $295.00 → 295 (partial approval on a prepaid card: the insufficient-funds
+//!   row), $2.00 → 2 (do not honor / generic), $4.00 → 4 (pick up card: lost / stolen),
+//!   $6.00 → 6 (invalid card), $19.00 → 19 (processor unavailable), $57.00 → 57 (processing
+//!   error), $44.00 → 44 (card code mismatch).
 //!
 //! State: transactions by transId with their status (`authorizedPendingCapture`,
 //! `capturedPendingSettlement`, `settledSuccessfully`, `voided`, `refundPendingSettlement`,

@@ -153,6 +153,23 @@ fn luhn(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Today's (year, month) in UTC, from the days since the Unix epoch (Howard Hinnant's
+/// civil-from-days).
+fn this_month() -> (u16, u8) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month as u8)
+}
+
 /// `YYYY-MM` or `MMYY` as (year, month).
 fn expiry(text: &str) -> Option<(u16, u8)> {
     let (y, m) = match text.len() {
@@ -205,7 +222,7 @@ fn payment(app: &App, tr: &Node, kind: &str) -> Value {
             {
                 return refused(6, None);
             }
-            if exp < (2026, 1) {
+            if exp < this_month() {
                 return refused(8, None);
             }
             (number, card.text_at("cardCode"))
@@ -478,4 +495,22 @@ fn refund(app: &App, tr: &Node) -> Value {
     let answer = done(t, 1, &refund.id);
     book.txns.push(refund);
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_amounts_and_card_numbers_read_as_the_gateway_does() {
+        let (y, m) = this_month();
+        assert!(y >= 2025 && (1..=12).contains(&m));
+        assert_eq!(expiry("2030-12"), Some((2030, 12)));
+        assert_eq!(expiry("1230"), Some((2030, 12)));
+        assert_eq!(expiry("2030-13"), None);
+        assert_eq!(minor("12.5"), Some(1250));
+        assert_eq!(minor("0.00"), None);
+        assert_eq!(minor("1.005"), None);
+        assert!(luhn("4111111111111111") && !luhn("4111111111111112"));
+    }
 }
