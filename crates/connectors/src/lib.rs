@@ -7,6 +7,7 @@
 //! `OPENFLEX_GATEWAY_URL_*`), for tests and private deployments: a merchant setting could send
 //! card data anywhere.
 
+pub mod authorizenet;
 pub mod nmi;
 pub mod stripe;
 pub mod wire;
@@ -57,5 +58,6 @@ fn live(config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
     vec![
         Arc::new(stripe::StripeConnector::new(config)),
         Arc::new(nmi::NmiConnector::new(config)),
+        Arc::new(authorizenet::AuthorizeNetConnector::new(config)),
     ]
 }

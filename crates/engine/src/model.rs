@@ -246,8 +246,13 @@ pub struct Transaction {
     pub details: Details,
 }
 
-/// `transactions.state` of an attempt whose gateway answer was lost, until an inquiry settles it.
-pub const UNKNOWN_STATE: &str = "unknown";
+/// An attempt whose gateway answer was lost stays `pending` (the state a crash mid-call leaves
+/// too) with the code "Response timeout" written on it, until an inquiry settles it; a call in
+/// flight has code 0.
+pub fn outcome_unknown(r: &openflex_store::TxnRow) -> bool {
+    r.state == "pending"
+        && r.response_code == i64::from(crate::connector::UNKNOWN_OUTCOME_CODE.0)
+}
 
 impl Transaction {
     pub(crate) fn from_row(r: &TxnRow, pm: Option<PaymentMethod>) -> Result<Self> {
@@ -258,8 +263,8 @@ impl Transaction {
             status: TxnStatus::from_i64(r.status),
             code: ResponseCode(u32::try_from(r.response_code).map_err(|_| bad("code"))?),
             created_at: from_micros(r.created_at),
-            pending: r.state == "pending",
-            outcome_unknown: r.state == UNKNOWN_STATE,
+            pending: r.state == "pending" && !outcome_unknown(r),
+            outcome_unknown: outcome_unknown(r),
             merchant_transaction_id: r.merchant_transaction_id.clone(),
             order_id: r.order_id.clone(),
             customer_id: r.customer_id.clone(),

@@ -99,7 +99,7 @@ impl Engine {
                 "names no attempt of this merchant".into(),
             );
         };
-        if prev.state == crate::UNKNOWN_STATE {
+        if crate::outcome_unknown(&prev) {
             // The previous attempt's answer was lost: ask the gateway before charging again.
             match self.settle_unknown(t, prev.clone(), now).await? {
                 Some(settled) if settled.status == 1 => {

@@ -148,14 +148,14 @@ impl Store {
         }
     }
 
-    /// Records the gateway's answer on a transaction still waiting for one: `pending` (the call
-    /// was in flight) or `unknown` (its answer was lost; an inquiry settles it). `r.state` is
-    /// the new state: `done`, or `unknown` when the answer is still not known.
+    /// Records the gateway's answer on a transaction still waiting for one (`pending`: the call
+    /// is in flight, or its answer was lost and an inquiry settles it). `r.state` is the new
+    /// state: `done`, or `pending` while the answer is not known.
     pub async fn finish_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
         let n = on_tx!(tx, c => sqlx::query(
             "UPDATE transactions SET state = $10, status = $1, response_code = $2, payment_method_id = $3, \
              gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, reference_data = $7, \
-             result = $8 WHERE id = $9 AND state IN ('pending', 'unknown')")
+             result = $8 WHERE id = $9 AND state = 'pending'")
             .bind(r.status).bind(r.response_code).bind(&r.payment_method_id).bind(&r.gateway_transaction_id)
             .bind(&r.assigned_gateway_token).bind(r.retry_date).bind(&r.reference_data).bind(&r.result)
             .bind(&r.id).bind(&r.state)
@@ -322,7 +322,7 @@ impl Store {
     pub async fn stale_pending(&self, older_than: i64, limit: i64) -> Result<Vec<TxnRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLS} FROM transactions WHERE state = 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2")))
+            "SELECT {COLS} FROM transactions WHERE state = 'pending' AND response_code = 0 AND created_at < $1 ORDER BY created_at LIMIT $2")))
             .bind(older_than).bind(limit).fetch_all(p).await)?,
         )
     }

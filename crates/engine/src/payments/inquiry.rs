@@ -10,7 +10,7 @@ use crate::connector::{
     Billing, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation, PriorTxn, SentAs,
 };
 use crate::scheduler::{JobResult, kind};
-use crate::{Engine, Gateway, Holder, Result, ResultDetails, Tenant, UNKNOWN_STATE, micros};
+use crate::{Engine, Gateway, Holder, Result, ResultDetails, Tenant, micros, outcome_unknown};
 use openflex_domain::lifecycle::TxnType;
 use openflex_store::{Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
@@ -51,7 +51,7 @@ impl Engine {
                 "transaction {transaction_id} not found"
             )));
         };
-        if row.state != UNKNOWN_STATE {
+        if !outcome_unknown(&row) {
             return Ok(JobResult::Done(format!(
                 "transaction {transaction_id} is settled already"
             )));
@@ -125,7 +125,7 @@ impl Engine {
             .store
             .txn(&t.merchant_id, t.mode.as_str(), id)
             .await?
-            .filter(|r| r.state != UNKNOWN_STATE && r.state != "pending"))
+            .filter(|r| r.state != "pending"))
     }
 
     /// A decline learned late follows the retry policy as if it had come at once: a retry

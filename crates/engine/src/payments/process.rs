@@ -202,7 +202,7 @@ impl Engine {
         detail: Option<String>,
     ) {
         row.state = if result.is_unknown() {
-            crate::UNKNOWN_STATE.into()
+            "pending".into()
         } else {
             "done".into()
         };

@@ -10,4 +10,5 @@ mod receiver;
 mod flexfactor;
 mod flexiti;
 mod flexpay;
+mod live;
 mod platform;
