@@ -7,6 +7,7 @@
 //! `OPENFLEX_GATEWAY_URL_*`), for tests and private deployments: a merchant setting could send
 //! card data anywhere.
 
+pub mod adyen;
 pub mod wire;
 
 use openflex_engine::connector::{Connector, Connectors};
@@ -51,6 +52,8 @@ pub fn all(config: &ConnectorConfig) -> Connectors {
     connectors
 }
 
-fn live(_config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
-    Vec::new()
+fn live(config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
+    let mut connectors: Vec<Arc<dyn Connector>> = Vec::new();
+    connectors.push(Arc::new(adyen::AdyenConnector::new(config)));
+    connectors
 }

@@ -6,6 +6,8 @@
 //! This module is the harness the gateway modules share: serving on 127.0.0.1, the request
 //! log, the violation list and the fault queue.
 
+pub mod adyen;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
