@@ -53,7 +53,5 @@ pub fn all(config: &ConnectorConfig) -> Connectors {
 }
 
 fn live(config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
-    let mut connectors: Vec<Arc<dyn Connector>> = Vec::new();
-    connectors.push(Arc::new(adyen::AdyenConnector::new(config)));
-    connectors
+    vec![Arc::new(adyen::AdyenConnector::new(config))]
 }

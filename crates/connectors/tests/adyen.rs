@@ -607,3 +607,32 @@ async fn card_data_and_the_api_key_never_reach_the_logs() {
     assert!(!logs.contains("\"737\""), "CVV in logs");
     assert!(!logs.contains(API_KEY), "API key in logs");
 }
+
+#[tokio::test]
+async fn the_double_rejects_bodies_the_official_schema_rejects() {
+    let s = setup().await;
+    let body = json!({
+        "amount": {"currency": "USD", "value": 1000},
+        "reference": "att_schema",
+        "merchantAccount": "OpenflexECOM",
+        "returnUrl": "https://example.com/r",
+        "paymentMethod": {"type": "scheme", "number": PAN, "expiryMonth": "03",
+            "expiryYear": "2030", "cvv": CVV},
+    });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/payments", adyen::api_root(&s.double)))
+        .header("X-API-Key", API_KEY)
+        .header("Idempotency-Key", "att_schema")
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 422);
+    let error: Value = answer.json().await.unwrap();
+    assert_eq!(error["errorCode"], "702");
+    assert_eq!(error["errorType"], "validation");
+    assert!(!error.to_string().contains(PAN));
+    assert!(!s.double.control.violations().is_empty());
+    assert_eq!(s.ledger.payment_count(), 0);
+}
