@@ -7,6 +7,7 @@
 //! `OPENFLEX_GATEWAY_URL_*`), for tests and private deployments: a merchant setting could send
 //! card data anywhere.
 
+pub mod adyen;
 pub mod authorizenet;
 pub mod nmi;
 pub mod stripe;
@@ -57,6 +58,7 @@ pub fn all(config: &ConnectorConfig) -> Connectors {
 fn live(config: &ConnectorConfig) -> Vec<Arc<dyn Connector>> {
     vec![
         Arc::new(stripe::StripeConnector::new(config)),
+        Arc::new(adyen::AdyenConnector::new(config)),
         Arc::new(nmi::NmiConnector::new(config)),
         Arc::new(authorizenet::AuthorizeNetConnector::new(config)),
     ]

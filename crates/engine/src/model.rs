@@ -250,8 +250,7 @@ pub struct Transaction {
 /// too) with the code "Response timeout" written on it, until an inquiry settles it; a call in
 /// flight has code 0.
 pub fn outcome_unknown(r: &openflex_store::TxnRow) -> bool {
-    r.state == "pending"
-        && r.response_code == i64::from(crate::connector::UNKNOWN_OUTCOME_CODE.0)
+    r.state == "pending" && r.response_code == i64::from(crate::connector::UNKNOWN_OUTCOME_CODE.0)
 }
 
 impl Transaction {

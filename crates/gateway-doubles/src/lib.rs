@@ -6,6 +6,7 @@
 //! This module is the harness the gateway modules share: serving on 127.0.0.1, the request
 //! log, the violation list and the fault queue.
 
+pub mod adyen;
 pub mod authorizenet;
 pub mod nmi;
 pub mod stripe;

@@ -1,0 +1,193 @@
+//! Adyen, through the Checkout API v71 (JSON, `X-API-Key`).
+//!
+//! Adyen has no "get payment" call: what happened to a request whose answer was lost is learnt
+//! by sending the same request again under the same `Idempotency-Key` (our reference), which
+//! Adyen answers from its stored result without processing twice. So every body is built
+//! deterministically ([`wire`]) and `inquire` is a replay. Modifications (capture, cancel,
+//! refund) are asynchronous at Adyen: `201 received` is taken as approved here, the final
+//! result arrives by webhook.
+//!
+//! Base URL: the test platform (`checkout-test.adyen.com/v71`) unless the settings carry a
+//! `liveUrlPrefix`, which Adyen gives each live company account and without which a live key
+//! cannot be used; the prefix is restricted to letters, digits and `-` so a merchant setting
+//! cannot point card data at another host. The operator override replaces the whole API root.
+
+mod answer;
+mod wire;
+
+use crate::ConnectorConfig;
+use crate::wire::{Wire, masked_json, not_sent};
+use answer::Call;
+use openflex_domain::Secret;
+use openflex_domain::codes::ResponseCode;
+use openflex_engine::connector::{
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
+};
+use serde_json::Value;
+
+const TEST_ROOT: &str = "https://checkout-test.adyen.com/v71";
+
+pub struct AdyenConnector {
+    wire: Wire,
+    base_override: Option<String>,
+}
+
+impl AdyenConnector {
+    pub fn new(config: &ConnectorConfig) -> Self {
+        Self {
+            wire: Wire::new("adyen", config),
+            base_override: config.base_urls.adyen.clone(),
+        }
+    }
+
+    fn root(&self, settings: &Settings) -> String {
+        let root = match (&self.base_override, &settings.live_url_prefix) {
+            (Some(root), _) => root.clone(),
+            (None, Some(prefix)) => {
+                format!("https://{prefix}-checkout-live.adyenpayments.com/checkout/v71")
+            }
+            (None, None) => TEST_ROOT.to_string(),
+        };
+        root.trim_end_matches('/').to_string()
+    }
+
+    /// One call (or its replay, when `inquiry`).
+    async fn call(&self, req: ConnectorRequest<'_>, inquiry: bool) -> ConnectorResult {
+        let settings = match Settings::parse(req.settings) {
+            Ok(s) => s,
+            Err(why) => {
+                return ConnectorResult {
+                    gateway_message: Some(why),
+                    ..ConnectorResult::refused(SETTINGS_INVALID)
+                };
+            }
+        };
+        let merchant = settings.merchant_account.as_str();
+        let (path, body, call) = if req.operation.is_payment() {
+            match wire::payment(&req, merchant) {
+                Ok(body) => ("/payments".to_string(), body, Call::Payment),
+                Err(wire::Unbuildable(why)) => return not_sent(why.into()),
+            }
+        } else {
+            let Some(original) = req.original else {
+                return not_sent(format!(
+                    "adyen: a {} needs the payment",
+                    req.operation.as_str()
+                ));
+            };
+            let psp = original.gateway_transaction_id;
+            if psp.is_empty() || !psp.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return not_sent("adyen: the payment's pspReference is not one".into());
+            }
+            let (action, body) = match req.operation {
+                Operation::Capture => ("captures", wire::modification_with_amount(&req, merchant)),
+                Operation::Refund => ("refunds", wire::modification_with_amount(&req, merchant)),
+                _ => ("cancels", wire::cancel(&req, merchant)),
+            };
+            (
+                format!("/payments/{psp}/{action}"),
+                body,
+                Call::Modification,
+            )
+        };
+        let url = format!("{}{path}", self.root(&settings));
+        let request = self
+            .wire
+            .client()
+            .post(url)
+            .header("X-API-Key", settings.api_key.expose().as_str())
+            .header("Idempotency-Key", req.reference)
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        let logged = masked_json(&body, wire::SENSITIVE);
+        let sent = self.wire.send(request, &logged).await;
+        let mut secrets: Vec<&str> = vec![settings.api_key.expose().as_str()];
+        if let Some(Instrument::Card(card)) = &req.instrument {
+            secrets.push(card.pan.expose().as_str());
+            if let Some(cvv) = &card.cvv {
+                secrets.push(cvv.expose().as_str());
+            }
+        }
+        answer::read(call, sent, &secrets, inquiry)
+    }
+}
+
+/// Settings that cannot be used: the merchant's API credentials are wrong, nothing was sent.
+const SETTINGS_INVALID: ResponseCode = ResponseCode(30096);
+
+/// The gateway's settings JSON: `{"apiKey", "merchantAccount", "liveUrlPrefix"?, "hmacKey"?}`.
+struct Settings {
+    api_key: Secret<String>,
+    merchant_account: String,
+    live_url_prefix: Option<String>,
+}
+
+impl Settings {
+    fn parse(settings: Option<&Value>) -> Result<Self, String> {
+        let s = settings
+            .and_then(Value::as_object)
+            .ok_or("apiKey is required")?;
+        let text = |name: &str| -> Result<Option<&str>, String> {
+            match s.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(v)) if v.trim().is_empty() => Ok(None),
+                Some(Value::String(v)) => Ok(Some(v.as_str())),
+                Some(_) => Err(format!("{name} must be a string")),
+            }
+        };
+        let api_key = text("apiKey")?.ok_or("apiKey is required")?;
+        let merchant_account = text("merchantAccount")?.ok_or("merchantAccount is required")?;
+        let live_url_prefix = text("liveUrlPrefix")?;
+        if let Some(p) = live_url_prefix
+            && !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err("liveUrlPrefix must be the prefix Adyen gives (letters, digits, -)".into());
+        }
+        if let Some(h) = text("hmacKey")?
+            && (h.len() % 2 != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err("hmacKey must be the hexadecimal key from the Customer Area".into());
+        }
+        Ok(Self {
+            api_key: Secret::new(api_key.to_string()),
+            merchant_account: merchant_account.to_string(),
+            live_url_prefix: live_url_prefix.map(str::to_string),
+        })
+    }
+}
+
+impl Connector for AdyenConnector {
+    fn gateway_type(&self) -> &'static str {
+        "adyen"
+    }
+
+    fn check_settings(&self, settings: Option<&Value>) -> Result<(), String> {
+        Settings::parse(settings).map(|_| ())
+    }
+
+    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, false))
+    }
+
+    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, false))
+    }
+
+    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, false))
+    }
+
+    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, false))
+    }
+
+    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, false))
+    }
+
+    /// The same request under the same `Idempotency-Key`: Adyen answers the stored result of
+    /// the first one. Had Adyen never seen it, the replay is that request's one processing.
+    fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        Box::pin(self.call(req, true))
+    }
+}
