@@ -75,7 +75,6 @@ async fn a_live_gateway_charges_authorizes_captures_refunds_and_voids(gw: Gw, ba
     let void = follow_as(&app, &key, "void", &id_of(&auth2), "live-void", None).await;
     assert_code(&void, "10000");
 
-    assert_eq!(double.payments(), 3);
     assert!(
         double.control().violations().is_empty(),
         "{:?}",
