@@ -1,5 +1,7 @@
 //! The Adyen connector against the Adyen double (Checkout v71 wire format, schema-checked).
 
+mod support;
+
 use openflex_connectors::adyen::AdyenConnector;
 use openflex_connectors::{BaseUrls, ConnectorConfig};
 use openflex_domain::Secret;
@@ -13,7 +15,6 @@ use openflex_engine::connector::{
 use openflex_gateway_doubles::adyen::{self, Ledger, REJECTED_API_KEY};
 use openflex_gateway_doubles::{Double, Fault};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const PAN: &str = "4111111111111111";
@@ -143,7 +144,7 @@ impl Setup {
             customer(),
             &self.settings,
         );
-        self.connector.sale(req).await
+        self.connector.process(req).await
     }
 
     fn last_body(&self, path: &str) -> Value {
@@ -200,7 +201,7 @@ async fn authorize_then_partial_capture() {
         customer(),
         settings,
     );
-    let r = s.connector.authorize(req).await;
+    let r = s.connector.process(req).await;
     approved(&r);
     assert_eq!(
         s.last_body("/payments")["additionalData"]["manualCapture"],
@@ -209,7 +210,7 @@ async fn authorize_then_partial_capture() {
     let psp = r.gateway_transaction_id.unwrap();
     let cap = s
         .connector
-        .capture(follow(Operation::Capture, "att_cap", 600, &psp, settings))
+        .process(follow(Operation::Capture, "att_cap", 600, &psp, settings))
         .await;
     approved(&cap);
     assert_eq!(cap.gateway_code.as_deref(), Some("received"));
@@ -232,13 +233,13 @@ async fn void_cancels_an_authorization() {
     );
     let psp = s
         .connector
-        .authorize(req)
+        .process(req)
         .await
         .gateway_transaction_id
         .unwrap();
     let r = s
         .connector
-        .void(follow(Operation::Void, "att_void", 1000, &psp, &s.settings))
+        .process(follow(Operation::Void, "att_void", 1000, &psp, &s.settings))
         .await;
     approved(&r);
     assert!(
@@ -263,13 +264,13 @@ async fn partial_refunds_then_an_over_refund_is_refused() {
     for reference in ["att_ref_1", "att_ref_2"] {
         let r = s
             .connector
-            .refund(follow(Operation::Refund, reference, 300, &psp, &s.settings))
+            .process(follow(Operation::Refund, reference, 300, &psp, &s.settings))
             .await;
         approved(&r);
     }
     let over = s
         .connector
-        .refund(follow(
+        .process(follow(
             Operation::Refund,
             "att_ref_3",
             500,
@@ -326,7 +327,7 @@ async fn gateway_token_payment() {
         customer(),
         &s.settings,
     );
-    let r = s.connector.sale(req).await;
+    let r = s.connector.process(req).await;
     approved(&r);
     let body = s.last_body("/payments");
     assert_eq!(
@@ -356,7 +357,7 @@ async fn first_cit_and_mit_carry_the_stored_credential_fields() {
         },
         &s.settings,
     );
-    let r = s.connector.sale(first).await;
+    let r = s.connector.process(first).await;
     approved(&r);
     let body = s.last_body("/payments");
     assert_eq!(body["shopperInteraction"], "Ecommerce");
@@ -376,7 +377,7 @@ async fn first_cit_and_mit_carry_the_stored_credential_fields() {
         },
         &s.settings,
     );
-    approved(&s.connector.sale(mit).await);
+    approved(&s.connector.process(mit).await);
     let body = s.last_body("/payments");
     assert_eq!(body["shopperInteraction"], "ContAuth");
     assert_eq!(body["recurringProcessingModel"], "UnscheduledCardOnFile");
@@ -434,7 +435,7 @@ async fn a_rejected_api_key_is_a_decided_configuration_error() {
         customer(),
         &settings,
     );
-    let r = s.connector.sale(req).await;
+    let r = s.connector.process(req).await;
     assert_eq!(r.outcome, Outcome::Decided);
     assert_eq!(classify(r.code).family, Family::Merchant, "{r:?}");
 }
@@ -541,7 +542,7 @@ async fn a_closed_port_is_a_decided_system_error() {
         customer(),
         &settings,
     );
-    let r = c.sale(req).await;
+    let r = c.process(req).await;
     assert_eq!(r.outcome, Outcome::Decided);
     assert_eq!(r.code, ResponseCode(20046));
 }
@@ -566,38 +567,17 @@ async fn an_inquiry_the_gateway_never_saw_is_decided_once() {
     s.assert_clean();
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn card_data_and_the_api_key_never_reach_the_logs() {
     let s = setup().await;
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let capture = support::capture();
     let ok = s.sale("att_leak", "Jane").await;
     let refused = s.sale("att_leak_2", "DECLINED").await;
     s.double
         .control
         .fail_next(Some("/payments"), Fault::ServerError(500));
     let lost = s.sale("att_leak_3", "Jane").await;
-    drop(guard);
-    let logs = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("gateway request"), "debug logs were captured");
     for r in [&ok, &refused, &lost] {
         let text = format!("{r:?}");

@@ -1,6 +1,8 @@
 //! The Authorize.net connector against its double: every operation, each decline category,
 //! stored credentials, lost answers and their inquiries, and that card data never reaches logs.
 
+mod support;
+
 use openflex_connectors::authorizenet::{AuthorizeNetConnector, short_reference};
 use openflex_connectors::{BaseUrls, ConnectorConfig};
 use openflex_domain::Secret;
@@ -124,7 +126,7 @@ async fn sale(
         billing: billing(zip),
         ..request(Operation::Sale, reference, amount, &e.settings)
     };
-    e.conn.sale(req).await
+    e.conn.process(req).await
 }
 
 fn approved(r: &ConnectorResult) -> String {
@@ -181,7 +183,7 @@ async fn authorize_then_a_partial_capture_then_a_void() {
     let c = card(VISA, Some("123"));
     let auth = e
         .conn
-        .authorize(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             ..request(Operation::Authorize, "AUTH1", 10_000, &e.settings)
         })
@@ -189,7 +191,7 @@ async fn authorize_then_a_partial_capture_then_a_void() {
     let id = approved(&auth);
     let cap = e
         .conn
-        .capture(on(
+        .process(on(
             request(Operation::Capture, "CAP1", 6_000, &e.settings),
             &id,
             10_000,
@@ -203,7 +205,7 @@ async fn authorize_then_a_partial_capture_then_a_void() {
 
     let auth2 = e
         .conn
-        .authorize(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             ..request(Operation::Authorize, "AUTH2", 2_500, &e.settings)
         })
@@ -211,7 +213,7 @@ async fn authorize_then_a_partial_capture_then_a_void() {
     let id2 = approved(&auth2);
     let void = e
         .conn
-        .void(on(
+        .process(on(
             request(Operation::Void, "VOID2", 2_500, &e.settings),
             &id2,
             2_500,
@@ -224,7 +226,7 @@ async fn authorize_then_a_partial_capture_then_a_void() {
     );
     let over = e
         .conn
-        .capture(on(
+        .process(on(
             request(Operation::Capture, "CAP2", 9_000, &e.settings),
             &id2,
             2_500,
@@ -246,7 +248,7 @@ async fn two_partial_refunds_then_an_over_refund_is_refused() {
     for (n, reference) in ["REF3A", "REF3B"].into_iter().enumerate() {
         let r = e
             .conn
-            .refund(on(
+            .process(on(
                 request(Operation::Refund, reference, 3_000, &e.settings),
                 &id,
                 10_000,
@@ -265,7 +267,7 @@ async fn two_partial_refunds_then_an_over_refund_is_refused() {
     assert_eq!(card["expirationDate"], "XXXX");
     let over = e
         .conn
-        .refund(on(
+        .process(on(
             request(Operation::Refund, "REF3C", 5_000, &e.settings),
             &id,
             10_000,
@@ -290,7 +292,7 @@ async fn a_full_refund_of_an_unsettled_sale_is_a_void() {
         &id,
         4_000,
     );
-    approved(&e.conn.refund(req).await);
+    approved(&e.conn.process(req).await);
     assert_eq!(
         e.ledger.transaction(&id).map(|t| t.0),
         Some("voided".into())
@@ -308,7 +310,7 @@ async fn a_full_refund_of_an_unsettled_sale_is_a_void() {
     );
     let sale2 = approved(&sale(&e, "SALE4B", VISA, 4_000, "98004").await);
     let partial = on(partial, &sale2, 4_000);
-    let r = e.conn.refund(partial).await;
+    let r = e.conn.process(partial).await;
     assert_eq!(r.gateway_code.as_deref(), Some("54"), "{r:?}");
     assert!(e.double.control.violations().is_empty());
 }
@@ -364,7 +366,7 @@ async fn a_gateway_token_pays_with_the_payment_profile() {
     let token = format!("{}/{}", PROFILE.0, PROFILE.1);
     let r = e
         .conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::GatewayToken(&token)),
             ..request(Operation::Sale, "TOKEN1", 2_000, &e.settings)
         })
@@ -375,7 +377,7 @@ async fn a_gateway_token_pays_with_the_payment_profile() {
     assert_eq!(tr["processingOptions"]["isStoredCredentials"], true);
     let unknown = e
         .conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::GatewayToken("1/2")),
             ..request(Operation::Sale, "TOKEN2", 2_000, &e.settings)
         })
@@ -392,7 +394,7 @@ async fn a_merchant_initiated_payment_sends_the_network_id() {
     let c = card(VISA, Some("123"));
     let first = e
         .conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             stored_credential: StoredCredential {
                 initiator: Initiator::Customer,
@@ -412,7 +414,7 @@ async fn a_merchant_initiated_payment_sends_the_network_id() {
     let stored = card(VISA, None);
     let mit = e
         .conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&stored)),
             stored_credential: StoredCredential {
                 initiator: Initiator::Merchant,
@@ -460,7 +462,7 @@ async fn settings_are_checked_field_by_field() {
     let c = card(VISA, None);
     let r = e
         .conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             ..request(Operation::Sale, "BADKEY", 1_000, &wrong)
         })
@@ -504,14 +506,14 @@ async fn a_lost_capture_and_a_lost_void_are_read_from_the_authorization() {
         instrument: Some(Instrument::Card(&c)),
         ..request(Operation::Authorize, r, 5_000, &e.settings)
     };
-    let id = approved(&e.conn.authorize(auth("AUTH5")).await);
+    let id = approved(&e.conn.process(auth("AUTH5")).await);
     e.double.control.fail_next(None, Fault::DropAfterProcessing);
     let cap = on(
         request(Operation::Capture, "CAP5", 5_000, &e.settings),
         &id,
         5_000,
     );
-    assert!(e.conn.capture(cap).await.is_unknown());
+    assert!(e.conn.process(cap).await.is_unknown());
     let cap = on(
         request(Operation::Capture, "CAP5", 5_000, &e.settings),
         &id,
@@ -536,7 +538,7 @@ async fn a_refund_is_found_again_by_its_invoice_number() {
     e.ledger.settle();
     let refund = e
         .conn
-        .refund(on(
+        .process(on(
             request(Operation::Refund, "REF6", 2_000, &e.settings),
             &id,
             6_000,
@@ -552,7 +554,7 @@ async fn a_refund_is_found_again_by_its_invoice_number() {
     e.double.control.fail_next(None, Fault::DropAfterProcessing);
     let lost_read = e
         .conn
-        .refund(on(
+        .process(on(
             request(Operation::Refund, "REF6B", 1_000, &e.settings),
             &id,
             6_000,
@@ -592,7 +594,7 @@ async fn a_closed_port_is_a_decided_system_error() {
     let s = settings();
     let c = card(VISA, None);
     let r = conn
-        .sale(ConnectorRequest {
+        .process(ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             ..request(Operation::Sale, "CLOSED", 1_000, &s)
         })
@@ -626,41 +628,22 @@ async fn long_references_are_shortened_the_same_way_twice() {
     assert!(short_reference("a reference with spaces that is long").len() <= 20);
 }
 
-#[derive(Clone, Default)]
-struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("sink").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn card_data_and_keys_never_reach_the_logs() {
     let e = env().await;
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
     let pan = "5424000000000015";
+    let capture = support::capture();
     let r = {
-        let _guard = tracing::subscriber::set_default(subscriber);
         let c = card(pan, Some("938"));
         let mit_free = ConnectorRequest {
             instrument: Some(Instrument::Card(&c)),
             billing: billing("98004"),
             ..request(Operation::Sale, "LEAK1", 1_234, &e.settings)
         };
-        e.conn.sale(mit_free).await
+        e.conn.process(mit_free).await
     };
     approved(&r);
-    let logs = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+    let logs = capture.text();
     assert!(
         logs.contains("gateway request"),
         "debug logs were captured: {logs}"
@@ -708,7 +691,7 @@ async fn the_double_refuses_what_the_gateway_refuses() {
         },
         ..request(Operation::Sale, "MITNOID", 1_000, &e.settings)
     };
-    approved(&e.conn.sale(mit_without_id).await);
+    approved(&e.conn.process(mit_without_id).await);
     let violations = e.double.control.violations();
     assert!(
         violations[2].contains("originalNetworkTransId"),

@@ -2,6 +2,8 @@
 //! stored-credential fields, lost answers resolved through the Query API, and no card data or
 //! key in the logs.
 
+mod support;
+
 use openflex_connectors::ConnectorConfig;
 use openflex_connectors::nmi::NmiConnector;
 use openflex_domain::Secret;
@@ -15,7 +17,6 @@ use openflex_engine::connector::{
 use openflex_gateway_doubles::nmi::{Nmi, SECURITY_KEY, spawn_with_state};
 use openflex_gateway_doubles::{Double, Fault};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const PAN: &str = "4111111111111111";
@@ -117,7 +118,7 @@ async fn sale_is_approved_with_ids_avs_cvv_and_the_stored_credential_fields() {
         ..Billing::default()
     };
     req.stored_credential.stores_card = true;
-    let res = c.sale(req).await;
+    let res = c.process(req).await;
     assert_eq!(res.outcome, Outcome::Decided);
     assert_eq!(res.code, ResponseCode::APPROVED);
     let id = res.gateway_transaction_id.clone().expect("transaction id");
@@ -152,7 +153,7 @@ async fn authorize_then_partial_capture() {
     let card = card(PAN);
     let r = reference();
     let auth = c
-        .authorize(request(
+        .process(request(
             Operation::Authorize,
             &r,
             1_000,
@@ -166,7 +167,7 @@ async fn authorize_then_partial_capture() {
     assert_eq!(nmi.transaction(&id).unwrap().condition, "pending");
     let r2 = reference();
     let cap = c
-        .capture(request(
+        .process(request(
             Operation::Capture,
             &r2,
             400,
@@ -194,7 +195,7 @@ async fn void_of_an_authorization() {
     let card = card(PAN);
     let r = reference();
     let auth = c
-        .authorize(request(
+        .process(request(
             Operation::Authorize,
             &r,
             2_500,
@@ -206,7 +207,7 @@ async fn void_of_an_authorization() {
     let id = auth.gateway_transaction_id.unwrap();
     let r2 = reference();
     let void = c
-        .void(request(
+        .process(request(
             Operation::Void,
             &r2,
             2_500,
@@ -218,7 +219,7 @@ async fn void_of_an_authorization() {
     assert!(void.code.is_approved(), "{void:?}");
     assert_eq!(nmi.transaction(&id).unwrap().condition, "canceled");
     let again = c
-        .void(request(
+        .process(request(
             Operation::Void,
             &r2,
             2_500,
@@ -238,7 +239,7 @@ async fn partial_refunds_twice_then_over_refund_is_refused() {
     let card = card(PAN);
     let r = reference();
     let sale = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_000,
@@ -251,7 +252,7 @@ async fn partial_refunds_twice_then_over_refund_is_refused() {
     for _ in 0..2 {
         let rr = reference();
         let refund = c
-            .refund(request(
+            .process(request(
                 Operation::Refund,
                 &rr,
                 300,
@@ -266,7 +267,7 @@ async fn partial_refunds_twice_then_over_refund_is_refused() {
     assert_eq!(nmi.transaction(&id).unwrap().refunded, "6.00");
     let rr = reference();
     let over = c
-        .refund(request(
+        .process(request(
             Operation::Refund,
             &rr,
             500,
@@ -302,7 +303,7 @@ async fn decline_categories_map_through_the_table() {
     for &(amount, family, retryable) in cases {
         let r = reference();
         let res = c
-            .sale(request(
+            .process(request(
                 Operation::Sale,
                 &r,
                 amount,
@@ -320,7 +321,7 @@ async fn decline_categories_map_through_the_table() {
         );
     }
     assert_eq!(
-        c.sale(request(
+        c.process(request(
             Operation::Sale,
             &reference(),
             2,
@@ -335,7 +336,7 @@ async fn decline_categories_map_through_the_table() {
     let bad = self::card("4111111111111112");
     let r = reference();
     let res = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_000,
@@ -356,7 +357,7 @@ async fn gateway_token_payment_sends_the_vault_id_only() {
     let vault = nmi.add_vault_customer(PAN, "1025");
     let r = reference();
     let res = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_500,
@@ -387,7 +388,7 @@ async fn mit_names_the_initial_transaction() {
         &s,
     );
     cit.stored_credential.stores_card = true;
-    let first = c.sale(cit).await;
+    let first = c.process(cit).await;
     let nti = first.network_transaction_id.expect("kept for MIT");
     let r2 = reference();
     let mut mit = request(
@@ -403,7 +404,7 @@ async fn mit_names_the_initial_transaction() {
         stores_card: false,
         network_transaction_id: Some(&nti),
     };
-    let res = c.sale(mit).await;
+    let res = c.process(mit).await;
     assert!(res.code.is_approved(), "{res:?}");
     assert_eq!(res.network_transaction_id, None);
     let body = body_of(&double, 1);
@@ -451,7 +452,7 @@ async fn lost_answer_is_unknown_and_inquire_finds_the_one_payment() {
             &s,
         )
     };
-    let lost = c.sale(req()).await;
+    let lost = c.process(req()).await;
     assert_eq!(lost.outcome, Outcome::Unknown);
     let found = c.inquire(req()).await;
     assert_eq!(found.outcome, Outcome::Decided);
@@ -484,13 +485,13 @@ async fn lost_decline_and_lost_follow_ups_are_found_too() {
             &s,
         )
     };
-    assert!(c.sale(req()).await.is_unknown());
+    assert!(c.process(req()).await.is_unknown());
     let found = c.inquire(req()).await;
     assert_eq!(found.code, ResponseCode(20023), "{found:?}");
 
     let ra = reference();
     let auth = c
-        .authorize(request(
+        .process(request(
             Operation::Authorize,
             &ra,
             1_000,
@@ -503,7 +504,7 @@ async fn lost_decline_and_lost_follow_ups_are_found_too() {
     let rc = reference();
     let cap = || request(Operation::Capture, &rc, 700, None, prior(&id, 1_000), &s);
     double.control.fail_next(None, Fault::DropAfterProcessing);
-    assert!(c.capture(cap()).await.is_unknown());
+    assert!(c.process(cap()).await.is_unknown());
     let found = c.inquire(cap()).await;
     assert!(found.code.is_approved(), "{found:?}");
     assert_eq!(found.gateway_transaction_id.as_deref(), Some(id.as_str()));
@@ -511,7 +512,7 @@ async fn lost_decline_and_lost_follow_ups_are_found_too() {
     let rr = reference();
     let refund = || request(Operation::Refund, &rr, 200, None, prior(&id, 1_000), &s);
     double.control.fail_next(None, Fault::DropAfterProcessing);
-    assert!(c.refund(refund()).await.is_unknown());
+    assert!(c.process(refund()).await.is_unknown());
     let found = c.inquire(refund()).await;
     assert!(found.code.is_approved(), "{found:?}");
     assert_ne!(found.gateway_transaction_id.as_deref(), Some(id.as_str()));
@@ -526,7 +527,7 @@ async fn server_error_and_malformed_answers_are_unknown() {
     let r = reference();
     double.control.fail_next(None, Fault::ServerError(500));
     let res = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_000,
@@ -548,7 +549,7 @@ async fn server_error_and_malformed_answers_are_unknown() {
             &s,
         )
     };
-    assert_eq!(c.sale(req()).await.outcome, Outcome::Unknown);
+    assert_eq!(c.process(req()).await.outcome, Outcome::Unknown);
     assert!(c.inquire(req()).await.code.is_approved());
     double
         .control
@@ -566,7 +567,7 @@ async fn closed_port_is_a_decided_system_error() {
     let card = card(PAN);
     let r = reference();
     let res = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_000,
@@ -603,34 +604,15 @@ async fn inquire_for_a_payment_never_seen_is_a_decided_refusal() {
     assert_eq!(double.control.violations(), Vec::<String>::new());
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn card_data_and_key_never_reach_the_logs() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = support::capture();
     let (double, _nmi, c) = setup().await;
     let s = settings();
     let card = card(PAN);
     let r = reference();
     let res = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &r,
             1_000,
@@ -642,7 +624,7 @@ async fn card_data_and_key_never_reach_the_logs() {
     assert!(res.code.is_approved());
     double.control.fail_next(None, Fault::ServerError(503));
     let _ = c
-        .sale(request(
+        .process(request(
             Operation::Sale,
             &reference(),
             1_000,
@@ -651,7 +633,7 @@ async fn card_data_and_key_never_reach_the_logs() {
             &s,
         ))
         .await;
-    let logs = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("gateway request"),
         "debug logs captured: {logs}"

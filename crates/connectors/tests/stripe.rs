@@ -2,6 +2,8 @@
 //! declines by category, tokens, MIT fields, settings, unknown outcomes resolved by replaying
 //! under the same idempotency key, and card data never reaching the logs.
 
+mod support;
+
 use openflex_connectors::stripe::StripeConnector;
 use openflex_connectors::{BaseUrls, ConnectorConfig};
 use openflex_domain::Secret;
@@ -125,7 +127,7 @@ async fn sale_is_approved_with_checks_and_network_id() {
     let set = settings();
     let cd = card(VISA, Some("123"));
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_sale_1",
             2_500,
@@ -164,7 +166,7 @@ async fn address_mismatch_reads_avs_n() {
     let set = settings();
     let cd = card("4000000000000010", Some("123"));
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_avs",
             1_000,
@@ -183,7 +185,7 @@ async fn authorize_partial_capture_then_partial_refunds_and_over_refund() {
     let set = settings();
     let cd = card(VISA, Some("123"));
     let auth = c
-        .authorize(payment(
+        .process(payment(
             Operation::Authorize,
             "att_auth",
             10_000,
@@ -195,21 +197,21 @@ async fn authorize_partial_capture_then_partial_refunds_and_over_refund() {
     let id = auth.gateway_transaction_id.unwrap();
     assert_eq!(s.payments()[0].status, "requires_capture");
     let cap = c
-        .capture(follow(Operation::Capture, "att_cap", 7_000, &id, &set))
+        .process(follow(Operation::Capture, "att_cap", 7_000, &id, &set))
         .await;
     assert!(cap.code.is_approved(), "{cap:?}");
     assert_eq!(cap.gateway_transaction_id.as_deref(), Some(id.as_str()));
     assert_eq!(s.payments()[0].captured, 7_000);
     for (i, reference) in ["att_ref_1", "att_ref_2"].iter().enumerate() {
         let r = c
-            .refund(follow(Operation::Refund, reference, 3_000, &id, &set))
+            .process(follow(Operation::Refund, reference, 3_000, &id, &set))
             .await;
         assert!(r.code.is_approved(), "{i}: {r:?}");
         assert!(r.gateway_transaction_id.unwrap().starts_with("re_"));
     }
     assert_eq!(s.payments()[0].refunded, 6_000);
     let over = c
-        .refund(follow(Operation::Refund, "att_ref_3", 2_000, &id, &set))
+        .process(follow(Operation::Refund, "att_ref_3", 2_000, &id, &set))
         .await;
     assert_eq!(over.outcome, Outcome::Decided);
     assert!(!over.code.is_approved());
@@ -226,7 +228,7 @@ async fn void_cancels_an_authorization_and_not_twice() {
     let set = settings();
     let cd = card(VISA, Some("123"));
     let auth = c
-        .authorize(payment(
+        .process(payment(
             Operation::Authorize,
             "att_a",
             5_000,
@@ -236,12 +238,12 @@ async fn void_cancels_an_authorization_and_not_twice() {
         .await;
     let id = auth.gateway_transaction_id.unwrap();
     let v = c
-        .void(follow(Operation::Void, "att_v", 5_000, &id, &set))
+        .process(follow(Operation::Void, "att_v", 5_000, &id, &set))
         .await;
     assert!(v.code.is_approved(), "{v:?}");
     assert_eq!(s.payments()[0].status, "canceled");
     let again = c
-        .void(follow(Operation::Void, "att_v2", 5_000, &id, &set))
+        .process(follow(Operation::Void, "att_v2", 5_000, &id, &set))
         .await;
     assert!(!again.code.is_approved());
     assert_eq!(
@@ -269,7 +271,7 @@ async fn declines_map_to_their_family() {
         let cd = card(pan, Some("123"));
         let reference = format!("att_decl_{i}");
         let r = c
-            .sale(payment(
+            .process(payment(
                 Operation::Sale,
                 &reference,
                 1_000,
@@ -285,7 +287,7 @@ async fn declines_map_to_their_family() {
         assert!(r.network_transaction_id.is_none(), "{pan}");
     }
     let funds = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_funds",
             1_000,
@@ -304,7 +306,7 @@ async fn gateway_tokens_pay_with_a_payment_method_or_the_customer_default() {
     let (d, s, c) = double().await;
     let set = settings();
     let pm = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_pm",
             1_200,
@@ -314,7 +316,7 @@ async fn gateway_tokens_pay_with_a_payment_method_or_the_customer_default() {
         .await;
     assert!(pm.code.is_approved(), "{pm:?}");
     let declined = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_pm_nsf",
             1_200,
@@ -324,7 +326,7 @@ async fn gateway_tokens_pay_with_a_payment_method_or_the_customer_default() {
         .await;
     assert_eq!(declined.code, ResponseCode(20023));
     let cus = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_cus",
             1_300,
@@ -337,7 +339,7 @@ async fn gateway_tokens_pay_with_a_payment_method_or_the_customer_default() {
     assert!(body.contains("customer=cus_test_default"));
     assert!(body.contains("payment_method=pm_card_visa"));
     let legacy = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_src",
             1_300,
@@ -347,7 +349,7 @@ async fn gateway_tokens_pay_with_a_payment_method_or_the_customer_default() {
         .await;
     assert!(legacy.code.is_approved(), "{legacy:?}");
     let none = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_empty",
             1_300,
@@ -378,7 +380,7 @@ async fn first_cit_stores_and_mit_sends_the_network_transaction_id() {
         stores_card: true,
         network_transaction_id: None,
     };
-    let r = c.sale(first).await;
+    let r = c.process(first).await;
     let ntid = r.network_transaction_id.expect("an NTID to keep");
     assert_eq!(
         s.payments()[0].setup_future_usage.as_deref(),
@@ -397,7 +399,7 @@ async fn first_cit_stores_and_mit_sends_the_network_transaction_id() {
         stores_card: false,
         network_transaction_id: Some(&ntid),
     };
-    let m = c.sale(mit).await;
+    let m = c.process(mit).await;
     assert!(m.code.is_approved(), "{m:?}");
     let held = &s.payments_with_reference("att_mit")[0];
     assert!(held.off_session);
@@ -442,7 +444,7 @@ async fn a_revoked_key_is_a_configuration_refusal() {
     let set = serde_json::json!({"secretKey": "sk_test_revoked_key_0001"});
     let cd = card(VISA, Some("123"));
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_401",
             1_000,
@@ -463,7 +465,7 @@ async fn a_dropped_answer_is_unknown_and_inquire_replays_it_once() {
     d.control
         .fail_next(Some("/v1/payment_intents"), Fault::DropAfterProcessing);
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_drop",
             4_200,
@@ -499,7 +501,7 @@ async fn inquiry_without_the_cvv_falls_back_to_search() {
     let with_cvv = card(VISA, Some("123"));
     d.control.fail_next(None, Fault::DropAfterProcessing);
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_cvv",
             4_300,
@@ -550,7 +552,7 @@ async fn server_errors_and_garbage_are_unknown() {
     let cd = card(VISA, Some("123"));
     d.control.fail_next(None, Fault::ServerError(500));
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_500",
             1_000,
@@ -561,7 +563,7 @@ async fn server_errors_and_garbage_are_unknown() {
     assert!(r.is_unknown(), "{r:?}");
     d.control.fail_next(None, Fault::Malformed);
     let m = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_bad",
             1_000,
@@ -583,7 +585,7 @@ async fn server_errors_and_garbage_are_unknown() {
     assert_eq!(s.payments_with_reference("att_bad").len(), 1);
     s.store_server_error_next();
     let stored = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_s500",
             1_000,
@@ -617,7 +619,7 @@ async fn a_closed_port_is_a_decided_system_error() {
     let set = settings();
     let cd = card(VISA, Some("123"));
     let r = c
-        .sale(payment(
+        .process(payment(
             Operation::Sale,
             "att_closed",
             1_000,
@@ -672,37 +674,14 @@ async fn inquiring_what_stripe_never_saw_decides_without_a_second_charge() {
 
 #[tokio::test]
 async fn card_data_and_the_key_never_reach_the_logs() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     let (d, _s, c) = double().await;
     let set = settings();
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .without_time()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     let cd = card("4000000000009995", Some("987"));
     let ok = card(VISA, Some("987"));
-    let results: Vec<ConnectorResult> = {
-        let _guard = tracing::subscriber::set_default(subscriber);
+    let (results, logs): (Vec<ConnectorResult>, String) = {
+        let logs = support::capture();
         let a = c
-            .sale(payment(
+            .process(payment(
                 Operation::Sale,
                 "att_leak",
                 1_000,
@@ -711,7 +690,7 @@ async fn card_data_and_the_key_never_reach_the_logs() {
             ))
             .await;
         let b = c
-            .sale(payment(
+            .process(payment(
                 Operation::Sale,
                 "att_leak2",
                 1_000,
@@ -719,9 +698,8 @@ async fn card_data_and_the_key_never_reach_the_logs() {
                 &set,
             ))
             .await;
-        vec![a, b]
+        (vec![a, b], logs.text())
     };
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("gateway request"), "debug logs were captured");
     for secret in [VISA, "4000000000009995", "987", KEY, "sk_test_51Ofx"] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");

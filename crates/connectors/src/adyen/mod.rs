@@ -165,23 +165,7 @@ impl Connector for AdyenConnector {
         Settings::parse(settings).map(|_| ())
     }
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.call(req, false))
-    }
-
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.call(req, false))
-    }
-
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.call(req, false))
-    }
-
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.call(req, false))
-    }
-
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.call(req, false))
     }
 

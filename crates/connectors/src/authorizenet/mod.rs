@@ -430,29 +430,19 @@ impl Connector for AuthorizeNetConnector {
         settings(settings_json).map(|_| ())
     }
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.payment(req, "authCaptureTransaction"))
-    }
-
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.payment(req, "authOnlyTransaction"))
-    }
-
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.capture_(req))
-    }
-
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(async move {
-            match follow_up(&req) {
-                Ok((s, original)) => self.void_(&s, req.reference, original).await,
-                Err(e) => invalid(e),
-            }
-        })
-    }
-
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.refund_(req))
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        match req.operation {
+            Operation::Sale => Box::pin(self.payment(req, "authCaptureTransaction")),
+            Operation::Authorize => Box::pin(self.payment(req, "authOnlyTransaction")),
+            Operation::Capture => Box::pin(self.capture_(req)),
+            Operation::Void => Box::pin(async move {
+                match follow_up(&req) {
+                    Ok((s, original)) => self.void_(&s, req.reference, original).await,
+                    Err(e) => invalid(e),
+                }
+            }),
+            Operation::Refund => Box::pin(self.refund_(req)),
+        }
     }
 
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

@@ -299,23 +299,7 @@ impl Connector for NmiConnector {
         self::settings(settings).map(|_| ())
     }
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.transact(req))
-    }
-
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.transact(req))
-    }
-
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.transact(req))
-    }
-
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.transact(req))
-    }
-
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.transact(req))
     }
 

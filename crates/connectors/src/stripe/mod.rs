@@ -397,24 +397,12 @@ impl Connector for StripeConnector {
         Settings::parse(settings).map(|_| ())
     }
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.pay(req))
-    }
-
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.pay(req))
-    }
-
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.act(req))
-    }
-
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.act(req))
-    }
-
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(self.act(req))
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+        if req.operation.is_payment() {
+            Box::pin(self.pay(req))
+        } else {
+            Box::pin(self.act(req))
+        }
     }
 
     /// Sends the identical request under the same `Idempotency-Key`: Stripe answers what it

@@ -41,17 +41,6 @@ impl Operation {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "sale" => Self::Sale,
-            "authorize" => Self::Authorize,
-            "capture" => Self::Capture,
-            "void" => Self::Void,
-            "refund" => Self::Refund,
-            _ => return None,
-        })
-    }
-
     pub fn is_payment(self) -> bool {
         matches!(self, Self::Sale | Self::Authorize)
     }
@@ -71,6 +60,17 @@ pub enum Instrument<'a> {
     /// The gateway's own token of a card (Stripe `pm_…` / `cus_…`, an NMI customer vault id,
     /// …), passed through as FlexPay's third-party token.
     GatewayToken(&'a str),
+}
+
+impl<'a> Instrument<'a> {
+    /// The card when we hold one, else the gateway's own token.
+    pub fn of(card: Option<&'a CardData>, gateway_token: Option<&'a str>) -> Option<Self> {
+        match (card, gateway_token) {
+            (Some(card), _) => Some(Self::Card(card)),
+            (None, Some(token)) => Some(Self::GatewayToken(token)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Who started the payment, as card-network stored-credential rules see it.
@@ -128,6 +128,27 @@ pub struct Billing<'a> {
     pub country: Option<&'a str>,
     pub email: Option<&'a str>,
     pub ip: Option<&'a str>,
+}
+
+impl<'a> Billing<'a> {
+    /// The cardholder's details kept with the card, as gateways take them (the country as
+    /// ISO 3166-1 alpha-2), and the customer's IP address.
+    pub fn of(holder: &'a crate::Holder, ip: Option<&'a str>) -> Self {
+        Self {
+            first_name: holder.first_name.as_deref(),
+            last_name: holder.last_name.as_deref(),
+            address1: holder.address1.as_deref(),
+            city: holder.city.as_deref(),
+            state: holder.state.as_deref(),
+            postal_code: holder.postal_code.as_deref(),
+            country: holder
+                .country
+                .as_deref()
+                .and_then(openflex_domain::country::to_alpha2),
+            email: holder.email.as_deref(),
+            ip,
+        }
+    }
 }
 
 /// The gateway's earlier transaction a capture, void or refund acts on.
@@ -234,34 +255,23 @@ pub trait Connector: Send + Sync {
     /// Checks a gateway's `settings` when it is created or changed; the error names the field.
     fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String>;
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+    /// Makes the call `req.operation` names: a sale, an authorization, or a capture, void or
+    /// refund of `req.original`. One entry point rather than one method per operation: the
+    /// operation is part of the request (it is stored with the attempt and replayed by
+    /// [`Connector::inquire`]), so a second source of truth could only disagree with it.
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
 
     /// Learns what the gateway did with an attempt whose answer was lost: `req` is the same
-    /// request, with the same `reference`. Stripe and Adyen replay it under its idempotency key;
-    /// NMI and Authorize.net look the reference up. Still [`Outcome::Unknown`] when the gateway
-    /// cannot tell yet; a decided answer when the gateway never saw it (a refusal the retry
-    /// policy may retry).
+    /// request, with the same `reference`. Stripe and Adyen replay it under its idempotency key
+    /// (a request they never received is processed then, once); NMI and Authorize.net look the
+    /// reference up, and one they have no record of is a decided refusal the retry policy may
+    /// retry. Still [`Outcome::Unknown`] when the gateway cannot tell yet.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
 
     /// True when a call moves nothing outside this process (no network, no money), so it may
     /// be made before the attempt is written. Connectors to real gateways keep the default.
     fn side_effect_free(&self) -> bool {
         false
-    }
-
-    /// The call `req.operation` names.
-    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        match req.operation {
-            Operation::Sale => self.sale(req),
-            Operation::Authorize => self.authorize(req),
-            Operation::Capture => self.capture(req),
-            Operation::Void => self.void(req),
-            Operation::Refund => self.refund(req),
-        }
     }
 }
 

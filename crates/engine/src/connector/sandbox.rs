@@ -61,23 +61,7 @@ impl Connector for SandboxConnector {
         Ok(())
     }
 
-    fn sale<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(async move { Self::answer(&req) })
-    }
-
-    fn authorize<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(async move { Self::answer(&req) })
-    }
-
-    fn capture<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(async move { Self::answer(&req) })
-    }
-
-    fn void<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
-        Box::pin(async move { Self::answer(&req) })
-    }
-
-    fn refund<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
+    fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(async move { Self::answer(&req) })
     }
 
