@@ -182,8 +182,63 @@ pub fn cvv_well_formed(cvv: &str) -> bool {
     (3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `text` with every run of 12 or more digits (single spaces or dashes between them allowed)
+/// replaced by `[card number]`. Gateway texts are stored and shown to merchants; a gateway that
+/// quotes the value it refused must not put a card number there, whichever connector relayed it.
+pub fn mask_card_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let (mut copied, mut i) = (0, 0);
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let (start, mut end, mut digits) = (i, i, 0);
+        let mut j = i;
+        while j < bytes.len() {
+            if bytes[j].is_ascii_digit() {
+                digits += 1;
+                end = j + 1;
+            } else if !(matches!(bytes[j], b' ' | b'-')
+                && bytes.get(j + 1).is_some_and(u8::is_ascii_digit))
+            {
+                break;
+            }
+            j += 1;
+        }
+        if digits >= 12 {
+            out.push_str(&text[copied..start]);
+            out.push_str("[card number]");
+            copied = end;
+        }
+        i = end;
+    }
+    if copied == 0 {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        out.push_str(&text[copied..]);
+        std::borrow::Cow::Owned(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn card_numbers_in_gateway_texts_are_masked() {
+        assert_eq!(
+            mask_card_numbers("Invalid card 4111 1111-1111 1111 refused"),
+            "Invalid card [card number] refused"
+        );
+        assert_eq!(mask_card_numbers("4111111111111111"), "[card number]");
+        let kept = "REFID:123456789 code 05, auth 2024-11-30";
+        assert_eq!(mask_card_numbers(kept), kept);
+        assert!(matches!(
+            mask_card_numbers(kept),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     use super::*;
     use proptest::prelude::*;
     use time::macros::date;

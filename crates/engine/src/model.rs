@@ -219,8 +219,6 @@ pub struct Transaction {
     pub code: ResponseCode,
     pub created_at: OffsetDateTime,
     pub pending: bool,
-    /// The gateway's answer was lost: an inquiry will settle this attempt.
-    pub outcome_unknown: bool,
     pub merchant_transaction_id: Option<String>,
     pub order_id: Option<String>,
     pub customer_id: Option<String>,
@@ -262,8 +260,7 @@ impl Transaction {
             status: TxnStatus::from_i64(r.status),
             code: ResponseCode(u32::try_from(r.response_code).map_err(|_| bad("code"))?),
             created_at: from_micros(r.created_at),
-            pending: r.state == "pending" && !outcome_unknown(r),
-            outcome_unknown: outcome_unknown(r),
+            pending: r.state == "pending",
             merchant_transaction_id: r.merchant_transaction_id.clone(),
             order_id: r.order_id.clone(),
             customer_id: r.customer_id.clone(),

@@ -250,6 +250,26 @@ impl Engine {
     }
 
     /// A retry the server makes itself in scheduler mode (a job).
+    /// Enqueues the server's own retry of a declined attempt (scheduler mode), in the
+    /// transaction that records the decline.
+    pub(crate) async fn enqueue_scheduled_retry(
+        &self,
+        tx: &mut openflex_store::Tx,
+        t: &Tenant,
+        transaction_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        self.enqueue(
+            tx,
+            t,
+            crate::scheduler::kind::FLEXPAY_SCHEDULED_RETRY,
+            serde_json::json!({"transactionId": transaction_id}),
+            at,
+        )
+        .await
+        .map(|_| ())
+    }
+
     pub(crate) async fn scheduled_retry(
         &self,
         t: &Tenant,

@@ -83,14 +83,17 @@ impl Engine {
         if result.is_unknown() {
             return Ok(None);
         }
-        let kind = TxnType::parse(&row.txn_type);
-        self.apply_result(&mut row, &result, None);
         let approved = result.code.is_approved();
+        let is_payment = matches!(
+            TxnType::parse(&row.txn_type),
+            Some(TxnType::Charge | TxnType::Authorize)
+        );
+        // A decline learned late follows the retry policy as if it had come at once.
+        let decision = (!approved && is_payment)
+            .then(|| self.retry_decision(t, &mut row, result.code, 0, now));
+        let retry_at = decision.as_ref().and_then(|d| d.retry_at);
+        self.apply_result(&mut row, &result, None, decision.map(|d| d.explain));
         let mut tx = self.store.begin().await?;
-        if !approved && matches!(kind, Some(TxnType::Charge | TxnType::Authorize)) {
-            self.schedule_after_settled_decline(&mut tx, t, &mut row, now)
-                .await?;
-        }
         match Store::finish_txn(&mut tx, &row).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -99,20 +102,16 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         }
+        if let Some(at) = retry_at.filter(|_| t.retry_policy.scheduler_mode) {
+            self.enqueue_scheduled_retry(&mut tx, t, &row.id, at)
+                .await?;
+        }
         if let (false, Some(original), Some(r)) =
             (approved, &row.original_id, super::reservation_of(&row))
         {
             Store::release(&mut tx, original, r).await?;
         }
-        let sent_as = sent_as_of(&row);
-        if let (true, true, Some(nti), Some(pm)) = (
-            approved,
-            sent_as.initiator == Initiator::Customer,
-            &result.network_transaction_id,
-            &row.payment_method_id,
-        ) {
-            Store::keep_network_id(&mut tx, pm, nti, &row.id, micros(now)).await?;
-        }
+        Self::keep_cit_network_id(&mut tx, &row, &result, micros(now)).await?;
         tx.commit().await?;
         metrics::counter!("openflex_unknown_outcomes_settled_total",
             "outcome" => if approved { "approved" } else { "declined" })
@@ -128,40 +127,20 @@ impl Engine {
             .filter(|r| r.state != "pending"))
     }
 
-    /// A decline learned late follows the retry policy as if it had come at once: a retry
-    /// date, and in scheduler mode the retry itself.
-    async fn schedule_after_settled_decline(
-        &self,
+    /// Keeps the network transaction id of an approved customer-initiated payment for the
+    /// card's later merchant-initiated ones (the first one kept wins).
+    pub(super) async fn keep_cit_network_id(
         tx: &mut Tx,
-        t: &Tenant,
-        row: &mut TxnRow,
-        now: OffsetDateTime,
+        row: &TxnRow,
+        result: &ConnectorResult,
+        now_us: i64,
     ) -> Result<()> {
-        let code = openflex_domain::codes::ResponseCode(row.response_code as u32);
-        let first = row
-            .date_first_attempt
-            .map(crate::from_micros)
-            .unwrap_or(now);
-        let decision = openflex_domain::retry_policy::decide(
-            &t.retry_policy,
-            code,
-            now,
-            first,
-            row.retry_count,
-        );
-        row.retry_date = decision.retry_at.map(micros);
-        let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
-        details.retry_explanation = Some(decision.explain);
-        row.result = super::json(&details)?;
-        if let Some(at) = decision.retry_at.filter(|_| t.retry_policy.scheduler_mode) {
-            self.enqueue(
-                tx,
-                t,
-                kind::FLEXPAY_SCHEDULED_RETRY,
-                serde_json::json!({"transactionId": row.id}),
-                at,
-            )
-            .await?;
+        if let (true, Some(nti), Some(pm)) = (
+            result.code.is_approved() && sent_as_of(row).initiator == Initiator::Customer,
+            &result.network_transaction_id,
+            &row.payment_method_id,
+        ) {
+            Store::keep_network_id(tx, pm, nti, &row.id, now_us).await?;
         }
         Ok(())
     }
@@ -218,33 +197,14 @@ impl Engine {
                 .txn(&t.merchant_id, t.mode.as_str(), orig_id)
                 .await?;
         }
-        let instrument = match (&card, &token) {
-            (Some(c), _) => Some(Instrument::Card(c)),
-            (None, Some(tok)) => Some(Instrument::GatewayToken(tok)),
-            (None, None) => None,
-        };
-        let country = holder
-            .country
-            .as_deref()
-            .and_then(openflex_domain::country::to_alpha2);
         let details: crate::Details = serde_json::from_str(&row.details).unwrap_or_default();
         let req = ConnectorRequest {
             operation,
             reference: &row.id,
             amount: row.amount,
             currency: &currency,
-            instrument,
-            billing: Billing {
-                first_name: holder.first_name.as_deref(),
-                last_name: holder.last_name.as_deref(),
-                address1: holder.address1.as_deref(),
-                city: holder.city.as_deref(),
-                state: holder.state.as_deref(),
-                postal_code: holder.postal_code.as_deref(),
-                country,
-                email: holder.email.as_deref(),
-                ip: details.customer_ip.as_deref(),
-            },
+            instrument: Instrument::of(card.as_ref(), token.as_deref()),
+            billing: Billing::of(&holder, details.customer_ip.as_deref()),
             stored_credential: sent_as.stored_credential(),
             original: original.as_ref().and_then(|o| {
                 o.gateway_transaction_id.as_deref().map(|id| PriorTxn {
@@ -269,17 +229,14 @@ fn operation_of(kind: TxnType) -> Option<Operation> {
     })
 }
 
-/// How the attempt was sent (kept on it when it was written ahead of the call).
+/// How the attempt was sent: kept on every payment written ahead of its call; a capture, void
+/// or refund is the merchant's own act on an earlier payment.
 pub(super) fn sent_as_of(row: &TxnRow) -> SentAs {
     serde_json::from_str::<ResultDetails>(&row.result)
         .ok()
         .and_then(|d| d.sent_as)
         .unwrap_or(SentAs {
-            initiator: if row.retry_count > 0 {
-                Initiator::Merchant
-            } else {
-                Initiator::Customer
-            },
+            initiator: Initiator::Merchant,
             stores_card: false,
             network_transaction_id: None,
         })

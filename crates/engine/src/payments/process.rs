@@ -4,7 +4,7 @@
 //! where: a cascade to another gateway) the next attempt may go.
 
 use super::source::Source;
-use super::{PaymentKind, PaymentRequest, Step, count_outcome, json};
+use super::{PaymentKind, PaymentRequest, Step, count_outcome};
 use crate::connector::{
     Billing, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation, SentAs,
 };
@@ -63,25 +63,11 @@ impl Engine {
                         reference: &attempt.id,
                         amount: req.amount,
                         currency: req.currency.code(),
-                        instrument: match (&source.card, &pm.gateway_payment_method_id) {
-                            (Some(card), _) => Some(Instrument::Card(card)),
-                            (None, Some(token)) => Some(Instrument::GatewayToken(token)),
-                            (None, None) => None,
-                        },
-                        billing: Billing {
-                            first_name: holder.first_name.as_deref(),
-                            last_name: holder.last_name.as_deref(),
-                            address1: holder.address1.as_deref(),
-                            city: holder.city.as_deref(),
-                            state: holder.state.as_deref(),
-                            postal_code: holder.postal_code.as_deref(),
-                            country: holder
-                                .country
-                                .as_deref()
-                                .and_then(openflex_domain::country::to_alpha2),
-                            email: holder.email.as_deref(),
-                            ip: req.details.customer_ip.as_deref(),
-                        },
+                        instrument: Instrument::of(
+                            source.card.as_ref(),
+                            pm.gateway_payment_method_id.as_deref(),
+                        ),
+                        billing: Billing::of(holder, req.details.customer_ip.as_deref()),
                         stored_credential: sent_as.stored_credential(),
                         original: None,
                         settings: settings.as_ref(),
@@ -117,33 +103,19 @@ impl Engine {
         prior_declines: i64,
         now: OffsetDateTime,
     ) -> Step<()> {
-        self.apply_result(row, result, None);
         if result.code.is_approved() {
+            self.apply_result(row, result, None, None);
             return Ok(());
         }
         row.reference_data = Some(self.issue_reference_data(t, &row.id));
         if result.is_unknown() {
             // No retry date: a retry now could charge twice. The inquiry settles the attempt,
             // and a retry that presents this referenceData asks the gateway first.
-            let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
-            details.retry_explanation = Some(
-                "the outcome is not known yet; a retry first asks the gateway what happened".into(),
-            );
-            row.result = json(&details)?;
+            let why = "the outcome is not known yet; a retry first asks the gateway what happened";
+            self.apply_result(row, result, None, Some(why.into()));
             return Ok(());
         }
-        let first = row
-            .date_first_attempt
-            .map(crate::from_micros)
-            .unwrap_or(now);
-        let decision = openflex_domain::retry_policy::decide(
-            &t.retry_policy,
-            result.code,
-            now,
-            first,
-            row.retry_count.max(prior_declines),
-        );
-        row.retry_date = decision.retry_at.map(micros);
+        let decision = self.retry_decision(t, row, result.code, prior_declines, now);
         if matches!(
             decline::classify(result.code).family,
             Family::IssuerUnavailable | Family::Merchant
@@ -160,10 +132,33 @@ impl Engine {
         {
             row.assigned_gateway_token = Some(next);
         }
-        let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
-        details.retry_explanation = Some(decision.explain);
-        row.result = json(&details)?;
+        self.apply_result(row, result, None, Some(decision.explain));
         Ok(())
+    }
+
+    /// What the retry policy says of a decline of `code` on this attempt (`prior_declines`: the
+    /// card's declines for the order the network limits counted); sets the attempt's retry date.
+    pub(crate) fn retry_decision(
+        &self,
+        t: &Tenant,
+        row: &mut TxnRow,
+        code: ResponseCode,
+        prior_declines: i64,
+        now: OffsetDateTime,
+    ) -> openflex_domain::retry_policy::Decision {
+        let first = row
+            .date_first_attempt
+            .map(crate::from_micros)
+            .unwrap_or(now);
+        let decision = openflex_domain::retry_policy::decide(
+            &t.retry_policy,
+            code,
+            now,
+            first,
+            row.retry_count.max(prior_declines),
+        );
+        row.retry_date = decision.retry_at.map(micros);
+        decision
     }
 
     /// A gateway's connector settings, unsealed for one processor call.
@@ -193,13 +188,15 @@ impl Engine {
         Ok(serde_json::from_str(text.expose()).ok())
     }
 
-    /// Writes a connector's answer onto the attempt. An unknown outcome leaves the attempt open
-    /// (`unknown`, status error, "Response timeout") for an inquiry to settle.
+    /// Writes a connector's answer onto the attempt, with why the retry policy chose what it
+    /// chose. An unknown outcome leaves the attempt `pending` (status error, "Response
+    /// timeout") for an inquiry to settle.
     pub(crate) fn apply_result(
         &self,
         row: &mut TxnRow,
         result: &ConnectorResult,
         detail: Option<String>,
+        retry_explanation: Option<String>,
     ) {
         row.state = if result.is_unknown() {
             "pending".into()
@@ -235,9 +232,12 @@ impl Engine {
             } else {
                 Some(detail.unwrap_or_else(|| result.code.message().to_string()))
             },
-            retry_explanation: None,
+            retry_explanation,
             gateway_code: result.gateway_code.clone(),
-            gateway_message: result.gateway_message.clone(),
+            gateway_message: result
+                .gateway_message
+                .as_deref()
+                .map(|m| openflex_domain::card::mask_card_numbers(m).into_owned()),
             sent_as,
         };
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());

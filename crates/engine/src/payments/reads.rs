@@ -146,18 +146,20 @@ impl Engine {
                 .as_deref()
                 .and_then(|g| self.connectors.get(g))
                 .is_some_and(|c| !c.side_effect_free());
-            let Some(merchant) = self.store.merchant(&row.merchant_id).await? else {
-                continue;
+            let tenant = match (moves_money, crate::Mode::parse(&row.mode)) {
+                (true, Some(mode)) => self
+                    .store
+                    .merchant(&row.merchant_id)
+                    .await?
+                    .map(|m| Tenant::of(&m, mode)),
+                _ => None,
             };
-            let Some(mode) = crate::Mode::parse(&row.mode) else {
-                continue;
-            };
-            let t = Tenant::of(&merchant, mode);
             let mut tx = self.store.begin().await?;
-            if moves_money {
+            if let Some(t) = tenant {
                 self.apply_result(
                     &mut row,
                     &ConnectorResult::unknown("the server stopped before the gateway answered"),
+                    None,
                     None,
                 );
                 Store::finish_txn(&mut tx, &row).await?;
@@ -168,6 +170,7 @@ impl Engine {
                     &mut row,
                     &ConnectorResult::refused(ResponseCode(20046)),
                     Some("the server stopped before the gateway answered".into()),
+                    None,
                 );
                 row.status = 3;
                 Store::finish_txn(&mut tx, &row).await?;

@@ -5,7 +5,7 @@
 
 use super::source::{Resolved, Source};
 use super::{PaymentRequest, Step, insert_unique};
-use crate::connector::{ConnectorResult, Initiator};
+use crate::connector::ConnectorResult;
 use crate::{Engine, PaymentMethod, Rejection, Result, StorageState, Tenant, Transaction, micros};
 use openflex_store::{Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
@@ -77,23 +77,11 @@ impl Engine {
         if result.is_unknown() {
             self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
         }
-        if let (true, Some(nti), Some(pm_id)) = (
-            approved && super::inquiry::sent_as_of(&row).initiator == Initiator::Customer,
-            &result.network_transaction_id,
-            &row.payment_method_id,
-        ) {
-            Store::keep_network_id(&mut tx, pm_id, nti, &row.id, now_us).await?;
-        }
+        Self::keep_cit_network_id(&mut tx, &row, result, now_us).await?;
         if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
-            self.enqueue(
-                &mut tx,
-                t,
-                crate::scheduler::kind::FLEXPAY_SCHEDULED_RETRY,
-                serde_json::json!({"transactionId": row.id}),
-                crate::from_micros(at),
-            )
-            .await?;
+            self.enqueue_scheduled_retry(&mut tx, t, &row.id, crate::from_micros(at))
+                .await?;
             // A cached (not retained) card stays, encrypted, until the recovery window closes,
             // then expires as usual.
             if pm.storage_state == StorageState::Cached.as_str() {
