@@ -124,6 +124,12 @@ impl Engine {
                 ),
             ));
         };
+        if input.settings.is_none() {
+            // A connector that needs credentials cannot be created without them.
+            connector
+                .check_settings(None)
+                .map_err(|why| invalid("settings", &why))?;
+        }
         if t.mode == Mode::Live && !connector.live() {
             return Err(invalid(
                 "gatewayType",

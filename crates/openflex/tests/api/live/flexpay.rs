@@ -75,7 +75,10 @@ async fn a_live_gateway_charges_authorizes_captures_refunds_and_voids(gw: Gw, ba
     let void = follow_as(&app, &key, "void", &id_of(&auth2), "live-void", None).await;
     // NMI answers a void "Transaction Void Successful": 10001, the reversal approval.
     assert_eq!(void["transactionStatus"], 1, "{void}");
-    assert!(matches!(void["responseCode"].as_str(), Some("10000" | "10001")), "{void}");
+    assert!(
+        matches!(void["responseCode"].as_str(), Some("10000" | "10001")),
+        "{void}"
+    );
 
     assert!(
         double.control().violations().is_empty(),
@@ -99,6 +102,19 @@ async fn live_gateway_settings_are_checked_and_the_sandbox_type_is_refused(
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v.to_string().contains("settings"), "{v}");
+    let (status, v) = app
+        .post_as(
+            &m.api_key,
+            "/v1/gateways",
+            json!({"gateway": {"name": "x", "gatewayType": gw.gateway_type()}}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a live type needs its credentials: {v}"
+    );
     assert!(v.to_string().contains("settings"), "{v}");
     let (status, v) = app
         .post_as(
