@@ -85,6 +85,10 @@ pub struct Details {
     pub payment_model: Option<String>,
     pub previous_transaction: Option<PreviousTransaction>,
     pub disable_customer_recovery: bool,
+    /// The FlexFactor order this attempt tries to rescue: the order, not the retry policy,
+    /// decides what follows a decline, and settling the attempt moves the order on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescue_order: Option<String>,
 }
 
 /// What the processor said, besides the code.

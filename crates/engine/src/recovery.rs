@@ -339,6 +339,7 @@ impl Engine {
             date_first_attempt: None,
             reference_data: Some(reference),
             details: serde_json::from_str(&prev.details).unwrap_or_default(),
+            initiator: None,
         };
         Ok(JobResult::Done(match Box::pin(self.pay(t, req)).await? {
             Ok(txn) => format!(

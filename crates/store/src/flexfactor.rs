@@ -30,6 +30,10 @@ pub struct OrderRow {
     pub details: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The gateway payment (a transaction id) that rescued the order, for live rescues.
+    pub payment_transaction_id: Option<String>,
+    /// Live rescue attempts decided so far.
+    pub rescue_attempts: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -59,7 +63,7 @@ pub struct OrderQuery {
 
 const COLS: &str = "id, merchant_id, mode, external_order_id, status, status_name, flow, transaction_type, amount, currency, \
     authorized_amount, captured_amount, refunded_amount, payment_method_id, expiry_date, capture_deadline, confirmation_id, \
-    sense_key, payer, details, created_at, updated_at";
+    sense_key, payer, details, created_at, updated_at, payment_transaction_id, rescue_attempts";
 
 /// A LIKE pattern (with `ESCAPE '\'`) for `text` anywhere in a value, its characters taken
 /// literally: unescaped, a search for `%` or `_` would match every order.
@@ -80,12 +84,12 @@ impl Store {
     /// Inserts an order; an existing order with the same merchant order id is `Conflict`.
     pub async fn insert_order(tx: &mut Tx, o: &OrderRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ff_orders ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")))
+            "INSERT INTO ff_orders ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)")))
             .bind(&o.id).bind(&o.merchant_id).bind(&o.mode).bind(&o.external_order_id).bind(o.status).bind(&o.status_name)
             .bind(&o.flow).bind(&o.transaction_type).bind(o.amount).bind(&o.currency).bind(o.authorized_amount)
             .bind(o.captured_amount).bind(o.refunded_amount).bind(&o.payment_method_id).bind(o.expiry_date)
             .bind(o.capture_deadline).bind(&o.confirmation_id).bind(&o.sense_key).bind(&o.payer).bind(&o.details)
-            .bind(o.created_at).bind(o.updated_at)
+            .bind(o.created_at).bind(o.updated_at).bind(&o.payment_transaction_id).bind(o.rescue_attempts)
             .execute(c).await.map(|_| ()))?;
         Ok(())
     }
@@ -116,11 +120,23 @@ impl Store {
     pub async fn transition_order(tx: &mut Tx, o: &OrderRow, from: &str) -> Result<bool> {
         let n = on_tx!(tx, c => sqlx::query(
             "UPDATE ff_orders SET status = $1, status_name = $2, authorized_amount = $3, captured_amount = $4, \
-             refunded_amount = $5, capture_deadline = $6, confirmation_id = $7, updated_at = $8 \
-             WHERE id = $9 AND status_name = $10")
+             refunded_amount = $5, capture_deadline = $6, confirmation_id = $7, updated_at = $8, \
+             payment_transaction_id = $9, rescue_attempts = $10 WHERE id = $11 AND status_name = $12")
             .bind(o.status).bind(&o.status_name).bind(o.authorized_amount).bind(o.captured_amount)
             .bind(o.refunded_amount).bind(o.capture_deadline).bind(&o.confirmation_id).bind(o.updated_at)
-            .bind(&o.id).bind(from)
+            .bind(&o.payment_transaction_id).bind(o.rescue_attempts).bind(&o.id).bind(from)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Records that live rescue attempt `o.rescue_attempts` was decided, if the order still
+    /// stands at the attempt before it in state `from`; false when another run recorded it.
+    pub async fn record_rescue_attempt(tx: &mut Tx, o: &OrderRow, from: &str) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE ff_orders SET rescue_attempts = $1, updated_at = $2 \
+             WHERE id = $3 AND status_name = $4 AND rescue_attempts = $5")
+            .bind(o.rescue_attempts).bind(o.updated_at).bind(&o.id).bind(from)
+            .bind(o.rescue_attempts - 1)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }

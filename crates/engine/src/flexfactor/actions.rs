@@ -3,6 +3,7 @@
 //! request that loses a race to another is answered from the order's new state.
 
 use super::{OrderOutcome, OrderRef, OrderRefusal, state_of};
+use crate::payments::FollowUpKind;
 use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::money::Currency;
 use openflex_domain::rescue::{Action, OrderState};
@@ -24,6 +25,20 @@ impl Engine {
             return Ok(Some(OrderOutcome::Failed {
                 reason: OrderRefusal::NotCancellable(state),
             }));
+        }
+        if let Some(payment) = row.payment_transaction_id.clone() {
+            let mtid = format!("ff-{}-void", row.id);
+            if let Err(detail) = self
+                .ff_money_follow_up(t, &payment, FollowUpKind::Void, mtid, 0)
+                .await?
+            {
+                return Ok(Some(OrderOutcome::Failed {
+                    reason: OrderRefusal::Gateway {
+                        action: Action::Cancel,
+                        detail,
+                    },
+                }));
+            }
         }
         let now = self.now_for(t);
         self.settle_state(&mut row, OrderState::Cancelled, now);
@@ -85,6 +100,22 @@ impl Engine {
                 authorized: row.authorized_amount,
             });
         }
+        let mut gateway_txn = None;
+        if let Some(payment) = row.payment_transaction_id.clone() {
+            let mtid = format!("ff-{}-capture", row.id);
+            match self
+                .ff_money_follow_up(t, &payment, FollowUpKind::Capture, mtid, amount)
+                .await?
+            {
+                Ok(id) => gateway_txn = Some(id),
+                Err(detail) => {
+                    return fail(OrderRefusal::Gateway {
+                        action: Action::Capture,
+                        detail,
+                    });
+                }
+            }
+        }
         let now = self.now_for(t);
         row.captured_amount = amount;
         self.settle_state(&mut row, OrderState::Completed, now);
@@ -97,7 +128,7 @@ impl Engine {
             "capture",
             Some(amount),
             "CAPTURED",
-            None,
+            gateway_txn.map(|id| format!("captured at the gateway: transaction {id}")),
             None,
             now,
         );
@@ -136,6 +167,43 @@ impl Engine {
                 reason: OrderRefusal::NotRefundable(state),
             }));
         }
+        if amount > row.captured_amount - row.refunded_amount {
+            return Ok(Some(OrderOutcome::Failed {
+                reason: OrderRefusal::OverRefund {
+                    amount,
+                    refundable: row.captured_amount - row.refunded_amount,
+                    exponent: exp,
+                },
+            }));
+        }
+        let mut gateway_txn = None;
+        if let Some(payment) = row.payment_transaction_id.clone() {
+            // An authorization's money was taken by its capture: that is what is refunded.
+            let capture = self
+                .store
+                .txn_by_mtid(
+                    &t.merchant_id,
+                    t.mode.as_str(),
+                    &format!("ff-{}-capture", row.id),
+                )
+                .await?
+                .map_or(payment, |c| c.id);
+            let mtid = format!("ff-{}-refund-{}", row.id, self.ids.next());
+            match self
+                .ff_money_follow_up(t, &capture, FollowUpKind::Refund, mtid, amount)
+                .await?
+            {
+                Ok(id) => gateway_txn = Some(id),
+                Err(detail) => {
+                    return Ok(Some(OrderOutcome::Failed {
+                        reason: OrderRefusal::Gateway {
+                            action: Action::Refund,
+                            detail,
+                        },
+                    }));
+                }
+            }
+        }
         let now = self.now_for(t);
         let mut tx = self.store.begin().await?;
         if !Store::reserve_order_refund(&mut tx, &row.id, amount, micros(now)).await? {
@@ -159,7 +227,13 @@ impl Engine {
             "refund",
             Some(amount),
             "REFUNDED",
-            message.map(str::to_string),
+            match (message, gateway_txn) {
+                (Some(m), Some(id)) => {
+                    Some(format!("{m} (refunded at the gateway: transaction {id})"))
+                }
+                (None, Some(id)) => Some(format!("refunded at the gateway: transaction {id}")),
+                (m, None) => m.map(str::to_string),
+            },
             None,
             now,
         );

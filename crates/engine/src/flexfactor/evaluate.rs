@@ -4,7 +4,7 @@
 
 use super::{CardInput, EvaluateRefusal, EvaluateRequest, Evaluated, MAX_EXPIRY, state_of};
 use crate::payment_methods::NewCard;
-use crate::{Engine, EngineError, Holder, Mode, Result, StorageState, Tenant, micros};
+use crate::{Engine, EngineError, Result, StorageState, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::card::{self, Expiry};
 use openflex_domain::money::Currency;
@@ -49,7 +49,7 @@ impl Engine {
             CardInput::Pan {
                 pan,
                 expiry,
-                holder_name,
+                holder,
             } => {
                 if !card::luhn_valid(pan.expose()) {
                     return Ok(Err(EvaluateRefusal::InvalidCardNumber));
@@ -61,10 +61,7 @@ impl Engine {
                         month: 12,
                         year: 2099,
                     }),
-                    holder: Holder {
-                        full_name: holder_name.clone(),
-                        ..Holder::default()
-                    },
+                    holder: (**holder).clone(),
                 };
                 let row = self.seal_card(t, &new, StorageState::Cached, false, now)?;
                 let id = row.id.clone();
@@ -115,17 +112,21 @@ impl Engine {
         if let (Some(pm), Some(expiry)) = (new_pm.as_mut(), req.expiry.filter(|_| req.is_mit)) {
             pm.cache_expires_at = pm.cache_expires_at.map(|c| c.max(micros(expiry)));
         }
-        let state = match t.mode {
-            Mode::Sandbox => rescue::sandbox_decision(
+        // Real gateways decide a real rescue, attempt by attempt (`live`); the sandbox's
+        // gateways decide from the card number at once.
+        let real = self
+            .rescues_for_real(t, req.currency.code(), &req.external_order_id)
+            .await?;
+        let state = if real {
+            OrderState::Processing
+        } else {
+            rescue::sandbox_decision(
                 pan.expose(),
                 flow,
                 req.authorization,
                 req.payer_phone,
                 &req.response_code,
-            ),
-            // No live rescue connector exists yet: a live order cannot be rescued.
-            Mode::Live if flow == Flow::ManagedMit => OrderState::Processing,
-            Mode::Live => OrderState::Declined,
+            )
         };
         let mut row = OrderRow {
             id: crate::ids::guid(),
@@ -155,6 +156,8 @@ impl Engine {
             details: req.details.to_string(),
             created_at: micros(now),
             updated_at: micros(now),
+            payment_transaction_id: None,
+            rescue_attempts: 0,
         };
         self.settle_state(&mut row, state, now);
         let mut tx = self.store.begin().await?;
@@ -199,8 +202,32 @@ impl Engine {
             ),
         )
         .await?;
-        self.after_transition(&mut tx, t, &row, state, now).await?;
+        let attempt_now = real && flow != Flow::ManagedMit;
+        if attempt_now {
+            // The attempt is made below, after this commit; should this request die first,
+            // this job makes or finishes it.
+            self.enqueue(
+                &mut tx,
+                t,
+                crate::scheduler::kind::FF_RESCUE_ATTEMPT,
+                serde_json::json!({"orderId": row.id}),
+                now + super::live::FINISH_AFTER,
+            )
+            .await?;
+        } else {
+            self.after_transition(&mut tx, t, &row, state, now).await?;
+        }
         tx.commit().await?;
+        let state = if attempt_now {
+            let id = row.id.clone();
+            self.ff_real_attempt(t, row.clone()).await?;
+            self.store
+                .order(&t.merchant_id, t.mode.as_str(), &id)
+                .await?
+                .map_or(state, |r| state_of(&r))
+        } else {
+            state
+        };
         Ok(Ok(Evaluated {
             order_id: row.id,
             state,

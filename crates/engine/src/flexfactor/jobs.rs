@@ -3,10 +3,11 @@
 //! it only by compare-and-set.
 
 use super::{ATTEMPT_INTERVAL, state_of};
+use crate::payments::FollowUpKind;
 use crate::scheduler::{self, JobResult};
-use crate::{Engine, Mode, Result, Tenant, micros};
+use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::rescue::{self, Action, OrderState};
-use openflex_store::Store;
+use openflex_store::{OrderRow, Store};
 use time::OffsetDateTime;
 
 impl Engine {
@@ -32,36 +33,19 @@ impl Engine {
                 row.status_name
             )));
         }
-        let now = match t.mode {
-            Mode::Sandbox => due.min(self.now_for(t)),
-            Mode::Live => self.now_for(t),
-        };
+        if self
+            .rescues_for_real(t, &row.currency, &row.external_order_id)
+            .await?
+        {
+            return self.ff_real_attempt(t, row).await;
+        }
+        let now = due.min(self.now_for(t));
         let expiry = row.expiry_date.map(crate::from_micros).unwrap_or(now);
+        if now >= expiry {
+            return self.expire_order(t, row, now).await;
+        }
         let from = row.status_name.clone();
         let mut tx = self.store.begin().await?;
-        if now >= expiry {
-            self.settle_state(&mut row, OrderState::Expired, now);
-            if !Store::transition_order(&mut tx, &row, &from).await? {
-                return Ok(JobResult::Done("order moved on meanwhile".into()));
-            }
-            Store::insert_order_event(
-                &mut tx,
-                &self.event(
-                    &row.id,
-                    "expired",
-                    None,
-                    "EXPIRED",
-                    Some("not rescued by expiryDateUtc".into()),
-                    None,
-                    now,
-                ),
-            )
-            .await?;
-            self.after_transition(&mut tx, t, &row, OrderState::Expired, now)
-                .await?;
-            tx.commit().await?;
-            return Ok(JobResult::Done(format!("order {order_id} expired")));
-        }
         let pan = match &row.payment_method_id {
             Some(pm) => match self
                 .store
@@ -80,8 +64,7 @@ impl Engine {
             .ok()
             .map(|g| g.token);
         let hours = (now - crate::from_micros(row.created_at)).whole_hours();
-        let approved = t.mode == Mode::Sandbox
-            && gateway.is_some()
+        let approved = gateway.is_some()
             && pan
                 .as_ref()
                 .is_some_and(|p| rescue::sandbox_attempt_succeeds(p.expose(), hours));
@@ -115,10 +98,9 @@ impl Engine {
                 next.name()
             )));
         }
-        let why = match (&gateway, t.mode) {
-            (None, _) => "no available gateway accepts the order's currency".to_string(),
-            (_, Mode::Live) => "no live rescue connector is available".to_string(),
-            _ => format!("rescue attempt after {hours} h declined"),
+        let why = match &gateway {
+            None => "no available gateway accepts the order's currency".to_string(),
+            Some(_) => format!("rescue attempt after {hours} h declined"),
         };
         Store::insert_order_event(
             &mut tx,
@@ -149,6 +131,38 @@ impl Engine {
         )))
     }
 
+    /// A managed-MIT order not rescued by the end of its window expires.
+    pub(super) async fn expire_order(
+        &self,
+        t: &Tenant,
+        mut row: OrderRow,
+        now: OffsetDateTime,
+    ) -> Result<JobResult> {
+        let from = row.status_name.clone();
+        self.settle_state(&mut row, OrderState::Expired, now);
+        let mut tx = self.store.begin().await?;
+        if !Store::transition_order(&mut tx, &row, &from).await? {
+            return Ok(JobResult::Done("order moved on meanwhile".into()));
+        }
+        Store::insert_order_event(
+            &mut tx,
+            &self.event(
+                &row.id,
+                "expired",
+                None,
+                "EXPIRED",
+                Some("not rescued by expiryDateUtc".into()),
+                None,
+                now,
+            ),
+        )
+        .await?;
+        self.after_transition(&mut tx, t, &row, OrderState::Expired, now)
+            .await?;
+        tx.commit().await?;
+        Ok(JobResult::Done(format!("order {} expired", row.id)))
+    }
+
     /// End of the capture window (a job): an uncaptured authorization is voided.
     pub(crate) async fn ff_capture_expiry(&self, t: &Tenant, order_id: &str) -> Result<JobResult> {
         let Some(mut row) = self
@@ -167,6 +181,17 @@ impl Engine {
         }
         if let Some(deadline) = row.capture_deadline.filter(|d| *d > micros(now)) {
             return Ok(JobResult::NotDue(crate::from_micros(deadline)));
+        }
+        if let Some(payment) = row.payment_transaction_id.clone() {
+            let mtid = format!("ff-{}-void", row.id);
+            if let Err(why) = self
+                .ff_money_follow_up(t, &payment, FollowUpKind::Void, mtid, 0)
+                .await?
+            {
+                return Ok(JobResult::Retry(format!(
+                    "order {order_id}: voiding its authorization failed: {why}"
+                )));
+            }
         }
         let from = row.status_name.clone();
         self.settle_state(&mut row, OrderState::Cancelled, now);

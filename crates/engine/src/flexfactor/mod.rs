@@ -13,6 +13,7 @@ mod actions;
 pub mod auth;
 mod evaluate;
 mod jobs;
+mod live;
 
 pub use actions::{REFUND_SCOPE, identical_refund};
 
@@ -21,7 +22,7 @@ use crate::{Engine, EngineError, Result, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::card::Expiry;
 use openflex_domain::money::Currency;
-use openflex_domain::rescue::{Flow, OrderState};
+use openflex_domain::rescue::{Action, Flow, OrderState};
 use openflex_store::{OrderEventRow, OrderQuery, OrderRow, Tx};
 use serde::Serialize;
 use std::time::Duration;
@@ -39,7 +40,8 @@ pub enum CardInput {
     Pan {
         pan: Secret<String>,
         expiry: Option<Expiry>,
-        holder_name: Option<String>,
+        /// The cardholder as the request names them (holder name, billing address, email).
+        holder: Box<crate::Holder>,
     },
 }
 
@@ -151,6 +153,9 @@ pub enum OrderRefusal {
         refundable: i64,
         exponent: u32,
     },
+    /// The gateway that rescued the order refused to move the money (or its answer was lost
+    /// and is being confirmed); `detail` says why in words.
+    Gateway { action: Action, detail: String },
 }
 
 pub enum OrderRef<'a> {

@@ -77,6 +77,7 @@ impl Engine {
             tx.commit().await?;
         }
         let settings = self.gateway_settings(t, &gateway).await?;
+        let (acted_on, acted_amount) = self.acted_on(t, &orig).await?;
         let result = connector
             .process(ConnectorRequest {
                 operation: match req.kind {
@@ -94,9 +95,9 @@ impl Engine {
                     stores_card: false,
                     network_transaction_id: None,
                 },
-                original: orig.gateway_transaction_id.as_deref().map(|id| PriorTxn {
-                    gateway_transaction_id: id,
-                    amount: orig.amount,
+                original: (!acted_on.is_empty()).then_some(PriorTxn {
+                    gateway_transaction_id: &acted_on,
+                    amount: acted_amount,
                 }),
                 settings: settings.as_ref(),
             })

@@ -20,6 +20,27 @@ use time::OffsetDateTime;
 const FIRST_INQUIRY: time::Duration = time::Duration::seconds(2);
 
 impl Engine {
+    /// The gateway id and amount a follow-up of `orig` acts on. A capture is a change to its
+    /// authorization, not a payment of its own: a refund of it acts on the authorization's id
+    /// (Adyen refuses a capture's pspReference), with the captured amount.
+    pub(crate) async fn acted_on(&self, t: &Tenant, orig: &TxnRow) -> Result<(String, i64)> {
+        let own = orig.gateway_transaction_id.clone().unwrap_or_default();
+        if TxnType::parse(&orig.txn_type) != Some(TxnType::Capture) {
+            return Ok((own, orig.amount));
+        }
+        let Some(auth_id) = &orig.original_id else {
+            return Ok((own, orig.amount));
+        };
+        let auth = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), auth_id)
+            .await?;
+        Ok((
+            auth.and_then(|a| a.gateway_transaction_id).unwrap_or(own),
+            orig.amount,
+        ))
+    }
+
     /// Schedules the inquiry of an attempt recorded as unknown, in the transaction that
     /// records it.
     pub(crate) async fn enqueue_inquiry(
@@ -88,8 +109,12 @@ impl Engine {
             TxnType::parse(&row.txn_type),
             Some(TxnType::Charge | TxnType::Authorize)
         );
-        // A decline learned late follows the retry policy as if it had come at once.
-        let decision = (!approved && is_payment)
+        let rescue_order = serde_json::from_str::<crate::Details>(&row.details)
+            .ok()
+            .and_then(|d| d.rescue_order);
+        // A decline learned late follows the retry policy as if it had come at once — unless
+        // the attempt rescues a FlexFactor order, whose own schedule decides.
+        let decision = (!approved && is_payment && rescue_order.is_none())
             .then(|| self.retry_decision(t, &mut row, result.code, 0, now));
         let retry_at = decision.as_ref().and_then(|d| d.retry_at);
         self.apply_result(&mut row, &result, None, decision.map(|d| d.explain));
@@ -112,6 +137,17 @@ impl Engine {
             Store::release(&mut tx, original, r).await?;
         }
         Self::keep_cit_network_id(&mut tx, &row, &result, micros(now)).await?;
+        if let Some(order) = rescue_order {
+            // The order waits on this attempt: move it on now.
+            self.enqueue(
+                &mut tx,
+                t,
+                kind::FF_RESCUE_ATTEMPT,
+                serde_json::json!({ "orderId": order }),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         metrics::counter!("openflex_unknown_outcomes_settled_total",
             "outcome" => if approved { "approved" } else { "declined" })
@@ -191,11 +227,13 @@ impl Engine {
             holder = serde_json::from_str(&pm.holder).unwrap_or_default();
             card = self.open_card(&pm, micros(now))?;
             token = pm.gateway_payment_method_id.clone();
-        } else if let Some(orig_id) = &row.original_id {
-            original = self
+        } else if let Some(orig_id) = &row.original_id
+            && let Some(o) = self
                 .store
                 .txn(&t.merchant_id, t.mode.as_str(), orig_id)
-                .await?;
+                .await?
+        {
+            original = Some(self.acted_on(t, &o).await?);
         }
         let details: crate::Details = serde_json::from_str(&row.details).unwrap_or_default();
         let req = ConnectorRequest {
@@ -206,12 +244,13 @@ impl Engine {
             instrument: Instrument::of(card.as_ref(), token.as_deref()),
             billing: Billing::of(&holder, details.customer_ip.as_deref()),
             stored_credential: sent_as.stored_credential(),
-            original: original.as_ref().and_then(|o| {
-                o.gateway_transaction_id.as_deref().map(|id| PriorTxn {
+            original: original
+                .as_ref()
+                .filter(|(id, _)| !id.is_empty())
+                .map(|(id, amount)| PriorTxn {
                     gateway_transaction_id: id,
-                    amount: o.amount,
-                })
-            }),
+                    amount: *amount,
+                }),
             settings: settings.as_ref(),
         };
         Ok(Some(connector.inquire(req).await))

@@ -56,6 +56,10 @@ pub struct PaymentRequest {
     pub date_first_attempt: Option<OffsetDateTime>,
     pub reference_data: Option<String>,
     pub details: Details,
+    /// Who started the payment, where the caller knows it (a FlexFactor rescue of a checkout
+    /// is the customer's, of a rebill the merchant's); `None` lets the card-network rules infer
+    /// it from the request.
+    pub initiator: Option<crate::connector::Initiator>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -115,6 +115,11 @@ impl Engine {
             self.apply_result(row, result, None, Some(why.into()));
             return Ok(());
         }
+        if req.details.rescue_order.is_some() {
+            let why = "a rescue attempt: the order schedules what follows";
+            self.apply_result(row, result, None, Some(why.into()));
+            return Ok(());
+        }
         let decision = self.retry_decision(t, row, result.code, prior_declines, now);
         if matches!(
             decline::classify(result.code).family,
@@ -261,6 +266,9 @@ pub(super) fn sent_as(req: &PaymentRequest, source: &Source) -> SentAs {
 }
 
 fn initiator_of(req: &PaymentRequest, source: &Source) -> Initiator {
+    if let Some(known) = req.initiator {
+        return known;
+    }
     let rebill = req.retry_count > 0
         || req.reference_data.is_some()
         || req

@@ -39,7 +39,7 @@ impl Engine {
         &self,
         t: &Tenant,
         req: &PaymentRequest,
-        source: Source,
+        mut source: Source,
         row: TxnRow,
         result: &ConnectorResult,
         write_ahead: bool,
@@ -62,6 +62,10 @@ impl Engine {
                 }
                 Err(e) => Err(e.into()),
             };
+        }
+        if let (false, Resolved::New(card)) = (write_ahead, &mut source.resolved) {
+            card.cvv_ct = None;
+            card.cvv_expires_at = None;
         }
         let mut tx = self.store.begin().await?;
         if write_ahead {
@@ -103,12 +107,16 @@ impl Engine {
                 pm.updated_at = now_us;
                 Store::update_payment_method_meta(&mut tx, &pm).await?;
             }
-            // An unknown outcome keeps the CVV: the inquiry may have to send the same request.
-            Resolved::Existing(_) if source.brings_cvv() && !result.is_unknown() => {
-                Store::purge_cvv(&mut tx, &pm.id).await?;
-                pm.cvv_ct = None;
-            }
             _ => {}
+        }
+        // An unknown outcome keeps the CVV: the inquiry may have to send the same request.
+        let cvv_held = match &source.resolved {
+            Resolved::Existing(_) => source.brings_cvv(),
+            Resolved::New(card) => card.cvv_ct.is_some(),
+        };
+        if cvv_held && !result.is_unknown() {
+            Store::purge_cvv(&mut tx, &pm.id).await?;
+            pm.cvv_ct = None;
         }
         tx.commit().await?;
         Ok(Transaction::from_row(

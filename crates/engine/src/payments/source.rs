@@ -133,7 +133,11 @@ impl Engine {
             }
             PaymentSource::Card { card, retain } => {
                 self.check_card(card, now)?;
-                let row = self.seal_card(t, card, StorageState::Cached, false, now)?;
+                // The CVV is sealed with the card only for as long as a gateway's answer may
+                // have to be asked for again with the identical request; the recording step
+                // drops it once the outcome is known (and a side-effect-free connector's
+                // attempt is written with its answer, so never with the CVV).
+                let row = self.seal_card(t, card, StorageState::Cached, card.cvv.is_some(), now)?;
                 let data = CardData {
                     pan: card.pan.clone(),
                     cvv: card.cvv.clone(),

@@ -3,7 +3,7 @@
 //! engine returns meanings; this dialect's clients parse these exact strings.
 
 use openflex_domain::money::minor_to_decimal;
-use openflex_domain::rescue::{AmountRefusal, OrderState};
+use openflex_domain::rescue::{Action, AmountRefusal, OrderState};
 use openflex_engine::flexfactor::{EvaluateRefusal, Evaluated, OrderRefusal};
 
 /// The validation-map path and message of an evaluate refusal.
@@ -52,6 +52,15 @@ pub fn evaluate_status(ev: &Evaluated) -> &'static str {
     }
 }
 
+fn action_word(a: Action) -> &'static str {
+    match a {
+        Action::Capture => "capture the order",
+        Action::Cancel => "void the order's authorization",
+        Action::Refund => "refund the order",
+        Action::Attempt => "charge the card",
+    }
+}
+
 /// The error code and message of a refused cancel, capture or refund.
 pub fn order_refusal(r: &OrderRefusal) -> (&'static str, String) {
     match r {
@@ -85,6 +94,14 @@ pub fn order_refusal(r: &OrderRefusal) -> (&'static str, String) {
         OrderRefusal::NotRefundable(state) => (
             "2002",
             format!("An order in state {} cannot be refunded.", state.name()),
+        ),
+        OrderRefusal::Gateway { action, detail } => (
+            if *action == Action::Refund {
+                "2003"
+            } else {
+                "400006"
+            },
+            format!("The gateway did not {}: {detail}", action_word(*action)),
         ),
         OrderRefusal::OverRefund {
             amount,

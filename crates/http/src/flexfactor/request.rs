@@ -257,7 +257,8 @@ pub fn evaluate(v: &Value, mode: Mode) -> Read<(String, EvaluateRequest)> {
         errors.add("Payer", "The Payer field is required.");
     }
     payer.required(&["email"], "Payer.Email", &mut errors);
-    let card = card_input(n.child(&["paymentmethod"]), &mut errors);
+    let card = card_input(n.child(&["paymentmethod"]), &mut errors)
+        .map(|c| with_holder(c, n.child(&["billinginformation"]), payer));
     let (order_id, key, (amount, currency, response_code), card) = checked(
         errors,
         || Some((order_id?, key?, declined?, card?)),
@@ -413,7 +414,10 @@ fn card_input(pm: Node, errors: &mut Errors) -> Option<CardInput> {
                         year: u16::try_from(y).ok()?,
                     })
                 }),
-                holder_name: pm.text(&["holdername"]),
+                holder: Box::new(Holder {
+                    full_name: pm.text(&["holdername"]),
+                    ..Holder::default()
+                }),
             }),
             Err(_) => {
                 errors.add(
@@ -424,6 +428,37 @@ fn card_input(pm: Node, errors: &mut Errors) -> Option<CardInput> {
             }
         }
     })
+}
+
+/// A card sent in clear keeps the billing address and email with it: a real rescue sends them
+/// to the gateway, whose address checks (AVS) want them.
+fn with_holder(card: CardInput, billing: Node, payer: Node) -> CardInput {
+    match card {
+        CardInput::Pan {
+            pan,
+            expiry,
+            holder,
+        } => CardInput::Pan {
+            pan,
+            expiry,
+            holder: Box::new(Holder {
+                first_name: billing.text(&["firstname"]),
+                last_name: billing.text(&["lastname"]),
+                address1: billing.text(&["addressline1"]),
+                address2: billing.text(&["addressline2"]),
+                postal_code: billing.text(&["zipcode"]),
+                city: billing.text(&["city"]),
+                state: billing.text(&["state"]),
+                country: billing
+                    .text(&["countrycode"])
+                    .or_else(|| billing.text(&["country"])),
+                email: payer.text(&["email"]),
+                phone_number: billing.text(&["phone"]),
+                ..*holder
+            }),
+        },
+        token => token,
+    }
 }
 
 /// Payer, billing and shipping as given, for the order record (no card data).

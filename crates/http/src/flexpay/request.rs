@@ -592,7 +592,9 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
             payment_model,
             previous_transaction,
             disable_customer_recovery,
+            rescue_order: None,
         },
+        initiator: None,
     })
 }
 

@@ -18,9 +18,13 @@ live!(
 );
 
 fn card(gw: Gw, mtid: &str, amount: i64) -> Value {
+    let (number, month, cvv) = gw.approved_card();
     let mut body = card_payment(mtid, amount);
-    body["transaction"]["paymentMethod"]["creditCardNumber"] = json!(gw.approved_card());
-    body["transaction"]["paymentMethod"]["expiryYear"] = json!("2030");
+    let pm = &mut body["transaction"]["paymentMethod"];
+    pm["creditCardNumber"] = json!(number);
+    pm["expiryMonth"] = json!(month);
+    pm["expiryYear"] = json!("2030");
+    pm["cvv"] = json!(cvv);
     body
 }
 
@@ -62,6 +66,7 @@ async fn a_live_gateway_charges_authorizes_captures_refunds_and_voids(gw: Gw, ba
     let cap = follow_as(&app, &key, "capture", &id_of(&auth), "live-cap", Some(1200)).await;
     assert_code(&cap, "10000");
     assert_eq!(cap["amount"], 1200, "{cap}");
+    double.settle();
     let refund = follow_as(&app, &key, "refund", &id_of(&cap), "live-ref", Some(500)).await;
     assert_code(&refund, "10000");
 

@@ -3,6 +3,7 @@
 //! (crates/gateway-doubles) — the only fake in the path. Each test runs per gateway and per
 //! backend.
 
+mod flexfactor;
 mod flexpay;
 
 use crate::helpers::*;
@@ -13,13 +14,34 @@ use serde_json::{Value, json};
 #[derive(Clone, Copy)]
 pub(crate) enum Gw {
     Stripe,
+    Adyen,
     Nmi,
+    AuthorizeNet,
 }
 
 /// A double, and how to count the payments it holds.
 pub(crate) struct Running {
     pub double: Double,
     payments: Box<dyn Fn() -> usize + Send + Sync>,
+    settle: Box<dyn Fn() + Send + Sync>,
+    money: Box<MoneyView>,
+}
+
+/// Reads what the double holds for a payment, by the gateway's id of it.
+type MoneyView = dyn Fn(&str) -> Option<Money> + Send + Sync;
+
+/// What the gateway holds for one payment (minor units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Money {
+    pub captured: i64,
+    pub refunded: i64,
+    pub voided: bool,
+}
+
+/// "12.00" → 1200.
+fn cents(decimal: &str) -> i64 {
+    let (units, frac) = decimal.split_once('.').unwrap_or((decimal, "0"));
+    units.parse::<i64>().unwrap_or(0) * 100 + format!("{frac:0<2}")[..2].parse::<i64>().unwrap_or(0)
 }
 
 impl Running {
@@ -31,20 +53,37 @@ impl Running {
     pub fn payments(&self) -> usize {
         (self.payments)()
     }
+
+    /// What the gateway holds for the payment it knows as `gateway_id`.
+    pub fn money(&self, gateway_id: &str) -> Option<Money> {
+        (self.money)(gateway_id)
+    }
+
+    /// Runs the gateway's settlement batch where refunds need one (Authorize.net).
+    pub fn settle(&self) {
+        (self.settle)()
+    }
 }
 
 impl Gw {
     pub fn gateway_type(self) -> &'static str {
         match self {
             Self::Stripe => "stripe",
+            Self::Adyen => "adyen",
             Self::Nmi => "nmi",
+            Self::AuthorizeNet => "authorizenet",
         }
     }
 
     pub fn settings(self) -> Value {
         match self {
             Self::Stripe => json!({"secretKey": "sk_test_openflex_e2e"}),
+            Self::Adyen => json!({"apiKey": "adyen-e2e-key", "merchantAccount": "OpenflexECOM"}),
             Self::Nmi => json!({"securityKey": openflex_gateway_doubles::nmi::SECURITY_KEY}),
+            Self::AuthorizeNet => json!({
+                "apiLoginId": openflex_gateway_doubles::authorizenet::API_LOGIN_ID,
+                "transactionKey": openflex_gateway_doubles::authorizenet::TRANSACTION_KEY,
+            }),
         }
     }
 
@@ -52,15 +91,19 @@ impl Gw {
     pub fn payment_path(self) -> &'static str {
         match self {
             Self::Stripe => "/v1/payment_intents",
+            Self::Adyen => "/v71/payments",
             Self::Nmi => "/transact.php",
+            Self::AuthorizeNet => "/xml/v1/request.api",
         }
     }
 
-    /// A card the double approves.
-    pub fn approved_card(self) -> &'static str {
+    /// A card the double approves: number, expiry month, CVV.
+    pub fn approved_card(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Self::Stripe => "4242424242424242",
-            Self::Nmi => "4111111111111111",
+            Self::Stripe => ("4242424242424242", "12", "879"),
+            // Adyen's test platform approves only the test card's own expiry and CVC.
+            Self::Adyen => ("4111111111111111", "03", "737"),
+            Self::Nmi | Self::AuthorizeNet => ("4111111111111111", "12", "879"),
         }
     }
 
@@ -68,16 +111,71 @@ impl Gw {
         match self {
             Self::Stripe => {
                 let (double, state) = openflex_gateway_doubles::stripe::spawn_with_state().await;
+                let view = state.clone();
                 Running {
                     double,
                     payments: Box::new(move || state.payments().len()),
+                    settle: Box::new(|| {}),
+                    money: Box::new(move |id| {
+                        view.payments()
+                            .into_iter()
+                            .find(|p| p.id == id)
+                            .map(|p| Money {
+                                captured: p.captured,
+                                refunded: p.refunded,
+                                voided: p.status == "canceled",
+                            })
+                    }),
+                }
+            }
+            Self::Adyen => {
+                let (double, ledger) = openflex_gateway_doubles::adyen::spawn_with_ledger().await;
+                let view = ledger.clone();
+                Running {
+                    double,
+                    payments: Box::new(move || ledger.payment_count()),
+                    settle: Box::new(|| {}),
+                    money: Box::new(move |id| {
+                        view.amounts(id)
+                            .map(|(_, captured, refunded, voided)| Money {
+                                captured,
+                                refunded,
+                                voided,
+                            })
+                    }),
                 }
             }
             Self::Nmi => {
                 let (double, state) = openflex_gateway_doubles::nmi::spawn_with_state().await;
+                let view = state.clone();
                 Running {
                     double,
                     payments: Box::new(move || state.payments()),
+                    settle: Box::new(|| {}),
+                    money: Box::new(move |id| {
+                        view.transaction(id).map(|t| Money {
+                            captured: cents(&t.captured),
+                            refunded: cents(&t.refunded),
+                            voided: t.condition == "canceled",
+                        })
+                    }),
+                }
+            }
+            Self::AuthorizeNet => {
+                let (double, ledger) = openflex_gateway_doubles::authorizenet::start().await;
+                let (batch, view) = (ledger.clone(), ledger.clone());
+                Running {
+                    double,
+                    payments: Box::new(move || ledger.payments()),
+                    settle: Box::new(move || batch.settle()),
+                    money: Box::new(move |id| {
+                        view.transaction(id)
+                            .map(|(status, captured, refunded)| Money {
+                                captured,
+                                refunded,
+                                voided: status == "voided",
+                            })
+                    }),
                 }
             }
         }
@@ -86,9 +184,14 @@ impl Gw {
     /// The server, pointed at `double`.
     pub async fn app(self, backend: Backend, double: &Running) -> TestApp {
         let url = double.double.url.clone();
-        spawn_app_with(backend, |c| match self {
-            Self::Stripe => c.gateway_base_urls.stripe = Some(url),
-            Self::Nmi => c.gateway_base_urls.nmi = Some(url),
+        spawn_app_with(backend, |c| {
+            let urls = &mut c.gateway_base_urls;
+            match self {
+                Self::Stripe => urls.stripe = Some(url),
+                Self::Adyen => urls.adyen = Some(format!("{url}/v71")),
+                Self::Nmi => urls.nmi = Some(url),
+                Self::AuthorizeNet => urls.authorizenet = Some(format!("{url}/xml/v1/request.api")),
+            }
         })
         .await
     }
@@ -96,6 +199,11 @@ impl Gw {
 
 /// A live merchant with one gateway of `gw`'s type; returns its FlexPay key.
 pub(crate) async fn live_merchant(app: &TestApp, gw: Gw) -> String {
+    live_merchant_with(app, gw).await.0
+}
+
+/// A live merchant with one gateway of `gw`'s type: its FlexPay key and all its credentials.
+pub(crate) async fn live_merchant_with(app: &TestApp, gw: Gw) -> (String, Merchant) {
     let m = app.new_merchant("live").await;
     let (status, v) = app
         .post_as(
@@ -107,7 +215,7 @@ pub(crate) async fn live_merchant(app: &TestApp, gw: Gw) -> String {
         .await;
     assert_eq!(status, reqwest::StatusCode::OK, "{v}");
     assert_eq!(v["gateway"]["gatewayType"], gw.gateway_type(), "{v}");
-    m.api_key
+    (m.api_key.clone(), m)
 }
 
 /// Declares each named `async fn(Gw, Backend)` as one test per gateway and backend.
@@ -122,9 +230,19 @@ macro_rules! live {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn stripe_postgres() { super::$name(Gw::Stripe, Backend::Postgres).await }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn adyen_sqlite() { super::$name(Gw::Adyen, Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn adyen_postgres() { super::$name(Gw::Adyen, Backend::Postgres).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn nmi_sqlite() { super::$name(Gw::Nmi, Backend::Sqlite).await }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn nmi_postgres() { super::$name(Gw::Nmi, Backend::Postgres).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn authorizenet_sqlite() { super::$name(Gw::AuthorizeNet, Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn authorizenet_postgres() {
+                super::$name(Gw::AuthorizeNet, Backend::Postgres).await
+            }
         }
     )* };
 }

@@ -1,0 +1,259 @@
+//! FlexFactor rescues through live connectors: each attempt is a real payment through the
+//! merchant's gateway (a FlexPay transaction numbered per order), capture / refund / cancel move
+//! money on it, and a lost answer is asked about before anything else happens.
+
+use super::{Gw, Running, live_merchant_with};
+use crate::flexfactor::ff::{evaluate, evaluate_body, get_json, post_json};
+use crate::helpers::*;
+use crate::live;
+use openflex_gateway_doubles::Fault;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+live!(
+    a_live_checkout_rescue_charges_the_card_and_refunds_at_the_gateway,
+    a_live_authorization_rescue_is_captured_and_cancelled_at_the_gateway,
+    a_gateway_decline_declines_the_order,
+    a_lost_rescue_answer_is_settled_by_inquiry_and_charged_once,
+);
+
+/// The FlexFactor access token of a live merchant with a gateway of `gw`'s type.
+async fn live_ff(app: &TestApp, gw: Gw) -> String {
+    let (_, m) = live_merchant_with(app, gw).await;
+    live_ff_of(app, &m).await
+}
+
+/// An evaluate body whose card the gateway double approves.
+fn rescue(gw: Gw, order: &str, kind: &str) -> Value {
+    let (number, month, _) = gw.approved_card();
+    let mut body = evaluate_body(order, number);
+    body["transactionType"] = json!(kind);
+    body["paymentMethod"]["expirationMonth"] = json!(month.parse::<u32>().unwrap());
+    body
+}
+
+/// An evaluate body the gateway double declines: a generic (soft) decline.
+fn declined(gw: Gw, order: &str) -> Value {
+    let mut body = rescue(gw, order, "PURCHASE");
+    match gw {
+        Gw::Stripe => body["paymentMethod"]["cardNumber"] = json!("4000000000000002"),
+        // Adyen's test platform takes the refusal reason from the holder name.
+        Gw::Adyen => {
+            body["billingInformation"]["firstName"] = json!("DECLINED");
+            body["billingInformation"]
+                .as_object_mut()
+                .unwrap()
+                .remove("lastName");
+        }
+        // NMI declines amounts under 1.00; 0.01 is "do not honor".
+        Gw::Nmi => body["transaction"]["amount"] = json!(1),
+        // Authorize.net's reason card answers the whole-dollar amount as the reason: 2, declined.
+        Gw::AuthorizeNet => {
+            body["paymentMethod"]["cardNumber"] =
+                json!(openflex_gateway_doubles::authorizenet::REASON_CARD);
+            body["transaction"]["amount"] = json!(200);
+        }
+    }
+    body
+}
+
+async fn order(app: &TestApp, bearer: &str, id: &str) -> Value {
+    let (status, v) = get_json(app, &format!("/v1/orders/{id}"), bearer).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+/// The FlexPay transaction an order's approved attempt made, read back through FlexPay.
+async fn rescue_payment(app: &TestApp, key: &str, o: &Value) -> Value {
+    let detail = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["outcome"] == "APPROVED")
+        .and_then(|e| e["detail"].as_str())
+        .unwrap_or_else(|| panic!("no approved attempt: {o}"));
+    let id = detail.rsplit(' ').next().unwrap();
+    let (status, v) = app.get_as(key, &format!("/v1/transactions/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["transaction"].clone()
+}
+
+fn assert_clean(double: &Running) {
+    assert!(
+        double.control().violations().is_empty(),
+        "{:?}",
+        double.control().violations()
+    );
+}
+
+async fn a_live_checkout_rescue_charges_the_card_and_refunds_at_the_gateway(
+    gw: Gw,
+    backend: Backend,
+) {
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let (key, m) = live_merchant_with(&app, gw).await;
+    let b = live_ff_of(&app, &m).await;
+
+    let (status, v) = evaluate(&app, &b, rescue(gw, "live-cit-1", "PURCHASE")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "APPROVED", "{v}");
+    assert_eq!(double.payments(), 1, "one payment at the gateway");
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let o = order(&app, &b, &id).await;
+    assert_eq!(o["capturedAmount"], 1500, "{o}");
+    let payment = rescue_payment(&app, &key, &o).await;
+    assert_eq!(payment["responseCode"], "10000", "{payment}");
+    assert_eq!(payment["transactionType"], "Charge", "{payment}");
+    assert_eq!(payment["gatewayType"], gw.gateway_type(), "{payment}");
+
+    double.settle();
+    let (_, v) = post_json(
+        &app,
+        &format!("/v1/orders/{id}/refund"),
+        Some(&b),
+        json!({"amountToRefund": 5.25, "refundMessage": "damaged"}),
+    )
+    .await;
+    assert_eq!(v["status"], "SUCCESS", "{v}");
+    let held = double
+        .money(gateway_id(&payment))
+        .expect("the gateway knows the payment");
+    assert_eq!(held.refunded, 525, "refunded at the gateway: {held:?}");
+    assert_eq!(order(&app, &b, &id).await["refundedAmount"], 525);
+    // Over what is left: refused before any gateway call.
+    let (_, v) = post_json(
+        &app,
+        &format!("/v1/orders/{id}/refund"),
+        Some(&b),
+        json!({"amountToRefund": 20, "refundMessage": "too much"}),
+    )
+    .await;
+    assert_eq!(
+        (v["status"].as_str(), v["responseCode"].as_str()),
+        (Some("FAILED"), Some("2001")),
+        "{v}"
+    );
+    assert_clean(&double);
+}
+
+async fn live_ff_of(app: &TestApp, m: &Merchant) -> String {
+    let c = &m.raw["flexfactor"];
+    let (status, v) = post_json(
+        app,
+        "/v1/oauth2/token",
+        None,
+        json!({"AppKey": c["appKey"], "AppSecret": c["appSecret"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["accessToken"].as_str().unwrap().to_string()
+}
+
+fn gateway_id(payment: &Value) -> &str {
+    payment["gatewayTransactionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no gateway id: {payment}"))
+}
+
+async fn a_live_authorization_rescue_is_captured_and_cancelled_at_the_gateway(
+    gw: Gw,
+    backend: Backend,
+) {
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let (key, m) = live_merchant_with(&app, gw).await;
+    let b = live_ff_of(&app, &m).await;
+
+    let (_, v) = evaluate(&app, &b, rescue(gw, "live-auth-1", "AUTHORIZATION")).await;
+    assert_eq!(v["status"], "CAPTUREREQUIRED", "{v}");
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let payment = rescue_payment(&app, &key, &order(&app, &b, &id).await).await;
+    assert_eq!(payment["transactionType"], "Authorize", "{payment}");
+    let (_, v) = post_json(
+        &app,
+        "/v1/capture",
+        Some(&b),
+        json!({"idempotencyKey": unique_id("cap"), "orderId": id, "amount": 1200, "currency": "USD"}),
+    )
+    .await;
+    assert_eq!(v["status"], "SUCCESS", "{v}");
+    let held = double
+        .money(gateway_id(&payment))
+        .expect("the gateway knows the payment");
+    assert_eq!(held.captured, 1200, "captured at the gateway: {held:?}");
+    assert_eq!(order(&app, &b, &id).await["statusName"], "COMPLETED");
+
+    let (_, v) = evaluate(&app, &b, rescue(gw, "live-auth-2", "AUTHORIZATION")).await;
+    let id2 = v["orderId"].as_str().unwrap().to_string();
+    let auth2 = rescue_payment(&app, &key, &order(&app, &b, &id2).await).await;
+    let (status, v) = post_json(
+        &app,
+        &format!("/v1/orders/{id2}/cancel"),
+        Some(&b),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, v), (StatusCode::OK, Value::Null));
+    assert_eq!(order(&app, &b, &id2).await["statusName"], "CANCELLED");
+    let held = double
+        .money(gateway_id(&auth2))
+        .expect("the gateway knows the payment");
+    assert!(held.voided, "voided at the gateway: {held:?}");
+    assert_eq!(double.payments(), 2);
+    assert_clean(&double);
+}
+
+async fn a_gateway_decline_declines_the_order(gw: Gw, backend: Backend) {
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let b = live_ff(&app, gw).await;
+    let (_, v) = evaluate(&app, &b, declined(gw, "live-declined")).await;
+    assert_eq!(v["status"], "DECLINED", "{v}");
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let o = order(&app, &b, &id).await;
+    let attempt = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "attempt")
+        .cloned()
+        .unwrap_or_else(|| panic!("no attempt event: {o}"));
+    assert_eq!(attempt["outcome"], "DECLINED", "{o}");
+    assert_eq!(double.payments(), 1);
+    // A retry of the same order answers its state and charges nothing more.
+    let (_, v) = evaluate(&app, &b, declined(gw, "live-declined")).await;
+    assert_eq!(v["status"], "DECLINED", "{v}");
+    assert_eq!(double.payments(), 1);
+    assert_clean(&double);
+}
+
+async fn a_lost_rescue_answer_is_settled_by_inquiry_and_charged_once(gw: Gw, backend: Backend) {
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let b = live_ff(&app, gw).await;
+    double
+        .control()
+        .fail_next(Some(gw.payment_path()), Fault::DropAfterProcessing);
+    let (_, v) = evaluate(&app, &b, rescue(gw, "live-lost", "PURCHASE")).await;
+    assert_eq!(
+        v["status"], "SUBMITTED",
+        "an unknown outcome is neither approved nor declined: {v}"
+    );
+    let id = v["orderId"].as_str().unwrap().to_string();
+    assert_eq!(double.payments(), 1, "the gateway took the payment");
+    let mut last = Value::Null;
+    for _ in 0..150 {
+        last = order(&app, &b, &id).await;
+        if last["statusName"] != "PROCESSING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["statusName"], "APPROVED", "{last}");
+    // The order's sync-MIT style retry answers the approval; no second payment.
+    let (_, v) = evaluate(&app, &b, rescue(gw, "live-lost", "PURCHASE")).await;
+    assert_eq!(v["status"], "APPROVED", "{v}");
+    assert_eq!(double.payments(), 1, "never charged twice");
+}
