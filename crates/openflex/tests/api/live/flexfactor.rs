@@ -257,3 +257,103 @@ async fn a_lost_rescue_answer_is_settled_by_inquiry_and_charged_once(gw: Gw, bac
     assert_eq!(v["status"], "APPROVED", "{v}");
     assert_eq!(double.payments(), 1, "never charged twice");
 }
+
+mod managed_mit_staged_in_sandbox {
+    use crate::helpers::Backend;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(Backend::Sqlite)
+            .await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(Backend::Postgres)
+            .await
+    }
+}
+
+/// A sandbox merchant whose gateway is Stripe with test keys: managed-MIT attempts are real
+/// payments, every 6 hours of its test clock; a soft decline is tried again, a hard one ends
+/// the order, an approval rescues it.
+async fn a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(backend: Backend) {
+    let gw = Gw::Stripe;
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let m = app.new_merchant("sandbox").await;
+    let (_, list) = app.get_as(&m.api_key, "/v1/gateways").await;
+    for g in list["gateways"].as_array().into_iter().flatten() {
+        let token = g["gatewayToken"].as_str().unwrap();
+        let resp = app
+            .client
+            .delete(app.url(&format!("/v1/gateways/{token}")))
+            .header("Authorization", TestApp::basic(&m.api_key))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+    let (status, v) = app
+        .post_as(
+            &m.api_key,
+            "/v1/gateways",
+            json!({"gateway": {"name": "stripe test", "gatewayType": "stripe",
+                "settings": gw.settings()}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let b = live_ff_of(&app, &m).await;
+    let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let managed = |order: &str, card: &str| {
+        let mut body = rescue(gw, order, "PURCHASE");
+        body["paymentMethod"]["cardNumber"] = json!(card);
+        body["isMIT"] = json!(true);
+        body["expiryDateUtc"] = json!(expiry);
+        body
+    };
+    let mut ids = Vec::new();
+    for (order, card) in [
+        ("mit-ok", "4242424242424242"),
+        ("mit-lost", "4000000000009987"),
+        ("mit-funds", "4000000000009995"),
+    ] {
+        let (_, v) = evaluate(&app, &b, managed(order, card)).await;
+        assert_eq!(v["status"], "SUBMITTED", "{v}");
+        ids.push(v["orderId"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        double.payments(),
+        0,
+        "managed MIT waits before its first attempt"
+    );
+
+    app.advance_clock(&m.merchant_id, 6 * 3600 + 60).await;
+    assert_eq!(order(&app, &b, &ids[0]).await["statusName"], "APPROVED");
+    assert_eq!(order(&app, &b, &ids[1]).await["statusName"], "DECLINED");
+    let funds = order(&app, &b, &ids[2]).await;
+    assert_eq!(funds["statusName"], "PROCESSING", "{funds}");
+    assert_eq!(double.payments(), 3);
+
+    app.advance_clock(&m.merchant_id, 6 * 3600).await;
+    assert_eq!(double.payments(), 4, "only the soft decline is tried again");
+    app.advance_clock(&m.merchant_id, 2 * 24 * 3600).await;
+    let funds = order(&app, &b, &ids[2]).await;
+    assert_eq!(funds["statusName"], "EXPIRED", "{funds}");
+    let attempts = funds["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "attempt")
+        .count();
+    assert_eq!(
+        double.payments(),
+        2 + attempts,
+        "one payment per attempt: {funds}"
+    );
+    assert!(
+        double.control().violations().is_empty(),
+        "{:?}",
+        double.control().violations()
+    );
+}
