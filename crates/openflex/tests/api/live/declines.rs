@@ -2,7 +2,7 @@
 //! retry policy says (never a hard decline), merchant-initiated payments labelled with the card's
 //! network transaction id, and a cascade from a gateway in trouble to another.
 
-use super::{Gw, live_merchant};
+use super::{Gw, live_merchant, staged_sandbox_merchant};
 use crate::flexpay::lifecycle::assert_code;
 use crate::helpers::*;
 use crate::live;
@@ -237,4 +237,67 @@ async fn a_retry_cascades_from_a_gateway_in_trouble_to_another(backend: Backend)
     assert_eq!(approved["gatewayType"], "stripe", "{approved}");
     assert_eq!(nmi.control().requests_to(Gw::Nmi.payment_path()).len(), 1);
     assert_eq!(stripe.payments(), 1);
+}
+
+mod scheduler_mode {
+    use crate::helpers::Backend;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::scheduler_mode_retries_go_through_the_connector(Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::scheduler_mode_retries_go_through_the_connector(Backend::Postgres).await
+    }
+}
+
+/// In scheduler mode the server's own retry of a processing error is a merchant-initiated
+/// payment through the same connector, at the time the policy chose.
+async fn scheduler_mode_retries_go_through_the_connector(backend: Backend) {
+    let gw = Gw::Stripe;
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let m = staged_sandbox_merchant(&app, gw).await;
+    let (status, v) = app
+        .admin(
+            reqwest::Method::PUT,
+            &format!("/admin/merchants/{}/retry-policy", m.merchant_id),
+            Some(json!({"schedulerMode": true, "maxRetries": 2})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let mut body = payment(gw, "sched-1", Outcome::Approved);
+    // Stripe's test card for `processing_error`: issuer or processor trouble, retried in hours.
+    body["transaction"]["paymentMethod"]["creditCardNumber"] = json!("4000000000000119");
+    let first = charge(&app, &m.api_key, body).await;
+    assert_eq!(first["transactionStatus"], 2, "{first}");
+    assert!(first["retryDate"].is_string(), "{first}");
+    assert_eq!(double.payments(), 1);
+
+    let clock = app.advance_clock(&m.merchant_id, 6 * 3600).await;
+    assert!(
+        clock["ran"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "flexpay_scheduled_retry"),
+        "{clock}"
+    );
+    assert_eq!(double.payments(), 2, "the retry reached the gateway");
+    let retry = double
+        .control()
+        .requests_to(gw.payment_path())
+        .last()
+        .cloned()
+        .unwrap();
+    assert!(
+        retry.body.contains("off_session=true"),
+        "a retry is merchant-initiated: {}",
+        retry.body
+    );
+    assert!(
+        !retry.body.contains("cvc"),
+        "no CVV is kept for a retry: {}",
+        retry.body
+    );
 }

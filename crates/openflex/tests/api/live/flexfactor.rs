@@ -2,7 +2,7 @@
 //! merchant's gateway (a FlexPay transaction numbered per order), capture / refund / cancel move
 //! money on it, and a lost answer is asked about before anything else happens.
 
-use super::{Gw, Running, live_merchant_with};
+use super::{Gw, Running, live_merchant_with, staged_sandbox_merchant};
 use crate::flexfactor::ff::{evaluate, evaluate_body, get_json, post_json};
 use crate::helpers::*;
 use crate::live;
@@ -279,28 +279,7 @@ async fn a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(backend
     let gw = Gw::Stripe;
     let double = gw.spawn().await;
     let app = gw.app(backend, &double).await;
-    let m = app.new_merchant("sandbox").await;
-    let (_, list) = app.get_as(&m.api_key, "/v1/gateways").await;
-    for g in list["gateways"].as_array().into_iter().flatten() {
-        let token = g["gatewayToken"].as_str().unwrap();
-        let resp = app
-            .client
-            .delete(app.url(&format!("/v1/gateways/{token}")))
-            .header("Authorization", TestApp::basic(&m.api_key))
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success(), "{}", resp.status());
-    }
-    let (status, v) = app
-        .post_as(
-            &m.api_key,
-            "/v1/gateways",
-            json!({"gateway": {"name": "stripe test", "gatewayType": "stripe",
-                "settings": gw.settings()}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
+    let m = staged_sandbox_merchant(&app, gw).await;
     let b = live_ff_of(&app, &m).await;
     let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
         .format(&time::format_description::well_known::Rfc3339)

@@ -219,6 +219,34 @@ pub(crate) async fn live_merchant_with(app: &TestApp, gw: Gw) -> (String, Mercha
     (m.api_key.clone(), m)
 }
 
+/// A sandbox merchant whose only gateway is of `gw`'s type with test keys: how a merchant
+/// stages live processing, with the sandbox's test clock.
+pub(crate) async fn staged_sandbox_merchant(app: &TestApp, gw: Gw) -> Merchant {
+    let m = app.new_merchant("sandbox").await;
+    let (_, list) = app.get_as(&m.api_key, "/v1/gateways").await;
+    for g in list["gateways"].as_array().into_iter().flatten() {
+        let token = g["gatewayToken"].as_str().unwrap();
+        let resp = app
+            .client
+            .delete(app.url(&format!("/v1/gateways/{token}")))
+            .header("Authorization", TestApp::basic(&m.api_key))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+    let (status, v) = app
+        .post_as(
+            &m.api_key,
+            "/v1/gateways",
+            json!({"gateway": {"name": "test keys", "gatewayType": gw.gateway_type(),
+                "settings": gw.settings()}}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{v}");
+    m
+}
+
 /// Declares each named `async fn(Gw, Backend)` as one test per gateway and backend.
 #[macro_export]
 macro_rules! live {
