@@ -27,17 +27,19 @@ impl Engine {
         else {
             return Ok(JobResult::Done(format!("order {order_id} not found")));
         };
-        if !state_of(&row).can(Action::Attempt) {
-            return Ok(JobResult::Done(format!(
-                "order {order_id} is {}; no attempt",
-                row.status_name
-            )));
-        }
+        // A real rescue looks at its last attempt even when the order moved on: a late
+        // approval must be given back.
         if self
             .rescues_for_real(t, &row.currency, &row.external_order_id)
             .await?
         {
             return self.ff_real_attempt(t, row).await;
+        }
+        if !state_of(&row).can(Action::Attempt) {
+            return Ok(JobResult::Done(format!(
+                "order {order_id} is {}; no attempt",
+                row.status_name
+            )));
         }
         let now = due.min(self.now_for(t));
         let expiry = row.expiry_date.map(crate::from_micros).unwrap_or(now);

@@ -99,13 +99,10 @@ impl Engine {
     pub(super) async fn ff_real_attempt(&self, t: &Tenant, mut row: OrderRow) -> Result<JobResult> {
         let order_id = row.id.clone();
         let state = state_of(&row);
-        if !state.can(Action::Attempt) {
-            return Ok(JobResult::Done(format!(
-                "order {order_id} is {}; no attempt",
-                row.status_name
-            )));
-        }
         let now = self.now_for(t);
+        if !state.can(Action::Attempt) {
+            return self.after_the_order_moved_on(t, &row, now).await;
+        }
         let flow = Flow::parse(&row.flow).unwrap_or(Flow::Cit);
         let expiry = row.expiry_date.map(crate::from_micros);
         let n = row.rescue_attempts + 1;
@@ -209,6 +206,51 @@ impl Engine {
         };
         tx.commit().await?;
         Ok(JobResult::Done(done))
+    }
+
+    /// An order that moved on (cancelled, expired) may still have an attempt in the air — one
+    /// whose answer was lost. Once the gateway tells, an approval that did not rescue the order
+    /// is given back.
+    async fn after_the_order_moved_on(
+        &self,
+        t: &Tenant,
+        row: &OrderRow,
+        now: OffsetDateTime,
+    ) -> Result<JobResult> {
+        let done = || {
+            Ok(JobResult::Done(format!(
+                "order {} is {}; no attempt",
+                row.id, row.status_name
+            )))
+        };
+        let n = row.rescue_attempts + 1;
+        let Some(attempt) = self.rescue_attempt(t, row, n, false, now).await? else {
+            return done();
+        };
+        match attempt {
+            Attempt::Approved { transaction_id, .. }
+                if row.payment_transaction_id.as_deref() != Some(transaction_id.as_str()) =>
+            {
+                self.give_back(t, row, &transaction_id).await
+            }
+            Attempt::Unknown { .. } => {
+                let mut tx = self.store.begin().await?;
+                self.enqueue(
+                    &mut tx,
+                    t,
+                    scheduler::kind::FF_RESCUE_ATTEMPT,
+                    serde_json::json!({"orderId": row.id}),
+                    now + UNKNOWN_RECHECK,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(JobResult::Done(format!(
+                    "order {} is {}; its last attempt's outcome is not known yet",
+                    row.id, row.status_name
+                )))
+            }
+            _ => done(),
+        }
     }
 
     /// An attempt approved after its order moved on without it (cancelled or expired while the

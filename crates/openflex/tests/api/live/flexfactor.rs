@@ -16,6 +16,7 @@ live!(
     a_live_authorization_rescue_is_captured_and_cancelled_at_the_gateway,
     a_gateway_decline_declines_the_order,
     a_lost_rescue_answer_is_settled_by_inquiry_and_charged_once,
+    a_late_approval_for_a_cancelled_order_is_given_back,
 );
 
 /// The FlexFactor access token of a live merchant with a gateway of `gw`'s type.
@@ -301,6 +302,10 @@ async fn a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(backend
         assert_eq!(v["status"], "SUBMITTED", "{v}");
         ids.push(v["orderId"].as_str().unwrap().to_string());
     }
+    let mut auth = managed("mit-auth", "4242424242424242");
+    auth["transactionType"] = json!("AUTHORIZATION");
+    let (_, v) = evaluate(&app, &b, auth).await;
+    let auth_id = v["orderId"].as_str().unwrap().to_string();
     assert_eq!(
         double.payments(),
         0,
@@ -312,10 +317,12 @@ async fn a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(backend
     assert_eq!(order(&app, &b, &ids[1]).await["statusName"], "DECLINED");
     let funds = order(&app, &b, &ids[2]).await;
     assert_eq!(funds["statusName"], "PROCESSING", "{funds}");
-    assert_eq!(double.payments(), 3);
+    let authorized = order(&app, &b, &auth_id).await;
+    assert_eq!(authorized["statusName"], "CAPTUREREQUIRED", "{authorized}");
+    assert_eq!(double.payments(), 4);
 
     app.advance_clock(&m.merchant_id, 6 * 3600).await;
-    assert_eq!(double.payments(), 4, "only the soft decline is tried again");
+    assert_eq!(double.payments(), 5, "only the soft decline is tried again");
     app.advance_clock(&m.merchant_id, 2 * 24 * 3600).await;
     let funds = order(&app, &b, &ids[2]).await;
     assert_eq!(funds["statusName"], "EXPIRED", "{funds}");
@@ -327,12 +334,87 @@ async fn a_sandbox_merchant_stages_managed_mit_with_a_gateways_test_keys(backend
         .count();
     assert_eq!(
         double.payments(),
-        2 + attempts,
+        3 + attempts,
         "one payment per attempt: {funds}"
     );
+
+    // The capture window ends: the authorization is voided at the gateway.
+    app.advance_clock(&m.merchant_id, 7 * 24 * 3600).await;
+    let expired = order(&app, &b, &auth_id).await;
+    assert_eq!(expired["statusName"], "CANCELLED", "{expired}");
+    let payment = rescue_payment(&app, &m.api_key, &expired).await;
+    let held = double.money(gateway_id(&payment)).unwrap();
+    assert!(held.voided, "voided at the gateway: {held:?}");
     assert!(
         double.control().violations().is_empty(),
         "{:?}",
         double.control().violations()
     );
+}
+
+/// Refunded in full or, before settlement (Authorize.net voids an unsettled refund), voided.
+fn given_back(m: super::Money) -> bool {
+    m.refunded == 1500 || m.voided
+}
+
+/// The merchant cancels an order while its attempt's answer is lost; the gateway then turns out
+/// to have approved it: the money goes back, the order stays cancelled.
+async fn a_late_approval_for_a_cancelled_order_is_given_back(gw: Gw, backend: Backend) {
+    let double = gw.spawn().await;
+    let app = gw.app(backend, &double).await;
+    let (key, m) = live_merchant_with(&app, gw).await;
+    let b = live_ff_of(&app, &m).await;
+    double
+        .control()
+        .fail_next(Some(gw.payment_path()), Fault::DropAfterProcessing);
+    let (_, v) = evaluate(&app, &b, rescue(gw, "live-late", "PURCHASE")).await;
+    assert_eq!(v["status"], "SUBMITTED", "{v}");
+    let id = v["orderId"].as_str().unwrap().to_string();
+    let (status, v) = post_json(
+        &app,
+        &format!("/v1/orders/{id}/cancel"),
+        Some(&b),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, v), (StatusCode::OK, Value::Null));
+
+    let (_, list) = app.get_as(&key, "/v1/transactions").await;
+    let attempt = list["transactions"]
+        .as_array()
+        .and_then(|l| {
+            l.iter().find(|t| {
+                t["merchantTransactionId"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("ff-"))
+            })
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("the rescue attempt is a transaction: {list}"));
+    let mut held = None;
+    for _ in 0..150 {
+        let (_, v) = app
+            .get_as(
+                &key,
+                &format!(
+                    "/v1/transactions/{}",
+                    attempt["transactionId"].as_str().unwrap()
+                ),
+            )
+            .await;
+        if let Some(gid) = v["transaction"]["gatewayTransactionId"].as_str() {
+            held = double.money(gid);
+            if held.is_some_and(given_back) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = held.expect("the gateway knows the payment");
+    assert!(
+        given_back(held),
+        "the late approval was given back: {held:?}"
+    );
+    assert_eq!(order(&app, &b, &id).await["statusName"], "CANCELLED");
+    assert_eq!(double.payments(), 1);
 }
