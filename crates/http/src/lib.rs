@@ -8,6 +8,7 @@ pub mod error;
 pub mod flexfactor;
 pub mod flexiti;
 pub mod flexpay;
+pub mod lenient;
 pub mod openapi;
 pub mod ops;
 pub mod portal;

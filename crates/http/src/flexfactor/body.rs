@@ -2,6 +2,7 @@
 //! case-insensitive, numbers may be strings, and every failing field is reported at once
 //! under its PascalCase path.
 
+use crate::lenient::{FLEXFACTOR, Reader};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -38,45 +39,48 @@ impl Errors {
     }
 }
 
-/// A view of one (lower-cased) object.
+/// A view of one (lower-cased) object, read with FlexFactor's spellings
+/// ([`crate::lenient::FLEXFACTOR`]); each field is looked up by its aliases, in lower case.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
-    map: Option<&'a Map<String, Value>>,
+    r: Reader<'a>,
 }
 
 impl<'a> Node<'a> {
     pub fn of(v: &'a Value) -> Self {
-        Self { map: v.as_object() }
+        Self {
+            r: Reader::new(Some(v), FLEXFACTOR),
+        }
     }
 
     pub fn exists(&self) -> bool {
-        self.map.is_some()
+        self.r.exists()
+    }
+
+    /// The first of `aliases` the object has (null included).
+    fn alias<'k>(&self, aliases: &[&'k str]) -> Option<&'k str> {
+        aliases.iter().copied().find(|a| self.r.get(a).is_some())
     }
 
     /// The first of `aliases` that is present (aliases given in lower case).
     pub fn raw(&self, aliases: &[&str]) -> Option<&'a Value> {
-        let m = self.map?;
-        aliases
-            .iter()
-            .find_map(|a| m.get(*a))
+        self.alias(aliases)
+            .and_then(|a| self.r.get(a))
             .filter(|v| !v.is_null())
     }
 
     pub fn child(&self, aliases: &[&str]) -> Node<'a> {
         Node {
-            map: self.raw(aliases).and_then(Value::as_object),
+            r: match self.alias(aliases) {
+                Some(a) => self.r.child(a),
+                None => Reader::new(None, FLEXFACTOR),
+            },
         }
     }
 
     /// Text (numbers and booleans as text); empty strings count as absent.
     pub fn text(&self, aliases: &[&str]) -> Option<String> {
-        match self.raw(aliases)? {
-            Value::String(s) if s.trim().is_empty() => None,
-            Value::String(s) => Some(s.trim().to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        self.r.text(self.alias(aliases)?).ok()
     }
 
     /// A required text field: `The <Name> field is required.` when absent or empty.
@@ -91,27 +95,17 @@ impl<'a> Node<'a> {
 
     /// A boolean (also "true"/"false" strings); `Err` when present but not a boolean.
     pub(crate) fn boolean(&self, aliases: &[&str]) -> Result<Option<bool>, ()> {
-        match self.raw(aliases) {
+        match self.alias(aliases) {
+            Some(a) => self.r.boolean(a).checked().map_err(|_| ()),
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                "" => Ok(None),
-                _ => Err(()),
-            },
-            Some(_) => Err(()),
         }
     }
 
     /// An integer (a JSON integer or an integer string); `Err` for decimals and other text.
     pub(crate) fn integer(&self, aliases: &[&str]) -> Result<Option<i64>, ()> {
-        match self.raw(aliases) {
+        match self.alias(aliases) {
+            Some(a) => self.r.integer(a).checked().map_err(|_| ()),
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(()),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse::<i64>().map(Some).map_err(|_| ()),
-            Some(_) => Err(()),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! from text, never through floating point.
 
 use super::{FieldError, FxError};
+use crate::lenient::{self, FLEXITI, Reader};
 use axum::body::Bytes;
 use axum::extract::FromRequest;
 use axum::http::{Request, header};
@@ -62,9 +63,10 @@ impl FxBody {
     }
 }
 
-/// Field readers over one object, collecting failures.
+/// Field readers over one object, read with Flexiti's spellings
+/// ([`crate::lenient::FLEXITI`]), collecting failures.
 pub struct Fields<'a> {
-    map: Option<&'a Map<String, Value>>,
+    r: Reader<'a>,
     prefix: &'static str,
     pub errors: Vec<FieldError>,
 }
@@ -72,7 +74,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn of(v: &'a Value) -> Self {
         Self {
-            map: v.as_object(),
+            r: Reader::new(Some(v), FLEXITI),
             prefix: "",
             errors: Vec::new(),
         }
@@ -81,14 +83,14 @@ impl<'a> Fields<'a> {
     /// Fields of a nested object (errors named `prefix.field`).
     pub fn nested(v: Option<&'a Value>, prefix: &'static str) -> Self {
         Self {
-            map: v.and_then(Value::as_object),
+            r: Reader::new(v, FLEXITI),
             prefix,
             errors: Vec::new(),
         }
     }
 
     pub fn raw(&self, name: &str) -> Option<&'a Value> {
-        self.map?
+        self.r
             .get(name)
             .filter(|v| !v.is_null() && *v != &Value::String(String::new()))
     }
@@ -111,12 +113,7 @@ impl<'a> Fields<'a> {
     }
 
     fn scalar(v: &Value) -> Option<String> {
-        match v {
-            Value::String(s) => Some(s.trim().to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        lenient::text_of(v)
     }
 
     /// A text field of at most `max` characters.
@@ -231,18 +228,7 @@ impl<'a> Fields<'a> {
             }
             return None;
         };
-        let b = match v {
-            Value::Bool(b) => Some(*b),
-            _ => match Self::scalar(v)
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("true" | "1") => Some(true),
-                Some("false" | "0") => Some(false),
-                _ => None,
-            },
-        };
+        let b = lenient::bool_of(v, &FLEXITI);
         if b.is_none() {
             self.fail(name, "invalid", Some(v));
         }
@@ -257,7 +243,7 @@ impl<'a> Fields<'a> {
             }
             return None;
         };
-        match Self::scalar(v).and_then(|s| s.parse::<i64>().ok()) {
+        match lenient::int_of(v, &FLEXITI) {
             Some(n) if (1..=max).contains(&n) => Some(n),
             _ => {
                 self.fail(name, "invalid", Some(v));

@@ -5,6 +5,7 @@
 //! failing field, in the seed's field order, mapped to its own 5xxxx code. A small reader over
 //! `serde_json::Value` does both and names the field in `errorDetail`.
 
+use crate::lenient::{FLEXPAY, Read, Reader};
 use serde_json::{Map, Value};
 
 /// A validation failure: the FlexPay code and a detail naming the field.
@@ -23,9 +24,10 @@ pub fn fail(code: u32, detail: impl Into<String>) -> Fail {
     }
 }
 
+/// One object of a FlexPay body, read with FlexPay's spellings ([`crate::lenient::FLEXPAY`]).
 #[derive(Clone, Copy)]
 pub struct Obj<'a> {
-    map: &'a Map<String, Value>,
+    r: Reader<'a>,
     path: &'a str,
 }
 
@@ -69,15 +71,15 @@ pub const fn id(key: &'static str, max: usize, missing: u32, length: u32) -> Rul
 
 impl<'a> Obj<'a> {
     pub fn new(map: &'a Map<String, Value>, path: &'a str) -> Self {
-        Self { map, path }
+        Self {
+            r: Reader::of_map(map, FLEXPAY),
+            path,
+        }
     }
 
     /// A nested object read under its own path (for error messages).
     pub fn new_child(parent: &Obj<'a>, path: &'a str) -> Self {
-        Self {
-            map: parent.map,
-            path,
-        }
+        Self { r: parent.r, path }
     }
 
     pub fn path(&self) -> &'a str {
@@ -90,40 +92,30 @@ impl<'a> Obj<'a> {
 
     /// Exact key first, then a case-insensitive match (`References` / `references`).
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).or_else(|| {
-            self.map
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        })
+        self.r.get(key)
     }
 
     /// Present and not null/empty.
     pub fn has(&self, key: &str) -> bool {
-        match self.get(key) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.trim().is_empty(),
-            _ => true,
-        }
+        self.r.present(key).is_some()
     }
 
     /// A string (numbers and booleans are accepted and written as text); empty means absent.
     pub fn text(&self, key: &str, code_on_type: u32) -> Bound<Option<String>> {
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.contains('\0') => Err(fail(
+        if let Some(Value::String(s)) = self.get(key)
+            && s.contains('\0')
+        {
+            return Err(fail(
                 code_on_type,
                 format!("{} must not contain NUL characters", self.field(key)),
-            )),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => Err(fail(
+            ));
+        }
+        self.r.text(key).checked().map_err(|_| {
+            fail(
                 code_on_type,
                 format!("{} must be a string", self.field(key)),
-            )),
-        }
+            )
+        })
     }
 
     pub fn string(&self, rule: &Rule) -> Bound<Option<String>> {
@@ -158,51 +150,25 @@ impl<'a> Obj<'a> {
 
     /// An integer, as a JSON number or a numeric string.
     pub fn int(&self, key: &str) -> Bound<Option<i64>> {
-        let bad = || fail(50000, format!("{} must be an integer", self.field(key)));
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(i) => Ok(Some(i)),
-                None => match n.as_f64() {
-                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-                    _ => Err(bad()),
-                },
-            },
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse::<i64>().map(Some).map_err(|_| bad()),
-            Some(_) => Err(bad()),
-        }
+        self.r
+            .integer(key)
+            .checked()
+            .map_err(|_| fail(50000, format!("{} must be an integer", self.field(key))))
     }
 
-    /// `true`/`false`, also as strings or 0/1.
+    /// `true`/`false`, also as strings (`yes`/`no`) or 0/1.
     pub fn bool(&self, key: &str) -> Bound<Option<bool>> {
-        let bad = || fail(50000, format!("{} must be true or false", self.field(key)));
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-                "" => Ok(None),
-                "true" | "1" | "yes" => Ok(Some(true)),
-                "false" | "0" | "no" => Ok(Some(false)),
-                _ => Err(bad()),
-            },
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(0) => Ok(Some(false)),
-                Some(1) => Ok(Some(true)),
-                _ => Err(bad()),
-            },
-            Some(_) => Err(bad()),
-        }
+        self.r
+            .boolean(key)
+            .checked()
+            .map_err(|_| fail(50000, format!("{} must be true or false", self.field(key))))
     }
 
     pub fn object(&self, key: &str, code_on_type: u32) -> Bound<Option<Obj<'a>>> {
-        match self.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(Obj {
-                map: m,
-                path: self.path,
-            })),
-            Some(_) => Err(fail(
+        match self.r.object(key) {
+            Read::Absent => Ok(None),
+            Read::Got(r) => Ok(Some(Obj { r, path: self.path })),
+            Read::Wrong(_) => Err(fail(
                 code_on_type,
                 format!("{} must be an object", self.field(key)),
             )),
@@ -218,7 +184,7 @@ impl<'a> Obj<'a> {
     ) -> Bound<Option<Obj<'a>>> {
         Ok(self
             .object(key, code_on_type)?
-            .map(|o| Obj { map: o.map, path }))
+            .map(|o| Obj { r: o.r, path }))
     }
 }
 
