@@ -152,8 +152,10 @@ impl Engine {
             capture_deadline: None,
             confirmation_id: None,
             sense_key: req.sense_key.clone(),
-            payer: req.payer.to_string(),
-            details: req.details.to_string(),
+            payer: serde_json::to_string(&req.payer)
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
+            details: serde_json::to_string(&req.details)
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
             created_at: micros(now),
             updated_at: micros(now),
             payment_transaction_id: None,

@@ -14,8 +14,12 @@ pub mod auth;
 mod evaluate;
 mod jobs;
 mod live;
+mod record;
 
 pub use actions::{REFUND_SCOPE, identical_refund};
+pub use record::{
+    DeclinedTransaction, OrderAddress, OrderContext, OrderParties, Payer, Subscription, given,
+};
 
 use crate::scheduler;
 use crate::{Engine, EngineError, Result, Tenant, micros};
@@ -57,9 +61,9 @@ pub struct EvaluateRequest {
     pub payer_phone: bool,
     pub sense_key: Option<String>,
     /// Payer, billing and shipping information as given (no card data).
-    pub payer: serde_json::Value,
+    pub payer: OrderParties,
     /// The rest of the request worth keeping for the merchant (no card data).
-    pub details: serde_json::Value,
+    pub details: OrderContext,
 }
 
 /// Why `/v1/evaluate` refused a request that read well: each names one field of the request
@@ -116,8 +120,8 @@ pub struct Order {
     pub capture_deadline: Option<OffsetDateTime>,
     pub confirmation_id: Option<String>,
     pub sense_key: Option<String>,
-    pub payer: serde_json::Value,
-    pub details: serde_json::Value,
+    pub payer: OrderParties,
+    pub details: OrderContext,
     pub payment_method_id: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

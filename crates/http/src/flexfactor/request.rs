@@ -12,7 +12,10 @@ use axum::response::Response;
 use openflex_domain::card::{self, Expiry};
 use openflex_domain::money::{self, Currency};
 use openflex_domain::rescue;
-use openflex_engine::flexfactor::{CardInput, EvaluateRequest};
+use openflex_engine::flexfactor::{
+    CardInput, DeclinedTransaction, EvaluateRequest, OrderAddress, OrderContext, OrderParties,
+    Payer, Subscription, given,
+};
 use openflex_engine::payment_methods::NewCard;
 use openflex_engine::{Holder, Mode};
 use openflex_store::OrderQuery;
@@ -116,19 +119,6 @@ fn text_map(n: Node, fields: &[(&str, &str)]) -> Value {
         Value::Object(m)
     }
 }
-
-const ADDRESS: &[(&str, &str)] = &[
-    ("firstname", "firstName"),
-    ("lastname", "lastName"),
-    ("phone", "phone"),
-    ("country", "country"),
-    ("countrycode", "countryCode"),
-    ("addressline1", "addressLine1"),
-    ("addressline2", "addressLine2"),
-    ("state", "state"),
-    ("city", "city"),
-    ("zipcode", "zipCode"),
-];
 
 /// Parses an ISO 8601 date-time that carries its UTC offset (zone-less times are refused).
 pub fn utc_time(text: &str) -> Option<time::OffsetDateTime> {
@@ -462,30 +452,62 @@ fn with_holder(card: CardInput, billing: Node, payer: Node) -> CardInput {
 }
 
 /// Payer, billing and shipping as given, for the order record (no card data).
-fn payer_record(n: Node, payer: Node) -> Value {
-    json!({
-        "payer": text_map(payer, &[("id", "id"), ("email", "email"), ("phone", "phone"), ("birthdate", "birthdate")]),
-        "billing": text_map(n.child(&["billinginformation"]), ADDRESS),
-        "shipping": text_map(n.child(&["shippinginformation"]), ADDRESS),
+fn payer_record(n: Node, payer: Node) -> OrderParties {
+    OrderParties {
+        payer: given(Payer {
+            id: payer.text(&["id"]),
+            email: payer.text(&["email"]),
+            phone: payer.text(&["phone"]),
+            birthdate: payer.text(&["birthdate"]),
+        }),
+        billing: address(n.child(&["billinginformation"])),
+        shipping: address(n.child(&["shippinginformation"])),
+    }
+}
+
+fn address(a: Node) -> Option<OrderAddress> {
+    given(OrderAddress {
+        first_name: a.text(&["firstname"]),
+        last_name: a.text(&["lastname"]),
+        phone: a.text(&["phone"]),
+        country: a.text(&["country"]),
+        country_code: a.text(&["countrycode"]),
+        address_line1: a.text(&["addressline1"]),
+        address_line2: a.text(&["addressline2"]),
+        state: a.text(&["state"]),
+        city: a.text(&["city"]),
+        zip_code: a.text(&["zipcode"]),
     })
 }
 
 /// The rest of an evaluate body worth keeping for the merchant (no card data).
-fn details_record(n: Node, tx: Node) -> Value {
-    json!({
-        "transaction": text_map(tx, &[
-            ("id", "id"), ("timestamputc", "timestampUtc"), ("responsecode", "responseCode"),
-            ("responsedescription", "responseDescription"), ("responsecodesource", "responseCodeSource"),
-            ("processorname", "processorName"), ("avsresultcode", "avsResultCode"), ("cvvresultcode", "cvvResultCode"),
-            ("cavvresultcode", "cavvResultCode"), ("dynamicdescriptor", "dynamicDescriptor"),
-        ]),
-        "siteId": n.text(&["siteid"]),
-        "siteUrl": n.text(&["siteurl"]),
-        "customerIp": n.text(&["customerip"]),
-        "orderSource": n.text(&["ordersource"]),
-        "isRecurring": n.boolean(&["isrecurring"]).ok().flatten(),
-        "subscription": text_map(n.child(&["subscription"]), &[("subscriptionid", "subscriptionId"), ("interval", "interval"), ("price", "price"), ("currency", "currency")]),
-    })
+fn details_record(n: Node, tx: Node) -> OrderContext {
+    let sub = n.child(&["subscription"]);
+    OrderContext {
+        transaction: given(DeclinedTransaction {
+            id: tx.text(&["id"]),
+            timestamp_utc: tx.text(&["timestamputc"]),
+            response_code: tx.text(&["responsecode"]),
+            response_description: tx.text(&["responsedescription"]),
+            response_code_source: tx.text(&["responsecodesource"]),
+            processor_name: tx.text(&["processorname"]),
+            avs_result_code: tx.text(&["avsresultcode"]),
+            cvv_result_code: tx.text(&["cvvresultcode"]),
+            cavv_result_code: tx.text(&["cavvresultcode"]),
+            dynamic_descriptor: tx.text(&["dynamicdescriptor"]),
+        }),
+        site_id: n.text(&["siteid"]),
+        site_url: n.text(&["siteurl"]),
+        customer_ip: n.text(&["customerip"]),
+        order_source: n.text(&["ordersource"]),
+        is_recurring: n.boolean(&["isrecurring"]).ok().flatten(),
+        subscription: given(Subscription {
+            subscription_id: sub.text(&["subscriptionid"]),
+            interval: sub.text(&["interval"]),
+            price: sub.text(&["price"]),
+            currency: sub.text(&["currency"]),
+        }),
+    }
 }
 
 /// A `/v1/transmit` body.

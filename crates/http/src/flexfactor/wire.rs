@@ -1,7 +1,7 @@
 //! FlexFactor response shapes: camelCase, with the common envelope.
 
 use openflex_domain::time::rfc3339;
-use openflex_engine::flexfactor::{Order, OrderEvent};
+use openflex_engine::flexfactor::{Order, OrderAddress, OrderEvent};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -195,8 +195,9 @@ pub struct OrderWire {
 
 impl From<&Order> for OrderWire {
     fn from(o: &Order) -> Self {
-        let billing = o.payer.get("billing").cloned().filter(|v| !v.is_null());
-        let text = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).map(str::to_string);
+        let billing = o.payer.billing.as_ref();
+        let payer = o.payer.payer.as_ref();
+        let json = |a: Option<&OrderAddress>| a.and_then(|a| serde_json::to_value(a).ok());
         Self {
             id: o.id.clone(),
             order_session_key: o.id.clone(),
@@ -216,12 +217,12 @@ impl From<&Order> for OrderWire {
             expiry_date: o.expiry_date.map(rfc3339),
             capture_deadline: o.capture_deadline.map(rfc3339),
             confirmation_id: o.confirmation_id.clone(),
-            first_name: text(billing.as_ref().and_then(|b| b.get("firstName"))),
-            last_name: text(billing.as_ref().and_then(|b| b.get("lastName"))),
-            email: text(o.payer.get("payer").and_then(|p| p.get("email"))),
-            phone: text(o.payer.get("payer").and_then(|p| p.get("phone"))),
-            billing_address: billing,
-            shipping_address: o.payer.get("shipping").cloned().filter(|v| !v.is_null()),
+            first_name: billing.and_then(|b| b.first_name.clone()),
+            last_name: billing.and_then(|b| b.last_name.clone()),
+            email: payer.and_then(|p| p.email.clone()),
+            phone: payer.and_then(|p| p.phone.clone()),
+            billing_address: json(billing),
+            shipping_address: json(o.payer.shipping.as_ref()),
             payment_method_token: o.payment_method_id.clone(),
             updated_date: rfc3339(o.updated_at),
             attempts: o

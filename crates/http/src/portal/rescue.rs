@@ -136,8 +136,8 @@ pub async fn order(
         }
         details {
             summary { "Payer and details" }
-            pre { (pretty(&o.payer)) }
-            pre { (pretty(&o.details)) }
+            pre { (pretty(&serde_json::to_value(&o.payer).unwrap_or_default())) }
+            pre { (pretty(&serde_json::to_value(&o.details).unwrap_or_default())) }
         }
     };
     page(&s, "orders", "Rescue order", flash(m.msg.as_deref()), body)
