@@ -8,6 +8,7 @@ pub mod error;
 pub mod flexfactor;
 pub mod flexiti;
 pub mod flexpay;
+pub mod gateway_webhooks;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
@@ -205,6 +206,7 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(flexpay::router())
+        .merge(gateway_webhooks::router())
         .merge(flexfactor::router())
         .merge(flexiti::router())
         .merge(admin::router())

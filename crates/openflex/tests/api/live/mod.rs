@@ -5,6 +5,7 @@
 
 mod flexfactor;
 mod flexpay;
+mod webhooks;
 
 use crate::helpers::*;
 use openflex_gateway_doubles::{Control, Double};
