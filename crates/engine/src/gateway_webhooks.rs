@@ -94,7 +94,9 @@ impl Engine {
                 gateway.gateway_type
             ))));
         };
-        let settings = self.gateway_settings(&t, &Gateway::from_row(&gateway)).await?;
+        let settings = self
+            .gateway_settings(&t, &Gateway::from_row(&gateway))
+            .await?;
         // Signatures carry the gateway's wall-clock time, whatever the sandbox test clock says.
         let batch = match connector.webhook(WebhookRequest {
             headers,
@@ -153,7 +155,12 @@ impl Engine {
             amount: e.amount,
             currency: e.currency.clone(),
             reason: e.reason.clone(),
-            outcome: if target.is_some() { "recorded" } else { "unmatched" }.into(),
+            outcome: if target.is_some() {
+                "recorded"
+            } else {
+                "unmatched"
+            }
+            .into(),
             received_at: micros(now),
         };
         if let Some(row) = target.clone().filter(outcome_unknown) {
@@ -241,9 +248,12 @@ impl Engine {
             return Ok(Some(row.clone()));
         }
         let mut fallback = by_reference;
-        for id in [&e.gateway_transaction_id, &e.original_gateway_transaction_id]
-            .into_iter()
-            .flatten()
+        for id in [
+            &e.gateway_transaction_id,
+            &e.original_gateway_transaction_id,
+        ]
+        .into_iter()
+        .flatten()
         {
             let rows: Vec<TxnRow> = self
                 .store
@@ -359,10 +369,7 @@ mod tests {
         assert!(fails(EventKind::RefundFailed, &row(refund, "done", 1)));
         assert!(!fails(EventKind::RefundFailed, &row(refund, "done", 2)));
         assert!(!fails(EventKind::RefundFailed, &row(refund, "pending", 3)));
-        assert!(!fails(
-            EventKind::CaptureFailed,
-            &row(refund, "done", 1)
-        ));
+        assert!(!fails(EventKind::CaptureFailed, &row(refund, "done", 1)));
         assert!(!fails(
             EventKind::RefundFailed,
             &row(TxnType::Charge.as_str(), "done", 1)

@@ -43,8 +43,8 @@ impl Store {
     }
 
     pub async fn gateway_event_seen(&self, gateway_token: &str, event_id: &str) -> Result<bool> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM gateway_events WHERE gateway_token = $1 AND event_id = $2")
+        Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, String>(
+            "SELECT event_id FROM gateway_events WHERE gateway_token = $1 AND event_id = $2")
             .bind(gateway_token).bind(event_id).fetch_optional(p).await)?
         .is_some())
     }

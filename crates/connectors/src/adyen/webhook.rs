@@ -76,7 +76,11 @@ pub fn sign(key: &[u8], text: &str) -> String {
 }
 
 fn verified(i: &Item, key: &[u8]) -> bool {
-    let Some(sent) = i.additional_data.get("hmacSignature").and_then(|v| v.as_str()) else {
+    let Some(sent) = i
+        .additional_data
+        .get("hmacSignature")
+        .and_then(|v| v.as_str())
+    else {
         return false;
     };
     same(sign(key, &signing_string(i)).as_bytes(), sent.as_bytes())
@@ -85,7 +89,13 @@ fn verified(i: &Item, key: &[u8]) -> bool {
 /// Verifies every item of `body` under `key` and reads those that pass.
 pub fn read(body: &[u8], key: &[u8]) -> Result<WebhookBatch, WebhookRefusal> {
     let n: Notification = serde_json::from_slice(body).map_err(|e| {
-        WebhookRefusal::Malformed(format!("adyen notification: {}", e.to_string().split(" at line").next().unwrap_or("unreadable")))
+        WebhookRefusal::Malformed(format!(
+            "adyen notification: {}",
+            e.to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or("unreadable")
+        ))
     })?;
     let total = n.notification_items.len();
     let events: Vec<GatewayEvent> = n
@@ -183,7 +193,10 @@ mod tests {
         let e = &batch.events[0];
         assert_eq!(e.kind, EventKind::Captured);
         assert_eq!(e.id, "QFQTPCQ8HXSKGK82:CAPTURE:true");
-        assert_eq!(e.gateway_transaction_id.as_deref(), Some("QFQTPCQ8HXSKGK82"));
+        assert_eq!(
+            e.gateway_transaction_id.as_deref(),
+            Some("QFQTPCQ8HXSKGK82")
+        );
         assert_eq!(
             e.original_gateway_transaction_id.as_deref(),
             Some("9913140798220028")

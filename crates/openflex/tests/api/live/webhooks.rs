@@ -281,7 +281,10 @@ async fn a_chargeback_is_recorded_once_and_unverified_deliveries_are_refused(
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) = s.deliver(&s.token, &ev, true).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert!(s.events(&id).await.is_empty(), "a forged event is not applied");
+    assert!(
+        s.events(&id).await.is_empty(),
+        "a forged event is not applied"
+    );
 
     for _ in 0..2 {
         let (status, body) = s.deliver(&s.token, &ev, false).await;
