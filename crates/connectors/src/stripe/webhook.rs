@@ -187,6 +187,21 @@ mod tests {
     }
 
     #[test]
+    fn the_webhook_secret_setting_is_checked_when_present() {
+        use openflex_engine::connector::Connector;
+        let c = super::super::StripeConnector::new(&crate::ConnectorConfig::default());
+        let with = |w: serde_json::Value| {
+            c.check_settings(Some(
+                &serde_json::json!({"secretKey": "sk_test_abcdefgh", "webhookSecret": w}),
+            ))
+        };
+        assert_eq!(with(serde_json::Value::Null), Ok(()));
+        assert_eq!(with("whsec_abcdefgh".into()), Ok(()));
+        assert!(with("sk_test_abcdefgh".into()).is_err_and(|e| e.contains("webhookSecret")));
+        assert!(with(7.into()).is_err_and(|e| e.contains("webhookSecret")));
+    }
+
+    #[test]
     fn one_matching_v1_among_several_is_enough() {
         let header = "t=1700000000,v1=00112233,v0=abc,\
             v1=130dc37d5a27b1b232a61e4f2ff00ed245f498112c11e8b747aff3d0fb754056";
