@@ -10,6 +10,7 @@
 pub mod adyen;
 pub mod authorizenet;
 pub mod nmi;
+mod signature;
 pub mod stripe;
 pub mod wire;
 

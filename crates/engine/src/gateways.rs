@@ -137,7 +137,8 @@ impl Engine {
             ));
         }
         let mut row = GatewayRow {
-            token: self.ids.next(),
+            // The token is also the secret part of the gateway's webhook URL.
+            token: crate::ids::unguessable(),
             merchant_id: t.merchant_id.clone(),
             mode: t.mode.as_str().to_string(),
             name: name.trim().to_string(),

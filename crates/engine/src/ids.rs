@@ -18,6 +18,13 @@ impl IdGen {
     }
 }
 
+/// A 26-character id whose 80 low bits are fresh randomness, never a neighbour of another id
+/// (the monotonic [`IdGen`] increments them within a millisecond): for ids that are also
+/// secrets, such as a gateway token in its webhook URL.
+pub fn unguessable() -> String {
+    ulid::Ulid::new().to_string()
+}
+
 pub fn guid() -> String {
     uuid::Uuid::new_v4().to_string()
 }

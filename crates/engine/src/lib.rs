@@ -7,6 +7,7 @@ pub mod clock;
 pub mod connector;
 pub mod financing;
 pub mod flexfactor;
+pub mod gateway_webhooks;
 pub mod gateways;
 pub mod idempotency;
 pub mod ids;

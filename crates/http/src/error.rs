@@ -13,6 +13,9 @@ use openflex_store::StoreError;
 pub enum ApiError {
     #[error("Unauthorized")]
     Unauthorized,
+    /// Unauthorized, saying why (a webhook whose signature cannot be verified).
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("Not Found")]
     NotFound,
     #[error("{0}")]
@@ -41,6 +44,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_string()),
+            Self::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, m.clone()),
             Self::NotFound => (StatusCode::NOT_FOUND, "Not Found".to_string()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             Self::Unavailable => (

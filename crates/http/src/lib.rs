@@ -8,6 +8,7 @@ pub mod error;
 pub mod flexfactor;
 pub mod flexiti;
 pub mod flexpay;
+pub mod gateway_webhooks;
 pub mod lenient;
 pub mod openapi;
 pub mod ops;
@@ -206,6 +207,7 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(flexpay::router())
+        .merge(gateway_webhooks::router())
         .merge(flexfactor::router())
         .merge(flexiti::router())
         .merge(admin::router())

@@ -32,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         flexpay::show_gateway,
         flexpay::update_gateway,
         flexpay::delete_gateway,
+        crate::gateway_webhooks::receive,
+        crate::gateway_webhooks::list,
         ff::token::token,
         ff::tokenize::tokenize,
         ff::evaluate::evaluate,

@@ -52,6 +52,16 @@ impl Store {
         )
     }
 
+    /// A gateway by its token alone, whichever merchant owns it: the token is the secret part
+    /// of the gateway's webhook URL.
+    pub async fn gateway_by_token(&self, token: &str) -> Result<Option<GatewayRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM gateways WHERE token = $1 AND deleted_at IS NULL")))
+            .bind(token).fetch_optional(p).await)?,
+        )
+    }
+
     pub async fn gateways(&self, merchant_id: &str, mode: &str) -> Result<Vec<GatewayRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(

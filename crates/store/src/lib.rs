@@ -14,6 +14,7 @@ mod credentials;
 mod ff_refresh;
 mod flexfactor;
 mod flexiti;
+mod gateway_events;
 mod gateways;
 mod group_commit;
 mod idempotency;
@@ -33,6 +34,7 @@ pub use flexiti::{
     FxAccountKey, FxAccountRow, FxApplicationRow, FxAuthorizationRow, FxCaptureRow, FxListQuery,
     FxTokenAuth, FxTokenRow, FxTransactionRow, FxVerificationRow, FxWidgetSessionRow,
 };
+pub use gateway_events::GatewayEventRow;
 pub use gateways::GatewayRow;
 pub use idempotency::{IdempotencyRow, KeyRef};
 pub use jobs::JobRow;

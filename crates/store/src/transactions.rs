@@ -318,6 +318,35 @@ impl Store {
         Ok(())
     }
 
+    /// The attempts the gateway knows as `gateway_transaction_id` (a payment and its captures
+    /// and voids may share one id), oldest first. Selected by the indexed id alone and scoped
+    /// here, as [`Store::chain`] explains.
+    pub async fn txns_by_gateway_id(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        gateway_transaction_id: &str,
+    ) -> Result<Vec<TxnRow>> {
+        let mut rows = on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE gateway_transaction_id = $1")))
+            .bind(gateway_transaction_id).fetch_all(p).await)?;
+        rows.retain(|r| r.merchant_id == merchant_id && r.mode == mode);
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rows)
+    }
+
+    /// Turns a follow-up the gateway had accepted into a decline, when the gateway later
+    /// reports it failed (`r` carries the new code and result). False when it is not an
+    /// approved, finished attempt (any more).
+    pub async fn fail_follow_up(tx: &mut Tx, r: &TxnRow) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE transactions SET status = $1, response_code = $2, result = $3 \
+             WHERE id = $4 AND state = 'done' AND status = 1")
+            .bind(r.status).bind(r.response_code).bind(&r.result).bind(&r.id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Transactions left pending by a crash before their processor answer was recorded.
     pub async fn stale_pending(&self, older_than: i64, limit: i64) -> Result<Vec<TxnRow>> {
         Ok(

@@ -13,6 +13,7 @@
 //! cannot point card data at another host. The operator override replaces the whole API root.
 
 mod answer;
+pub mod webhook;
 mod wire;
 
 use crate::ConnectorConfig;
@@ -21,7 +22,8 @@ use answer::Call;
 use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, WebhookBatch,
+    WebhookRefusal, WebhookRequest,
 };
 use serde_json::Value;
 
@@ -120,6 +122,8 @@ struct Settings {
     api_key: Secret<String>,
     merchant_account: String,
     live_url_prefix: Option<String>,
+    /// The webhook HMAC key, hex-decoded.
+    hmac_key: Option<Secret<Vec<u8>>>,
 }
 
 impl Settings {
@@ -143,12 +147,16 @@ impl Settings {
         {
             return Err("liveUrlPrefix must be the prefix Adyen gives (letters, digits, -)".into());
         }
-        if let Some(h) = text("hmacKey")?
-            && (h.len() % 2 != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()))
-        {
-            return Err("hmacKey must be the hexadecimal key from the Customer Area".into());
-        }
+        let hmac_key = match text("hmacKey")? {
+            Some(h) => Some(Secret::new(
+                data_encoding::HEXLOWER_PERMISSIVE
+                    .decode(h.trim().as_bytes())
+                    .map_err(|_| "hmacKey must be the hexadecimal key from the Customer Area")?,
+            )),
+            None => None,
+        };
         Ok(Self {
+            hmac_key,
             api_key: Secret::new(api_key.to_string()),
             merchant_account: merchant_account.to_string(),
             live_url_prefix: live_url_prefix.map(str::to_string),
@@ -173,5 +181,15 @@ impl Connector for AdyenConnector {
     /// the first one. Had Adyen never seen it, the replay is that request's one processing.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.call(req, true))
+    }
+
+    fn webhook(&self, req: WebhookRequest<'_>) -> Result<WebhookBatch, WebhookRefusal> {
+        let settings = Settings::parse(req.settings).map_err(WebhookRefusal::NotConfigured)?;
+        let key = settings.hmac_key.ok_or_else(|| {
+            WebhookRefusal::NotConfigured(
+                "the gateway's settings have no hmacKey (the webhook's HMAC key)".into(),
+            )
+        })?;
+        webhook::read(req.body, key.expose())
     }
 }

@@ -15,6 +15,7 @@
 //!   this module reads.
 
 mod answer;
+pub mod webhook;
 
 use crate::ConnectorConfig;
 use crate::wire::{self, Sent, Wire};
@@ -23,6 +24,7 @@ use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
+    WebhookBatch, WebhookRefusal, WebhookRequest,
 };
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
@@ -38,9 +40,11 @@ pub struct StripeConnector {
     base: String,
 }
 
-/// `{"secretKey": "sk_test_…"}`.
+/// `{"secretKey": "sk_test_…", "webhookSecret"?: "whsec_…"}`.
 struct Settings {
     secret_key: Secret<String>,
+    /// The signing secret of the webhook endpoint registered at Stripe.
+    webhook_secret: Option<Secret<String>>,
 }
 
 impl Settings {
@@ -63,8 +67,21 @@ impl Settings {
         if key.chars().any(|c| !c.is_ascii_alphanumeric() && c != '_') {
             return Err("secretKey has characters a Stripe key never has".into());
         }
+        let webhook_secret = match settings.and_then(|s| s.get("webhookSecret")) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => {
+                let w = v.as_str().ok_or("webhookSecret must be a string")?.trim();
+                if !w.starts_with("whsec_") || w.len() < 12 {
+                    return Err(
+                        "webhookSecret must be the endpoint's signing secret (whsec_…)".into(),
+                    );
+                }
+                Some(Secret::new(w.to_string()))
+            }
+        };
         Ok(Self {
             secret_key: Secret::new(key.to_string()),
+            webhook_secret,
         })
     }
 }
@@ -412,5 +429,22 @@ impl Connector for StripeConnector {
     /// the attempt is looked up by its reference in Stripe's search, which may lag.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.replay(req))
+    }
+
+    fn webhook(&self, req: WebhookRequest<'_>) -> Result<WebhookBatch, WebhookRefusal> {
+        let settings = Settings::parse(req.settings).map_err(WebhookRefusal::NotConfigured)?;
+        let secret = settings.webhook_secret.ok_or_else(|| {
+            WebhookRefusal::NotConfigured(
+                "the gateway's settings have no webhookSecret (the endpoint's whsec_… secret)"
+                    .into(),
+            )
+        })?;
+        webhook::verify(
+            req.headers.get("stripe-signature"),
+            req.body,
+            secret.expose(),
+            req.now,
+        )?;
+        webhook::parse(req.body)
     }
 }

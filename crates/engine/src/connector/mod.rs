@@ -9,8 +9,12 @@
 //! learns what the gateway did, because retrying it blindly could charge a customer twice.
 
 mod sandbox;
+mod webhook;
 
 pub use sandbox::SandboxConnector;
+pub use webhook::{
+    EventKind, GatewayEvent, WebhookBatch, WebhookHeaders, WebhookRefusal, WebhookRequest,
+};
 
 use openflex_domain::Secret;
 use openflex_domain::card::Expiry;
@@ -272,6 +276,17 @@ pub trait Connector: Send + Sync {
     /// be made before the attempt is written. Connectors to real gateways keep the default.
     fn side_effect_free(&self) -> bool {
         false
+    }
+
+    /// Verifies one webhook delivery against the secret in the gateway's settings and reads
+    /// its events. A gateway whose settings hold no webhook secret refuses every delivery: an
+    /// unverified event is never applied. The default: this gateway sends no webhooks.
+    fn webhook(&self, req: WebhookRequest<'_>) -> Result<WebhookBatch, WebhookRefusal> {
+        let _ = req;
+        Err(WebhookRefusal::Unsupported(format!(
+            "{} gateways send no webhooks openflex can verify",
+            self.gateway_type()
+        )))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::connector::{
 use crate::scheduler::{JobResult, kind};
 use crate::{Engine, Gateway, Holder, Result, ResultDetails, Tenant, micros, outcome_unknown};
 use openflex_domain::lifecycle::TxnType;
-use openflex_store::{Store, StoreError, Tx, TxnRow};
+use openflex_store::{GatewayEventRow, Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
 
 /// The first inquiry follows the lost answer closely; later ones back off (the job queue's
@@ -95,8 +95,21 @@ impl Engine {
     pub(crate) async fn settle_unknown(
         &self,
         t: &Tenant,
+        row: TxnRow,
+        now: OffsetDateTime,
+    ) -> Result<Option<TxnRow>> {
+        self.settle_unknown_recording(t, row, now, None).await
+    }
+
+    /// [`Engine::settle_unknown`], recording `event` — the gateway webhook that prompted it — in
+    /// the transaction that records the settlement, so the two commit together. The settlement
+    /// is still the gateway's answer to the inquiry, never the event's body.
+    pub(crate) async fn settle_unknown_recording(
+        &self,
+        t: &Tenant,
         mut row: TxnRow,
         now: OffsetDateTime,
+        event: Option<&GatewayEventRow>,
     ) -> Result<Option<TxnRow>> {
         let Some(result) = self.inquire_gateway(t, &row, now).await? else {
             return Ok(None);
@@ -137,6 +150,9 @@ impl Engine {
             Store::release(&mut tx, original, r).await?;
         }
         Self::keep_cit_network_id(&mut tx, &row, &result, micros(now)).await?;
+        if let Some(event) = event {
+            Store::insert_gateway_event(&mut tx, event).await?;
+        }
         if let Some(order) = rescue_order {
             // The order waits on this attempt: move it on now.
             self.enqueue(

@@ -219,7 +219,7 @@ pub(crate) async fn insert_unique(
 }
 
 /// What a follow-up attempt holds on its original while it is open.
-fn reservation_of(row: &openflex_store::TxnRow) -> Option<openflex_store::Reservation> {
+pub(crate) fn reservation_of(row: &openflex_store::TxnRow) -> Option<openflex_store::Reservation> {
     use openflex_domain::lifecycle::TxnType;
     use openflex_store::Reservation;
     match TxnType::parse(&row.txn_type)? {

@@ -66,6 +66,14 @@ impl Ledger {
         self.lock().payments.len()
     }
 
+    /// A refund of `value` on payment `psp` failed after Adyen received it (Adyen then sends
+    /// REFUND_FAILED): the amount is refundable again.
+    pub fn fail_refund(&self, psp: &str, value: i64) {
+        if let Some(p) = self.lock().payments.get_mut(psp) {
+            p.refunded = (p.refunded - value).max(0);
+        }
+    }
+
     /// The (authorised, captured, refunded, cancelled) state of a payment by pspReference.
     pub fn amounts(&self, psp: &str) -> Option<(i64, i64, i64, bool)> {
         self.lock()

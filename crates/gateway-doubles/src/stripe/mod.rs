@@ -151,6 +151,14 @@ impl Stripe {
         self.lock().refunds
     }
 
+    /// A refund of `amount` on PaymentIntent `id` failed after Stripe accepted it (Stripe then
+    /// sends `charge.refund.updated` with status `failed`): the amount is refundable again.
+    pub fn fail_refund(&self, id: &str, amount: i64) {
+        if let Some(i) = self.lock().intent(id) {
+            i.refunded = (i.refunded - amount).max(0);
+        }
+    }
+
     /// Search finds nothing while hidden, as Stripe's lagging index does right after a write.
     pub fn hide_from_search(&self, hidden: bool) {
         self.lock().search_hidden = hidden;

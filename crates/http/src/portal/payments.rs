@@ -212,6 +212,10 @@ pub async fn transaction(
         Ok(c) => c,
         Err(e) => return engine_failure(e),
     };
+    let events = match st.engine.gateway_events(&s.tenant, &id).await {
+        Ok(ev) => ev,
+        Err(e) => return engine_failure(e),
+    };
     let field = |k: &str, v: Option<String>| -> Markup {
         html! { dt { (k) } dd { (v.unwrap_or_else(|| "—".into())) } }
     };
@@ -236,6 +240,21 @@ pub async fn transaction(
             (field("Retry decision", t.result.retry_explanation.clone()))
             @if let Some(o) = &t.original_id {
                 dt { "Original" } dd { a href={ "/portal/transactions/" (o) } { (o) } }
+            }
+        }
+        @if !events.is_empty() {
+            h2 { "Gateway events" }
+            ol class="timeline" aria-label="Events the gateway sent, oldest first" {
+                @for e in &events {
+                    li class=(if e.kind.starts_with("chargeback") || e.kind.ends_with("failed") { "bad" } else { "ok" }) {
+                        (when(e.received_at)) " — " strong { (e.kind.replace('_', " ")) }
+                        " (" code { (e.gateway_kind) } ")"
+                        @if let Some(a) = e.amount {
+                            " · " (money(a)) " " (e.currency.clone().unwrap_or_default())
+                        }
+                        @if let Some(r) = &e.reason { " · " (r) }
+                    }
+                }
             }
         }
         h2 { "Recovery chain" }

@@ -6,6 +6,7 @@
 mod declines;
 mod flexfactor;
 mod flexpay;
+mod webhooks;
 
 use crate::helpers::*;
 use openflex_gateway_doubles::{Control, Double};
