@@ -21,7 +21,7 @@ use answer::Call;
 use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, SettingField,
 };
 use serde_json::Value;
 
@@ -163,6 +163,16 @@ impl Connector for AdyenConnector {
 
     fn check_settings(&self, settings: Option<&Value>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[
+            SettingField::secret("apiKey", "API key"),
+            SettingField::text("merchantAccount", "Merchant account"),
+            SettingField::text("liveUrlPrefix", "Live URL prefix (live accounts only)").optional(),
+            SettingField::secret("hmacKey", "Webhook HMAC key").optional(),
+        ];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

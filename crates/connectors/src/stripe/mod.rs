@@ -23,6 +23,7 @@ use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
+    SettingField,
 };
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
@@ -395,6 +396,14 @@ impl Connector for StripeConnector {
 
     fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[SettingField::secret(
+            "secretKey",
+            "Secret key (sk_… or rk_…)",
+        )];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
