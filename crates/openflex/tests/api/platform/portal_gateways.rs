@@ -211,7 +211,8 @@ async fn the_sandbox_type_is_offered_in_sandbox_mode_only(app: TestApp) {
     );
     // Asked for by URL, the sandbox type is not offered: the type picker answers instead.
     let page = p.get("/portal/gateways/new?type=sandbox").await.text;
-    assert!(!page.contains(r#"value="sandbox""#), "{page}");
+    assert!(page.contains("Choose the gateway type"), "{page}");
+    assert!(!page.contains(r#"name="gateway_type""#), "{page}");
     let page = p
         .submit(
             "/portal/gateways/new",
