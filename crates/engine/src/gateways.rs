@@ -1,6 +1,7 @@
 //! Gateway (merchant account) management: CRUD, statuses and routing weights. Connector
 //! settings are write-only: sealed by the vault and never returned.
 
+use crate::connector::SettingField;
 use crate::{Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant, micros};
 use openflex_domain::card::Brand;
 use openflex_domain::money::Currency;
@@ -18,6 +19,13 @@ pub struct GatewayInput {
     pub accept_retries: Option<bool>,
     pub cvv_required: Option<bool>,
     pub settings: Option<String>,
+}
+
+/// A gateway type a merchant may create, and the fields of its `settings`.
+#[derive(Debug, Clone, Copy)]
+pub struct GatewayType {
+    pub gateway_type: &'static str,
+    pub settings: &'static [SettingField],
 }
 
 fn invalid(field: &str, why: &str) -> EngineError {
@@ -104,6 +112,20 @@ impl Engine {
             row.settings_sealed = Some(sealed);
         }
         Ok(())
+    }
+
+    /// The types a merchant may create in `mode`, sorted: every connector in sandbox mode, the
+    /// live ones alone in live mode (the same rule `create_gateway` enforces).
+    pub fn gateway_types(&self, mode: Mode) -> Vec<GatewayType> {
+        self.connectors
+            .all()
+            .into_iter()
+            .filter(|c| mode == Mode::Sandbox || c.live())
+            .map(|c| GatewayType {
+                gateway_type: c.gateway_type(),
+                settings: c.settings_fields(),
+            })
+            .collect()
     }
 
     pub async fn create_gateway(&self, t: &Tenant, input: GatewayInput) -> Result<Gateway> {

@@ -19,6 +19,59 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The four gateways, named as openflex's `gatewayType`, for callers that pick one at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gateway {
+    Stripe,
+    Adyen,
+    Nmi,
+    AuthorizeNet,
+}
+
+impl Gateway {
+    /// The double's routes and its control.
+    pub fn app(self) -> (Router, Control) {
+        match self {
+            Self::Stripe => {
+                let (r, c, _) = stripe::app();
+                (r, c)
+            }
+            Self::Adyen => {
+                let (r, c, _) = adyen::app();
+                (r, c)
+            }
+            Self::Nmi => {
+                let (r, c, _) = nmi::app();
+                (r, c)
+            }
+            Self::AuthorizeNet => {
+                let (r, c, _) = authorizenet::app();
+                (r, c)
+            }
+        }
+    }
+
+    /// The connector's API root for a double served at `url` (what
+    /// `OPENFLEX_GATEWAY_URL_<TYPE>` is set to).
+    pub fn api_root(self, url: &str) -> String {
+        match self {
+            Self::Stripe | Self::Nmi => url.to_string(),
+            Self::Adyen => format!("{url}/v71"),
+            Self::AuthorizeNet => format!("{url}/xml/v1/request.api"),
+        }
+    }
+
+    /// The configuration variable that points openflex at this gateway.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Self::Stripe => "OPENFLEX_GATEWAY_URL_STRIPE",
+            Self::Adyen => "OPENFLEX_GATEWAY_URL_ADYEN",
+            Self::Nmi => "OPENFLEX_GATEWAY_URL_NMI",
+            Self::AuthorizeNet => "OPENFLEX_GATEWAY_URL_AUTHORIZENET",
+        }
+    }
+}
+
 /// One request as the double received it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -51,12 +104,28 @@ pub enum Fault {
     Malformed,
 }
 
-#[derive(Default)]
 struct ControlState {
     requests: Vec<Recorded>,
+    /// Whether `requests` keeps each request (tests) or only `received` counts them (a long
+    /// benchmark run would otherwise hold every body it was sent).
+    keep_requests: bool,
+    received: u64,
     violations: Vec<String>,
     faults: VecDeque<(Option<String>, Fault)>,
     latency: Duration,
+}
+
+impl Default for ControlState {
+    fn default() -> Self {
+        Self {
+            requests: Vec::new(),
+            keep_requests: true,
+            received: 0,
+            violations: Vec::new(),
+            faults: VecDeque::new(),
+            latency: Duration::ZERO,
+        }
+    }
 }
 
 /// The test's handle on a running double.
@@ -103,6 +172,17 @@ impl Control {
             .push_back((path.map(str::to_string), fault));
     }
 
+    /// How many requests arrived, whether kept or not.
+    pub fn received(&self) -> u64 {
+        self.lock().received
+    }
+
+    /// Stops (or resumes) keeping each request for [`Control::requests`]; they are still
+    /// counted by [`Control::received`].
+    pub fn keep_requests(&self, keep: bool) {
+        self.lock().keep_requests = keep;
+    }
+
     /// Every answer waits this long (the benchmark's gateway latency).
     pub fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
@@ -139,7 +219,7 @@ pub async fn serve(router: Router, control: Control) -> Double {
         .expect("a loopback port")
 }
 
-/// [`serve`] on a given address (`openflex fake-gateway`, for the connector benchmark).
+/// [`serve`] on a given address (the `fake-gateway` binary, for the connector benchmark).
 pub async fn serve_at(addr: &str, router: Router, control: Control) -> std::io::Result<Double> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -202,7 +282,10 @@ async fn handle(
     };
     let latency = {
         let mut s = control.lock();
-        s.requests.push(recorded);
+        s.received += 1;
+        if s.keep_requests {
+            s.requests.push(recorded);
+        }
         s.latency
     };
     if !latency.is_zero() {

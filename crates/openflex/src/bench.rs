@@ -1,7 +1,8 @@
 //! `openflex bench`: drives a running server with C concurrent keep-alive clients for a fixed
 //! time and reports throughput, errors, latency percentiles and the server's RSS. It creates
-//! its own sandbox merchant through the admin API and prepares the data a scenario needs, so it
-//! measures a server exactly as clients use it — nothing is called in-process.
+//! its own merchant through the admin API (sandbox, or live for the connector scenario) and
+//! prepares the data a scenario needs, so it measures a server exactly as clients use it —
+//! nothing is called in-process.
 
 use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
@@ -14,6 +15,10 @@ use std::time::{Duration, Instant};
 pub enum Scenario {
     /// Vault-token charge: one POST /v1/gateways/charge per operation.
     FlexpayChargeToken,
+    /// The same vault-token charge by a live merchant, through a live connector to the
+    /// gateway the server is pointed at (`OPENFLEX_GATEWAY_URL_<TYPE>`, normally the
+    /// `fake-gateway` double): write-ahead attempt, the gateway call, the attempt settled.
+    FlexpayChargeConnector,
     /// Authorize then capture: two requests per operation.
     FlexpayAuthCapture,
     /// GET /v1/transactions pages of 100 from keyset positions over the merchant's table.
@@ -24,6 +29,52 @@ pub enum Scenario {
     /// operation, spread over the five purchasable sandbox accounts, whose limits the bench
     /// raises first).
     FlexitiAuthorizeCapture,
+}
+
+/// The live gateway type the connector scenario creates; its settings and approved card are the
+/// ones the `fake-gateway` doubles accept (crates/gateway-doubles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Gateway {
+    Stripe,
+    Adyen,
+    Nmi,
+    Authorizenet,
+}
+
+impl Gateway {
+    fn gateway_type(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::Adyen => "adyen",
+            Self::Nmi => "nmi",
+            Self::Authorizenet => "authorizenet",
+        }
+    }
+
+    /// Test credentials: Stripe takes any `sk_test_` key and Adyen any API key; NMI's and
+    /// Authorize.net's doubles check for their published sandbox values.
+    fn settings(self) -> Value {
+        match self {
+            Self::Stripe => json!({"secretKey": "sk_test_openflex_bench"}),
+            Self::Adyen => {
+                json!({"apiKey": "openflex-bench-key", "merchantAccount": "OpenflexECOM"})
+            }
+            Self::Nmi => json!({"securityKey": "nmi-double-security-key-0123456789"}),
+            Self::Authorizenet => {
+                json!({"apiLoginId": "5KP3u95bQpv", "transactionKey": "4Ktq966gC55GAX7S"})
+            }
+        }
+    }
+
+    /// A card the gateway's test platform approves: number, expiry month, expiry year, CVV.
+    fn approved_card(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Stripe => ("4242424242424242", "12", "2035", "879"),
+            // Adyen's test platform approves its test card only with its own expiry and CVC.
+            Self::Adyen => ("4111111111111111", "03", "2030", "737"),
+            Self::Nmi | Self::Authorizenet => ("4111111111111111", "12", "2035", "879"),
+        }
+    }
 }
 
 /// The sandbox accounts in status N.
@@ -41,6 +92,8 @@ pub struct Options {
     /// The server's database, for seeding large tables and for `--compare-pgbench`.
     pub database_url: Option<String>,
     pub compare_pgbench: bool,
+    /// The gateway type of the connector scenario.
+    pub gateway: Gateway,
 }
 
 #[derive(Debug, Serialize)]
@@ -168,7 +221,7 @@ impl Ctx {
 
     async fn op(&self, scenario: Scenario) -> anyhow::Result<()> {
         match scenario {
-            Scenario::FlexpayChargeToken => {
+            Scenario::FlexpayChargeToken | Scenario::FlexpayChargeConnector => {
                 self.charge("/v1/gateways/charge", 1999).await.map(|_| ())
             }
             Scenario::FlexpayAuthCapture => {
@@ -269,11 +322,12 @@ impl Ctx {
 /// Creates the merchant and the data the scenario needs.
 async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx> {
     let base = opts.target.trim_end_matches('/').to_string();
+    let live = opts.scenario == Scenario::FlexpayChargeConnector;
     let m = json_call(
         client
             .post(format!("{base}/admin/merchants"))
             .bearer_auth(&opts.admin_token)
-            .json(&json!({"name": "bench", "mode": "sandbox"})),
+            .json(&json!({"name": "bench", "mode": if live { "live" } else { "sandbox" }})),
     )
     .await
     .context("creating the bench merchant (is OPENFLEX_ADMIN_TOKEN right?)")?;
@@ -281,6 +335,20 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
         .as_str()
         .unwrap_or_default()
         .to_string();
+    if live {
+        let gw = opts.gateway;
+        json_call(
+            client
+                .post(format!("{base}/v1/gateways"))
+                .header("Authorization", format!("Basic {api_key}"))
+                .json(
+                    &json!({"gateway": {"name": format!("bench-{}", gw.gateway_type()),
+                    "gatewayType": gw.gateway_type(), "settings": gw.settings()}}),
+                ),
+        )
+        .await
+        .context("creating the live gateway")?;
+    }
     let flexiti = opts.scenario == Scenario::FlexitiAuthorizeCapture;
     let (app_key, app_secret) = if flexiti {
         (
@@ -305,13 +373,21 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
                 .to_string(),
         )
     };
-    let pan = if opts.scenario == Scenario::FlexfactorEvaluate {
-        "4000002760003184"
-    } else {
-        "4920201996449560"
-    };
-    let card = json!({"paymentMethod": {"creditCard": {"creditCardNumber": pan, "expiryMonth": "12", "expiryYear": "2035",
+    let mut card = json!({"paymentMethod": {"creditCard": {"creditCardNumber": "4920201996449560", "expiryMonth": "12", "expiryYear": "2035",
         "firstName": "Bench", "lastName": "Mark", "address1": "1 Main St", "postalCode": "10001", "city": "New York", "state": "NY", "country": "USA"}}});
+    let cc = &mut card["paymentMethod"]["creditCard"];
+    if opts.scenario == Scenario::FlexfactorEvaluate {
+        cc["creditCardNumber"] = json!("4000002760003184");
+    } else if live {
+        // Vaulted with its CVV, as at a customer's first checkout: the first charge (below) is
+        // customer-initiated and keeps the card's network transaction id; the measured ones are
+        // the merchant-initiated charges of a stored card that follow (subscriptions, rebills).
+        let (pan, month, year, cvv) = opts.gateway.approved_card();
+        cc["creditCardNumber"] = json!(pan);
+        cc["expiryMonth"] = json!(month);
+        cc["expiryYear"] = json!(year);
+        cc["cvv"] = json!(cvv);
+    }
     let v = json_call(
         client
             .post(format!("{base}/v1/paymentmethods"))
@@ -341,7 +417,10 @@ async fn prepare(opts: &Options, client: &reqwest::Client) -> anyhow::Result<Ctx
     let mut ctx = ctx;
     if matches!(
         opts.scenario,
-        Scenario::FlexpayChargeToken | Scenario::FlexpayAuthCapture | Scenario::FlexpayList
+        Scenario::FlexpayChargeToken
+            | Scenario::FlexpayChargeConnector
+            | Scenario::FlexpayAuthCapture
+            | Scenario::FlexpayList
     ) {
         let v = ctx.charge("/v1/gateways/charge", 1999).await?;
         ctx.template_txn = v["transaction"]["transactionId"].as_str().map(String::from);

@@ -66,7 +66,8 @@ enum Command {
         #[command(subcommand)]
         command: FlexitiCommand,
     },
-    /// Load-test a running server (creates its own sandbox merchant via the admin API).
+    /// Load-test a running server (creates its own merchant via the admin API: sandbox, or live
+    /// with a gateway of --gateway's type for flexpay-charge-connector).
     Bench {
         /// Base URL of the server, e.g. http://127.0.0.1:8080.
         #[arg(long)]
@@ -100,6 +101,10 @@ enum Command {
         /// --compare-pgbench.
         #[arg(long)]
         database_url: Option<String>,
+        /// The live gateway type flexpay-charge-connector creates (the server must point that
+        /// type at a gateway double: see the `fake-gateway` binary of openflex-gateway-doubles).
+        #[arg(long, value_enum, default_value_t = openflex::bench::Gateway::Stripe)]
+        gateway: openflex::bench::Gateway,
         #[arg(long, env = "OPENFLEX_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
     },
@@ -351,6 +356,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             table_sizes,
             compare_pgbench,
             database_url,
+            gateway,
             admin_token,
         } => {
             let opts = openflex::bench::Options {
@@ -362,6 +368,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 list_rows,
                 database_url,
                 compare_pgbench,
+                gateway,
             };
             if !sweep.is_empty() || !table_sizes.is_empty() {
                 let mut reports = Vec::new();

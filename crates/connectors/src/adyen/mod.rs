@@ -22,8 +22,8 @@ use answer::Call;
 use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, WebhookBatch,
-    WebhookRefusal, WebhookRequest,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, SettingField,
+    WebhookBatch, WebhookRefusal, WebhookRequest,
 };
 use serde_json::Value;
 
@@ -171,6 +171,16 @@ impl Connector for AdyenConnector {
 
     fn check_settings(&self, settings: Option<&Value>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[
+            SettingField::secret("apiKey", "API key"),
+            SettingField::text("merchantAccount", "Merchant account"),
+            SettingField::text("liveUrlPrefix", "Live URL prefix (live accounts only)").optional(),
+            SettingField::secret("hmacKey", "Webhook HMAC key").optional(),
+        ];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

@@ -27,7 +27,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_engine::connector::{
     Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation,
+    Operation, SettingField,
 };
 use request::*;
 use serde_json::Value;
@@ -428,6 +428,18 @@ impl Connector for AuthorizeNetConnector {
 
     fn check_settings(&self, settings_json: Option<&Value>) -> Result<(), String> {
         settings(settings_json).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[
+            SettingField::text("apiLoginId", "API login id"),
+            SettingField::secret("transactionKey", "Transaction key"),
+            SettingField::secret("signatureKey", "Signature key").optional(),
+            SettingField::text("environment", "Environment")
+                .optional()
+                .choice(&["production", "sandbox"]),
+        ];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

@@ -31,6 +31,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, minor_to_decimal};
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
+    SettingField,
 };
 use query::Found;
 use wire::{Answer, Form, QueryAnswer};
@@ -297,6 +298,11 @@ impl Connector for NmiConnector {
 
     fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
         self::settings(settings).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[SettingField::secret("securityKey", "Security key")];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

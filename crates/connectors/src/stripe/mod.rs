@@ -24,7 +24,7 @@ use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    WebhookBatch, WebhookRefusal, WebhookRequest,
+    SettingField, WebhookBatch, WebhookRefusal, WebhookRequest,
 };
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
@@ -412,6 +412,14 @@ impl Connector for StripeConnector {
 
     fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
+    }
+
+    fn settings_fields(&self) -> &'static [SettingField] {
+        const FIELDS: &[SettingField] = &[
+            SettingField::secret("secretKey", "Secret key (sk_… or rk_…)"),
+            SettingField::secret("webhookSecret", "Webhook signing secret (whsec_…)").optional(),
+        ];
+        FIELDS
     }
 
     fn process<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

@@ -247,6 +247,53 @@ impl ConnectorResult {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// One field of a gateway type's `settings`, as a form offers it (the portal): the connector
+/// knows its own settings, so no page keeps a second list that could drift from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingField {
+    /// The key in the `settings` object.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+    /// A credential: typed into a password input and never shown again, not even on a form
+    /// that comes back with an error.
+    pub secret: bool,
+    /// The only values allowed, when it is a choice.
+    pub choices: &'static [&'static str],
+}
+
+impl SettingField {
+    /// A required credential.
+    pub const fn secret(name: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            required: true,
+            secret: true,
+            choices: &[],
+        }
+    }
+
+    /// A required value that is not a secret (an account name).
+    pub const fn text(name: &'static str, label: &'static str) -> Self {
+        Self {
+            secret: false,
+            ..Self::secret(name, label)
+        }
+    }
+
+    pub const fn optional(self) -> Self {
+        Self {
+            required: false,
+            ..self
+        }
+    }
+
+    pub const fn choice(self, choices: &'static [&'static str]) -> Self {
+        Self { choices, ..self }
+    }
+}
+
 pub trait Connector: Send + Sync {
     /// The `gatewayType` this connector serves.
     fn gateway_type(&self) -> &'static str;
@@ -258,6 +305,11 @@ pub trait Connector: Send + Sync {
 
     /// Checks a gateway's `settings` when it is created or changed; the error names the field.
     fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String>;
+
+    /// The fields of this type's `settings`, for forms (none for the sandbox).
+    fn settings_fields(&self) -> &'static [SettingField] {
+        &[]
+    }
 
     /// Makes the call `req.operation` names: a sale, an authorization, or a capture, void or
     /// refund of `req.original`. One entry point rather than one method per operation: the
@@ -318,6 +370,13 @@ impl Connectors {
 
     pub fn knows(&self, gateway_type: &str) -> bool {
         self.by_type.contains_key(gateway_type)
+    }
+
+    /// Every connector, sorted by type.
+    pub fn all(&self) -> Vec<Arc<dyn Connector>> {
+        let mut v: Vec<_> = self.by_type.values().cloned().collect();
+        v.sort_unstable_by_key(|c| c.gateway_type());
+        v
     }
 
     /// The known types, sorted (for error messages).

@@ -109,6 +109,12 @@ pub async fn spawn() -> Double {
 
 /// Starts a double and returns its ledger too.
 pub async fn spawn_with_ledger() -> (Double, Ledger) {
+    let (router, control, ledger) = app();
+    (serve(router, control).await, ledger)
+}
+
+/// The double's routes, its control and its ledger, to serve on any address.
+pub fn app() -> (Router, Control, Ledger) {
     let control = Control::default();
     let ledger = Ledger::default();
     let (c, l) = (control.clone(), ledger.clone());
@@ -116,7 +122,7 @@ pub async fn spawn_with_ledger() -> (Double, Ledger) {
         let (c, l) = (c.clone(), l.clone());
         async move { handle(&c, &l, method, uri, headers, body) }
     });
-    (serve(router, control).await, ledger)
+    (router, control, ledger)
 }
 
 fn error(status: u16, code: &str, message: &str, error_type: &str) -> (u16, Value) {

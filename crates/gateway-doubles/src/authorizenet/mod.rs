@@ -136,16 +136,22 @@ pub async fn spawn() -> Double {
 
 /// The double and its ledger.
 pub async fn start() -> (Double, Ledger) {
+    let (router, control, ledger) = app();
+    (serve(router, control).await, ledger)
+}
+
+/// The double's routes, its control and its ledger, to serve on any address.
+pub fn app() -> (Router, Control, Ledger) {
     let control = Control::default();
     let ledger = Ledger::default();
-    let app = App {
+    let state = App {
         control: control.clone(),
         ledger: ledger.clone(),
     };
     let router = Router::new()
         .route("/xml/v1/request.api", post(handle))
-        .with_state(app);
-    (serve(router, control).await, ledger)
+        .with_state(state);
+    (router, control, ledger)
 }
 
 /// A JSON answer with the byte-order mark the real API prepends.

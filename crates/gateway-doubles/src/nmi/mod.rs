@@ -154,13 +154,19 @@ pub async fn spawn() -> Double {
 
 /// Starts the double and returns a handle on its state.
 pub async fn spawn_with_state() -> (Double, Nmi) {
+    let (router, control, nmi) = app();
+    (serve(router, control).await, nmi)
+}
+
+/// The double's routes, its control and its state, to serve on any address.
+pub fn app() -> (Router, Control, Nmi) {
     let control = Control::default();
     let nmi = Nmi::default();
     let router = Router::new()
         .route("/transact.php", post(transact))
         .route("/query.php", post(query))
         .with_state((control.clone(), nmi.clone()));
-    (serve(router, control).await, nmi)
+    (router, control, nmi)
 }
 
 type St = State<(Control, Nmi)>;

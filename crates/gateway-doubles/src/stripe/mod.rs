@@ -191,6 +191,12 @@ pub async fn spawn() -> Double {
 
 /// A Stripe double and the handle on its payments.
 pub async fn spawn_with_state() -> (Double, Stripe) {
+    let (router, control, stripe) = app();
+    (serve(router, control).await, stripe)
+}
+
+/// The double's routes, its control and its payments, to serve on any address.
+pub fn app() -> (Router, Control, Stripe) {
     let stripe = Stripe::default();
     let control = Control::default();
     let shared = Shared {
@@ -198,7 +204,7 @@ pub async fn spawn_with_state() -> (Double, Stripe) {
         control: control.clone(),
     };
     let router = Router::new().fallback(handle).with_state(shared);
-    (serve(router, control).await, stripe)
+    (router, control, stripe)
 }
 
 /// An answer: status, JSON body, and whether Stripe would store it under the key.

@@ -383,7 +383,8 @@ pub async fn settings(
                 }
             }
         }
-        p class="hint" { "Gateways are created through the FlexPay gateway API; routing is changed here." }
+        p { a href="/portal/gateways/new" { "Add a gateway" } }
+        p class="hint" { "Gateways are created here or through the FlexPay gateway API; routing is changed here." }
         h2 { "Retry policy" }
         form method="post" action="/portal/settings" class="stack" {
             (csrf_field(&s))

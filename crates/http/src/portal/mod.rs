@@ -13,6 +13,7 @@
 
 mod auth;
 mod developers;
+mod gateways;
 mod origin;
 mod payments;
 mod rescue;
@@ -68,6 +69,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/portal/webhooks/{id}/enabled",
             post(developers::set_endpoint_enabled),
         )
+        .route("/portal/gateways", post(gateways::create_gateway))
+        .route("/portal/gateways/new", get(gateways::new_gateway))
         .route("/portal/gateways/{token}", post(developers::save_gateway))
         .route(
             "/portal/webhooks/deliveries/{id}/redeliver",
@@ -451,6 +454,7 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
         "test-sent" => "A test event was queued.",
         "revoked" => "The credential was revoked.",
         "saved" => "Saved.",
+        "gateway-created" => "The gateway was created.",
         "advanced" => "The test clock moved forward.",
         "captured" => "The order was captured.",
         "cancelled" => "The order was cancelled.",

@@ -234,6 +234,16 @@ pub async fn transaction(
             (field("Created", Some(when(t.created_at))))
             (field("Gateway", t.gateway_token.clone()))
             (field("Gateway transaction id", t.gateway_transaction_id.clone()))
+            @if t.result.gateway_code.is_some() || t.result.gateway_message.is_some() {
+                (field("Gateway code", t.result.gateway_code.clone()))
+                (field("Gateway message", t.result.gateway_message.clone()))
+            }
+            @if t.result.avs_code.is_some() {
+                (field("AVS result", t.result.avs_code.as_ref().map(|c| with_message(c, t.result.avs_message.as_deref()))))
+            }
+            @if t.result.cvv_code.is_some() {
+                (field("CVV result", t.result.cvv_code.as_ref().map(|c| with_message(c, t.result.cvv_message.as_deref()))))
+            }
             (field("Card", t.payment_method.as_ref().and_then(|p| p.masked_number.clone())))
             (field("Retry count", Some(t.retry_count.to_string())))
             (field("Next retry", t.retry_date.map(when)))
@@ -278,6 +288,14 @@ pub async fn transaction(
         }
     };
     page(&s, "transactions", "Transaction", None, body)
+}
+
+/// "M — Match" from a result code and its message.
+fn with_message(code: &str, message: Option<&str>) -> String {
+    match message {
+        Some(m) if !m.is_empty() => format!("{code} — {m}"),
+        _ => code.to_string(),
+    }
 }
 
 pub async fn payment_methods(

@@ -3,6 +3,7 @@
 //! (crates/gateway-doubles) — the only fake in the path. Each test runs per gateway and per
 //! backend.
 
+mod bench;
 mod declines;
 mod flexfactor;
 mod flexpay;

@@ -16,6 +16,7 @@ mod ops_metrics;
 pub(crate) mod portal;
 mod portal_actions;
 mod portal_e2e;
+mod portal_gateways;
 mod portal_origin;
 mod refresh_tokens;
 mod scale_out;
