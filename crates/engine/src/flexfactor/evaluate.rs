@@ -117,7 +117,12 @@ impl Engine {
         let real = self
             .rescues_for_real(t, req.currency.code(), &req.external_order_id)
             .await?;
-        let state = if real {
+        // A gateway cannot charge a card without its expiry date: a real rescue of a card sent
+        // in clear without one is declined at once, not sent with a made-up date.
+        let no_expiry = matches!(&req.card, CardInput::Pan { expiry: None, .. });
+        let state = if real && no_expiry {
+            OrderState::Declined
+        } else if real {
             OrderState::Processing
         } else {
             rescue::sandbox_decision(
@@ -186,10 +191,15 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         let detail = format!(
-            "{} {} evaluated: {}",
+            "{} {} evaluated: {}{}",
             flow.as_str(),
             row.transaction_type,
-            state.name()
+            state.name(),
+            if real && no_expiry {
+                " (the card's expiry date was not given; no gateway can charge it)"
+            } else {
+                ""
+            }
         );
         Store::insert_order_event(
             &mut tx,
@@ -204,7 +214,7 @@ impl Engine {
             ),
         )
         .await?;
-        let attempt_now = real && flow != Flow::ManagedMit;
+        let attempt_now = real && !no_expiry && flow != Flow::ManagedMit;
         if attempt_now {
             // The attempt is made below, after this commit; should this request die first,
             // this job makes or finishes it.

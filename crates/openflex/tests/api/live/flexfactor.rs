@@ -223,6 +223,14 @@ async fn a_gateway_decline_declines_the_order(gw: Gw, backend: Backend) {
         .unwrap_or_else(|| panic!("no attempt event: {o}"));
     assert_eq!(attempt["outcome"], "DECLINED", "{o}");
     assert_eq!(double.payments(), 1);
+    // A card sent without its expiry date cannot be charged: declined, no gateway call.
+    let mut undated = rescue(gw, "live-undated", "PURCHASE");
+    let pm = undated["paymentMethod"].as_object_mut().unwrap();
+    pm.remove("expirationMonth");
+    pm.remove("expirationYear");
+    let (_, v) = evaluate(&app, &b, undated).await;
+    assert_eq!(v["status"], "DECLINED", "{v}");
+    assert_eq!(double.payments(), 1);
     // A retry of the same order answers its state and charges nothing more.
     let (_, v) = evaluate(&app, &b, declined(gw, "live-declined")).await;
     assert_eq!(v["status"], "DECLINED", "{v}");
