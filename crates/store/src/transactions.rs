@@ -2,7 +2,7 @@
 //! row in the same transaction that inserts them, so two concurrent refunds cannot both spend
 //! the same remaining amount; list queries page by key so deep pages stay cheap.
 
-use crate::{Result, Store, StoreError, Tx, on_pool, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_pool, on_tx, on_write};
 
 /// One FlexPay transaction (payments and vault operations alike). `result` and `details` are
 /// JSON owned by the engine (processor result fields, request echo); the columns are what is
@@ -50,6 +50,35 @@ const COLS: &str = "id, merchant_id, mode, txn_type, state, status, response_cod
     customer_id, currency, amount, payment_method_id, gateway_token, gateway_type, gateway_transaction_id, \
     merchant_account_reference_id, assigned_gateway_token, original_id, captured_amount, refunded_amount, voided, \
     retry_date, retry_count, date_first_attempt, reference_data, completion_status, result, details, created_at, chain_id";
+
+const FINISH: &str = "UPDATE transactions SET state = $10, status = $1, response_code = $2, \
+    payment_method_id = $3, gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, \
+    reference_data = $7, result = $8 WHERE id = $9 AND state = 'pending'";
+
+macro_rules! finish_query {
+    ($r:expr) => {
+        sqlx::query(FINISH)
+            .bind($r.status)
+            .bind($r.response_code)
+            .bind(&$r.payment_method_id)
+            .bind(&$r.gateway_transaction_id)
+            .bind(&$r.assigned_gateway_token)
+            .bind($r.retry_date)
+            .bind(&$r.reference_data)
+            .bind(&$r.result)
+            .bind(&$r.id)
+            .bind(&$r.state)
+    };
+}
+
+/// One row settled, or none because another settlement won (an inquiry racing another).
+fn settled_once(rows: u64) -> Result<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
 
 /// Filters and keyset position of a list request.
 #[derive(Debug, Clone, Default)]
@@ -152,19 +181,15 @@ impl Store {
     /// is in flight, or its answer was lost and an inquiry settles it). `r.state` is the new
     /// state: `done`, or `pending` while the answer is not known.
     pub async fn finish_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
-        let n = on_tx!(tx, c => sqlx::query(
-            "UPDATE transactions SET state = $10, status = $1, response_code = $2, payment_method_id = $3, \
-             gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, reference_data = $7, \
-             result = $8 WHERE id = $9 AND state = 'pending'")
-            .bind(r.status).bind(r.response_code).bind(&r.payment_method_id).bind(&r.gateway_transaction_id)
-            .bind(&r.assigned_gateway_token).bind(r.retry_date).bind(&r.reference_data).bind(&r.result)
-            .bind(&r.id).bind(&r.state)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        if n != 1 {
-            // Settled meanwhile (an inquiry racing another).
-            return Err(StoreError::Conflict);
-        }
-        Ok(())
+        let n = on_tx!(tx, c => finish_query!(r).execute(c).await.map(|r| r.rows_affected()))?;
+        settled_once(n)
+    }
+
+    /// [`Store::finish_txn`] as one statement of its own, when the answer is all there is to
+    /// write (a live payment's hot path: no transaction around one UPDATE).
+    pub async fn finish_txn_alone(&self, r: &TxnRow) -> Result<()> {
+        let n = on_write!(self, p => finish_query!(r).execute(p).await.map(|r| r.rows_affected()))?;
+        settled_once(n)
     }
 
     pub async fn txn(&self, merchant_id: &str, mode: &str, id: &str) -> Result<Option<TxnRow>> {

@@ -187,14 +187,23 @@ impl Engine {
         result: &ConnectorResult,
         now_us: i64,
     ) -> Result<()> {
-        if let (true, Some(nti), Some(pm)) = (
-            result.code.is_approved() && sent_as_of(row).initiator == Initiator::Customer,
-            &result.network_transaction_id,
-            &row.payment_method_id,
-        ) {
+        if let Some((pm, nti)) = Self::cit_network_id(row, result) {
             Store::keep_network_id(tx, pm, nti, &row.id, now_us).await?;
         }
         Ok(())
+    }
+
+    /// The card and network transaction id an approved customer-initiated payment makes worth
+    /// keeping, if any.
+    pub(super) fn cit_network_id<'r>(
+        row: &'r TxnRow,
+        result: &'r ConnectorResult,
+    ) -> Option<(&'r str, &'r str)> {
+        let cit = result.code.is_approved() && sent_as_of(row).initiator == Initiator::Customer;
+        match (cit, &row.payment_method_id, &result.network_transaction_id) {
+            (true, Some(pm), Some(nti)) => Some((pm, nti)),
+            _ => None,
+        }
     }
 
     /// Sends the attempt's request again as an inquiry. `None` when nothing can be asked (the

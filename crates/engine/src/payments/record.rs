@@ -21,6 +21,17 @@ impl Engine {
         is_retry: bool,
         now: OffsetDateTime,
     ) -> Step<()> {
+        if let Resolved::Existing(_) = &source.resolved {
+            // A vaulted card: the attempt is the only row, written as one statement (on
+            // SQLite, group-committed with its neighbours' like a sandbox attempt).
+            return match self.store.insert_txn_alone(row).await {
+                Ok(()) => Ok(()),
+                Err(StoreError::Conflict) => {
+                    Err(self.duplicate_attempt(t, req, is_retry, now).await?.into())
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
         let mut tx = self.store.begin().await?;
         if !self
             .insert_attempt(&mut tx, t, &source.resolved, row)
@@ -66,6 +77,20 @@ impl Engine {
         if let (false, Resolved::New(card)) = (write_ahead, &mut source.resolved) {
             card.cvv_ct = None;
             card.cvv_expires_at = None;
+        }
+        let answer_only = write_ahead
+            && !result.is_unknown()
+            && !scheduled_retry
+            && matches!(source.resolved, Resolved::Existing(_))
+            && !source.brings_cvv()
+            && Self::cit_network_id(&row, result).is_none();
+        if answer_only {
+            // The answer is all there is to write: one UPDATE, no transaction around it.
+            self.store.finish_txn_alone(&row).await?;
+            return Ok(Transaction::from_row(
+                &row,
+                Some(PaymentMethod::from_row(source.row(), now_us)?),
+            )?);
         }
         let mut tx = self.store.begin().await?;
         if write_ahead {
