@@ -56,7 +56,11 @@ pub async fn get_json(app: &TestApp, path: &str, bearer: &str) -> (StatusCode, V
 
 /// An access token for the sandbox merchant.
 pub async fn token(app: &TestApp) -> String {
-    let c = creds(app);
+    token_with(app, &creds(app)).await
+}
+
+/// An access token for the FlexFactor credentials `c` (`appKey`, `appSecret`).
+pub async fn token_with(app: &TestApp, c: &Value) -> String {
     let (status, v) = post_json(
         app,
         "/v1/oauth2/token",

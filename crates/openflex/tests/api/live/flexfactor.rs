@@ -3,7 +3,7 @@
 //! money on it, and a lost answer is asked about before anything else happens.
 
 use super::{Gw, Running, live_merchant_with, staged_sandbox_merchant};
-use crate::flexfactor::ff::{evaluate, evaluate_body, get_json, post_json};
+use crate::flexfactor::ff::{evaluate, evaluate_body, get_json, post_json, token_with};
 use crate::helpers::*;
 use crate::live;
 use openflex_gateway_doubles::Fault;
@@ -140,16 +140,7 @@ async fn a_live_checkout_rescue_charges_the_card_and_refunds_at_the_gateway(
 }
 
 async fn live_ff_of(app: &TestApp, m: &Merchant) -> String {
-    let c = &m.raw["flexfactor"];
-    let (status, v) = post_json(
-        app,
-        "/v1/oauth2/token",
-        None,
-        json!({"AppKey": c["appKey"], "AppSecret": c["appSecret"]}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    v["accessToken"].as_str().unwrap().to_string()
+    token_with(app, &m.raw["flexfactor"]).await
 }
 
 fn gateway_id(payment: &Value) -> &str {

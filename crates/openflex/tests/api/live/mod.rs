@@ -41,10 +41,9 @@ pub(crate) struct Money {
     pub voided: bool,
 }
 
-/// "12.00" → 1200.
+/// NMI's decimal amounts ("12.00") in cents.
 fn cents(decimal: &str) -> i64 {
-    let (units, frac) = decimal.split_once('.').unwrap_or((decimal, "0"));
-    units.parse::<i64>().unwrap_or(0) * 100 + format!("{frac:0<2}")[..2].parse::<i64>().unwrap_or(0)
+    openflex_domain::money::decimal_to_minor(decimal, 2).unwrap_or_else(|_| panic!("{decimal}"))
 }
 
 impl Running {
@@ -249,31 +248,27 @@ pub(crate) async fn staged_sandbox_merchant(app: &TestApp, gw: Gw) -> Merchant {
     m
 }
 
-/// Declares each named `async fn(Gw, Backend)` as one test per gateway and backend.
+/// Declares each named `async fn(Gw, Backend)` as one test per gateway and backend: all four
+/// gateways, or those listed first (`live!([stripe: Stripe, adyen: Adyen]; name, …)`).
 #[macro_export]
 macro_rules! live {
-    ($($name:ident),* $(,)?) => { $(
-        mod $name {
+    (@one $name:ident; [$($gw:ident: $variant:ident),* $(,)?]) => { $(
+        mod $gw {
             use $crate::helpers::Backend;
             use $crate::live::Gw;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn stripe_sqlite() { super::$name(Gw::Stripe, Backend::Sqlite).await }
+            async fn sqlite() { super::super::$name(Gw::$variant, Backend::Sqlite).await }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn stripe_postgres() { super::$name(Gw::Stripe, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn adyen_sqlite() { super::$name(Gw::Adyen, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn adyen_postgres() { super::$name(Gw::Adyen, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn nmi_sqlite() { super::$name(Gw::Nmi, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn nmi_postgres() { super::$name(Gw::Nmi, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn authorizenet_sqlite() { super::$name(Gw::AuthorizeNet, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn authorizenet_postgres() {
-                super::$name(Gw::AuthorizeNet, Backend::Postgres).await
-            }
+            async fn postgres() { super::super::$name(Gw::$variant, Backend::Postgres).await }
         }
     )* };
+    ($gateways:tt; $($name:ident),* $(,)?) => { $(
+        mod $name {
+            $crate::live!(@one $name; $gateways);
+        }
+    )* };
+    ($($name:ident),* $(,)?) => {
+        $crate::live!([stripe: Stripe, adyen: Adyen, nmi: Nmi, authorizenet: AuthorizeNet];
+            $($name),*);
+    };
 }

@@ -10,25 +10,7 @@ use openflex_gateway_doubles::{Double, Fault};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// Each test per webhook-capable gateway and backend.
-macro_rules! webhook_tests {
-    ($($name:ident),* $(,)?) => { $(
-        mod $name {
-            use $crate::helpers::Backend;
-            use $crate::live::Gw;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn stripe_sqlite() { super::$name(Gw::Stripe, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn stripe_postgres() { super::$name(Gw::Stripe, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn adyen_sqlite() { super::$name(Gw::Adyen, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn adyen_postgres() { super::$name(Gw::Adyen, Backend::Postgres).await }
-        }
-    )* };
-}
-
-webhook_tests!(
+crate::live!([stripe: Stripe, adyen: Adyen];
     a_chargeback_is_recorded_once_and_unverified_deliveries_are_refused,
     a_lost_answer_is_settled_by_a_webhook,
     a_refund_failure_gives_the_refundable_amount_back,
