@@ -2,7 +2,7 @@
 //! Each runs from the job queue, possibly twice or late, so each re-reads the order and moves
 //! it only by compare-and-set.
 
-use super::{ATTEMPT_INTERVAL, state_of};
+use super::{ATTEMPT_INTERVAL, rescued_state, state_of};
 use crate::payments::FollowUpKind;
 use crate::scheduler::{self, JobResult};
 use crate::{Engine, Result, Tenant, micros};
@@ -71,11 +71,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|p| rescue::sandbox_attempt_succeeds(p.expose(), hours));
         if approved {
-            let next = if row.transaction_type == "AUTHORIZATION" {
-                OrderState::CaptureRequired
-            } else {
-                OrderState::Approved
-            };
+            let next = rescued_state(&row);
             self.settle_state(&mut row, next, now);
             if !Store::transition_order(&mut tx, &row, &from).await? {
                 return Ok(JobResult::Done("order moved on meanwhile".into()));

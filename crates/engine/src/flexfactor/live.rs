@@ -12,12 +12,12 @@
 //! Capturing, refunding and cancelling such an order move money on the payment that rescued
 //! it, through the FlexPay follow-ups.
 
-use super::{ATTEMPT_INTERVAL, state_of};
+use super::{ATTEMPT_INTERVAL, is_authorization, rescued_state, state_of};
 use crate::connector::Initiator;
 use crate::payments::{FollowUpKind, FollowUpRequest, PaymentKind, PaymentRequest, PaymentSource};
 use crate::scheduler::{self, JobResult};
 use crate::{Details, Engine, Mode, Result, Tenant, micros, outcome_unknown};
-use openflex_domain::codes::TxnStatus;
+use openflex_domain::codes::{ResponseCode, TxnStatus};
 use openflex_domain::decline;
 use openflex_domain::money::Currency;
 use openflex_domain::rescue::{Action, Flow, OrderState};
@@ -49,8 +49,13 @@ enum Attempt {
     },
 }
 
+/// A code as the order's events and refusals say it: "Insufficient funds. (20023)".
+fn in_words(code: ResponseCode) -> String {
+    format!("{} ({})", code.message(), code.as_string())
+}
+
 fn attempt_of(row: &TxnRow) -> Attempt {
-    let code = openflex_domain::codes::ResponseCode(row.response_code as u32);
+    let code = ResponseCode(row.response_code as u32);
     if row.state == "pending" {
         return Attempt::Unknown {
             transaction_id: row.id.clone(),
@@ -65,7 +70,7 @@ fn attempt_of(row: &TxnRow) -> Attempt {
     Attempt::Declined {
         gateway: row.gateway_token.clone(),
         retryable: decline::classify(code).retryable,
-        why: format!("{} ({})", code.message(), code.as_string()),
+        why: in_words(code),
     }
 }
 
@@ -131,11 +136,7 @@ impl Engine {
                 transaction_id,
                 gateway,
             } => {
-                let next = if row.transaction_type == "AUTHORIZATION" {
-                    OrderState::CaptureRequired
-                } else {
-                    OrderState::Approved
-                };
+                let next = rescued_state(&row);
                 self.settle_state(&mut row, next, now);
                 row.rescue_attempts = n;
                 row.payment_transaction_id = Some(transaction_id.clone());
@@ -267,7 +268,7 @@ impl Engine {
         {
             return Ok(JobResult::Done("order moved on meanwhile".into()));
         }
-        let kind = if row.transaction_type == "AUTHORIZATION" {
+        let kind = if is_authorization(row) {
             FollowUpKind::Void
         } else {
             FollowUpKind::Refund
@@ -363,7 +364,7 @@ impl Engine {
             .clone()
             .ok_or_else(|| crate::EngineError::Internal(format!("order {} has no card", row.id)))?;
         Ok(PaymentRequest {
-            kind: if row.transaction_type == "AUTHORIZATION" {
+            kind: if is_authorization(row) {
                 PaymentKind::Authorize
             } else {
                 PaymentKind::Charge
@@ -442,7 +443,7 @@ impl Engine {
 }
 
 fn follow_up_result(row: &TxnRow) -> std::result::Result<String, String> {
-    let code = openflex_domain::codes::ResponseCode(row.response_code as u32);
+    let code = ResponseCode(row.response_code as u32);
     if row.state == "pending" {
         Err(format!(
             "the gateway's answer for transaction {} was lost; its outcome is being confirmed",
@@ -451,6 +452,6 @@ fn follow_up_result(row: &TxnRow) -> std::result::Result<String, String> {
     } else if row.status == TxnStatus::Approved as i64 {
         Ok(row.id.clone())
     } else {
-        Err(format!("{} ({})", code.message(), code.as_string()))
+        Err(in_words(code))
     }
 }

@@ -171,6 +171,20 @@ fn state_of(row: &OrderRow) -> OrderState {
     OrderState::parse(&row.status_name).unwrap_or(OrderState::Declined)
 }
 
+/// Whether the merchant asked for an authorization (captured later) rather than a purchase.
+fn is_authorization(row: &OrderRow) -> bool {
+    row.transaction_type == "AUTHORIZATION"
+}
+
+/// The state a rescued order reaches: an authorization waits for its capture.
+fn rescued_state(row: &OrderRow) -> OrderState {
+    if is_authorization(row) {
+        OrderState::CaptureRequired
+    } else {
+        OrderState::Approved
+    }
+}
+
 fn confirmation_id() -> String {
     data_encoding::HEXUPPER.encode(&openflex_vault::random_bytes::<4>().unwrap_or_default())
 }
