@@ -94,9 +94,7 @@ impl Engine {
                 gateway.gateway_type
             ))));
         };
-        let settings = self
-            .gateway_settings(&t, &Gateway::from_row(&gateway))
-            .await?;
+        let settings = self.gateway_settings(&t, &Gateway::from_row(&gateway))?;
         // Signatures carry the gateway's wall-clock time, whatever the sandbox test clock says.
         let batch = match connector.webhook(WebhookRequest {
             headers,

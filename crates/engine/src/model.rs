@@ -354,6 +354,22 @@ pub struct Gateway {
     pub cvv_required: bool,
     pub has_settings: bool,
     pub created_at: OffsetDateTime,
+    /// The connector settings as read with the gateway, still sealed: the processor call
+    /// unseals them without reading the gateway again.
+    pub(crate) sealed_settings: Option<SealedSettings>,
+}
+
+/// A gateway's settings as the vault sealed them (key version and ciphertext).
+#[derive(Clone)]
+pub(crate) struct SealedSettings {
+    pub kek_version: u32,
+    pub blob: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealedSettings(v{})", self.kek_version)
+    }
 }
 
 impl Gateway {
@@ -377,6 +393,13 @@ impl Gateway {
             cvv_required: r.cvv_required,
             has_settings: r.settings_sealed.is_some(),
             created_at: from_micros(r.created_at),
+            sealed_settings: match (r.settings_kek_version, &r.settings_sealed) {
+                (Some(v), Some(blob)) => Some(SealedSettings {
+                    kek_version: v as u32,
+                    blob: blob.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 

@@ -39,7 +39,7 @@ pub use gateways::GatewayRow;
 pub use idempotency::{IdempotencyRow, KeyRef};
 pub use jobs::JobRow;
 pub use merchants::MerchantRow;
-pub use payment_methods::PaymentMethodRow;
+pub use payment_methods::{PaymentMethodForPayment, PaymentMethodRow};
 pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
 pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnFilter, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};

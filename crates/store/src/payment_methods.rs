@@ -34,6 +34,15 @@ pub struct PaymentMethodRow {
     pub updated_at: i64,
 }
 
+/// A vaulted card as a token payment reads it (see `Store::payment_method_for_payment`).
+#[derive(Debug, sqlx::FromRow)]
+pub struct PaymentMethodForPayment {
+    #[sqlx(flatten)]
+    pub pm: PaymentMethodRow,
+    pub declines: i64,
+    pub network_transaction_id: Option<String>,
+}
+
 impl PaymentMethodRow {
     /// Whether the card data is gone (`redact_payment_method` and `expire_cached_card` write this
     /// state): such a row still answers reads but can no longer pay, evaluate or be used again.
@@ -60,34 +69,32 @@ impl Store {
         Ok(())
     }
 
-    /// A payment method with its card's declined payment attempts for `order_id` since
-    /// `since` (the card-network retry limit), in one round trip: a token payment needs both.
-    pub async fn payment_method_with_declines(
+    /// A payment method as a token payment needs it, in one round trip: the row, its card's
+    /// declined payment attempts for `order_id` since `since` (the card-network retry limit),
+    /// and the network transaction id a merchant-initiated payment must send.
+    pub async fn payment_method_for_payment(
         &self,
         merchant_id: &str,
         mode: &str,
         id: &str,
         order_id: &str,
         since: i64,
-    ) -> Result<Option<(PaymentMethodRow, i64)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            pm: PaymentMethodRow,
-            declines: i64,
-        }
+    ) -> Result<Option<PaymentMethodForPayment>> {
         let cols = COLS
             .split(", ")
             .map(|c| format!("pm.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, PaymentMethodForPayment>(sqlx::AssertSqlSafe(format!(
             "SELECT {cols}, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
              WHERE t.merchant_id = $2 AND t.mode = $3 AND t.order_id = $4 AND p.fingerprint = pm.fingerprint \
-             AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= $5) AS declines \
+             AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= $5) AS declines, \
+             (SELECT n.network_transaction_id FROM card_network_ids n WHERE n.payment_method_id = pm.id) \
+             AS network_transaction_id \
              FROM payment_methods pm WHERE pm.id = $1 AND pm.merchant_id = $2 AND pm.mode = $3")))
-            .bind(id).bind(merchant_id).bind(mode).bind(order_id).bind(since).fetch_optional(p).await)?;
-        Ok(row.map(|r| (r.pm, r.declines)))
+            .bind(id).bind(merchant_id).bind(mode).bind(order_id).bind(since).fetch_optional(p).await)?,
+        )
     }
 
     pub async fn payment_method(

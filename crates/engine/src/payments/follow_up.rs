@@ -76,7 +76,7 @@ impl Engine {
             }
             tx.commit().await?;
         }
-        let settings = self.gateway_settings(t, &gateway).await?;
+        let settings = self.gateway_settings(t, &gateway)?;
         let (acted_on, acted_amount) = self.acted_on(t, &orig).await?;
         let result = connector
             .process(ConnectorRequest {

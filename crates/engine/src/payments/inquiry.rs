@@ -228,7 +228,7 @@ impl Engine {
         let Some(connector) = self.connectors.get(&gateway.gateway_type) else {
             return Ok(None);
         };
-        let settings = self.gateway_settings(t, &gateway).await?;
+        let settings = self.gateway_settings(t, &gateway)?;
         let Some(operation) = TxnType::parse(&row.txn_type).and_then(operation_of) else {
             return Ok(None);
         };

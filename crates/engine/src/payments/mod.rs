@@ -131,7 +131,7 @@ impl Engine {
             Some(rd) => Some(self.continue_chain(t, rd, req.retry_count, now).await?),
             None => None,
         };
-        let mut source = self.resolve_source(t, req, now).await?;
+        let source = self.resolve_source(t, req, now).await?;
         let id = self.ids.next();
         let pinned = req
             .gateway_token
@@ -157,9 +157,6 @@ impl Engine {
         // crash mid-call leaves a pending row to reconcile. A side-effect-free one (the
         // sandbox) is asked first and the attempt written once, with its answer.
         let write_ahead = !connector.side_effect_free();
-        if write_ahead && source.is_vaulted() {
-            source.network_transaction_id = self.store.network_id(&source.row().id).await?;
-        }
         let sent_as = process::sent_as(req, &source);
         if write_ahead {
             attempt.result = json(&crate::ResultDetails {

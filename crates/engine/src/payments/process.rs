@@ -29,7 +29,7 @@ impl Engine {
     ) -> Step<ConnectorResult> {
         let pm = source.row();
         let holder = &source.holder;
-        let settings = self.gateway_settings(t, gateway).await?;
+        let settings = self.gateway_settings(t, gateway)?;
         let shipping_country = req
             .details
             .shipping_address
@@ -167,28 +167,18 @@ impl Engine {
     }
 
     /// A gateway's connector settings, unsealed for one processor call.
-    pub(crate) async fn gateway_settings(
+    pub(crate) fn gateway_settings(
         &self,
         t: &Tenant,
         g: &Gateway,
     ) -> Result<Option<serde_json::Value>> {
-        if !g.has_settings {
-            return Ok(None);
-        }
-        let Some(row) = self
-            .store
-            .gateway(&t.merchant_id, t.mode.as_str(), &g.token)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let (Some(version), Some(blob)) = (row.settings_kek_version, row.settings_sealed) else {
+        let Some(sealed) = &g.sealed_settings else {
             return Ok(None);
         };
         let text = self.vault.open_secret(
             &format!("gateway|{}|{}", t.merchant_id, g.token),
-            version as u32,
-            &blob,
+            sealed.kek_version,
+            &sealed.blob,
         )?;
         Ok(serde_json::from_str(text.expose()).ok())
     }

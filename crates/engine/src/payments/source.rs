@@ -85,7 +85,7 @@ impl Engine {
             PaymentSource::Token(id) => {
                 let found = self
                     .store
-                    .payment_method_with_declines(
+                    .payment_method_for_payment(
                         &t.merchant_id,
                         t.mode.as_str(),
                         id,
@@ -93,8 +93,8 @@ impl Engine {
                         micros(now - MAX_WINDOW),
                     )
                     .await?;
-                let (row, declines) = match found {
-                    Some((r, n)) if !r.is_redacted() => (r, n),
+                let (row, declines, network_id) = match found {
+                    Some(f) if !f.pm.is_redacted() => (f.pm, f.declines, f.network_transaction_id),
                     Some(_) => {
                         return Err(self
                             .reject_field(
@@ -124,12 +124,9 @@ impl Engine {
                         .reject(now, 30026, "the card's expiry date has passed")
                         .into());
                 }
-                Ok(Source::new(
-                    Resolved::Existing(row),
-                    card,
-                    false,
-                    Some(declines),
-                ))
+                let mut source = Source::new(Resolved::Existing(row), card, false, Some(declines));
+                source.network_transaction_id = network_id;
+                Ok(source)
             }
             PaymentSource::Card { card, retain } => {
                 self.check_card(card, now)?;
