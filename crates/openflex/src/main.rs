@@ -311,7 +311,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "{}",
                 bootstrap::banner(
-                    &app.addr().to_string(),
+                    &app.base_url(),
                     &app.sandbox,
                     app.sandbox_portal.as_ref(),
                     admin.as_deref(),

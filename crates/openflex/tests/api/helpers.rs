@@ -105,7 +105,7 @@ async fn spawn_app_on(
     let app = Application::build_with_clock(&config, clock)
         .await
         .expect("application builds");
-    let base = format!("http://{}", app.addr());
+    let base = app.base_url();
     let merchant_id = app.sandbox.merchant_id.clone();
     let api_key = app.sandbox.flexpay.api_key.clone();
     let admin_token = app.admin_token().to_string();
