@@ -5,6 +5,7 @@
 
 pub mod aamva;
 pub mod card;
+pub mod cidr;
 pub mod codes;
 mod codes_table;
 pub mod country;

@@ -142,6 +142,7 @@ impl Engine {
             kek_version: None,
             created_at: now,
             revoked_at: None,
+            trusted_networks: None,
         };
         let mut rows = vec![
             row(kind::FLEXPAY_API_KEY, None, Some(&api_key)),

@@ -1,5 +1,5 @@
 //! Operator API under `/admin/`, behind the admin bearer token: merchants, credentials, and
-//! the sandbox test clock.
+//! the sandbox test clock, merchant settings, Flexiti clients and customers, and webhooks.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -10,6 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openflex_domain::financing::Plan;
 use openflex_engine::financing::FlexitiSettings;
+use openflex_engine::financing::clients::FxClientInfo;
 use openflex_engine::financing::onboarding::{AccountChange, AdminAccount, NewCustomer};
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
 use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
@@ -47,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/merchants/{id}/flexiti/plans",
             get(show_flexiti_plans).put(set_flexiti_plans),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/clients",
+            get(list_flexiti_clients),
+        )
+        .route(
+            "/admin/merchants/{id}/flexiti/clients/{client_id}",
+            axum::routing::put(set_flexiti_client),
         )
         .route(
             "/admin/merchants/{id}/flexiti/customers",
@@ -420,6 +429,43 @@ async fn set_flexiti_plans(
     settings.plans = plans;
     Ok(Json(
         s.engine.set_flexiti_settings(&id, settings).await?.plans,
+    ))
+}
+
+#[derive(Serialize)]
+struct ClientList {
+    clients: Vec<FxClientInfo>,
+}
+
+/// The merchant's Flexiti clients (both modes, revoked ones too) and their trusted networks.
+async fn list_flexiti_clients(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ClientList>, ApiError> {
+    Ok(Json(ClientList {
+        clients: s.engine.fx_clients(&id).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClientChange {
+    trusted_networks: Vec<String>,
+}
+
+/// Replaces a client's trusted networks (`[]`: any address).
+async fn set_flexiti_client(
+    _: Admin,
+    State(s): State<AppState>,
+    Path((id, client_id)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<FxClientInfo>, ApiError> {
+    let change: ClientChange = body(bytes)?;
+    Ok(Json(
+        s.engine
+            .set_fx_trusted_networks(&id, &client_id, &change.trusted_networks)
+            .await?,
     ))
 }
 

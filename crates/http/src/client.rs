@@ -27,22 +27,13 @@ impl TrustedProxies {
     pub fn parse<S: AsRef<str>>(
         entries: impl IntoIterator<Item = S>,
     ) -> Result<Self, TrustedProxiesError> {
-        let nets = entries
-            .into_iter()
-            .map(|e| {
-                let e = e.as_ref().trim();
-                e.parse::<IpNet>()
-                    .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
-                    .map(|n| n.trunc())
-                    .map_err(|_| TrustedProxiesError::NotAnAddress(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let nets =
+            openflex_domain::cidr::parse_all(entries).map_err(TrustedProxiesError::NotAnAddress)?;
         Ok(Self(nets.into()))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        self.0.iter().any(|n| n.contains(&ip))
+        openflex_domain::cidr::contains(&self.0, ip)
     }
 }
 
@@ -99,12 +90,20 @@ pub fn forwarded<'a>(parts: &'a Parts, trusted: &TrustedProxies, name: &str) -> 
     (!last.is_empty()).then_some(last)
 }
 
-/// The scheme the client used: openflex itself speaks plain HTTP, so `https` only when a
-/// trusted proxy says it terminated TLS.
+/// Marks a request that came over a TLS connection the server terminated itself (`tls_cert` /
+/// `tls_key`); the accept loop inserts it beside the [`ConnectInfo`].
+#[derive(Clone, Copy, Debug)]
+pub struct TlsTerminated;
+
+/// The scheme the client used. A trusted proxy's `X-Forwarded-Proto` speaks for the client's
+/// leg of the trip (a proxy that takes plain HTTP and re-encrypts to openflex still says
+/// `http`); without one, `https` when openflex terminated TLS itself.
 pub fn scheme(parts: &Parts, trusted: &TrustedProxies) -> &'static str {
     match forwarded(parts, trusted, "x-forwarded-proto") {
         Some(p) if p.eq_ignore_ascii_case("https") => "https",
-        _ => "http",
+        Some(_) => "http",
+        None if parts.extensions.get::<TlsTerminated>().is_some() => "https",
+        None => "http",
     }
 }
 
@@ -168,6 +167,29 @@ mod tests {
         assert_eq!(client_ip(&p, &v6), ip("2001:db8::1"));
         let mapped = parts("::ffff:10.0.0.1", &["198.51.100.3"]);
         assert_eq!(client_ip(&mapped, &trusted), ip("198.51.100.3"));
+    }
+
+    #[test]
+    fn the_scheme_is_the_proxys_word_else_the_connections() {
+        let trusted = TrustedProxies::parse(["10.0.0.1"]).unwrap();
+        let req = |peer: &str, proto: Option<&str>, tls: bool| {
+            let mut p = parts(peer, &[]);
+            if let Some(v) = proto {
+                p.headers.insert("x-forwarded-proto", v.parse().unwrap());
+            }
+            if tls {
+                p.extensions.insert(TlsTerminated);
+            }
+            scheme(&p, &trusted)
+        };
+        assert_eq!(req("203.0.113.1", None, false), "http");
+        assert_eq!(req("203.0.113.1", None, true), "https");
+        // A client's own claim proves nothing.
+        assert_eq!(req("203.0.113.1", Some("https"), false), "http");
+        assert_eq!(req("10.0.0.1", Some("HTTPS"), false), "https");
+        // The proxy took plain HTTP and re-encrypted: the client's leg was plain.
+        assert_eq!(req("10.0.0.1", Some("http"), true), "http");
+        assert_eq!(req("10.0.0.1", None, true), "https");
     }
 
     #[test]

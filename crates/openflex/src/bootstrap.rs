@@ -135,12 +135,12 @@ pub fn credentials_file(config: &Config) -> std::path::PathBuf {
     config.data_dir.join("sandbox-credentials.json")
 }
 
-/// The console banner: where it listens, the sandbox credentials, whether webhooks may reach
-/// this machine's network, and curl examples. Secrets are printed only by the start that
-/// created them (`first_start`); later starts say where they are kept, so a console log or a
-/// terminal scrollback does not hold them for every restart.
+/// The console banner: where it listens (`base`, e.g. `http://127.0.0.1:8080`), the sandbox
+/// credentials, whether webhooks may reach this machine's network, and curl examples. Secrets
+/// are printed only by the start that created them (`first_start`); later starts say where they
+/// are kept, so a console log or a terminal scrollback does not hold them for every restart.
 pub fn banner(
-    addr: &str,
+    base: &str,
     creds: &IssuedCredentials,
     portal: Option<&PortalLogin>,
     admin: Option<&str>,
@@ -171,7 +171,7 @@ pub fn banner(
         )
     };
     let mut out = format!(
-        "\nopenflex is listening on http://{addr}  (API docs: http://{addr}/docs)\n\n\
+        "\nopenflex is listening on {base}  (API docs: {base}/docs)\n\n\
          Sandbox merchant {merchant}\n",
         merchant = creds.merchant_id,
     );
@@ -209,15 +209,15 @@ pub fn banner(
     }
     match portal {
         Some(p) if first_start => out.push_str(&format!(
-            "\nPortal http://{addr}/portal/  email {}  password {}\n",
+            "\nPortal {base}/portal/  email {}  password {}\n",
             p.email, p.password
         )),
         Some(p) => out.push_str(&format!(
-            "\nPortal http://{addr}/portal/  email {}  (password in the credentials file)\n",
+            "\nPortal {base}/portal/  email {}  (password in the credentials file)\n",
             p.email
         )),
         None => out.push_str(&format!(
-            "\nPortal http://{addr}/portal/  (add a user: openflex user create --merchant {} --email you@example.com)\n",
+            "\nPortal {base}/portal/  (add a user: openflex user create --merchant {} --email you@example.com)\n",
             creds.merchant_id
         )),
     }
@@ -236,8 +236,8 @@ pub fn banner(
     });
     out.push_str(&format!(
         "\nTry it:\n{read_secrets}\
-         \x20 curl -s http://{addr}/api/test -H \"Authorization: Basic {key}\"\n\n\
-         \x20 curl -s http://{addr}/v1/gateways/charge -H \"Authorization: Basic {key}\" \\\n\
+         \x20 curl -s {base}/api/test -H \"Authorization: Basic {key}\"\n\n\
+         \x20 curl -s {base}/v1/gateways/charge -H \"Authorization: Basic {key}\" \\\n\
          \x20   -H 'Content-Type: application/json' -d '{{\"transaction\":{{\"merchantTransactionId\":\"order-1-try-1\",\
          \"orderId\":\"order-1\",\"amount\":1999,\"currencyCode\":\"USD\",\"retryCount\":0,\"retainOnSuccess\":true,\
          \"paymentMethod\":{{\"creditCardNumber\":\"4920201996449560\",\"expiryMonth\":\"12\",\"expiryYear\":\"2030\",\
@@ -245,9 +245,9 @@ pub fn banner(
     ));
     out.push_str(&format!(
         "\x20 # Flexiti: a token, then a quote for sandbox customer Jane Doe (account 20076677)\n\
-         \x20 curl -s http://{addr}/flexiti/pos-api/v2.5/oauth/token -H 'x-reference-id: demo' \\\n\
+         \x20 curl -s {base}/flexiti/pos-api/v2.5/oauth/token -H 'x-reference-id: demo' \\\n\
          \x20   -d client_id={cid} -d \"client_secret={cs}\"\n\
-         \x20 curl -s http://{addr}/flexiti/pos-api/v2.5.1/client-id/{cid}/accounts/20076677/calculate-interest \\\n\
+         \x20 curl -s {base}/flexiti/pos-api/v2.5.1/client-id/{cid}/accounts/20076677/calculate-interest \\\n\
          \x20   -H 'Authorization: Bearer <access_token>' -H 'x-reference-id: demo' \\\n\
          \x20   -H 'Content-Type: application/json' -d '{{\"amount\": 600.00}}'\n\n",
         cid = creds.flexiti.client_id,

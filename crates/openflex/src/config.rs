@@ -32,6 +32,11 @@ pub struct Config {
     /// blocks, as a list or one comma-separated string (the form an environment variable takes).
     #[serde(deserialize_with = "list_or_string")]
     pub trusted_proxies: Vec<String>,
+    /// PEM certificate chain (leaf first) to serve HTTPS with, for a server with no
+    /// TLS-terminating proxy in front; needs `tls_key`. Unset: plain HTTP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
     /// Bearer token `GET /metrics` requires; unset (or blank) leaves the endpoint open.
     pub metrics_token: Option<String>,
     /// Replacement API roots of the live connectors, for tests and private deployments
@@ -97,6 +102,8 @@ impl Default for Config {
             capture_window_seconds: 7 * 24 * 3600,
             header_read_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             metrics_token: None,
             gateway_base_urls: GatewayBaseUrls::default(),
             gateway_connect_timeout_seconds: 5,
@@ -180,6 +187,26 @@ mod tests {
                 .unwrap();
             assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"], "{toml}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's own error type
+    fn tls_files_come_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("openflex.toml", "tls_cert = \"/etc/openflex/cert.pem\"")?;
+            jail.set_env("OPENFLEX_TLS_KEY", "/etc/openflex/key.pem");
+            let c = Config::load(Some(Path::new("openflex.toml")), Overrides::default())
+                .map_err(|e| *e)?;
+            assert_eq!(
+                c.tls_cert.as_deref(),
+                Some(Path::new("/etc/openflex/cert.pem"))
+            );
+            assert_eq!(
+                c.tls_key.as_deref(),
+                Some(Path::new("/etc/openflex/key.pem"))
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -5,7 +5,9 @@ pub mod bench;
 mod bench_db;
 pub mod bootstrap;
 pub mod config;
+mod serve;
 pub mod telemetry;
+pub mod tls;
 
 use anyhow::Context;
 use config::Config;
@@ -56,6 +58,7 @@ pub struct Application {
     admin_token: String,
     metrics_token: Option<String>,
     trusted_proxies: openflex_http::client::TrustedProxies,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     header_read_timeout: Duration,
     pub sandbox: IssuedCredentials,
     pub sandbox_portal: Option<bootstrap::PortalLogin>,
@@ -72,6 +75,7 @@ impl Application {
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let trusted_proxies =
             openflex_http::client::TrustedProxies::parse(&config.trusted_proxies)?;
+        let tls = tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         let engine = open_engine_with_clock(config, clock).await?;
         let (admin_token, admin_token_created) = bootstrap::admin_token(config)?;
         let (sandbox, sandbox_portal, first_start) =
@@ -87,6 +91,7 @@ impl Application {
             admin_token,
             metrics_token: config.metrics_token.clone(),
             trusted_proxies,
+            tls,
             header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds.max(1)),
             sandbox,
             sandbox_portal,
@@ -97,6 +102,12 @@ impl Application {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `https://…` when openflex terminates TLS itself, else `http://…`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -122,65 +133,19 @@ impl Application {
         let app = openflex_http::app(state);
         let housekeeping = tokio::spawn(housekeeping(self.engine.clone(), budgets));
         let worker = tokio::spawn(work(self.engine.clone(), worker_name()));
-        serve(self.listener, app, self.header_read_timeout, shutdown).await;
+        serve::serve(
+            self.listener,
+            app,
+            self.header_read_timeout,
+            self.tls,
+            shutdown,
+        )
+        .await;
         housekeeping.abort();
         worker.abort();
         self.engine.store().close().await;
         Ok(())
     }
-}
-
-/// The accept loop. Why not `axum::serve`: it gives hyper no timer, and without one hyper's
-/// header-read timeout never fires, so a client trickling its headers a byte at a time holds a
-/// connection (and its memory) forever. Bodies are covered by the 30 s request timeout, since
-/// handlers read them.
-async fn serve(
-    listener: TcpListener,
-    app: axum::Router,
-    header_read_timeout: Duration,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tower::ServiceExt;
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service =
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    // In-flight requests finish (each is bounded by the request timeout).
-    graceful.shutdown().await;
 }
 
 /// Settles attempts a crash left pending, publishes queue metrics, sweeps expired portal

@@ -192,6 +192,29 @@ enum FlexitiCommand {
         #[arg(long)]
         file: Option<std::path::PathBuf>,
     },
+    /// List the merchant's Flexiti clients (both modes) with their trusted networks.
+    Clients {
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Replace the networks a Flexiti client's credentials and merchant tokens may be used from:
+    /// IP addresses or CIDR blocks, comma-separated. --clear lets it call from anywhere again.
+    TrustedNetworks {
+        #[arg(long)]
+        merchant: String,
+        /// The client id.
+        #[arg(long)]
+        client: String,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required_unless_present = "clear",
+            conflicts_with = "clear"
+        )]
+        set: Vec<String>,
+        #[arg(long)]
+        clear: bool,
+    },
     /// List customer accounts (sandbox unless --live).
     Customers {
         #[arg(long)]
@@ -316,7 +339,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "{}",
                 bootstrap::banner(
-                    &app.addr().to_string(),
+                    &app.base_url(),
                     &app.sandbox,
                     app.sandbox_portal.as_ref(),
                     admin.as_deref(),
@@ -437,6 +460,19 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
             }
             serde_json::to_string_pretty(&settings)?
         }
+        FlexitiCommand::Clients { merchant } => {
+            serde_json::to_string_pretty(&engine.fx_clients(&merchant).await?)?
+        }
+        FlexitiCommand::TrustedNetworks {
+            merchant,
+            client,
+            set,
+            clear: _,
+        } => serde_json::to_string_pretty(
+            &engine
+                .set_fx_trusted_networks(&merchant, &client, &set)
+                .await?,
+        )?,
         FlexitiCommand::Customers { merchant, live } => {
             serde_json::to_string_pretty(&engine.fx_admin_accounts(&merchant, mode(live)).await?)?
         }

@@ -16,18 +16,20 @@ pub struct CredentialRow {
     pub kek_version: Option<i64>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// A Flexiti client's trusted networks: a JSON array of CIDR blocks; `None` for any.
+    pub trusted_networks: Option<String>,
 }
 
-const COLS: &str = "id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at";
+const COLS: &str = "id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks";
 
 impl Store {
     pub async fn insert_credential(tx: &mut Tx, row: &CredentialRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "INSERT INTO credentials (id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            "INSERT INTO credentials (id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&row.id).bind(&row.merchant_id).bind(&row.mode).bind(&row.kind)
             .bind(&row.public_id).bind(&row.secret_hash).bind(&row.sealed_secret)
-            .bind(row.kek_version).bind(row.created_at).bind(row.revoked_at)
+            .bind(row.kek_version).bind(row.created_at).bind(row.revoked_at).bind(&row.trusted_networks)
             .execute(c).await.map(|_| ()))?;
         Ok(())
     }
@@ -53,7 +55,7 @@ impl Store {
         }
         let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(
             "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
-             c.created_at, c.revoked_at, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
+             c.created_at, c.revoked_at, c.trusted_networks, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
              FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
              WHERE c.secret_hash = $1 AND c.revoked_at IS NULL")
             .bind(secret_hash).fetch_optional(p).await)?;
@@ -88,6 +90,20 @@ impl Store {
             sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM credentials WHERE merchant_id = $1 ORDER BY created_at, id")))
             .bind(merchant_id).fetch_all(p).await)?,
         )
+    }
+
+    /// Sets the trusted networks of a merchant's active credential; false when there is none
+    /// with that id.
+    pub async fn set_trusted_networks(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        networks: Option<&str>,
+    ) -> Result<bool> {
+        let n = on_write!(self, p => sqlx::query(
+            "UPDATE credentials SET trusted_networks = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
+            .bind(networks).bind(id).bind(merchant_id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// Revokes one credential; returns false when it does not exist or was already revoked.

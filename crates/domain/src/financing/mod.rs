@@ -1,6 +1,6 @@
 //! Consumer-financing rules of the Flexiti POS dialect: risk ratings, account statuses,
-//! provinces, plans, amortization and sandbox credit decisions (the sandbox customers have a
-//! module of their own).
+//! provinces, plans, amortization and sandbox credit decisions (the sandbox customers, and where
+//! a call may come from (`trust`), have modules of their own).
 //!
 //! Amortization is integer arithmetic on cents: the monthly interest of each month is rounded
 //! half-up to the cent and the level payment is the smallest whole-cent payment that retires
@@ -12,6 +12,7 @@
 //! fee keeps one honest APR per plan across provinces.
 
 mod sandbox_customers;
+pub mod trust;
 
 pub use sandbox_customers::{
     SANDBOX_SECURITY_ANSWER, SANDBOX_SECURITY_QID, SANDBOX_SECURITY_QUESTION, SandboxCustomer,

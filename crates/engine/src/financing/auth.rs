@@ -5,10 +5,16 @@
 //! and is refused once the access token expired, as the vendor's rule says. A refresh also
 //! authenticates the client, as OAuth 2 requires of confidential clients (RFC 6749 §6): a
 //! refresh token alone, leaked from a log or a proxy, mints nothing.
+//!
+//! Every way in also passes the client's trust rule (`openflex_domain::financing::trust`):
+//! HTTPS in live mode, and the client's trusted networks for its credentials and merchant
+//! tokens. It runs after the credentials are known good, because the mode and the networks are
+//! the credential's, and before anything is minted.
 
-use super::{FxCaller, FxFail, FxResult, Refusal, Scope};
+use super::{FxCaller, FxFail, FxResult, Origin, Refusal, Scope, clients};
 use crate::tenancy::kind;
 use crate::{Engine, Mode, Tenant, micros};
+use openflex_domain::financing::trust::{self, Presented};
 use openflex_store::FxTokenRow;
 use std::time::Duration;
 
@@ -28,13 +34,32 @@ fn hex_token() -> crate::Result<String> {
     Ok(data_encoding::HEXLOWER.encode(&openflex_vault::random_bytes::<20>()?))
 }
 
+/// An active Flexiti client credential.
+struct Client {
+    credential_id: String,
+    tenant: Tenant,
+    /// As stored (see [`clients`]).
+    trusted_networks: Option<String>,
+}
+
+/// The client's trust rule for a call that `presented` these powers from `origin`.
+fn admit(
+    tenant: &Tenant,
+    client_id: &str,
+    trusted_networks: Option<&str>,
+    presented: Presented,
+    origin: Origin,
+) -> FxResult<()> {
+    let networks = clients::stored_networks(trusted_networks)?;
+    trust::admit(tenant.mode == Mode::Live, &networks, presented, origin).map_err(|why| {
+        tracing::info!(client_id, ?why, address = ?origin.address, "Flexiti call refused for where it came from");
+        Refusal::distrusted(why).into()
+    })
+}
+
 impl Engine {
-    /// The active Flexiti client credential with this id and secret: (credential id, tenant).
-    async fn fx_client(
-        &self,
-        client_id: &str,
-        secret: &str,
-    ) -> crate::Result<Option<(String, Tenant)>> {
+    /// The active Flexiti client credential with this id and secret.
+    async fn fx_client(&self, client_id: &str, secret: &str) -> crate::Result<Option<Client>> {
         if client_id.is_empty() || client_id.len() > 200 || secret.len() > 512 {
             return Ok(None);
         }
@@ -50,7 +75,11 @@ impl Engine {
                     return Ok(None);
                 };
                 let mode = Mode::parse(&cred.mode).unwrap_or(Mode::Live);
-                return Ok(Some((cred.id, Tenant::of(&merchant, mode))));
+                return Ok(Some(Client {
+                    credential_id: cred.id,
+                    tenant: Tenant::of(&merchant, mode),
+                    trusted_networks: cred.trusted_networks,
+                }));
             }
         }
         Ok(None)
@@ -82,20 +111,28 @@ impl Engine {
         })
     }
 
-    /// `grant_type=client_credentials`.
+    /// `grant_type=client_credentials`, from `origin`.
     pub async fn fx_token(
         &self,
         client_id: &str,
         secret: &str,
         scope: Scope,
+        origin: Origin,
     ) -> FxResult<FxTokens> {
-        let Some((credential_id, tenant)) = self.fx_client(client_id, secret).await? else {
+        let Some(client) = self.fx_client(client_id, secret).await? else {
             return Err(Refusal::new("invalid_client").into());
         };
-        if !tenant.flexiti.enabled {
+        if !client.tenant.flexiti.enabled {
             return Err(Refusal::new("invalid_role").into());
         }
-        Ok(self.fx_mint(&credential_id, scope).await?)
+        admit(
+            &client.tenant,
+            client_id,
+            client.trusted_networks.as_deref(),
+            Presented::MerchantPowers,
+            origin,
+        )?;
+        Ok(self.fx_mint(&client.credential_id, scope).await?)
     }
 
     /// Mints a customer-scope token for a hosted widget session.
@@ -118,10 +155,12 @@ impl Engine {
         refresh_token: &str,
         client_id: &str,
         secret: &str,
+        origin: Origin,
     ) -> FxResult<FxTokens> {
-        let Some((credential_id, _)) = self.fx_client(client_id, secret).await? else {
+        let Some(client) = self.fx_client(client_id, secret).await? else {
             return Err(Refusal::new("invalid_client").into());
         };
+        let credential_id = client.credential_id;
         let hash = self.vault.hash_secret(refresh_token);
         let now = micros(self.now());
         let Some(found) = self.store.fx_token(true, &hash).await? else {
@@ -137,6 +176,13 @@ impl Engine {
         if !Tenant::of(&found.merchant, mode).flexiti.enabled {
             return Err(Refusal::new("invalid_role").into());
         }
+        admit(
+            &client.tenant,
+            client_id,
+            client.trusted_networks.as_deref(),
+            Presented::MerchantPowers,
+            origin,
+        )?;
         if !self
             .store
             .revoke_fx_token(&found.token.token_hash, now)
@@ -148,8 +194,9 @@ impl Engine {
         Ok(self.fx_mint(&found.token.credential_id, scope).await?)
     }
 
-    /// Checks a bearer token: unknown, expired, revoked, or of a revoked client → `invalid_token`.
-    pub async fn fx_authenticate(&self, bearer: &str) -> FxResult<FxCaller> {
+    /// Checks a bearer token: unknown, expired, revoked, or of a revoked client → `invalid_token`;
+    /// then the client's trust rule for a call from `origin`.
+    pub async fn fx_authenticate(&self, bearer: &str, origin: Origin) -> FxResult<FxCaller> {
         if bearer.is_empty() || bearer.len() > 200 {
             return Err(Refusal::new("invalid_token").into());
         }
@@ -165,10 +212,22 @@ impl Engine {
         if !tenant.flexiti.enabled {
             return Err(Refusal::new("invalid_role").into());
         }
+        let scope = Scope::parse(&found.token.scope).unwrap_or(Scope::Customer);
+        let presented = match scope {
+            Scope::Merchant => Presented::MerchantPowers,
+            Scope::Customer => Presented::CustomerToken,
+        };
+        admit(
+            &tenant,
+            &found.client_id,
+            found.trusted_networks.as_deref(),
+            presented,
+            origin,
+        )?;
         Ok(FxCaller {
             tenant,
             client_id: found.client_id,
-            scope: Scope::parse(&found.token.scope).unwrap_or(Scope::Customer),
+            scope,
             merchant_name: found.merchant.name,
         })
     }
@@ -183,7 +242,7 @@ impl Engine {
         Ok(self
             .fx_client(client_id, secret)
             .await?
-            .is_some_and(|(_, t)| t.merchant_id == merchant_id))
+            .is_some_and(|c| c.tenant.merchant_id == merchant_id))
     }
 
     /// Revokes a bearer token (logout); false when it was not active.

@@ -8,10 +8,12 @@
 //! twice: here, after locking the rows, and by CHECK constraints in the database.
 
 pub mod auth;
+pub mod clients;
 pub mod ledger;
 pub mod onboarding;
 
 use crate::{Engine, EngineError, Tenant, micros};
+pub use openflex_domain::financing::trust::{Distrust, Origin};
 use openflex_domain::financing::{self as fin, AccountStatus, Plan, Province, Quote, RiskRating};
 use openflex_store::{FxAccountKey, FxAccountRow, FxVerificationRow};
 use serde::{Deserialize, Serialize};
@@ -107,17 +109,33 @@ pub struct Refusal {
     pub code: &'static str,
     /// The request field at fault, when there is one.
     pub field: Option<&'static str>,
+    /// Why a call was refused for where it came from (the code is then `invalid_role`).
+    pub distrust: Option<Distrust>,
 }
 
 impl Refusal {
     pub fn new(code: &'static str) -> Self {
-        Self { code, field: None }
+        Self {
+            code,
+            field: None,
+            distrust: None,
+        }
     }
 
     pub fn on(code: &'static str, field: &'static str) -> Self {
         Self {
-            code,
             field: Some(field),
+            ..Self::new(code)
+        }
+    }
+
+    /// A call refused by the client's trust rule (docs/flexiti.md §2.1): `invalid_role`, the
+    /// vendor's code for a portal account not provisioned for what it asks — the trust URL is
+    /// part of that provisioning.
+    pub fn distrusted(why: Distrust) -> Self {
+        Self {
+            distrust: Some(why),
+            ..Self::new("invalid_role")
         }
     }
 }

@@ -20,19 +20,19 @@ use openflex_engine::financing::FxFail;
         description = "`client_id`, `client_secret` (or HTTP Basic), `grant_type` (`client_credentials` default | `refresh_token`, which needs the client credentials too), `refresh_token`, `scope` (`merchant` default | `customer`). JSON accepted too. Also served under /v2.5.1."),
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "invalid_client, invalid_request, unsupported_grant_type, invalid_grant", body = ErrorBody),
-        (status = 409, description = "invalid_role, wrong_inputs", body = ErrorBody)))]
+        (status = 409, description = "invalid_role (Flexiti disabled for the merchant; a live call not over HTTPS; a call from outside the client's trusted networks), wrong_inputs", body = ErrorBody)))]
 pub async fn token(State(st): State<AppState>, fx: Fx, body: FxBody) -> Response {
     let r = async {
         let req = request::token(&body.object()?, &fx.headers)?;
         let tokens = match req.refresh_token {
             Some(refresh) => {
                 st.engine
-                    .fx_refresh(&refresh, &req.client_id, &req.client_secret)
+                    .fx_refresh(&refresh, &req.client_id, &req.client_secret, fx.origin())
                     .await
             }
             None => {
                 st.engine
-                    .fx_token(&req.client_id, &req.client_secret, req.scope)
+                    .fx_token(&req.client_id, &req.client_secret, req.scope, fx.origin())
                     .await
             }
         };

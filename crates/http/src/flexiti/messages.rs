@@ -351,11 +351,22 @@ const FIELD_TABLE: &[(&str, &str, &str)] = &[
         "Un seul de ces champs peut être fourni.",
     ),
     ("must_be_true", "Must be accepted.", "Doit être accepté."),
+    (
+        "https_required",
+        "Live calls must be made over HTTPS.",
+        "En mode production, les appels doivent passer par HTTPS.",
+    ),
+    (
+        "untrusted_network",
+        "This client does not accept calls from this address.",
+        "Ce client n'accepte pas d'appels depuis cette adresse.",
+    ),
 ];
 
 /// The `msg` of a field error: keys "required", "invalid", "too_long", "not_allowed",
 /// "must_be_positive", "too_many_decimals", "one_of_required", "only_one_allowed",
-/// "must_be_true". Unknown keys get the "invalid" message.
+/// "must_be_true", "https_required", "untrusted_network". Unknown keys get the "invalid"
+/// message.
 pub fn field_message(key: &str, lang: Lang) -> &'static str {
     let (_, en, fr) = FIELD_TABLE
         .iter()
@@ -654,6 +665,8 @@ mod tests {
             "one_of_required",
             "only_one_allowed",
             "must_be_true",
+            "https_required",
+            "untrusted_network",
         ];
         assert_eq!(keys.len(), FIELD_TABLE.len());
         for key in keys {

@@ -28,7 +28,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use messages::Lang;
-use openflex_engine::financing::{FxCaller, FxFail, Refusal, Scope};
+use openflex_engine::financing::{Distrust, FxCaller, FxFail, Origin, Refusal, Scope};
 use serde::Serialize;
 use std::net::IpAddr;
 use utoipa::ToSchema;
@@ -108,7 +108,19 @@ impl From<FxFail> for FxError {
 
 impl From<Refusal> for FxError {
     fn from(r: Refusal) -> Self {
-        Self::code(r.code)
+        let mut e = Self::code(r.code);
+        // A refusal for where the call came from says what to change (docs/flexiti.md §2.1).
+        let (param, msg, value) = match r.distrust {
+            None => return e,
+            Some(Distrust::PlainHttp) => ("scheme", "https_required", Some("http".into())),
+            Some(Distrust::UntrustedSource) => ("source_address", "untrusted_network", None),
+        };
+        e.field_errors.push(FieldError {
+            param: param.into(),
+            msg: msg.into(),
+            value,
+        });
+        e
     }
 }
 
@@ -149,7 +161,8 @@ pub struct Fx {
     pub idempotency_key: Option<String>,
     pub context_hash: Option<String>,
     pub host: String,
-    /// `https` when a trusted proxy says so, else `http`.
+    /// `https` when openflex terminated TLS or a trusted proxy says it did (see
+    /// [`crate::client::scheme`]).
     pub scheme: &'static str,
     client: Option<IpAddr>,
     pub headers: HeaderMap,
@@ -267,6 +280,14 @@ impl Fx {
         }
     }
 
+    /// How the call reached the server, for the client's trust rule.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            address: self.client,
+            https: self.scheme == "https",
+        }
+    }
+
     /// `lang` must be `en` or `fr` when given.
     pub fn check_lang(&self) -> Result<(), FxError> {
         match &self.lang_given {
@@ -289,7 +310,7 @@ impl Fx {
         let Some(bearer) = &self.bearer else {
             return Err(self.auth_failure(state, "invalid_token"));
         };
-        let caller = match state.engine.fx_authenticate(bearer).await {
+        let caller = match state.engine.fx_authenticate(bearer, self.origin()).await {
             Ok(c) => c,
             Err(FxFail::Refused(r)) if r.code == "invalid_token" => {
                 return Err(self.auth_failure(state, "invalid_token"));

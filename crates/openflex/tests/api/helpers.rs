@@ -76,12 +76,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     spawn_app_on(backend, tweak, Arc::new(SystemClock)).await
 }
 
-/// `spawn_app` on `clock` instead of the system's, for tests that move real time.
-pub async fn spawn_app_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> TestApp {
-    spawn_app_on(backend, |_| {}, clock).await
-}
-
-async fn spawn_app_on(
+/// `spawn_app` with a changed configuration on `clock` instead of the system's, for tests that
+/// move real time.
+pub async fn spawn_app_on(
     backend: Backend,
     tweak: impl FnOnce(&mut Config),
     clock: Arc<dyn Clock>,
@@ -105,7 +102,7 @@ async fn spawn_app_on(
     let app = Application::build_with_clock(&config, clock)
         .await
         .expect("application builds");
-    let base = format!("http://{}", app.addr());
+    let base = app.base_url();
     let merchant_id = app.sandbox.merchant_id.clone();
     let api_key = app.sandbox.flexpay.api_key.clone();
     let admin_token = app.admin_token().to_string();

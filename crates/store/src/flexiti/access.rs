@@ -14,12 +14,14 @@ pub struct FxTokenRow {
     pub created_at: i64,
 }
 
-/// A token with what it authenticates: the client (credential public id), mode and merchant.
+/// A token with what it authenticates: the client (credential public id, trusted networks),
+/// mode and merchant.
 #[derive(Debug, Clone)]
 pub struct FxTokenAuth {
     pub token: FxTokenRow,
     pub mode: String,
     pub client_id: String,
+    pub trusted_networks: Option<String>,
     pub merchant: MerchantRow,
 }
 
@@ -89,6 +91,7 @@ impl Store {
             token: FxTokenRow,
             c_mode: String,
             c_public_id: Option<String>,
+            c_trusted_networks: Option<String>,
             m_id: String,
             m_name: String,
             m_clock_offset_us: i64,
@@ -102,7 +105,7 @@ impl Store {
         };
         let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(format!(
             "SELECT t.token_hash, t.refresh_hash, t.credential_id, t.scope, t.expires_at, t.revoked_at, t.created_at, \
-             c.mode AS c_mode, c.public_id AS c_public_id, m.id AS m_id, m.name AS m_name, \
+             c.mode AS c_mode, c.public_id AS c_public_id, c.trusted_networks AS c_trusted_networks, m.id AS m_id, m.name AS m_name, \
              m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
              FROM fx_tokens t JOIN credentials c ON c.id = t.credential_id JOIN merchants m ON m.id = c.merchant_id \
              WHERE t.{column} = $1 AND c.revoked_at IS NULL")))
@@ -111,6 +114,7 @@ impl Store {
             token: j.token,
             mode: j.c_mode,
             client_id: j.c_public_id.unwrap_or_default(),
+            trusted_networks: j.c_trusted_networks,
             merchant: MerchantRow {
                 id: j.m_id,
                 name: j.m_name,

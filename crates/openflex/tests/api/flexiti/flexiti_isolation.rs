@@ -1,6 +1,7 @@
 //! Flexiti tenancy: another merchant's token, or the same merchant's live credentials, reach
 //! none of a sandbox merchant's authorizations, captures or accounts — every attempt is the
-//! same 404 an unknown id gets, and nothing moves.
+//! same 404 an unknown id gets, and nothing moves. 127.0.0.1 is a trusted proxy here, so the
+//! live client's calls count as HTTPS (see `fx.rs`).
 
 use crate::dual;
 use crate::flexiti::fx::*;
@@ -8,23 +9,8 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-dual!(other_merchants_and_modes_see_nothing);
-
-async fn client<'a>(app: &'a TestApp, creds: &Value) -> Fx<'a> {
-    let id = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
-    let secret = creds["flexiti"]["clientSecret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (s, t) = token_form(app, &[("client_id", &id), ("client_secret", &secret)]).await;
-    assert_eq!(s, StatusCode::OK, "{t}");
-    Fx {
-        app,
-        client_id: id,
-        token: t["access_token"].as_str().unwrap().into(),
-        version: V25,
-    }
-}
+dual!(config = |c| c.trusted_proxies = vec!["127.0.0.1/32".into()];
+    other_merchants_and_modes_see_nothing);
 
 async fn other_merchants_and_modes_see_nothing(app: TestApp) {
     let owner = Fx::merchant(&app).await;
@@ -57,7 +43,10 @@ async fn other_merchants_and_modes_see_nothing(app: TestApp) {
 
     let other = app.new_merchant("sandbox").await;
     let live = app.issue(&app.merchant_id, "live").await;
-    for outsider in [client(&app, &other.raw).await, client(&app, &live).await] {
+    for outsider in [
+        Fx::client(&app, &other.raw).await,
+        Fx::client(&app, &live).await,
+    ] {
         let calls: Vec<(Method, String, Option<Value>)> = vec![
             (Method::GET, format!("/authorization/{id}"), None),
             (

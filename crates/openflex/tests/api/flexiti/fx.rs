@@ -1,6 +1,11 @@
 #![allow(dead_code)] // shared by the Flexiti test files; each uses a subset
 //! Flexiti test helpers: the sandbox merchant's client credentials, tokens, and a request
 //! builder that adds the bearer token and `x-reference-id` every call needs.
+//!
+//! Every call also says `X-Forwarded-Proto: https`, as the TLS proxy in front of a live
+//! deployment would: the server believes it only where a test trusts 127.0.0.1 as a proxy,
+//! which is how the live-mode tests meet the HTTPS rule (docs/flexiti.md §2.1) over the
+//! suite's plain HTTP. Sandbox calls need no HTTPS.
 
 use crate::helpers::TestApp;
 use reqwest::{Method, StatusCode};
@@ -36,6 +41,7 @@ pub async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Va
         .client
         .post(app.url(&format!("{V25}/oauth/token")))
         .header("x-reference-id", "test-ref")
+        .header(PROXIED_HTTPS.0, PROXIED_HTTPS.1)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(
             form_urlencoded::Serializer::new(String::new())
@@ -65,6 +71,9 @@ pub async fn token(app: &TestApp, scope: &str) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
+/// What a TLS-terminating proxy says of a request that came over HTTPS.
+pub const PROXIED_HTTPS: (&str, &str) = ("x-forwarded-proto", "https");
+
 /// A Flexiti client bound to one token and client id.
 pub struct Fx<'a> {
     pub app: &'a TestApp,
@@ -80,6 +89,20 @@ impl<'a> Fx<'a> {
             app,
             client_id: creds(app).0,
             token: token(app, "merchant").await,
+            version: V25,
+        }
+    }
+
+    /// The client of `credentials` (as the admin API issues them) with a merchant-scope token.
+    pub async fn client(app: &'a TestApp, credentials: &Value) -> Fx<'a> {
+        let id = credentials["flexiti"]["clientId"].as_str().unwrap();
+        let secret = credentials["flexiti"]["clientSecret"].as_str().unwrap();
+        let (s, t) = token_form(app, &[("client_id", id), ("client_secret", secret)]).await;
+        assert_eq!(s, StatusCode::OK, "{t}");
+        Fx {
+            app,
+            client_id: id.to_string(),
+            token: t["access_token"].as_str().unwrap().to_string(),
             version: V25,
         }
     }
@@ -112,7 +135,8 @@ impl<'a> Fx<'a> {
             .client
             .request(method, self.app.url(&self.path(path)))
             .header("Authorization", format!("Bearer {}", self.token))
-            .header("x-reference-id", "0f8fad5bd9cb469fa16570867728950e");
+            .header("x-reference-id", "0f8fad5bd9cb469fa16570867728950e")
+            .header(PROXIED_HTTPS.0, PROXIED_HTTPS.1);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

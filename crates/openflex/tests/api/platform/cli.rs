@@ -358,6 +358,69 @@ async fn flexiti_plans_and_customers_from_the_cli() {
     assert_eq!(settings["plans"][0]["planId"], 11);
 }
 
+/// A Flexiti client's trusted networks set from the CLI bind a running server's token call at
+/// once: the server reads them with the credential on every call.
+#[tokio::test]
+async fn flexiti_trusted_networks_from_the_cli() {
+    let dir = data_dir();
+    let db = format!("sqlite://{}", dir.join("openflex.db").display());
+    let server = process::start(&dir, &db, "info");
+    let creds = process::sandbox_credentials(&dir);
+    let merchant = creds["merchantId"].as_str().unwrap();
+    let client = creds["flexiti"]["clientId"].as_str().unwrap();
+    let secret = creds["flexiti"]["clientSecret"].as_str().unwrap();
+    let d = dir.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data-dir", d, "flexiti"];
+        all.extend_from_slice(args);
+        process::run(&all)
+    };
+    let cli = |args: &[&str]| {
+        let (ok, out, err) = run(args);
+        assert!(ok, "{args:?}: {err}");
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let http = reqwest::Client::new();
+    let token = || async {
+        http.post(format!("{}/flexiti/pos-api/v2.5/oauth/token", server.base))
+            .header("x-reference-id", "cli-test")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("client_id={client}&client_secret={secret}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+
+    let clients = cli(&["clients", "--merchant", merchant]);
+    assert_eq!(clients[0]["clientId"], client, "{clients}");
+    assert_eq!(clients[0]["trustedNetworks"], serde_json::json!([]));
+    assert_eq!(token().await, 200);
+
+    let set = [
+        "trusted-networks",
+        "--merchant",
+        merchant,
+        "--client",
+        client,
+    ];
+    let v = cli(&[&set[..], &["--set", "203.0.113.0/24,2001:db8::/32"]].concat());
+    assert_eq!(
+        v["trustedNetworks"],
+        serde_json::json!(["203.0.113.0/24", "2001:db8::/32"])
+    );
+    assert_eq!(token().await, 409, "127.0.0.1 is outside the networks");
+
+    let (ok, _, err) = run(&[&set[..], &["--set", "not-a-network"]].concat());
+    assert!(!ok && err.contains("\"not-a-network\""), "{err}");
+    let (ok, _, _) = run(&set);
+    assert!(!ok, "--set or --clear is required");
+
+    let v = cli(&[&set[..], &["--clear"]].concat());
+    assert_eq!(v["trustedNetworks"], serde_json::json!([]));
+    assert_eq!(token().await, 200);
+}
+
 #[tokio::test]
 async fn portal_users_from_the_cli_sign_in() {
     use std::io::Write;

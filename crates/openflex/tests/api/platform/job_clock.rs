@@ -1,7 +1,8 @@
 //! The sandbox test clock moves sandbox work only: a live merchant's scheduled expiries (a
 //! Flexiti hold, a CVV) ignore a jump of its sandbox clock and run when real time reaches them,
 //! and a job found early goes back to its due time without spending an attempt. Real time is
-//! moved through the engine's clock.
+//! moved through the engine's clock. 127.0.0.1 is a trusted proxy here, so the live Flexiti
+//! client's calls count as HTTPS (see `flexiti/fx.rs`).
 
 use crate::flexiti::fx::*;
 use crate::helpers::*;
@@ -21,15 +22,19 @@ macro_rules! dual_clocked {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let clock = Arc::new(ShiftedClock::default());
-                super::$name(spawn_app_with_clock(Backend::Sqlite, clock.clone()).await, clock).await
+                super::$name(spawn_app_on(Backend::Sqlite, proxied, clock.clone()).await, clock).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let clock = Arc::new(ShiftedClock::default());
-                super::$name(spawn_app_with_clock(Backend::Postgres, clock.clone()).await, clock).await
+                super::$name(spawn_app_on(Backend::Postgres, proxied, clock.clone()).await, clock).await
             }
         }
     )* };
+}
+
+fn proxied(c: &mut openflex::config::Config) {
+    c.trusted_proxies = vec!["127.0.0.1/32".into()];
 }
 
 dual_clocked!(
@@ -50,16 +55,7 @@ struct Live<'a> {
 /// A Flexiti client of `merchant` with a fresh token (tokens live 20 minutes of real time, and
 /// these tests move real time by days).
 async fn flexiti<'a>(app: &'a TestApp, merchant: &Merchant) -> Fx<'a> {
-    let id = merchant.raw["flexiti"]["clientId"].as_str().unwrap();
-    let secret = merchant.raw["flexiti"]["clientSecret"].as_str().unwrap();
-    let (s, t) = token_form(app, &[("client_id", id), ("client_secret", secret)]).await;
-    assert_eq!(s, StatusCode::OK, "{t}");
-    Fx {
-        app,
-        client_id: id.to_string(),
-        token: t["access_token"].as_str().unwrap().to_string(),
-        version: V25,
-    }
+    Fx::client(app, &merchant.raw).await
 }
 
 async fn live_merchant(app: &TestApp) -> Live<'_> {
