@@ -26,6 +26,7 @@ pub mod evaluate;
 pub mod fields;
 mod keyed;
 pub mod orders;
+pub mod orders_query;
 pub mod request;
 pub mod token;
 pub mod tokenize;
