@@ -33,6 +33,12 @@ impl Currency {
     pub fn exponent(self) -> u32 {
         self.0.exponent().unwrap_or(0) as u32
     }
+
+    /// The sign written before amounts (`$` for USD and CAD, `€`, `¥`), from the ISO 4217 data
+    /// of `iso_currency`; `¤` for a currency without one of its own.
+    pub fn symbol(self) -> String {
+        self.0.symbol().symbol
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -110,6 +116,16 @@ mod tests {
         assert_eq!(Currency::parse("KWD").unwrap().exponent(), 3);
         assert_eq!(Currency::parse("US"), Err(CurrencyError::BadLength));
         assert_eq!(Currency::parse("ZZZ"), Err(CurrencyError::Unknown));
+    }
+
+    #[test]
+    fn currency_symbols() {
+        let symbol = |code| Currency::parse(code).unwrap().symbol();
+        assert_eq!(symbol("USD"), "$");
+        assert_eq!(symbol("cad"), "$");
+        assert_eq!(symbol("EUR"), "€");
+        assert_eq!(symbol("JPY"), "¥");
+        assert_eq!(symbol("XAU"), "¤");
     }
 
     #[test]

@@ -77,11 +77,15 @@ impl OrderState {
         .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
-    /// The `/outcome` status of this state.
+    /// The `/outcome` status of this state, within the vendor's documented set (`APPROVED`,
+    /// `DECLINED`, `EXPIRED`, `CANCELLED`, `SUBMITTED`, `NOTFOUND`, and `PROCESSING` for MIT).
+    /// A challenge is not a decline: the shopper may still answer it, so its order is reported
+    /// as accepted and undecided, `SUBMITTED` (docs/flexfactor.md §7).
     pub fn outcome(self) -> &'static str {
         match self {
             Self::Approved | Self::Completed | Self::CaptureRequired | Self::Returned => "APPROVED",
-            Self::Declined | Self::Challenge => "DECLINED",
+            Self::Challenge => "SUBMITTED",
+            Self::Declined => "DECLINED",
             Self::Cancelled => "CANCELLED",
             Self::Expired => "EXPIRED",
             Self::Processing => "PROCESSING",
@@ -313,5 +317,24 @@ mod tests {
         assert_eq!(Approved.code(), 7);
         assert_eq!(CaptureRequired.name(), "CAPTUREREQUIRED");
         assert_eq!(OrderState::parse("capturerequired"), Some(CaptureRequired));
+    }
+
+    #[test]
+    fn outcomes_stay_within_the_documented_set() {
+        use OrderState::*;
+        let cases = [
+            (Processing, "PROCESSING"),
+            (Challenge, "SUBMITTED"),
+            (Approved, "APPROVED"),
+            (Declined, "DECLINED"),
+            (CaptureRequired, "APPROVED"),
+            (Completed, "APPROVED"),
+            (Cancelled, "CANCELLED"),
+            (Expired, "EXPIRED"),
+            (Returned, "APPROVED"),
+        ];
+        for (state, outcome) in cases {
+            assert_eq!(state.outcome(), outcome, "{state:?}");
+        }
     }
 }

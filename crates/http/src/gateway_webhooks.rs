@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/gateways/{token}/webhook", post(receive))
         .route("/v1/transactions/{id}/gateway-events", get(list))
+        .method_not_allowed_fallback(crate::flexpay::method_not_allowed)
 }
 
 /// A refused delivery as HTTP: gateways retry anything but 2xx, so only a delivery that could

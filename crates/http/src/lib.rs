@@ -13,6 +13,7 @@ pub mod lenient;
 pub mod openapi;
 pub mod ops;
 pub mod portal;
+pub mod slashes;
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
@@ -205,7 +206,7 @@ pub fn app(state: AppState) -> Router {
             .unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     };
-    Router::new()
+    let routed = Router::new()
         .merge(flexpay::router())
         .merge(gateway_webhooks::router())
         .merge(flexfactor::router())
@@ -235,5 +236,10 @@ pub fn app(state: AppState) -> Router {
             header::COOKIE,
         ]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    // A `Router::layer` runs after routing; merging slashes must come before it, so the routed
+    // app sits behind a router whose only route is its fallback.
+    Router::new()
+        .fallback_service(routed)
+        .layer(middleware::map_request(slashes::merge))
 }

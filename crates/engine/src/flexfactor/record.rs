@@ -56,6 +56,8 @@ pub struct OrderAddress {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct OrderContext {
+    /// The merchant's own id tying the order to its systems (evaluate's `correlationId`).
+    pub correlation_id: Option<String>,
     pub transaction: Option<DeclinedTransaction>,
     pub site_id: Option<String>,
     pub site_url: Option<String>,

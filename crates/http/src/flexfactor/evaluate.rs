@@ -125,7 +125,7 @@ pub async fn transmit(
 }
 
 /// Deprecated: the status of an order (`APPROVED`, `DECLINED`, `EXPIRED`, `CANCELLED`,
-/// `PROCESSING`, or `NOTFOUND`).
+/// `PROCESSING`, `SUBMITTED` for a challenge the shopper has not answered, or `NOTFOUND`).
 #[utoipa::path(post, path = "/v1/outcome", tag = "FlexFactor", security(("flexfactor_bearer" = [])),
     request_body(content = Object, description = "`{\"orderSessionKey\"}`"),
     responses((status = 200, body = OutcomeResponse), (status = 400, description = "Flat validation map", body = BadRequest), (status = 401, body = ProblemDetails)))]

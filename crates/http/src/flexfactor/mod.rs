@@ -14,6 +14,7 @@
 //! | 401003 | bearer token invalid, or its API client revoked |
 //! | 403001 | `mid` in the body is not the token's merchant |
 //! | 404001 | order not found |
+//! | 405001 | method not allowed on the path (with an `Allow` header) |
 //! | 409001 | idempotency key reused with another payload |
 //! | 409002 | a request with this idempotency key is in progress |
 //! | 413001 | body too large |
@@ -25,6 +26,7 @@ pub mod evaluate;
 pub mod fields;
 mod keyed;
 pub mod orders;
+pub mod orders_query;
 pub mod request;
 pub mod token;
 pub mod tokenize;
@@ -33,7 +35,7 @@ pub mod wire;
 pub use auth::FfAuth;
 
 use crate::AppState;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -57,6 +59,19 @@ pub fn router() -> Router<AppState> {
             "/v1/orders/{id}/external-cancel",
             post(orders::external_cancel),
         )
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A method the path does not take: ProblemDetails `405001` in the seed's words (the framework
+/// adds the `Allow` header listing the methods the path does take).
+async fn method_not_allowed(method: Method) -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "405001",
+        format!(
+            "The method {method} is not allowed for that resource; the Allow header lists the methods it takes."
+        ),
+    )
 }
 
 /// RFC 7807 problem details with the six-digit error code.

@@ -3,17 +3,18 @@
 //! answer a retry from the first answer.
 
 use super::auth::FfAuth;
-use super::body::{Errors, Node};
+use super::body::Node;
 use super::fields;
 use super::keyed::{envelope_json, request_hash, with_key};
-use super::request::{self, OrdersQuery};
+use super::orders_query::{self, OrdersPage};
+use super::request;
 use super::wire::{Envelope, OrderActionResponse, OrderPage, OrderWire};
-use super::{BadRequest, ProblemDetails, internal, problem, validation};
+use super::{BadRequest, ProblemDetails, internal, problem};
 use crate::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use openflex_domain::money::Currency;
@@ -101,17 +102,8 @@ pub async fn list_orders(
     State(s): State<AppState>,
     FfAuth(caller): FfAuth,
     uri: axum::http::Uri,
-    query: Result<Query<OrdersQuery>, QueryRejection>,
 ) -> Response {
-    let q = match query {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            let mut errors = Errors::default();
-            errors.add("$", e.body_text());
-            return validation(errors);
-        }
-    };
-    let page = match request::orders(q, uri.query()) {
+    let page = match orders_query::orders(uri.query()) {
         Ok(page) => page,
         Err(r) => return *r,
     };
@@ -122,7 +114,7 @@ pub async fn list_orders(
 }
 
 /// One page of orders with the vendor's paging fields and status names.
-fn order_page(page: &request::OrdersPage, orders: &[Order], total: i64) -> OrderPage {
+fn order_page(page: &OrdersPage, orders: &[Order], total: i64) -> OrderPage {
     let (page_number, page_size, offset) = (page.page_number, page.page_size, page.query.offset);
     let page_count = (total + page_size - 1) / page_size;
     let first = if orders.is_empty() { 0 } else { offset + 1 };

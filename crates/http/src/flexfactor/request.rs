@@ -18,8 +18,6 @@ use openflex_engine::flexfactor::{
 };
 use openflex_engine::payment_methods::NewCard;
 use openflex_engine::{Holder, Mode};
-use openflex_store::OrderQuery;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// A request read, or the answer that refuses it (boxed: a `Response` is large).
@@ -484,6 +482,7 @@ fn address(a: Node) -> Option<OrderAddress> {
 fn details_record(n: Node, tx: Node) -> OrderContext {
     let sub = n.child(&["subscription"]);
     OrderContext {
+        correlation_id: n.text(&["correlationid"]),
         transaction: given(DeclinedTransaction {
             id: tx.text(&["id"]),
             timestamp_utc: tx.text(&["timestamputc"]),
@@ -652,139 +651,4 @@ pub fn refund(v: &Value, exponent: u32) -> Read<(i64, Option<String>)> {
     }
     let amount = checked(errors, || amount, "refund")?;
     Ok((amount, message))
-}
-
-/// The query string of `GET /v1/orders`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrdersQuery {
-    query: Option<String>,
-    status: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    order_by: Option<String>,
-    sort: Option<String>,
-    page_size: Option<String>,
-    page_number: Option<String>,
-}
-
-/// One page of orders asked for.
-pub struct OrdersPage {
-    pub query: OrderQuery,
-    pub page_number: i64,
-    pub page_size: i64,
-}
-
-/// The store query of `GET /v1/orders`; `raw` is the whole query string (`status` may repeat).
-pub fn orders(q: OrdersQuery, raw: Option<&str>) -> Read<OrdersPage> {
-    let mut errors = Errors::default();
-    let statuses = order_statuses(&q, raw, &mut errors);
-    let mut time_bound =
-        |text: &Option<String>, name: &str| match text.as_deref().filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => match utc_time(t).or_else(|| {
-                crate::flexpay::binding::parse_date(t).map(|d| d.midnight().assume_utc())
-            }) {
-                Some(at) => Some(openflex_engine::micros(at)),
-                None => {
-                    errors.add(name, format!("The value '{t}' is not a valid date-time."));
-                    None
-                }
-            },
-        };
-    let from = time_bound(&q.from, "From");
-    let to = time_bound(&q.to, "To");
-    let int = |text: &Option<String>, default: i64| {
-        text.as_deref()
-            .map(|t| t.trim().parse::<i64>())
-            .unwrap_or(Ok(default))
-    };
-    let page_size = match int(&q.page_size, 10) {
-        Ok(n) if n >= 1 => n.min(100),
-        _ => {
-            errors.add("PageSize", "The field PageSize must be a positive integer.");
-            10
-        }
-    };
-    let page_number = match int(&q.page_number, 1) {
-        Ok(n) if n >= 1 => n,
-        _ => {
-            errors.add(
-                "PageNumber",
-                "The field PageNumber must be a positive integer.",
-            );
-            1
-        }
-    };
-    let by_amount = match q
-        .order_by
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") | Some("createdon") | Some("createdat") | Some("orderplaceddate") => false,
-        Some("amount") => true,
-        Some(_) => {
-            errors.add("OrderBy", "The field OrderBy must be createdOn or amount.");
-            false
-        }
-    };
-    let descending = match q.sort.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") | Some("desc") => true,
-        Some("asc") => false,
-        Some(_) => {
-            errors.add("Sort", "The field Sort must be asc or desc.");
-            true
-        }
-    };
-    if !errors.is_empty() {
-        return Err(Box::new(validation(errors)));
-    }
-    let query = OrderQuery {
-        statuses,
-        from,
-        to,
-        text: q
-            .query
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| crate::nfc(&t)),
-        order_by_amount: by_amount,
-        descending,
-        offset: (page_number - 1).saturating_mul(page_size),
-        limit: page_size,
-    };
-    Ok(OrdersPage {
-        query,
-        page_number,
-        page_size,
-    })
-}
-
-/// `status` filters: repeated (status=2&status=7) or a comma list, each 0–7.
-fn order_statuses(q: &OrdersQuery, raw: Option<&str>, errors: &mut Errors) -> Vec<i64> {
-    let mut statuses = Vec::new();
-    let raw_statuses: Vec<String> = raw
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| k.eq_ignore_ascii_case("status"))
-        .map(|(_, v)| v.to_string())
-        .chain(q.status.iter().cloned())
-        .collect();
-    for part in raw_statuses
-        .iter()
-        .flat_map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
-        .filter(|p| !p.is_empty())
-    {
-        match part.trim().parse::<i64>() {
-            Ok(n) if (0..=7).contains(&n) => statuses.push(n),
-            _ => errors.add(
-                "Status",
-                format!("The value '{part}' is not a valid status (0–7)."),
-            ),
-        }
-    }
-    statuses.sort();
-    statuses.dedup();
-    statuses
 }

@@ -1,5 +1,6 @@
 //! FlexFactor response shapes: camelCase, with the common envelope.
 
+use openflex_domain::money::Currency;
 use openflex_domain::time::rfc3339;
 use openflex_engine::flexfactor::{Order, OrderAddress, OrderEvent};
 use serde::Serialize;
@@ -66,6 +67,8 @@ pub struct TokenResponse {
     pub token_type: String,
     pub expires_in: i64,
     pub session: Option<String>,
+    /// Spelled as in the vendor's model (`MFA` in capitals), not as camelCase would have it.
+    #[serde(rename = "daysToEnforceMFA")]
     pub days_to_enforce_mfa: Option<i64>,
     pub skip_available: Option<bool>,
     #[serde(flatten)]
@@ -161,6 +164,8 @@ pub struct OrderWire {
     pub order_session_key: String,
     pub external_order_id: String,
     pub reference_number: Option<String>,
+    /// The evaluate request's `correlationId`, as sent.
+    pub correlation_id: Option<String>,
     /// Numeric status: 0 Draft, 1 Onhold, 2 Cancelled, 3 Problem, 4 Processing,
     /// 5 Capturerequired, 6 Returned, 7 Completed.
     pub status: i64,
@@ -172,6 +177,8 @@ pub struct OrderWire {
     pub transaction_type: String,
     pub amount: i64,
     pub currency_code: String,
+    /// The currency's sign (`$` for USD); `null` for a code openflex does not know.
+    pub currency_symbol: Option<String>,
     pub authorized_amount: i64,
     pub captured_amount: i64,
     pub refunded_amount: i64,
@@ -182,6 +189,8 @@ pub struct OrderWire {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+    /// Always `null`: no FlexFactor request carries a second payer email to keep.
+    pub secondary_email: Option<String>,
     pub phone: Option<String>,
     pub billing_address: Option<serde_json::Value>,
     pub shipping_address: Option<serde_json::Value>,
@@ -203,6 +212,7 @@ impl From<&Order> for OrderWire {
             order_session_key: o.id.clone(),
             external_order_id: o.external_order_id.clone(),
             reference_number: o.confirmation_id.clone(),
+            correlation_id: o.details.correlation_id.clone(),
             status: o.state.code(),
             status_name: o.state.name().to_string(),
             is_mit: o.flow != openflex_domain::rescue::Flow::Cit,
@@ -210,6 +220,7 @@ impl From<&Order> for OrderWire {
             transaction_type: o.transaction_type.clone(),
             amount: o.amount,
             currency_code: o.currency.clone(),
+            currency_symbol: Currency::parse(&o.currency).ok().map(Currency::symbol),
             authorized_amount: o.authorized_amount,
             captured_amount: o.captured_amount,
             refunded_amount: o.refunded_amount,
@@ -220,6 +231,7 @@ impl From<&Order> for OrderWire {
             first_name: billing.and_then(|b| b.first_name.clone()),
             last_name: billing.and_then(|b| b.last_name.clone()),
             email: payer.and_then(|p| p.email.clone()),
+            secondary_email: None,
             phone: payer.and_then(|p| p.phone.clone()),
             billing_address: json(billing),
             shipping_address: json(o.payer.shipping.as_ref()),

@@ -219,8 +219,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "capture_amount_exceeded",
-        "The total captured would exceed the authorized amount.",
-        "Le total encaissé dépasserait le montant autorisé.",
+        "The amount to return exceeds what remains of the capture.",
+        "Le montant à retourner dépasse le solde restant de l'encaissement.",
     ),
     (
         "authorization_amount_exceeded",

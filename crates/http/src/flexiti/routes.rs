@@ -1,5 +1,6 @@
 //! The Flexiti route table, in one place so both versions serve the same catalogue
-//! (docs/flexiti.md Decision 1) and every unknown path answers in the dialect's error shape.
+//! (docs/flexiti.md Decision 1) and every unknown path, and every method a path does not take,
+//! answers in the dialect's error shape.
 
 use super::{Fx, FxError, auth, customers, ledger, lists, onboarding};
 use crate::AppState;
@@ -85,6 +86,7 @@ fn routes() -> Router<AppState> {
             get(lists::list_authorizations),
         )
         .route("/client-id/{client_id}/captures", get(lists::list_captures))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
 }
 
@@ -97,6 +99,12 @@ pub fn router() -> Router<AppState> {
 
 async fn not_found(fx: Fx) -> Response {
     fx.error(FxError::code("not_found"))
+}
+
+/// A method the path does not take: `method_not_allowed` in the dialect's error body (the
+/// framework adds the `Allow` header listing the methods the path does take).
+async fn method_not_allowed(fx: Fx) -> Response {
+    fx.error(FxError::code("method_not_allowed"))
 }
 
 /// A success answer: the view as JSON, HTTP 200.

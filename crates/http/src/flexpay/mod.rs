@@ -66,6 +66,19 @@ pub fn router() -> Router<AppState> {
             "/v1/gateways/{token}",
             get(show_gateway).put(update_gateway).delete(delete_gateway),
         )
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A method the path does not take: 405 with the dialect's `{"message"}` body (the framework
+/// adds the `Allow` header listing the methods the path does take).
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(MessageBody {
+            message: "Method Not Allowed".into(),
+        }),
+    )
+        .into_response()
 }
 
 /// The merchant and mode behind `Authorization: Basic <apiKey>` (the key as issued, not

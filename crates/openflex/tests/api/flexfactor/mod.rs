@@ -4,5 +4,6 @@
 
 pub(crate) mod ff;
 
+mod client_fidelity;
 mod flexfactor_flows;
 mod order_search;

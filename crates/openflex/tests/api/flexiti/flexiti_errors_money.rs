@@ -14,6 +14,7 @@ dual!(
     ledger_errors,
     transaction_errors,
     settings_driven_errors,
+    a_return_over_the_capture_says_so,
 );
 
 async fn purchase_errors(app: TestApp) {
@@ -405,4 +406,55 @@ async fn settings_driven_errors(app: TestApp) {
     let (id, secret) = creds(&app);
     let r = token_form(&app, &[("client_id", &id), ("client_secret", &secret)]).await;
     assert_error(&r, CONFLICT, "invalid_role");
+}
+
+/// `capture_amount_exceeded` is the code of a return above what remains of its capture: its
+/// message says that, not the wording of a capture above its authorization.
+async fn a_return_over_the_capture_says_so(app: TestApp) {
+    let fx = Fx::merchant(&app).await;
+    let (s, a) = fx
+        .post("/authorization", json!({"account_number": JANE, "amount": "300.00", "auto_capture": false,
+            "financing_option": {"transaction_type": "promotional_purchase", "plan_id": 2, "term": 6}}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let id = a["authorization_id"].as_i64().unwrap();
+    let (s, c) = fx
+        .post(
+            &format!("/authorization/{id}/capture"),
+            json!({"amount": "200.00"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let ret = format!("/authorization/{id}/capture/{}/return", c["capture_id"]);
+    let (s, v) = fx
+        .post(&ret, json!({"full_return": false, "amount": "150.00"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for (lang, message) in [
+        (
+            "en",
+            "The amount to return exceeds what remains of the capture.",
+        ),
+        (
+            "fr",
+            "Le montant à retourner dépasse le solde restant de l'encaissement.",
+        ),
+    ] {
+        let r = fx
+            .post(
+                &format!("{ret}?lang={lang}"),
+                json!({"full_return": false, "amount": "50.01"}),
+            )
+            .await;
+        assert_error(&r, CONFLICT, "capture_amount_exceeded");
+        assert_eq!(r.1["message"], message, "{}", r.1);
+    }
+    let (s, v) = fx
+        .post(&ret, json!({"full_return": false, "amount": "50.00"}))
+        .await;
+    assert_eq!(
+        (s, v["remaining_capture_amount"].clone()),
+        (StatusCode::OK, json!("0.00")),
+        "{v}"
+    );
 }

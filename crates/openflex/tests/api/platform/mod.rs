@@ -1,7 +1,8 @@
 //! What every dialect shares, and tests that cross dialects: the operator API and the CLI,
 //! authentication budgets and refresh tokens, tenancy, durability under crashes, database faults
 //! and scale-out, card data that never leaks, the portal, webhooks, the scheduler and its clock,
-//! metrics, connection abuse, and schema-driven hostile input.
+//! metrics, connection abuse, schema-driven hostile input, and the paths and methods every
+//! dialect routes alike.
 
 mod admin;
 pub(crate) mod auth_budgets;
@@ -19,6 +20,7 @@ mod portal_e2e;
 mod portal_gateways;
 mod portal_origin;
 mod refresh_tokens;
+mod routing;
 mod scale_out;
 mod scheduler;
 mod schemathesis;
