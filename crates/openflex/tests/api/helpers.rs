@@ -81,7 +81,8 @@ pub async fn spawn_app_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> Te
     spawn_app_on(backend, |_| {}, clock).await
 }
 
-async fn spawn_app_on(
+/// `spawn_app_with` on `clock`: a changed configuration and a clock the test moves.
+pub async fn spawn_app_on(
     backend: Backend,
     tweak: impl FnOnce(&mut Config),
     clock: Arc<dyn Clock>,
