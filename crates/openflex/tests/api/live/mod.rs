@@ -7,6 +7,7 @@ mod bench;
 mod declines;
 mod flexfactor;
 mod flexpay;
+mod webhook_events;
 mod webhook_side;
 mod webhooks;
 
