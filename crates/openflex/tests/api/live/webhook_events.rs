@@ -30,6 +30,7 @@ crate::live!([stripe: Stripe, adyen: Adyen];
     an_event_about_no_attempt_is_acknowledged_and_recorded_unmatched,
     the_portal_shows_a_transactions_gateway_events,
     a_lost_rescue_answer_settled_by_webhook_moves_the_order_and_tells_the_merchant,
+    a_refund_failure_reported_while_the_refunds_outcome_is_unknown_waits_for_it,
 );
 
 /// A capture of `auth_id` the gateway refuses before calling anyone (30079: captured already,
@@ -351,6 +352,11 @@ impl LaggingClock {
         self.lag_us
             .fetch_add(by.as_micros() as i64, Ordering::SeqCst);
     }
+
+    /// Real time again: what waited meanwhile is due.
+    fn catch_up(&self) {
+        self.lag_us.store(0, Ordering::SeqCst);
+    }
 }
 
 impl Clock for LaggingClock {
@@ -466,4 +472,75 @@ async fn a_lost_rescue_answer_settled_by_webhook_moves_the_order_and_tells_the_m
         "{:?}",
         s.double.control.violations()
     );
+}
+
+/// The refund's answer is lost and the gateway cannot tell yet when it reports the refund
+/// failed: the failure cannot be applied to a refund not known to be approved, and recorded
+/// now it would be lost once the inquiry settles the refund approved. So the delivery is not
+/// acknowledged (503) and nothing is recorded; the gateway delivers it again after the inquiry
+/// has settled the refund, and then it applies.
+async fn a_refund_failure_reported_while_the_refunds_outcome_is_unknown_waits_for_it(
+    gw: Gw,
+    backend: Backend,
+) {
+    let clock = Arc::new(LaggingClock::default());
+    let s = Side::start_with(gw, backend, Owner::Live, clock.clone()).await;
+    let t = s.pay("ru-1", 1500).await;
+    assert_code(&t, "10000");
+    let (id, psp) = (id_of(&t), gateway_id(&t));
+    let refunds = match gw {
+        Gw::Stripe => "/v1/refunds",
+        _ => "/refunds",
+    };
+    s.double
+        .control
+        .fail_next(Some(refunds), Fault::DropAfterProcessing);
+    let refund = follow_as(&s.app, &s.key, "refund", &id, "ru-refund", None).await;
+    assert_eq!(refund["responseCode"], "20039", "{refund}");
+    // The inquiry queued with the lost answer waits; the webhook's own inquiry finds the
+    // gateway unable to answer.
+    clock.set_back(Duration::from_secs(120));
+    s.double
+        .control
+        .fail_next(Some(refunds), Fault::ServerError(503));
+    let refund_id = id_of(&refund);
+    match (&s.stripe, &s.adyen) {
+        (Some(st), _) => st.fail_refund(&psp, 1500),
+        (_, Some(l)) => l.fail_refund(&psp, 1500),
+        _ => unreachable!(),
+    }
+    let ev = Ev {
+        id: "evt_refund_failed_unknown",
+        kind: s.kind(What::RefundFailed),
+        gateway_id: match gw {
+            Gw::Stripe => "re_notyetknown",
+            _ => "NOTYETKNOWN00001",
+        },
+        original: Some(&psp),
+        reference: Some(&refund_id),
+        amount: 1500,
+        status: "failed",
+        reason: "expired_or_canceled_card",
+        success: true,
+    };
+    let (status, body) = s.deliver(&s.token, &ev, false).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(s.events(&refund_id).await.is_empty(), "nothing recorded");
+    assert_eq!(s.txn(&refund_id).await["responseCode"], "20039");
+
+    clock.catch_up();
+    let settled = until("the refund's inquiry", async || {
+        let r = s.txn(&refund_id).await;
+        (r["responseCode"] != "20039").then_some(r)
+    })
+    .await;
+    assert_code(&settled, "10000");
+    // The gateway's next try applies.
+    s.deliver_ok(&ev).await;
+    assert_code(&s.txn(&refund_id).await, "30059");
+    let events = s.events(&refund_id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["outcome"], "follow_up_failed", "{events:?}");
+    let again = follow_as(&s.app, &s.key, "refund", &id, "ru-refund-2", None).await;
+    assert_code(&again, "10000");
 }
