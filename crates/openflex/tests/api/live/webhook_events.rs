@@ -1,8 +1,10 @@
 //! What each kind of gateway event does, end to end through the gateway doubles: a capture or
 //! a void the gateway accepted and later reports failed, a chargeback and its reversal, an
-//! event about no attempt of ours, the portal's view of the events, and a FlexFactor rescue
-//! whose lost answer the gateway's webhook settles. Deliveries are signed as the gateway signs
-//! them (`webhook_side.rs`); Adyen-only events run on Adyen only.
+//! event about no attempt of ours, the portal's view of the events, a FlexFactor rescue whose
+//! lost answer the gateway's webhook settles, and a refund failure reported before the refund
+//! itself is settled. Deliveries are signed as the gateway signs them (`webhook_side.rs`);
+//! Adyen-only events run on Adyen only. Where it matters who settles an attempt first (the
+//! webhook or the inquiry job), the test holds the job back with a lagging clock.
 
 use super::Gw;
 use super::flexfactor::{order, rescue};
