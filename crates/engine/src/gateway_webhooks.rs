@@ -10,7 +10,11 @@
 //!   path — by asking the gateway, never by trusting the event's body for money — so whatever
 //!   follows a settlement (a retry, a FlexFactor order's next step) follows here too;
 //! - the failure of a capture, refund or void the gateway had accepted asynchronously turns the
-//!   follow-up into a decline and gives its reservation on the original back;
+//!   follow-up into a decline and gives its reservation on the original back. A failure that
+//!   arrives while the follow-up's own outcome is not known (its answer lost and the gateway
+//!   unable to tell yet, or its call still in flight) cannot undo an approval not yet recorded,
+//!   and recorded now it would be lost once the follow-up settles approved: it is postponed —
+//!   nothing recorded, the delivery not acknowledged — so the gateway sends it again later;
 //! - confirmations and chargebacks are recorded with the transaction (its FlexPay answer does
 //!   not change; the portal and `GET /v1/transactions/{id}/gateway-events` show them);
 //! - a verified event that matches no attempt is recorded and acknowledged.
@@ -41,6 +45,9 @@ pub struct WebhookReceipt {
     pub duplicates: usize,
     /// Items left out because their own signature failed.
     pub refused: usize,
+    /// Events left unapplied and unrecorded until the attempt they are about is settled: the
+    /// delivery must not be acknowledged, so that the gateway sends it again.
+    pub postponed: usize,
 }
 
 /// One recorded gateway event, as the API and the portal show it.
@@ -114,6 +121,7 @@ impl Engine {
             applied: 0,
             duplicates: 0,
             refused: batch.refused,
+            postponed: 0,
         };
         for _ in 0..batch.refused {
             count("refused", "item");
@@ -121,10 +129,10 @@ impl Engine {
         for event in &batch.events {
             let outcome = self.apply_gateway_event(&t, &gateway, event).await?;
             count(outcome, event.kind.as_str());
-            if outcome == "duplicate" {
-                receipt.duplicates += 1;
-            } else {
-                receipt.applied += 1;
+            match outcome {
+                "duplicate" => receipt.duplicates += 1,
+                "postponed" => receipt.postponed += 1,
+                _ => receipt.applied += 1,
             }
         }
         Ok(Ok(receipt))
@@ -169,6 +177,9 @@ impl Engine {
                 Some(settled) => target = Some(settled),
                 None => rec.outcome = "still_unknown".into(),
             }
+        }
+        if e.kind.is_follow_up_failure() && target.as_ref().is_some_and(|r| waits(e.kind, r)) {
+            return Ok("postponed");
         }
         if e.kind.is_follow_up_failure()
             && let Some(row) = target.filter(|r| fails(e.kind, r))
@@ -321,6 +332,12 @@ fn fails(kind: EventKind, r: &TxnRow) -> bool {
     fits(kind, r) && r.state == "done" && r.status == 1
 }
 
+/// Whether a failure event must wait for `r`: the follow-up it reports, not finished (its
+/// outcome unknown, or its call in flight).
+fn waits(kind: EventKind, r: &TxnRow) -> bool {
+    fits(kind, r) && r.state == "pending"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +388,18 @@ mod tests {
         assert!(!fails(
             EventKind::RefundFailed,
             &row(TxnType::Charge.as_str(), "done", 1)
+        ));
+    }
+
+    #[test]
+    fn a_failure_waits_for_its_unfinished_follow_up_only() {
+        let capture = TxnType::Capture.as_str();
+        assert!(waits(EventKind::CaptureFailed, &row(capture, "pending", 3)));
+        assert!(waits(EventKind::CaptureFailed, &row(capture, "pending", 0)));
+        assert!(!waits(EventKind::CaptureFailed, &row(capture, "done", 1)));
+        assert!(!waits(
+            EventKind::CaptureFailed,
+            &row(TxnType::Authorize.as_str(), "pending", 3)
         ));
     }
 

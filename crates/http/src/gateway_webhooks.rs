@@ -27,7 +27,8 @@ pub fn router() -> Router<AppState> {
 
 /// A refused delivery as HTTP: gateways retry anything but 2xx, so only a delivery that could
 /// never be applied gets a 4xx — a bad signature 401 (as Stripe's own libraries answer), a
-/// gateway without a webhook secret 401, an unreadable body 400.
+/// gateway without a webhook secret 401, an unreadable body 400. A delivery holding an event
+/// that must wait for its attempt to be settled gets 503, to be sent again.
 fn refusal(r: WebhookRefusal) -> ApiError {
     match r {
         WebhookRefusal::BadSignature(m) | WebhookRefusal::NotConfigured(m) => {
@@ -44,7 +45,8 @@ fn refusal(r: WebhookRefusal) -> ApiError {
     responses((status = 200, description = "Accepted (Adyen: `[accepted]`)"),
         (status = 400, body = crate::flexpay::wire::MessageBody),
         (status = 401, body = crate::flexpay::wire::MessageBody),
-        (status = 404, body = crate::flexpay::wire::MessageBody)))]
+        (status = 404, body = crate::flexpay::wire::MessageBody),
+        (status = 503, description = "An event must wait until the attempt it reports on is settled; the gateway sends it again", body = crate::flexpay::wire::MessageBody)))]
 pub async fn receive(
     State(s): State<AppState>,
     Path(token): Path<String>,
@@ -65,8 +67,14 @@ pub async fn receive(
         applied = receipt.applied,
         duplicates = receipt.duplicates,
         refused = receipt.refused,
+        postponed = receipt.postponed,
         "gateway webhook received"
     );
+    if receipt.postponed > 0 {
+        // An event about an attempt not settled yet: the gateway sends again what it has no
+        // acknowledgement for.
+        return Err(ApiError::Unavailable);
+    }
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -27,7 +27,9 @@
 //! CANCELLATION, this double refuses at once with a 422 ServiceError: errorCode 137 "Invalid
 //! amount specified" for amounts over what remains, errorCode 10 "You are not allowed to
 //! perform this action" for a state that does not allow it, and 167 for an unknown
-//! pspReference. Only one capture is allowed per authorisation (Adyen's default).
+//! pspReference. Only one capture is allowed per authorisation (Adyen's default). A test
+//! makes a received modification fail later through the [`Ledger`] (`fail_capture`,
+//! `fail_cancel`, `fail_refund`), then sends the notification Adyen would.
 //!
 //! Idempotency: an `Idempotency-Key` seen before with the same path and body answers the stored
 //! answer; with another path or body, a 422 with errorCode 704 (a conflict), without processing.
@@ -71,6 +73,22 @@ impl Ledger {
     pub fn fail_refund(&self, psp: &str, value: i64) {
         if let Some(p) = self.lock().payments.get_mut(psp) {
             p.refunded = (p.refunded - value).max(0);
+        }
+    }
+
+    /// The capture of payment `psp` failed after Adyen received it (Adyen then sends
+    /// CAPTURE_FAILED, or CAPTURE with success false): the authorisation can be captured again.
+    pub fn fail_capture(&self, psp: &str) {
+        if let Some(p) = self.lock().payments.get_mut(psp) {
+            p.captured = 0;
+        }
+    }
+
+    /// The cancellation of payment `psp` failed after Adyen received it (Adyen then sends
+    /// CANCELLATION with success false): the authorisation stands.
+    pub fn fail_cancel(&self, psp: &str) {
+        if let Some(p) = self.lock().payments.get_mut(psp) {
+            p.cancelled = false;
         }
     }
 

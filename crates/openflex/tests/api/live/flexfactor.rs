@@ -26,7 +26,7 @@ async fn live_ff(app: &TestApp, gw: Gw) -> String {
 }
 
 /// An evaluate body whose card the gateway double approves.
-fn rescue(gw: Gw, order: &str, kind: &str) -> Value {
+pub(super) fn rescue(gw: Gw, order: &str, kind: &str) -> Value {
     let (number, month, _) = gw.approved_card();
     let mut body = evaluate_body(order, number);
     body["transactionType"] = json!(kind);
@@ -59,7 +59,7 @@ fn declined(gw: Gw, order: &str) -> Value {
     body
 }
 
-async fn order(app: &TestApp, bearer: &str, id: &str) -> Value {
+pub(super) async fn order(app: &TestApp, bearer: &str, id: &str) -> Value {
     let (status, v) = get_json(app, &format!("/v1/orders/{id}"), bearer).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     v

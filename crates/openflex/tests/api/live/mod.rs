@@ -7,6 +7,8 @@ mod bench;
 mod declines;
 mod flexfactor;
 mod flexpay;
+mod webhook_events;
+mod webhook_side;
 mod webhooks;
 
 use crate::helpers::*;
@@ -223,6 +225,15 @@ pub(crate) async fn live_merchant_with(app: &TestApp, gw: Gw) -> (String, Mercha
 /// A sandbox merchant whose only gateway is of `gw`'s type with test keys: how a merchant
 /// stages live processing, with the sandbox's test clock.
 pub(crate) async fn staged_sandbox_merchant(app: &TestApp, gw: Gw) -> Merchant {
+    staged_sandbox_merchant_with(app, gw, gw.settings()).await.0
+}
+
+/// [`staged_sandbox_merchant`] whose gateway has `settings`; returns the gateway's token too.
+pub(crate) async fn staged_sandbox_merchant_with(
+    app: &TestApp,
+    gw: Gw,
+    settings: Value,
+) -> (Merchant, String) {
     let m = app.new_merchant("sandbox").await;
     let (_, list) = app.get_as(&m.api_key, "/v1/gateways").await;
     for g in list["gateways"].as_array().into_iter().flatten() {
@@ -241,11 +252,15 @@ pub(crate) async fn staged_sandbox_merchant(app: &TestApp, gw: Gw) -> Merchant {
             &m.api_key,
             "/v1/gateways",
             json!({"gateway": {"name": "test keys", "gatewayType": gw.gateway_type(),
-                "settings": gw.settings()}}),
+                "settings": settings}}),
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::OK, "{v}");
-    m
+    let token = v["gateway"]["gatewayToken"]
+        .as_str()
+        .expect("gatewayToken")
+        .to_string();
+    (m, token)
 }
 
 /// Declares each named `async fn(Gw, Backend)` as one test per gateway and backend: all four
