@@ -178,6 +178,13 @@ pub fn parse_year(text: &str) -> Option<u16> {
     }
 }
 
+/// A year written in full, `YYYY` (FlexPay's `String(4)`): two digits are refused rather than
+/// given a century.
+pub fn parse_four_digit_year(text: &str) -> Option<u16> {
+    let t = text.trim();
+    if t.len() == 4 { parse_year(t) } else { None }
+}
+
 pub fn cvv_well_formed(cvv: &str) -> bool {
     (3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit())
 }
@@ -291,6 +298,11 @@ mod tests {
         assert_eq!(parse_month("13"), None);
         assert_eq!(parse_year("27"), Some(2027));
         assert_eq!(parse_year("202"), None);
+        assert_eq!(parse_four_digit_year("2030"), Some(2030));
+        assert_eq!(parse_four_digit_year(" 2030 "), Some(2030));
+        assert_eq!(parse_four_digit_year("30"), None);
+        assert_eq!(parse_four_digit_year("20"), None);
+        assert_eq!(parse_four_digit_year("20300"), None);
     }
 
     proptest! {

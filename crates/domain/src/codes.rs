@@ -104,6 +104,10 @@ mod tests {
             ResponseCode(50129).message(),
             "Field MerchantTransactionReferenceId must be unique."
         );
+        assert_eq!(
+            ResponseCode(40006).message(),
+            "Declined \u{2013} AVS (Address) not matched the transaction payment method."
+        );
     }
 
     #[test]

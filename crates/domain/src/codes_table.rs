@@ -1,6 +1,8 @@
-//! Generated from seed 003 (FlexPay v1 "Transaction Response" tables) by a one-off script:
-//! the seed's description normalised into the wire `message` (quote marks removed, white
-//! space folded, final period added), as docs/flexpay.md §3 asks.
+//! Generated from seed 003 (FlexPay v1 "Transaction Response" tables) by a one-off script and
+//! kept in the repository so it stands alone. Each description becomes the wire `message` with
+//! three changes only (docs/flexpay.md §3): the quote marks around field names removed, white
+//! space folded, a final period added. Every other character is the seed's — its en dash in
+//! 40006, its apostrophes — and `seed_diff` below checks all of them against the seed.
 
 pub(crate) const CODES: &[(u32, &str)] = &[
     (10000, "Approved."),
@@ -50,7 +52,7 @@ pub(crate) const CODES: &[(u32, &str)] = &[
     ),
     (
         20088,
-        "RETRY - Gateway declined - Postal code failed The cards postal code failed validation.",
+        "RETRY - Gateway declined - Postal code failed The card’s postal code failed validation.",
     ),
     (
         20089,
@@ -223,11 +225,11 @@ pub(crate) const CODES: &[(u32, &str)] = &[
     ),
     (
         40003,
-        "Gateway declined - CVV is missing or incorrect. The merchants configuration requires a CVV to be entered, but no CVV was provided with this transaction or CVV is incorrect.",
+        "Gateway declined - CVV is missing or incorrect. The merchant’s configuration requires a CVV to be entered, but no CVV was provided with this transaction or CVV is incorrect.",
     ),
     (
         40004,
-        "Gateway declined - Postal code failed The cards postal code failed validation.",
+        "Gateway declined - Postal code failed The card’s postal code failed validation.",
     ),
     (
         40005,
@@ -235,7 +237,7 @@ pub(crate) const CODES: &[(u32, &str)] = &[
     ),
     (
         40006,
-        "Declined - AVS (Address) not matched the transaction payment method.",
+        "Declined – AVS (Address) not matched the transaction payment method.",
     ),
     (
         40007,
@@ -353,3 +355,119 @@ pub(crate) const CODES: &[(u32, &str)] = &[
     (50136, "Invalid PaymentMethod values."),
     (50138, "Missing value for gatewayPaymentMethodId."),
 ];
+
+#[cfg(test)]
+mod seed_diff {
+    use super::CODES;
+    use std::path::Path;
+
+    /// The shared folder beside the repository; CI lays it there too, so its absence is a
+    /// failure, not a reason to skip.
+    const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/seeds");
+
+    fn seed_003() -> String {
+        let dir = Path::new(SEEDS);
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
+            panic!(
+                "seed 003 (003_*.txt) is needed to check the response-code messages; looked in {}: {e}",
+                dir.display()
+            )
+        });
+        let path = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("003_") && n.ends_with(".txt"))
+            })
+            .unwrap_or_else(|| panic!("no seed 003 (003_*.txt) in {}", dir.display()));
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading seed 003 at {}: {e}", path.display()))
+    }
+
+    /// The seed's code tables: after its "Transaction Response" heading, from the first `CODE`
+    /// header on, each five-digit line is a code and the line after it its description. (The
+    /// range table between the two names 10000…50000 as ranges, not as codes.)
+    fn seed_codes(text: &str) -> Vec<(u32, String)> {
+        let lines: Vec<&str> = text.lines().collect();
+        let heading = lines
+            .iter()
+            .position(|l| l.trim() == "Transaction Response")
+            .expect("seed 003 has a \"Transaction Response\" heading");
+        let first = heading
+            + lines[heading..]
+                .iter()
+                .position(|l| l.trim() == "CODE")
+                .expect("seed 003's response-code tables start with a CODE header");
+        let mut codes = Vec::new();
+        let mut i = first;
+        while i + 1 < lines.len() {
+            let line = lines[i].trim();
+            if line.len() == 5 && line.bytes().all(|b| b.is_ascii_digit()) {
+                codes.push((line.parse().expect("five digits"), lines[i + 1].to_string()));
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        codes
+    }
+
+    /// The seed's description as the wire message: quote marks around field names dropped
+    /// (`'Email'`, `‘TransactionReferenceId'`), white space (the seed's no-break spaces too)
+    /// folded, a final period added.
+    fn as_message(description: &str) -> String {
+        let unquoted: String = description
+            .chars()
+            .filter(|c| !matches!(c, '\'' | '\u{2018}'))
+            .collect();
+        let mut message = unquoted.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !message.ends_with('.') {
+            message.push('.');
+        }
+        message
+    }
+
+    #[test]
+    fn every_message_is_the_seeds() {
+        let seed = seed_codes(&seed_003());
+        assert_eq!(seed.len(), 196, "seed 003 lists 196 response codes");
+        let mut differences = Vec::new();
+        for (code, description) in &seed {
+            let expected = as_message(description);
+            match CODES.iter().find(|(c, _)| c == code) {
+                Some((_, message)) if *message == expected => {}
+                Some((_, message)) => {
+                    differences.push(format!("{code}: table {message:?}, seed {expected:?}"))
+                }
+                None => differences.push(format!("{code}: missing from the table")),
+            }
+        }
+        for (code, _) in CODES {
+            if !seed.iter().any(|(c, _)| c == code) {
+                differences.push(format!("{code}: in the table, not in seed 003"));
+            }
+        }
+        assert!(
+            differences.is_empty(),
+            "messages differ from seed 003:\n{}",
+            differences.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_normalisation_keeps_the_seeds_characters() {
+        assert_eq!(
+            as_message("Declined \u{2013} AVS (Address) not matched"),
+            "Declined \u{2013} AVS (Address) not matched."
+        );
+        assert_eq!(
+            as_message("Invalid 'Email' length \u{a0} \u{a0}"),
+            "Invalid Email length."
+        );
+        assert_eq!(
+            as_message("The card\u{2019}s postal code failed validation."),
+            "The card\u{2019}s postal code failed validation."
+        );
+    }
+}

@@ -101,6 +101,9 @@ pub const AVS_CODE: &str = "S";
 /// A billing postal code the sandbox answers with AVS `N` (no match).
 pub const AVS_MISMATCH_POSTAL_CODE: &str = "99999";
 pub const AVS_MESSAGE: &str = "AVS not supported.";
+/// AVS when the card carries neither a street address nor a postal code: nothing to verify.
+pub const AVS_NO_DATA_CODE: &str = "U";
+pub const AVS_NO_DATA_MESSAGE: &str = "No address data: AVS not performed.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {

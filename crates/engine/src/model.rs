@@ -232,6 +232,9 @@ pub struct Transaction {
     pub payment_method: Option<PaymentMethod>,
     pub gateway_token: Option<String>,
     pub gateway_type: Option<String>,
+    /// The name the merchant gave the gateway (not stored with the transaction: looked up, or
+    /// known to the use case that chose the gateway).
+    pub gateway_name: Option<String>,
     pub gateway_transaction_id: Option<String>,
     pub merchant_account_reference_id: Option<String>,
     pub assigned_gateway_token: Option<String>,
@@ -274,6 +277,7 @@ impl Transaction {
             payment_method: pm,
             gateway_token: r.gateway_token.clone(),
             gateway_type: r.gateway_type.clone(),
+            gateway_name: None,
             gateway_transaction_id: r.gateway_transaction_id.clone(),
             merchant_account_reference_id: r.merchant_account_reference_id.clone(),
             assigned_gateway_token: r.assigned_gateway_token.clone(),

@@ -377,6 +377,7 @@ impl Engine {
         {
             out.push(self.with_pm(t, &r, now_us).await?);
         }
+        self.name_gateways(t, &mut out).await?;
         Ok(out)
     }
 }

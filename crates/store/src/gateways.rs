@@ -62,6 +62,20 @@ impl Store {
         )
     }
 
+    /// `(token, name)` of every gateway the merchant ever had in this mode, deleted ones too:
+    /// transactions keep naming the gateway they went through.
+    pub async fn gateway_names(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, (String, String)>(
+            "SELECT token, name FROM gateways WHERE merchant_id = $1 AND mode = $2")
+            .bind(merchant_id).bind(mode).fetch_all(p).await)?,
+        )
+    }
+
     pub async fn gateways(&self, merchant_id: &str, mode: &str) -> Result<Vec<GatewayRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, GatewayRow>(sqlx::AssertSqlSafe(format!(

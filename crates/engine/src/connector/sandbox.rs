@@ -2,7 +2,8 @@
 //! sandbox-only and side-effect free, so the pipeline asks it before writing the attempt.
 
 use super::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, Outcome,
+    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
+    Outcome,
 };
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::sandbox::{self, CvvResult};
@@ -32,13 +33,16 @@ impl SandboxConnector {
                     r.avs_code = Some("N".into());
                     r.avs_message = Some("Address and postal code do not match.".into());
                 }
-                r
+                no_address_no_avs(r, &req.billing)
             }
-            (Operation::Sale | Operation::Authorize, _) => result(
-                override_code(req.settings, req.amount)
-                    .unwrap_or_else(|| sandbox::decide_gateway_token(req.amount)),
-                None,
-                reference,
+            (Operation::Sale | Operation::Authorize, _) => no_address_no_avs(
+                result(
+                    override_code(req.settings, req.amount)
+                        .unwrap_or_else(|| sandbox::decide_gateway_token(req.amount)),
+                    None,
+                    reference,
+                ),
+                &req.billing,
             ),
             (Operation::Void, _) => result(ResponseCode::APPROVED, None, reference),
             (Operation::Capture | Operation::Refund, _) => {
@@ -86,6 +90,16 @@ fn override_code(settings: Option<&serde_json::Value>, amount: i64) -> Option<Re
         .or_else(|| s.get("declineCode"))?
         .as_u64()?;
     ResponseCode::known(u32::try_from(code).ok()?)
+}
+
+/// A card sent without a street address or postal code (docs/flexpay.md §3) has nothing for
+/// AVS to compare: the result says "no data" instead of the sandbox's usual one.
+fn no_address_no_avs(mut r: ConnectorResult, billing: &Billing<'_>) -> ConnectorResult {
+    if billing.address1.is_none() && billing.postal_code.is_none() {
+        r.avs_code = Some(sandbox::AVS_NO_DATA_CODE.to_string());
+        r.avs_message = Some(sandbox::AVS_NO_DATA_MESSAGE.to_string());
+    }
+    r
 }
 
 fn result(

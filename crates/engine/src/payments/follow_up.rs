@@ -24,11 +24,15 @@ impl Engine {
     /// Capture, void or refund of an earlier transaction.
     pub async fn follow_up(&self, t: &Tenant, req: FollowUpRequest) -> Result<Outcome> {
         for _ in 0..MAX_RACES {
-            match self.follow_up_once(t, &req).await {
+            let mut outcome = match self.follow_up_once(t, &req).await {
                 Ok(None) => continue, // someone else changed the original meanwhile
-                Ok(Some(txn)) => return settle(Ok(txn)),
-                Err(stop) => return settle(Err(stop)),
+                Ok(Some(txn)) => settle(Ok(txn))?,
+                Err(stop) => settle(Err(stop))?,
+            };
+            if let Ok(txn) = &mut outcome {
+                self.name_gateways(t, std::slice::from_mut(txn)).await?;
             }
+            return Ok(outcome);
         }
         Err(EngineError::Internal(
             "follow-up kept losing races; try again".into(),
@@ -124,7 +128,9 @@ impl Engine {
             }
         }
         tx.commit().await?;
-        Ok(Some(self.with_pm(t, &row, micros(now)).await?))
+        let mut txn = self.with_pm(t, &row, micros(now)).await?;
+        txn.gateway_name = Some(gateway.name.clone());
+        Ok(Some(txn))
     }
 
     /// The original transaction and the facts the lifecycle rules decide on.

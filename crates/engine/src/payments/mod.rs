@@ -122,7 +122,12 @@ pub(crate) fn settle(step: Step<Transaction>) -> Result<Outcome> {
 impl Engine {
     /// Charge or authorize.
     pub async fn pay(&self, t: &Tenant, req: PaymentRequest) -> Result<Outcome> {
-        settle(self.pay_steps(t, &req).await)
+        let mut outcome = settle(self.pay_steps(t, &req).await)?;
+        if let Ok(txn) = &mut outcome {
+            // Named already when this request chose the gateway; a replayed answer is looked up.
+            self.name_gateways(t, std::slice::from_mut(txn)).await?;
+        }
+        Ok(outcome)
     }
 
     async fn pay_steps(&self, t: &Tenant, req: &PaymentRequest) -> Step<Transaction> {
@@ -188,17 +193,20 @@ impl Engine {
             now,
         )
         .await?;
-        self.record_payment(
-            t,
-            req,
-            source,
-            attempt,
-            &result,
-            write_ahead,
-            chain.is_some(),
-            now,
-        )
-        .await
+        let mut txn = self
+            .record_payment(
+                t,
+                req,
+                source,
+                attempt,
+                &result,
+                write_ahead,
+                chain.is_some(),
+                now,
+            )
+            .await?;
+        txn.gateway_name = Some(gateway.name.clone());
+        Ok(txn)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::connector::ConnectorResult;
 use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
 use openflex_domain::codes::ResponseCode;
 use openflex_store::{ListQuery, Store, TxnFilter, TxnRow};
+use std::collections::HashMap;
 
 impl Engine {
     /// A transaction row with every optional part empty; use cases set what applies.
@@ -63,13 +64,35 @@ impl Engine {
         Transaction::from_row(row, pm)
     }
 
+    /// Names the gateways the transactions went through (`gateway_name`), with one query for
+    /// the merchant's gateways when any is still unnamed.
+    pub(crate) async fn name_gateways(&self, t: &Tenant, txns: &mut [Transaction]) -> Result<()> {
+        let unnamed = |x: &Transaction| x.gateway_name.is_none() && x.gateway_token.is_some();
+        if !txns.iter().any(unnamed) {
+            return Ok(());
+        }
+        let names: HashMap<String, String> = self
+            .store
+            .gateway_names(&t.merchant_id, t.mode.as_str())
+            .await?
+            .into_iter()
+            .collect();
+        for x in txns.iter_mut().filter(|x| unnamed(x)) {
+            x.gateway_name = x.gateway_token.as_ref().and_then(|g| names.get(g).cloned());
+        }
+        Ok(())
+    }
+
     pub async fn transaction(&self, t: &Tenant, id: &str) -> Result<Transaction> {
         let row = self
             .store
             .txn(&t.merchant_id, t.mode.as_str(), id)
             .await?
             .ok_or(EngineError::NotFound)?;
-        self.with_pm(t, &row, micros(self.now_for(t))).await
+        let mut txn = self.with_pm(t, &row, micros(self.now_for(t))).await?;
+        self.name_gateways(t, std::slice::from_mut(&mut txn))
+            .await?;
+        Ok(txn)
     }
 
     pub async fn transaction_by_mtid(&self, t: &Tenant, mtid: &str) -> Result<Transaction> {
@@ -78,16 +101,22 @@ impl Engine {
             .txn_by_mtid(&t.merchant_id, t.mode.as_str(), mtid)
             .await?
             .ok_or(EngineError::NotFound)?;
-        self.with_pm(t, &row, micros(self.now_for(t))).await
+        let mut txn = self.with_pm(t, &row, micros(self.now_for(t))).await?;
+        self.name_gateways(t, std::slice::from_mut(&mut txn))
+            .await?;
+        Ok(txn)
     }
 
-    /// A keyset page of transactions, payment methods loaded in one query.
+    /// A keyset page of transactions, payment methods loaded in one query (and gateway names
+    /// in another).
     pub async fn transactions(&self, t: &Tenant, q: &ListQuery) -> Result<Vec<Transaction>> {
         let rows = self
             .store
             .txns_page(&t.merchant_id, t.mode.as_str(), q)
             .await?;
-        self.with_pms(t, &rows).await
+        let mut txns = self.with_pms(t, &rows).await?;
+        self.name_gateways(t, &mut txns).await?;
+        Ok(txns)
     }
 
     /// Newest first: up to `limit` transactions matching `f` among the `window` before

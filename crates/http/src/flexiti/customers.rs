@@ -117,9 +117,11 @@ pub async fn verify(
     fx.finish(r)
 }
 
-/// Plans, terms and payments for an amount (the customer's rating and province decide).
-#[utoipa::path(post, path = "/flexiti/pos-api/v2.5.1/client-id/{client_id}/accounts/{account_number}/calculate-interest", tag = "Flexiti",
-    params(("client_id" = String, Path), ("account_number" = String, Path), ("lang" = Option<String>, Query)),
+/// Plans, terms and payments for an amount (the customer's rating and province decide); POST,
+/// or GET as some clients send it.
+#[utoipa::path(method(post, get), path = "/flexiti/pos-api/v2.5.1/client-id/{client_id}/accounts/{account_number}/calculate-interest", tag = "Flexiti",
+    params(("client_id" = String, Path), ("account_number" = String, Path), ("lang" = Option<String>, Query),
+        ("amount" = Option<String>, Query, description = "The amount, when the body has none")),
     request_body(content = Object, description = "`{\"amount\": 234.45}` (GET with a body or `?amount=` also accepted)"),
     responses((status = 200, body = CalculateResponse), (status = 404, body = ErrorBody), (status = 409, description = "wrong_inputs", body = ErrorBody)),
     security(("flexiti_bearer" = [])))]

@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-/// Localisation strings of the customer-facing flows, in `lang`.
-#[utoipa::path(get, path = "/flexiti/pos-api/v2.5/client-id/{client_id}/i18n", tag = "Flexiti",
+/// Localisation strings of the customer-facing flows, in `lang` (GET, or POST without a body).
+#[utoipa::path(method(get, post), path = "/flexiti/pos-api/v2.5/client-id/{client_id}/i18n", tag = "Flexiti",
     params(("client_id" = String, Path), ("lang" = Option<String>, Query, description = "en (default) or fr")),
     responses((status = 200, body = I18nResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("flexiti_bearer" = [])))]

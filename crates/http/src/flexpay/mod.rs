@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use binding::{Fail, parse_date, parse_datetime};
 use openflex_domain::codes::ResponseCode;
@@ -23,6 +23,7 @@ use openflex_engine::Tenant;
 use openflex_engine::payments::{FollowUpKind, PaymentKind};
 use openflex_engine::tenancy::kind;
 use openflex_store::ListQuery;
+use payment_methods as pm;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -33,21 +34,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/test", get(api_test))
         .route(
             "/v1/paymentmethods",
-            post(create_payment_method).get(list_payment_methods),
+            post(pm::create_payment_method).get(pm::list_payment_methods),
         )
         .route(
             "/v1/paymentmethods/{id}",
-            get(show_payment_method)
-                .put(update_payment_method)
-                .post(update_payment_method),
+            get(pm::show_payment_method)
+                .put(pm::update_payment_method)
+                .post(pm::update_payment_method),
         )
         .route(
             "/v1/paymentmethods/{id}/redact",
-            axum::routing::put(redact_payment_method).post(redact_payment_method),
+            put(pm::redact_payment_method).post(pm::redact_payment_method),
         )
         .route(
             "/v1/paymentmethods/{id}/recache",
-            axum::routing::put(recache_payment_method).post(recache_payment_method),
+            put(pm::recache_payment_method).post(pm::recache_payment_method),
         )
         .route("/v1/gateways/charge", post(charge))
         .route("/v1/gateways/authorize", post(authorize))
@@ -61,10 +62,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/transactions/{id}/capture", post(capture))
         .route("/v1/transactions/{id}/void", post(void))
         .route("/v1/transactions/{id}/refund", post(refund))
-        .route("/v1/gateways", get(list_gateways).post(create_gateway))
+        .route(
+            "/v1/gateways",
+            get(gateways::list_gateways).post(gateways::create_gateway),
+        )
         .route(
             "/v1/gateways/{token}",
-            get(show_gateway).put(update_gateway).delete(delete_gateway),
+            get(gateways::show_gateway)
+                .put(gateways::update_gateway)
+                .delete(gateways::delete_gateway),
         )
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -240,6 +246,9 @@ macro_rules! try_resp {
     };
 }
 
+pub mod gateways;
+pub mod payment_methods;
+
 /// Connectivity check (no `/v1`).
 #[utoipa::path(get, path = "/api/test", tag = "FlexPay", security(("flexpay_basic" = [])),
     responses((status = 200, body = MessageBody), (status = 401, body = MessageBody)))]
@@ -247,34 +256,6 @@ pub async fn api_test(_auth: FlexPayAuth) -> Json<MessageBody> {
     Json(MessageBody {
         message: "Your client successfully connects with FlexPay!".into(),
     })
-}
-
-/// Vault a credit card (or a third-party gateway token).
-#[utoipa::path(post, path = "/v1/paymentmethods", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    request_body(content = schema::PaymentMethodRequest, description = "Card fields under paymentMethod.creditCard or flat on paymentMethod, or the gatewayPaymentMethodId variant"),
-    responses((status = 200, description = "Transaction of type CreatePaymentMethod (check transactionStatus)", body = TransactionEnvelope),
-        (status = 400, description = "Not JSON (50002) or no paymentMethod object (50003)", body = TransactionEnvelope),
-        (status = 401, body = MessageBody)))]
-pub async fn create_payment_method(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let stamp = s.engine.stamp(&t);
-    let tt = TxnType::CreatePaymentMethod;
-    let body = try_resp!(parse_body(&stamp, body, tt));
-    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
-    let input = match request::vault_input(pm) {
-        Ok(i) => i,
-        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
-    };
-    let o = match input {
-        request::VaultInput::Card(card) => s.engine.create_payment_method(&t, card).await?,
-        request::VaultInput::Gateway(card) => {
-            s.engine.create_gateway_payment_method(&t, card).await?
-        }
-    };
-    Ok(outcome(o, echo(tt, None)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -295,8 +276,16 @@ pub struct ListParams {
     pub start_date: Option<String>,
     /// Only items created before the end of this date (or before this instant).
     pub end_date: Option<String>,
-    /// `simplified` for the slim list item.
+    /// `simplified` for the slim list item (any case; another value gives the full item).
+    #[param(inline, value_type = Option<ResponseType>)]
     pub response_type: Option<String>,
+}
+
+/// The one documented `responseType` (the server reads it case-insensitively).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ResponseType {
+    Simplified,
 }
 
 /// A query string that does not parse gets the dialect's envelope, not a framework message.
@@ -356,105 +345,6 @@ fn page(stamp: &Stamp, p: &ListParams, txn_type: TxnType) -> Result<Page, Box<Re
         descending,
         limit,
     })
-}
-
-/// List vaulted payment methods (keyset pagination by `sinceToken`).
-#[utoipa::path(get, path = "/v1/paymentmethods", tag = "FlexPay payment methods", security(("flexpay_basic" = [])), params(ListParams),
-    responses((status = 200, body = PaymentMethodList), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
-pub async fn list_payment_methods(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    query: Result<Query<ListParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let stamp = s.engine.stamp(&t);
-    let p = try_resp!(list_params(&stamp, query, TxnType::CreatePaymentMethod));
-    let pg = try_resp!(page(&stamp, &p, TxnType::CreatePaymentMethod));
-    let items = s
-        .engine
-        .payment_methods(&t, pg.after.as_deref(), pg.descending, pg.limit)
-        .await?;
-    Ok(Json(PaymentMethodList {
-        payment_methods: items
-            .iter()
-            .map(|p| PaymentMethodEnvelope {
-                payment_method: p.into(),
-            })
-            .collect(),
-    })
-    .into_response())
-}
-
-/// Show one payment method.
-#[utoipa::path(get, path = "/v1/paymentmethods/{id}", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = PaymentMethodEnvelope), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
-pub async fn show_payment_method(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(id): Path<String>,
-) -> Result<Json<PaymentMethodEnvelope>, ApiError> {
-    let pm = s.engine.payment_method(&t, &id).await?;
-    Ok(Json(PaymentMethodEnvelope {
-        payment_method: (&pm).into(),
-    }))
-}
-
-/// Update the non-sensitive fields of a payment method (PUT; POST accepted).
-#[utoipa::path(put, path = "/v1/paymentmethods/{id}", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = schema::PaymentMethodRequest, description = "Card fields under paymentMethod.creditCard or flat on paymentMethod, or the gatewayPaymentMethodId variant"),
-    responses((status = 200, description = "Transaction of type UpdatePaymentMethod", body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
-pub async fn update_payment_method(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let stamp = s.engine.stamp(&t);
-    let tt = TxnType::UpdatePaymentMethod;
-    let body = try_resp!(parse_body(&stamp, body, tt));
-    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
-    let (patch, month, year) = match request::holder_patch(pm) {
-        Ok(v) => v,
-        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
-    };
-    let o = s
-        .engine
-        .update_payment_method(&t, &id, patch, month, year)
-        .await?;
-    Ok(outcome(o, echo(tt, None)))
-}
-
-/// Redact a payment method: sensitive data wiped, metadata kept; it can no longer transact.
-#[utoipa::path(put, path = "/v1/paymentmethods/{id}/redact", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), responses((status = 200, description = "Transaction of type RedactPaymentMethod", body = TransactionEnvelope), (status = 401, body = MessageBody)))]
-pub async fn redact_payment_method(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let o = s.engine.redact_payment_method(&t, &id).await?;
-    Ok(outcome(o, echo(TxnType::RedactPaymentMethod, None)))
-}
-
-/// Put a CVV back on a vaulted card so it can be transacted against.
-#[utoipa::path(put, path = "/v1/paymentmethods/{id}/recache", tag = "FlexPay payment methods", security(("flexpay_basic" = [])),
-    params(("id" = String, Path)), request_body(content = schema::RecacheRequest, description = "The new CVV, as paymentMethod.cvv or paymentMethod.creditCard.cvv"),
-    responses((status = 200, description = "Transaction of type RecachePaymentMethod", body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
-pub async fn recache_payment_method(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let stamp = s.engine.stamp(&t);
-    let tt = TxnType::RecachePaymentMethod;
-    let body = try_resp!(parse_body(&stamp, body, tt));
-    let pm = try_resp!(with_root(&stamp, &body, "paymentMethod", tt));
-    let cvv = match request::recache_cvv(pm) {
-        Ok(c) => c,
-        Err(f) => return Ok(invalid(&stamp, StatusCode::OK, f, echo(tt, None))),
-    };
-    let o = s.engine.recache_payment_method(&t, &id, cvv).await?;
-    Ok(outcome(o, echo(tt, None)))
 }
 
 async fn pay(
@@ -586,7 +476,7 @@ fn date_bound(text: &Option<String>, end: bool) -> Result<Option<i64>, String> {
 
 /// List transactions (keyset pagination; page until an empty list).
 #[utoipa::path(get, path = "/v1/transactions", tag = "FlexPay transactions", security(("flexpay_basic" = [])), params(ListParams),
-    responses((status = 200, description = "`{\"transactions\":[…]}` (simplified items with responseType=simplified)", body = TransactionList),
+    responses((status = 200, description = "`{\"transactions\":[…]}` (simplified items with responseType=simplified)", body = TransactionListAnswer),
         (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn list_transactions(
     State(s): State<AppState>,
@@ -620,17 +510,16 @@ pub async fn list_transactions(
         .response_type
         .as_deref()
         .is_some_and(|r| r.eq_ignore_ascii_case("simplified"));
-    Ok(if simplified {
-        Json(SimplifiedTransactionList {
+    let answer = if simplified {
+        TransactionListAnswer::Simplified(SimplifiedTransactionList {
             transactions: items.iter().map(Into::into).collect(),
         })
-        .into_response()
     } else {
-        Json(TransactionList {
+        TransactionListAnswer::Full(TransactionList {
             transactions: items.iter().map(Into::into).collect(),
         })
-        .into_response()
-    })
+    };
+    Ok(Json(answer).into_response())
 }
 
 /// Show one transaction.
@@ -670,133 +559,4 @@ pub async fn show_by_mtid(
     Ok(envelope(
         (&s.engine.transaction_by_mtid(&t, &crate::nfc(&mtid)).await?).into(),
     ))
-}
-
-fn gateway_input(body: &Value) -> Result<openflex_engine::gateways::GatewayInput, ApiError> {
-    let g = request::root(body, "gateway").ok_or_else(|| {
-        ApiError::BadRequest("the body must be an object with a \"gateway\" object".into())
-    })?;
-    let o = binding::Obj::new(g, "gateway");
-    let to_api = |f: Fail| ApiError::BadRequest(f.detail);
-    let list = |key: &str| -> Result<Option<Vec<String>>, ApiError> {
-        match o.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str().map(str::to_string).ok_or_else(|| {
-                        ApiError::BadRequest(format!("gateway.{key} must be a list of strings"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(Value::Object(m)) => Ok(Some(m.keys().cloned().collect())),
-            Some(_) => Err(ApiError::BadRequest(format!(
-                "gateway.{key} must be a list"
-            ))),
-        }
-    };
-    Ok(openflex_engine::gateways::GatewayInput {
-        name: o.text("name", 50000).map_err(to_api)?,
-        gateway_type: o.text("gatewayType", 50000).map_err(to_api)?,
-        merchant_account_reference_id: o
-            .text("merchantAccountReferenceId", 50000)
-            .map_err(to_api)?,
-        status: o.text("status", 50000).map_err(to_api)?,
-        accepted_currencies: list("acceptedCurrencyCodes")?,
-        accepted_cards: list("acceptedCards")?,
-        weight: o.int("weight").map_err(to_api)?,
-        accept_retries: o.bool("acceptRetries").map_err(to_api)?,
-        cvv_required: o.bool("cvvRequired").map_err(to_api)?,
-        settings: o
-            .get("settings")
-            .filter(|v| !v.is_null())
-            .map(Value::to_string),
-    })
-}
-
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|_| {
-        ApiError::BadRequest("the request body could not be read (at most 64 KiB of JSON)".into())
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
-}
-
-/// List the merchant's gateways.
-#[utoipa::path(get, path = "/v1/gateways", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    responses((status = 200, body = GatewayList), (status = 401, body = MessageBody)))]
-pub async fn list_gateways(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-) -> Result<Json<GatewayList>, ApiError> {
-    Ok(Json(GatewayList {
-        gateways: s
-            .engine
-            .gateways(&t)
-            .await?
-            .iter()
-            .map(Into::into)
-            .collect(),
-    }))
-}
-
-/// Create a gateway (merchant account): a deterministic `sandbox` one (sandbox keys only) or a
-/// live connector (`stripe`, `adyen`, `nmi`, `authorizenet`) in either mode.
-#[utoipa::path(post, path = "/v1/gateways", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    request_body(content = schema::GatewayRequest, description = "On update, name and gatewayType are fixed at creation"),
-    responses((status = 200, body = GatewayEnvelope), (status = 400, body = MessageBody), (status = 401, body = MessageBody)))]
-pub async fn create_gateway(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<GatewayEnvelope>, ApiError> {
-    let input = gateway_input(&json_body(body)?)?;
-    let g = s.engine.create_gateway(&t, input).await?;
-    Ok(Json(GatewayEnvelope {
-        gateway: (&g).into(),
-    }))
-}
-
-/// Show a gateway.
-#[utoipa::path(get, path = "/v1/gateways/{token}", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    params(("token" = String, Path)), responses((status = 200, body = GatewayEnvelope), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
-pub async fn show_gateway(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(token): Path<String>,
-) -> Result<Json<GatewayEnvelope>, ApiError> {
-    Ok(Json(GatewayEnvelope {
-        gateway: (&s.engine.gateway(&t, &token).await?).into(),
-    }))
-}
-
-/// Update a gateway's status, weight, accepted currencies/cards, flags or settings.
-#[utoipa::path(put, path = "/v1/gateways/{token}", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    params(("token" = String, Path)), request_body(content = schema::GatewayRequest, description = "On update, name and gatewayType are fixed at creation"),
-    responses((status = 200, body = GatewayEnvelope), (status = 400, body = MessageBody), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
-pub async fn update_gateway(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(token): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<GatewayEnvelope>, ApiError> {
-    let input = gateway_input(&json_body(body)?)?;
-    Ok(Json(GatewayEnvelope {
-        gateway: (&s.engine.update_gateway(&t, &token, input).await?).into(),
-    }))
-}
-
-/// Delete a gateway (past transactions keep naming it).
-#[utoipa::path(delete, path = "/v1/gateways/{token}", tag = "FlexPay gateways", security(("flexpay_basic" = [])),
-    params(("token" = String, Path)), responses((status = 200, body = MessageBody), (status = 404, body = MessageBody), (status = 401, body = MessageBody)))]
-pub async fn delete_gateway(
-    State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
-    Path(token): Path<String>,
-) -> Result<Json<MessageBody>, ApiError> {
-    s.engine.delete_gateway(&t, &token).await?;
-    Ok(Json(MessageBody {
-        message: "Gateway deleted.".into(),
-    }))
 }

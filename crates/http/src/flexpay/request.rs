@@ -12,29 +12,52 @@ use openflex_engine::payments::{
 use openflex_engine::{Address, Details, Holder, PaymentPlan, PreviousTransaction};
 use serde_json::{Map, Value};
 
-/// Which address fields a card variant requires (the seed's tables differ per endpoint).
+/// Which billing-address fields a card variant requires once it carries an address (the
+/// seed's tables differ per endpoint; a card with no address at all needs none of them).
 #[derive(Clone, Copy)]
 pub struct CardRules {
     pub address1_required: bool,
+    pub postal_code_and_city_required: bool,
     pub country_required: bool,
     pub state_required: bool,
 }
 
 pub const VAULT_RULES: CardRules = CardRules {
     address1_required: true,
+    postal_code_and_city_required: true,
     country_required: true,
     state_required: true,
 };
 pub const CHARGE_RULES: CardRules = CardRules {
     address1_required: false,
+    postal_code_and_city_required: true,
     country_required: false,
     state_required: true,
 };
 pub const AUTHORIZE_RULES: CardRules = CardRules {
     address1_required: true,
+    postal_code_and_city_required: true,
     country_required: true,
     state_required: true,
 };
+/// A card without any billing address (docs/flexpay.md §3): each field is only checked for
+/// its length or value.
+const NO_ADDRESS_RULES: CardRules = CardRules {
+    address1_required: false,
+    postal_code_and_city_required: false,
+    country_required: false,
+    state_required: false,
+};
+
+/// The fields that make up a card's billing address.
+const BILLING_ADDRESS: [&str; 6] = [
+    "address1",
+    "address2",
+    "postalCode",
+    "city",
+    "state",
+    "country",
+];
 
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -88,14 +111,29 @@ fn holder(o: &Obj, rules: CardRules, customer_id: Option<String>) -> Bound<Holde
             return Err(fail(50088, format!("{} is required", o.field("firstName"))));
         }
     };
+    // A card sent with no billing address at all is taken as it is (the vendor approves it,
+    // AVS then has no data); once any address field is there, the endpoint's table applies.
+    let rules = if BILLING_ADDRESS.iter().any(|k| o.has(k)) {
+        rules
+    } else {
+        NO_ADDRESS_RULES
+    };
     let address1 = if rules.address1_required {
         Some(o.required(&req("address1", 255, 50099, 50100))?)
     } else {
         o.string(&opt("address1", 255, 50100))?
     };
     let address2 = o.string(&opt("address2", 255, 50119))?;
-    let postal_code = o.required(&req("postalCode", 100, 50094, 50095))?;
-    let city = o.required(&req("city", 100, 50097, 50098))?;
+    let postal_code = if rules.postal_code_and_city_required {
+        Some(o.required(&req("postalCode", 100, 50094, 50095))?)
+    } else {
+        o.string(&opt("postalCode", 100, 50095))?
+    };
+    let city = if rules.postal_code_and_city_required {
+        Some(o.required(&req("city", 100, 50097, 50098))?)
+    } else {
+        o.string(&opt("city", 100, 50098))?
+    };
     let state = if rules.state_required {
         Some(o.required(&req("state", 100, 50096, 50029))?)
     } else {
@@ -114,8 +152,8 @@ fn holder(o: &Obj, rules: CardRules, customer_id: Option<String>) -> Bound<Holde
         customer_id,
         address1,
         address2,
-        postal_code: Some(postal_code),
-        city: Some(city),
+        postal_code,
+        city,
         state,
         country,
         email,
@@ -123,7 +161,8 @@ fn holder(o: &Obj, rules: CardRules, customer_id: Option<String>) -> Bound<Holde
     })
 }
 
-/// An ISO 3166-1 alpha-2 or alpha-3 code, normalised to alpha-3 (50039 otherwise).
+/// An ISO 3166-1 alpha-2 or alpha-3 code or English country name, normalised to alpha-3
+/// (50039 otherwise; docs/flexpay.md §3).
 fn country(o: &Obj) -> Bound<Option<String>> {
     o.text("country", 50039)?
         .map(|c| {
@@ -133,7 +172,7 @@ fn country(o: &Obj) -> Bound<Option<String>> {
                     fail(
                         50039,
                         format!(
-                            "{} must be an ISO 3166-1 alpha-2 or alpha-3 code",
+                            "{} must be an ISO 3166-1 alpha-2 or alpha-3 code or an English country name",
                             o.field("country")
                         ),
                     )
@@ -192,9 +231,21 @@ fn expiry(o: &Obj) -> Bound<Expiry> {
     let year = o
         .text("expiryYear", 50058)?
         .ok_or_else(|| fail(50057, format!("{} is required", o.field("expiryYear"))))?;
-    let year = card::parse_year(&year)
-        .ok_or_else(|| fail(50058, format!("{} must be YYYY", o.field("expiryYear"))))?;
-    Ok(Expiry { month, year })
+    Ok(Expiry {
+        month,
+        year: four_digit_year(o, &year)?,
+    })
+}
+
+/// `expiryYear` is the seed's `String(4)` YYYY: a two-digit year is refused (50058), not
+/// guessed into a century (docs/flexpay.md §3).
+fn four_digit_year(o: &Obj, year: &str) -> Bound<u16> {
+    card::parse_four_digit_year(year).ok_or_else(|| {
+        fail(
+            50058,
+            format!("{} must be four digits, YYYY", o.field("expiryYear")),
+        )
+    })
 }
 
 fn cvv(o: &Obj) -> Bound<Option<Secret<String>>> {
@@ -306,10 +357,7 @@ pub fn holder_patch(pm: &Map<String, Value>) -> Bound<(Holder, Option<u8>, Optio
     };
     let year = match o.text("expiryYear", 50058)? {
         None => None,
-        Some(y) => Some(
-            card::parse_year(&y)
-                .ok_or_else(|| fail(50058, format!("{} must be YYYY", o.field("expiryYear"))))?,
-        ),
+        Some(y) => Some(four_digit_year(&o, &y)?),
     };
     let country = country(&o)?;
     let h = Holder {
@@ -448,7 +496,7 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
     let merchant_transaction_id = o.required(&id("merchantTransactionId", 256, 50103, 50104))?;
     let order_id = o.required(&id("orderId", 50, 50126, 50127))?;
     let description = o.string(&opt("description", 255, 50124))?;
-    let customer_id = o.string(&opt("customerId", 50, 50014))?;
+    let mut customer_id = o.string(&opt("customerId", 50, 50014))?;
     let currency = currency(&o)?;
     let amount = o
         .int("amount")?
@@ -490,9 +538,14 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
                 .unwrap_or_default();
             let merged = merged_card(&pm_map);
             let pm = Obj::new(&merged, "transaction.paymentMethod");
+            // Client libraries put the customer on the card (`paymentMethod.customerId`);
+            // the seed puts it on the transaction. Either names both.
+            let card_customer = pm.string(&opt("customerId", 50, 50014))?;
+            let holder_customer = card_customer.clone().or_else(|| customer_id.clone());
+            customer_id = customer_id.or(card_customer);
             if pm.has("creditCardNumber") {
                 PaymentSource::Card {
-                    card: new_card(&pm, rules, customer_id.clone())?,
+                    card: new_card(&pm, rules, holder_customer)?,
                     retain,
                 }
             } else if pm.has("gatewayPaymentMethodId")
@@ -501,7 +554,7 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
                 || pm.has("lastFourDigits")
             {
                 PaymentSource::GatewayToken {
-                    card: gateway_card(&pm, rules, customer_id.clone())?,
+                    card: gateway_card(&pm, rules, holder_customer)?,
                     retain,
                 }
             } else {

@@ -5,7 +5,9 @@ use openflex_domain::time::rfc3339;
 use openflex_engine::{Field, Gateway, PaymentMethod, Rejection, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AnyOfBuilder, Ref, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
@@ -124,6 +126,41 @@ pub struct ReferencesWire {
     pub previous_transaction: Option<PreviousTransactionWire>,
 }
 
+/// The seed's `Gateway` element (list and show answers): the gateway of this attempt with the
+/// name the merchant gave it. The flat `gatewayToken`, `gatewayType` and
+/// `merchantAccountReferenceId` stay beside it for clients that read those.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayElement {
+    pub token: String,
+    pub gateway_type: Option<String>,
+    pub name: Option<String>,
+    /// The merchant account used (`merchantAccountReferenceId`).
+    pub reference_id: Option<String>,
+}
+
+impl GatewayElement {
+    /// None for transactions no gateway saw (vault operations).
+    fn of(t: &Transaction) -> Option<Self> {
+        Some(Self {
+            token: t.gateway_token.clone()?,
+            gateway_type: t.gateway_type.clone(),
+            name: t.gateway_name.clone(),
+            reference_id: t.merchant_account_reference_id.clone(),
+        })
+    }
+
+    /// The sentinel of a request refused before any gateway was chosen.
+    fn sentinel() -> Self {
+        Self {
+            token: SENTINEL_GATEWAY.to_string(),
+            gateway_type: Some(SENTINEL_GATEWAY_TYPE.to_string()),
+            name: None,
+            reference_id: None,
+        }
+    }
+}
+
 /// Transaction core object.
 #[derive(Debug, Serialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
@@ -166,6 +203,8 @@ pub struct TransactionWire {
     pub payment_plan: Option<PaymentPlanWire>,
     #[serde(rename = "References")]
     pub references: Option<ReferencesWire>,
+    #[serde(rename = "Gateway")]
+    pub gateway: Option<GatewayElement>,
     pub original_transaction_id: Option<String>,
     pub completion_status: Option<String>,
 }
@@ -238,6 +277,7 @@ impl From<&Transaction> for TransactionWire {
                     transaction_date: p.transaction_date.clone(),
                 }),
             }),
+            gateway: GatewayElement::of(t),
             original_transaction_id: t.original_id.clone(),
             completion_status: t.completion_status.clone(),
         }
@@ -285,6 +325,7 @@ impl TransactionWire {
             gateway_token: Some(SENTINEL_GATEWAY.to_string()),
             assigned_gateway_token: Some(SENTINEL_GATEWAY.to_string()),
             gateway_type: Some(SENTINEL_GATEWAY_TYPE.to_string()),
+            gateway: Some(GatewayElement::sentinel()),
             ..Self::default()
         }
     }
@@ -320,6 +361,8 @@ pub struct SimplifiedTransaction {
     pub transaction_status: i64,
     pub message: String,
     pub transaction_type: String,
+    #[serde(rename = "Gateway")]
+    pub gateway: Option<GatewayElement>,
     pub retry_date: Option<String>,
     pub amount: i64,
     pub initial_merchant_transaction_id: Option<String>,
@@ -335,6 +378,7 @@ impl From<&Transaction> for SimplifiedTransaction {
             transaction_status: t.status as i64,
             message: t.code.message().to_string(),
             transaction_type: t.txn_type.as_str().to_string(),
+            gateway: GatewayElement::of(t),
             retry_date: t.retry_date.map(rfc3339),
             amount: t.amount,
             initial_merchant_transaction_id: t.merchant_transaction_id.clone(),
@@ -350,6 +394,37 @@ impl From<&Transaction> for SimplifiedTransaction {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SimplifiedTransactionList {
     pub transactions: Vec<SimplifiedTransaction>,
+}
+
+/// What `GET /v1/transactions` answers: full items, or slim ones with
+/// `responseType=simplified`. Documented as `anyOf` the two lists, not `oneOf`: an empty list
+/// (and a full item, which has every field a slim one requires) matches both.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum TransactionListAnswer {
+    Full(TransactionList),
+    Simplified(SimplifiedTransactionList),
+}
+
+impl utoipa::PartialSchema for TransactionListAnswer {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(TransactionList::name()))
+            .item(Ref::from_schema_name(SimplifiedTransactionList::name()))
+            .into()
+    }
+}
+
+impl ToSchema for TransactionListAnswer {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((TransactionList::name().into(), TransactionList::schema()));
+        <TransactionList as ToSchema>::schemas(schemas);
+        schemas.push((
+            SimplifiedTransactionList::name().into(),
+            SimplifiedTransactionList::schema(),
+        ));
+        <SimplifiedTransactionList as ToSchema>::schemas(schemas);
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

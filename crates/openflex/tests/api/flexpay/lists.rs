@@ -278,6 +278,7 @@ async fn simplified_items_have_only_the_slim_fields(app: TestApp) {
     let page = list(&app, "?responseType=simplified").await;
     assert_eq!(page.len(), 3);
     let expected_keys = [
+        "Gateway",
         "amount",
         "completionStatus",
         "initialMerchantTransactionId",
