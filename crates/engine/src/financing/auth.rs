@@ -42,6 +42,19 @@ struct Client {
     trusted_networks: Option<String>,
 }
 
+impl Client {
+    /// The trust rule for a call made with the client's own credentials.
+    fn admit(&self, client_id: &str, origin: Origin) -> FxResult<()> {
+        admit(
+            &self.tenant,
+            client_id,
+            self.trusted_networks.as_deref(),
+            Presented::MerchantPowers,
+            origin,
+        )
+    }
+}
+
 /// The client's trust rule for a call that `presented` these powers from `origin`.
 fn admit(
     tenant: &Tenant,
@@ -125,13 +138,7 @@ impl Engine {
         if !client.tenant.flexiti.enabled {
             return Err(Refusal::new("invalid_role").into());
         }
-        admit(
-            &client.tenant,
-            client_id,
-            client.trusted_networks.as_deref(),
-            Presented::MerchantPowers,
-            origin,
-        )?;
+        client.admit(client_id, origin)?;
         Ok(self.fx_mint(&client.credential_id, scope).await?)
     }
 
@@ -160,7 +167,7 @@ impl Engine {
         let Some(client) = self.fx_client(client_id, secret).await? else {
             return Err(Refusal::new("invalid_client").into());
         };
-        let credential_id = client.credential_id;
+        let credential_id = client.credential_id.clone();
         let hash = self.vault.hash_secret(refresh_token);
         let now = micros(self.now());
         let Some(found) = self.store.fx_token(true, &hash).await? else {
@@ -176,13 +183,7 @@ impl Engine {
         if !Tenant::of(&found.merchant, mode).flexiti.enabled {
             return Err(Refusal::new("invalid_role").into());
         }
-        admit(
-            &client.tenant,
-            client_id,
-            client.trusted_networks.as_deref(),
-            Presented::MerchantPowers,
-            origin,
-        )?;
+        client.admit(client_id, origin)?;
         if !self
             .store
             .revoke_fx_token(&found.token.token_hash, now)
