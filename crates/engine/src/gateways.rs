@@ -180,6 +180,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         Store::insert_gateway(&mut tx, &row).await?;
         tx.commit().await?;
+        self.store.config_changed();
         Ok(Gateway::from_row(&row))
     }
 

@@ -45,6 +45,10 @@ pub enum EngineError {
     Invalid(String),
     #[error("internal: {0}")]
     Internal(String),
+    /// The caller's credential stopped being valid while its request was served (revoked on
+    /// another node a moment ago).
+    #[error("unauthorized")]
+    Unauthorized,
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
@@ -85,6 +89,27 @@ pub struct Tenant {
     pub risk_rules: openflex_domain::risk::RiskRules,
     /// The merchant's Flexiti plans, locations and permissions.
     pub flexiti: financing::FlexitiSettings,
+    /// Set when this tenant came from the node's configuration cache (see
+    /// [`Engine::authenticate_for_payment`]).
+    pub(crate) cached: Option<CachedAuth>,
+}
+
+/// How a tenant read from the node's cache is checked again: the configuration generation its
+/// answers were read at, which a payment's first write must still find, and the credential to
+/// read afresh when it does not.
+#[derive(Clone)]
+pub(crate) struct CachedAuth {
+    kind: &'static str,
+    secret_hash: String,
+    generation: i64,
+}
+
+impl std::fmt::Debug for CachedAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedAuth")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Merchant settings kept as JSON on the merchant row.
@@ -112,7 +137,14 @@ impl Tenant {
             retry_policy: settings.retry_policy,
             risk_rules: settings.risk_rules,
             flexiti: settings.flexiti,
+            cached: None,
         }
+    }
+
+    /// The configuration generation a payment's first write must still find, when this tenant
+    /// came from the cache.
+    pub(crate) fn guard(&self) -> Option<i64> {
+        self.cached.as_ref().map(|c| c.generation)
     }
 }
 

@@ -40,7 +40,9 @@ impl Engine {
     }
 
     /// Picks the gateway: the pinned one, else a weighted choice among Available gateways
-    /// accepting the currency and brand. `Err` carries why none fits (a refusal about the
+    /// accepting the currency and brand. A tenant from the node's cache routes on the cached
+    /// gateways of the same configuration generation (the payment's guarded write vouches for
+    /// both). `Err` carries why none fits (a refusal about the
     /// request's gateway token).
     pub(crate) async fn route(
         &self,
@@ -56,12 +58,25 @@ impl Engine {
                 && self.connectors.knows(&g.gateway_type)
                 && !(t.mode == Mode::Live && g.gateway_type == "sandbox")
         };
+        let cached = match t.guard() {
+            Some(generation) => Some(
+                self.store
+                    .cached_gateways(&t.merchant_id, t.mode.as_str(), generation)
+                    .await?
+                    .value,
+            ),
+            None => None,
+        };
         if let Some(token) = pinned {
-            let Some(row) = self
-                .store
-                .gateway(&t.merchant_id, t.mode.as_str(), token)
-                .await?
-            else {
+            let row = match &cached {
+                Some(table) => table.iter().find(|g| g.token == token).cloned(),
+                None => {
+                    self.store
+                        .gateway(&t.merchant_id, t.mode.as_str(), token)
+                        .await?
+                }
+            };
+            let Some(row) = row else {
                 return Ok(Err(format!("no gateway with token {token}")));
             };
             let g = Gateway::from_row(&row);
@@ -79,10 +94,13 @@ impl Engine {
             }
             return Ok(Ok(g));
         }
-        let candidates: Vec<Gateway> = self
-            .store
-            .gateways(&t.merchant_id, t.mode.as_str())
-            .await?
+        let table = match cached {
+            Some(table) => table,
+            None => {
+                std::sync::Arc::new(self.store.gateways(&t.merchant_id, t.mode.as_str()).await?)
+            }
+        };
+        let candidates: Vec<Gateway> = table
             .iter()
             .map(Gateway::from_row)
             .filter(|g| {

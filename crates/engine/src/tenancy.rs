@@ -114,6 +114,8 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let issued = self.issue_into(&mut tx, merchant_id, mode).await?;
         tx.commit().await?;
+        // A first sandbox set also gives the merchant its sandbox gateway.
+        self.store.config_changed();
         Ok(issued)
     }
 
@@ -294,17 +296,63 @@ impl Engine {
         if secret.is_empty() || secret.len() > 512 {
             return Ok(None);
         }
-        let hash = self.vault.hash_secret(secret);
-        let Some((cred, merchant)) = self.store.credential_by_secret(kind, &hash).await? else {
+        self.authenticate_hash(kind, &self.vault.hash_secret(secret))
+            .await
+    }
+
+    async fn authenticate_hash(&self, kind: &str, hash: &str) -> Result<Option<Tenant>> {
+        let Some((cred, merchant)) = self.store.credential_by_secret(kind, hash).await? else {
             return Ok(None);
         };
-        let stored = cred.secret_hash.as_deref().unwrap_or_default();
-        if !openflex_vault::constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
+        tenant_of(&cred, &merchant, hash)
+    }
+
+    /// [`Engine::authenticate`] through the node's configuration cache, for the payment use
+    /// cases only: their first write checks that nothing changed since the cache read its
+    /// answers (see `openflex_store::config_cache`), and a payment refused before writing
+    /// checks it too, so a key revoked on another node a moment ago is never honoured.
+    pub async fn authenticate_for_payment(
+        &self,
+        kind: &'static str,
+        secret: &str,
+    ) -> Result<Option<Tenant>> {
+        if secret.is_empty() || secret.len() > 512 {
             return Ok(None);
         }
-        let mode = Mode::parse(&cred.mode)
-            .ok_or_else(|| EngineError::Internal(format!("credential {} has bad mode", cred.id)))?;
-        Ok(Some(Tenant::of(&merchant, mode)))
+        let hash = self.vault.hash_secret(secret);
+        let Some(hit) = self.store.cached_credential(kind, &hash).await? else {
+            return Ok(None);
+        };
+        let (cred, merchant) = &*hit.value;
+        let Some(mut tenant) = tenant_of(cred, merchant, &hash)? else {
+            return Ok(None);
+        };
+        tenant.cached = Some(crate::CachedAuth {
+            kind,
+            secret_hash: hash,
+            generation: hit.generation,
+        });
+        Ok(Some(tenant))
+    }
+
+    /// The tenant of a cached one, read afresh (not through the cache); `Unauthorized` when
+    /// its credential is no longer valid.
+    pub(crate) async fn reauthenticate(&self, t: &Tenant) -> Result<Tenant> {
+        let Some(c) = &t.cached else {
+            return Ok(t.clone());
+        };
+        self.store.config_changed();
+        self.authenticate_hash(c.kind, &c.secret_hash)
+            .await?
+            .ok_or(EngineError::Unauthorized)
+    }
+
+    /// Whether the configuration a cached tenant was read at is still current.
+    pub(crate) async fn config_unchanged(&self, t: &Tenant) -> Result<bool> {
+        match &t.cached {
+            Some(c) => Ok(self.store.config_generation().await? == c.generation),
+            None => Ok(true),
+        }
     }
 
     /// Moves a merchant's sandbox clock forward by `seconds`; returns the new offset in seconds.
@@ -401,4 +449,19 @@ impl Engine {
             .await?;
         Ok(rules)
     }
+}
+
+/// The tenant a credential row speaks for, once its hash is confirmed in constant time.
+fn tenant_of(
+    cred: &openflex_store::CredentialRow,
+    merchant: &openflex_store::MerchantRow,
+    hash: &str,
+) -> Result<Option<Tenant>> {
+    let stored = cred.secret_hash.as_deref().unwrap_or_default();
+    if !openflex_vault::constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
+        return Ok(None);
+    }
+    let mode = Mode::parse(&cred.mode)
+        .ok_or_else(|| EngineError::Internal(format!("credential {} has bad mode", cred.id)))?;
+    Ok(Some(Tenant::of(merchant, mode)))
 }

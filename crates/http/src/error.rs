@@ -30,6 +30,7 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::NotFound => Self::NotFound,
+            EngineError::Unauthorized => Self::Unauthorized,
             EngineError::Invalid(m) => Self::BadRequest(m),
             EngineError::Store(StoreError::Unavailable(m)) => {
                 tracing::error!(error = %m, "database unavailable");

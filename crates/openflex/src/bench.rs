@@ -92,6 +92,8 @@ pub struct Options {
     /// The server's database, for seeding large tables and for `--compare-pgbench`.
     pub database_url: Option<String>,
     pub compare_pgbench: bool,
+    /// What pgbench runs for `compare_pgbench`.
+    pub baseline: Baseline,
     /// The gateway type of the connector scenario.
     pub gateway: Gateway,
 }
@@ -499,6 +501,16 @@ impl Ctx {
     }
 }
 
+/// What `--compare-pgbench` measures openflex against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Baseline {
+    /// The statements the server sends for one operation.
+    Same,
+    /// The least a token charge must do: read the payment method, insert the attempt, in one
+    /// transaction.
+    Minimal,
+}
+
 /// One run: prepare, drive, and with `compare_pgbench` run pgbench on the same database.
 pub async fn run(opts: Options) -> anyhow::Result<Report> {
     let ctx = Arc::new(prepare(&opts, &client(opts.concurrency)?).await?);
@@ -518,6 +530,7 @@ async fn compare(ctx: &Ctx, opts: &Options, report: &mut Report) -> anyhow::Resu
     let tps = crate::bench_db::compare(
         url,
         opts.scenario,
+        opts.baseline,
         &ctx.fixture()?,
         opts.concurrency,
         opts.duration,

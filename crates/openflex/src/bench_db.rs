@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::Row;
 use std::time::Duration;
 
-use crate::bench::Scenario;
+use crate::bench::{Baseline, Scenario};
 
 /// What the scripts need to know about the bench merchant's own rows.
 pub struct Fixture {
@@ -155,10 +155,49 @@ async fn insert_statement(
     ))
 }
 
+async fn generation(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT generation FROM config_generation WHERE id = 1")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// `insert` (an `INSERT … VALUES (…);`) as the server sends a payment's first write: made
+/// conditional on the configuration generation (see `Store::insert_txn_alone_guarded`).
+fn guarded(insert: &str, generation: i64) -> String {
+    let select = insert
+        .trim_end_matches(';')
+        .replacen(") VALUES (", ") SELECT ", 1);
+    format!(
+        "{} FROM config_generation WHERE id = 1 AND generation = {generation};",
+        select.strip_suffix(')').unwrap_or(&select)
+    )
+}
+
 /// The pgbench script of one operation of `scenario`.
-async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<String> {
+async fn script(
+    url: &str,
+    scenario: Scenario,
+    baseline: Baseline,
+    f: &Fixture,
+) -> anyhow::Result<String> {
     let pool = sqlx::PgPool::connect(url).await?;
     let m = &f.merchant_id;
+    let pm = &f.payment_method_id;
+    let read_pm = format!(
+        "SELECT * FROM payment_methods WHERE id = '{pm}' AND merchant_id = '{m}' AND mode = 'sandbox';\n"
+    );
+    if baseline == Baseline::Minimal {
+        if scenario != Scenario::FlexpayChargeToken {
+            bail!("--baseline minimal is defined for flexpay-charge-token only");
+        }
+        let insert = insert_statement(&pool, &f.template_txn, "pgb-c-", &[]).await?;
+        pool.close().await;
+        return Ok(format!(
+            "\\set r random(1, 9000000000000000000)\nBEGIN;\n{read_pm}{insert}\nCOMMIT;\n"
+        ));
+    }
     let hash: String = sqlx::query_scalar(
         "SELECT secret_hash FROM credentials WHERE merchant_id = $1 AND kind = 'flexpay_api_key' AND revoked_at IS NULL LIMIT 1",
     )
@@ -166,27 +205,29 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
     .fetch_one(&pool)
     .await
     .context("the bench merchant's FlexPay credential")?;
-    let pm = &f.payment_method_id;
-    // The statements of every authenticated FlexPay request, then of a token payment: credential
-    // + merchant, payment method with its card-network decline count, routing.
+    // The credential + merchant read of an authenticated FlexPay request outside the payment
+    // use cases, and a payment's read of its card with the card-network decline count.
     let auth = format!(
         "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
          c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
          FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
          WHERE c.secret_hash = '{hash}' AND c.revoked_at IS NULL;\n"
     );
-    let payment = format!(
-        "{auth}SELECT pm.*, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
+    let payment_method = format!(
+        "SELECT pm.*, (SELECT COUNT(*) FROM transactions t JOIN payment_methods p ON p.id = t.payment_method_id \
          WHERE t.merchant_id = '{m}' AND t.mode = 'sandbox' AND t.order_id = ('pgb-o-' || CAST(:r AS text)) AND p.fingerprint = pm.fingerprint \
          AND t.txn_type IN ('Charge', 'Authorize') AND t.status = 2 AND t.created_at >= 0) AS declines \
-         FROM payment_methods pm WHERE pm.id = '{pm}' AND pm.merchant_id = '{m}' AND pm.mode = 'sandbox';\n\
-         SELECT * FROM gateways WHERE merchant_id = '{m}' AND mode = 'sandbox' AND deleted_at IS NULL ORDER BY created_at, token;\n"
+         FROM payment_methods pm WHERE pm.id = '{pm}' AND pm.merchant_id = '{m}' AND pm.mode = 'sandbox';\n"
     );
     let body = match scenario {
         Scenario::FlexpayChargeToken => {
+            // A token charge finds its credential and gateways in the node's cache: it reads
+            // the payment method with its decline count, then writes its attempt as one
+            // statement guarded by the configuration generation
+            // (`Store::insert_txn_alone_guarded`).
             let insert = insert_statement(&pool, &f.template_txn, "pgb-c-", &[]).await?;
-            // A token payment writes its attempt as one statement (`Store::insert_txn_alone`).
-            format!("{payment}{insert}\n")
+            let guarded = guarded(&insert, generation(&pool).await?);
+            format!("{payment_method}{guarded}\n")
         }
         Scenario::FlexpayAuthCapture => {
             let auth_insert = insert_statement(
@@ -196,6 +237,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
                 &[("txn_type", "'Authorize'".into())],
             )
             .await?;
+            let auth_insert = guarded(&auth_insert, generation(&pool).await?);
             let capture_insert = insert_statement(
                 &pool,
                 &f.template_txn,
@@ -208,7 +250,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
             )
             .await?;
             format!(
-                "{payment}{auth_insert}\n\
+                "{payment_method}{auth_insert}\n\
                  {auth}SELECT * FROM transactions WHERE id = ('pgb-a-' || CAST(:r AS text)) AND merchant_id = '{m}' AND mode = 'sandbox';\n\
                  SELECT * FROM gateways WHERE token = (SELECT gateway_token FROM transactions WHERE id = '{t}') AND merchant_id = '{m}' AND mode = 'sandbox';\n\
                  BEGIN;\n{capture_insert}\n\
@@ -235,6 +277,7 @@ async fn script(url: &str, scenario: Scenario, f: &Fixture) -> anyhow::Result<St
 pub async fn compare(
     url: &str,
     scenario: Scenario,
+    baseline: Baseline,
     f: &Fixture,
     clients: usize,
     duration: Duration,
@@ -248,7 +291,7 @@ pub async fn compare(
         .execute(&pool)
         .await?;
     pool.close().await;
-    let text = script(url, scenario, f).await?;
+    let text = script(url, scenario, baseline, f).await?;
     let file = std::env::temp_dir().join(format!("openflex-pgbench-{}.sql", std::process::id()));
     std::fs::write(&file, text)?;
     let out = tokio::process::Command::new("pgbench")

@@ -102,6 +102,11 @@ enum Command {
         /// clients and duration, and report openflex ÷ pgbench.
         #[arg(long)]
         compare_pgbench: bool,
+        /// What --compare-pgbench runs: `same` (the statements the server sends for one
+        /// operation) or `minimal` (the least any charge must do: read the payment method by id
+        /// and insert the attempt, in one transaction; flexpay-charge-token only).
+        #[arg(long, value_enum, default_value_t = openflex::bench::Baseline::Same)]
+        baseline: openflex::bench::Baseline,
         /// The server's database (postgres://… or a SQLite file), for --table-sizes and
         /// --compare-pgbench.
         #[arg(long)]
@@ -383,6 +388,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             sweep,
             table_sizes,
             compare_pgbench,
+            baseline,
             database_url,
             gateway,
             admin_token,
@@ -396,6 +402,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 list_rows,
                 database_url,
                 compare_pgbench,
+                baseline,
                 gateway,
             };
             if !sweep.is_empty() || !table_sizes.is_empty() {

@@ -103,6 +103,7 @@ impl Store {
         let n = on_write!(self, p => sqlx::query(
             "UPDATE credentials SET trusted_networks = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
             .bind(networks).bind(id).bind(merchant_id).execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 
@@ -111,6 +112,7 @@ impl Store {
         let n = on_write!(self, p => sqlx::query(
             "UPDATE credentials SET revoked_at = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
             .bind(at).bind(id).bind(merchant_id).execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 }
@@ -141,6 +143,7 @@ impl Store {
             "UPDATE credentials SET kek_version = $1, sealed_secret = $2 WHERE id = $3 AND kek_version = $4")
             .bind(version).bind(blob).bind(id).bind(old_version)
             .execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 }

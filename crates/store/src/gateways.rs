@@ -95,6 +95,7 @@ impl Store {
             .bind(g.settings_kek_version).bind(&g.settings_sealed)
             .bind(&g.token).bind(&g.merchant_id).bind(&g.mode)
             .execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 
@@ -110,6 +111,7 @@ impl Store {
             "UPDATE gateways SET deleted_at = $1 WHERE token = $2 AND merchant_id = $3 AND mode = $4 AND deleted_at IS NULL")
             .bind(at).bind(token).bind(merchant_id).bind(mode)
             .execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 }
@@ -140,6 +142,7 @@ impl Store {
             "UPDATE gateways SET settings_kek_version = $1, settings_sealed = $2 WHERE token = $3 AND settings_kek_version = $4")
             .bind(version).bind(blob).bind(token).bind(old_version)
             .execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 }

@@ -19,6 +19,10 @@
 //! exactly as a single INSERT would answer. Any other failure of a batch of several rows
 //! (a row the database refuses) is retried row by row, so one bad row cannot fail its
 //! neighbours; a database that is away fails them all with `Unavailable`.
+//!
+//! A row may be guarded by a configuration generation (see `config_cache`): the statement
+//! inserts it only while the generation is unchanged, so the check and the write are one
+//! atomic step even against another process on the same file.
 
 use crate::{Result, StoreError, TxnRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -32,6 +36,7 @@ const MAX_BATCH: usize = 64;
 
 struct Pending {
     row: TxnRow,
+    guard: Option<i64>,
     done: oneshot::Sender<Result<()>>,
 }
 
@@ -73,11 +78,12 @@ impl GroupCommit {
         Self { queue }
     }
 
-    /// Inserts `row`, answering once it is committed.
-    pub(crate) async fn insert(&self, row: TxnRow) -> Result<()> {
+    /// Inserts `row`, answering once it is committed; with a `guard`, only while the
+    /// configuration generation is still that one (else [`StoreError::ConfigChanged`]).
+    pub(crate) async fn insert(&self, row: TxnRow, guard: Option<i64>) -> Result<()> {
         let (done, answer) = oneshot::channel();
         self.queue
-            .send(Msg::Insert(Box::new(Pending { row, done })))
+            .send(Msg::Insert(Box::new(Pending { row, guard, done })))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -143,16 +149,17 @@ async fn next_batch(
 
 /// Writes one batch and answers its callers; false when the connection should be replaced.
 async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending>) -> bool {
-    let rows: Vec<&TxnRow> = batch.iter().map(|p| &p.row).collect();
+    let rows: Vec<(&TxnRow, Option<i64>)> = batch.iter().map(|p| (&p.row, p.guard)).collect();
     let outcome = insert_many(conn, gate, &rows).await;
     let healthy = !matches!(outcome, Err(StoreError::Unavailable(_)));
     match outcome {
         Ok(inserted) => {
+            let mut generation = None;
             for p in batch {
                 let answer = if inserted.contains(&p.row.id) {
                     Ok(())
                 } else {
-                    Err(StoreError::Conflict)
+                    skipped(conn, p.guard, &mut generation).await
                 };
                 let _ = p.done.send(answer);
             }
@@ -169,13 +176,11 @@ async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending
         }
         Err(_) => {
             for p in batch {
-                let answer = insert_many(conn, gate, &[&p.row]).await.and_then(|ids| {
-                    if ids.is_empty() {
-                        Err(StoreError::Conflict)
-                    } else {
-                        Ok(())
-                    }
-                });
+                let answer = match insert_many(conn, gate, &[(&p.row, p.guard)]).await {
+                    Ok(ids) if ids.is_empty() => skipped(conn, p.guard, &mut None).await,
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                };
                 let _ = p.done.send(answer);
             }
         }
@@ -183,17 +188,55 @@ async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending
     healthy
 }
 
-/// One statement inserting `rows`; returns the ids it inserted (the others hit a unique key).
+/// Why a row was not inserted: the generation its guard named is gone, else a unique key
+/// (the generation is read once per batch, and only when a guarded row was skipped).
+async fn skipped(
+    conn: &mut SqliteConnection,
+    guard: Option<i64>,
+    generation: &mut Option<i64>,
+) -> Result<()> {
+    let Some(guard) = guard else {
+        return Err(StoreError::Conflict);
+    };
+    let now = match *generation {
+        Some(g) => g,
+        None => {
+            let g = sqlx::query_scalar::<_, i64>(
+                "SELECT generation FROM config_generation WHERE id = 1",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            *generation = Some(g);
+            g
+        }
+    };
+    if now == guard {
+        Err(StoreError::Conflict)
+    } else {
+        Err(StoreError::ConfigChanged)
+    }
+}
+
 /// Columns of `transactions`, each bound once per row below.
 const COLUMNS: usize = 31;
 
+/// One statement inserting `rows` (each with its guard, bound after its columns); returns the
+/// ids it inserted (the others hit a unique key or a changed generation).
 async fn insert_many(
     conn: &mut SqliteConnection,
     gate: &Mutex<()>,
-    rows: &[&TxnRow],
+    rows: &[(&TxnRow, Option<i64>)],
 ) -> Result<Vec<String>> {
-    const N: usize = COLUMNS;
-    let mut sql = format!("INSERT INTO transactions ({}) VALUES ", crate::TXN_COLUMNS);
+    const N: usize = COLUMNS + 1;
+    let mut sql = format!("INSERT INTO transactions ({}) SELECT ", crate::TXN_COLUMNS);
+    for c in 1..N {
+        if c > 1 {
+            sql.push_str(", ");
+        }
+        sql.push_str("column");
+        sql.push_str(&c.to_string());
+    }
+    sql.push_str(" FROM (VALUES ");
     for i in 0..rows.len() {
         sql.push_str(if i == 0 { "(" } else { ", (" });
         for c in 1..=N {
@@ -205,12 +248,15 @@ async fn insert_many(
         }
         sql.push(')');
     }
-    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+    sql.push_str(&format!(
+        ") WHERE column{N} IS NULL OR column{N} = (SELECT generation FROM config_generation WHERE id = 1) \
+         ON CONFLICT DO NOTHING RETURNING id"
+    ));
     let sql = sqlx::AssertSqlSafe(sql);
     let _gate = gate.lock().await;
     let mut q = sqlx::query_scalar::<_, String>(sql);
-    for r in rows {
-        q = crate::transactions::bind_txn!(q, *r);
+    for (r, guard) in rows {
+        q = crate::transactions::bind_txn!(q, *r).bind(*guard);
     }
     Ok(q.fetch_all(conn).await?)
 }
@@ -368,6 +414,43 @@ mod tests {
             !wal.exists(),
             "closing the store closes the writer's connection too, so the WAL is checkpointed"
         );
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn a_guarded_row_is_written_only_while_its_generation_holds() {
+        let (store, path) = store().await;
+        let now = store.config_generation().await.unwrap();
+        let rows = [
+            row("g1", "a", 100),
+            row("g2", "b", 200),
+            row("g3", "a", 300),
+        ];
+        let answers = futures::future::join_all([
+            store.insert_txn_alone_guarded(&rows[0], Some(now)),
+            store.insert_txn_alone_guarded(&rows[1], Some(now - 1)),
+            store.insert_txn_alone_guarded(&rows[2], Some(now)),
+        ])
+        .await;
+        assert!(answers[0].is_ok(), "{answers:?}");
+        assert!(
+            matches!(answers[1], Err(StoreError::ConfigChanged)),
+            "a row guarded by a past generation is not written: {answers:?}"
+        );
+        assert!(
+            matches!(answers[2], Err(StoreError::Conflict)),
+            "a guarded row that lost at the unique key is a conflict: {answers:?}"
+        );
+        assert!(store.txn("m1", "sandbox", "g2").await.unwrap().is_none());
+
+        // A change to what nodes cache moves the generation, in the changing statement.
+        assert!(store.set_merchant_settings("m1", "{}").await.unwrap());
+        assert_eq!(store.config_generation().await.unwrap(), now + 1);
+        let late = store
+            .insert_txn_alone_guarded(&row("g4", "c", 1), Some(now))
+            .await;
+        assert!(matches!(late, Err(StoreError::ConfigChanged)), "{late:?}");
+        store.close().await;
         let _ = std::fs::remove_file(&path);
     }
 

@@ -10,6 +10,7 @@
 //! their amount with a conditional `UPDATE … WHERE <invariant still holds>`, so concurrent
 //! refunds or captures of one transaction cannot over-spend whatever the interleaving.
 
+mod config_cache;
 mod credentials;
 mod ff_refresh;
 mod flexfactor;
@@ -27,6 +28,7 @@ mod sqlite_file;
 mod transactions;
 mod webhooks;
 
+pub use config_cache::{CachedCredential, CachedGateways, Versioned};
 pub use credentials::CredentialRow;
 pub use ff_refresh::Rotation;
 pub use flexfactor::{OrderEventRow, OrderQuery, OrderRow};
@@ -61,6 +63,10 @@ pub enum StoreError {
     Database(String),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// A guarded write found the configuration changed since the answers it relied on were
+    /// read (see `config_cache`); nothing was written.
+    #[error("the configuration changed while the request was served")]
+    ConfigChanged,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -161,6 +167,8 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite's group commit (see `group_commit` for why PostgreSQL goes without).
     group: Option<group_commit::GroupCommit>,
+    /// Credentials and gateways as last read (see `config_cache`).
+    cache: std::sync::Arc<config_cache::ConfigCache>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +225,7 @@ impl Store {
             )
         };
         let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
-        Ok(Self {
+        let store = Self {
             group: match &pool {
                 Pool::Sqlite(p) => Some(group_commit::GroupCommit::start(
                     (*p.connect_options()).clone(),
@@ -227,7 +235,10 @@ impl Store {
             },
             pool,
             writer,
-        })
+            cache: Default::default(),
+        };
+        store.listen_for_config_changes();
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -269,6 +280,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.cache.stop_listening();
         if let Some(group) = &self.group {
             group.close().await;
         }

@@ -37,9 +37,11 @@ impl Store {
 
     /// Moves a merchant's sandbox clock forward; returns the new offset.
     pub async fn advance_clock(&self, id: &str, by_us: i64) -> Result<Option<i64>> {
-        Ok(on_write!(self, p => sqlx::query_scalar::<_, i64>(
+        let offset = on_write!(self, p => sqlx::query_scalar::<_, i64>(
             "UPDATE merchants SET clock_offset_us = clock_offset_us + $1 WHERE id = $2 RETURNING clock_offset_us")
-            .bind(by_us).bind(id).fetch_optional(p).await)?)
+            .bind(by_us).bind(id).fetch_optional(p).await)?;
+        self.config_changed();
+        Ok(offset)
     }
 }
 
@@ -47,6 +49,7 @@ impl Store {
     pub async fn set_merchant_settings(&self, id: &str, settings: &str) -> Result<bool> {
         let n = on_write!(self, p => sqlx::query("UPDATE merchants SET settings = $1 WHERE id = $2")
             .bind(settings).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        self.config_changed();
         Ok(n == 1)
     }
 }

@@ -159,7 +159,56 @@ macro_rules! insert_txn_query {
     };
 }
 
+/// [`insert_txn_query!`] made conditional on the configuration generation (bound as `$32`):
+/// it inserts nothing once the generation moved on.
+macro_rules! insert_txn_guarded_query {
+    ($r:expr, $generation:expr) => {
+        bind_txn!(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO transactions ({COLS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31 \
+                 FROM config_generation WHERE id = 1 AND generation = $32"
+            ))),
+            $r
+        )
+        .bind($generation)
+    };
+}
+
+/// Rows a guarded INSERT wrote: none means the generation moved on.
+fn guarded(inserted: u64) -> Result<()> {
+    if inserted == 0 {
+        Err(StoreError::ConfigChanged)
+    } else {
+        Ok(())
+    }
+}
+
 impl Store {
+    /// [`Store::insert_txn`], writing only while the configuration generation is `guard`
+    /// (`None`: unconditionally). A moved generation is [`StoreError::ConfigChanged`].
+    pub async fn insert_txn_guarded(tx: &mut Tx, r: &TxnRow, guard: Option<i64>) -> Result<()> {
+        let Some(generation) = guard else {
+            return Self::insert_txn(tx, r).await;
+        };
+        let n = on_tx!(tx, c => insert_txn_guarded_query!(r, generation).execute(c).await.map(|q| q.rows_affected()))?;
+        guarded(n)
+    }
+
+    /// [`Store::insert_txn_alone`] with a guard, as [`Store::insert_txn_guarded`].
+    pub async fn insert_txn_alone_guarded(&self, r: &TxnRow, guard: Option<i64>) -> Result<()> {
+        let Some(generation) = guard else {
+            return self.insert_txn_alone(r).await;
+        };
+        match &self.group {
+            Some(group) => group.insert(r.clone(), Some(generation)).await,
+            None => {
+                let n = on_pool!(&self.pool, p => insert_txn_guarded_query!(r, generation).execute(p).await.map(|q| q.rows_affected()))?;
+                guarded(n)
+            }
+        }
+    }
+
     /// Inserts a transaction; a duplicate (merchant, mode, merchantTransactionId) is `Conflict`.
     pub async fn insert_txn(tx: &mut Tx, r: &TxnRow) -> Result<()> {
         on_tx!(tx, c => insert_txn_query!(r).execute(c).await.map(|_| ()))?;
@@ -171,7 +220,7 @@ impl Store {
     /// once its row is committed, with `Conflict` for a duplicate merchantTransactionId.
     pub async fn insert_txn_alone(&self, r: &TxnRow) -> Result<()> {
         match &self.group {
-            Some(group) => group.insert(r.clone()).await,
+            Some(group) => group.insert(r.clone(), None).await,
             None => on_pool!(&self.pool, p => insert_txn_query!(r).execute(p).await.map(|_| ()))
                 .map_err(Into::into),
         }

@@ -122,7 +122,19 @@ pub(crate) fn settle(step: Step<Transaction>) -> Result<Outcome> {
 impl Engine {
     /// Charge or authorize.
     pub async fn pay(&self, t: &Tenant, req: PaymentRequest) -> Result<Outcome> {
-        let mut outcome = settle(self.pay_steps(t, &req).await)?;
+        let step = match self.pay_steps(t, &req).await {
+            // The tenant and its gateways came from the node's cache, and the configuration
+            // changed since: the guarded first write wrote nothing, or the refusal came before
+            // any write. Read everything afresh and start over.
+            Err(Stop::Failed(EngineError::Store(StoreError::ConfigChanged))) => {
+                self.pay_steps(&self.reauthenticate(t).await?, &req).await
+            }
+            Err(Stop::Refused(_)) if !self.config_unchanged(t).await? => {
+                self.pay_steps(&self.reauthenticate(t).await?, &req).await
+            }
+            step => step,
+        };
+        let mut outcome = settle(step)?;
         if let Ok(txn) = &mut outcome {
             // Named already when this request chose the gateway; a replayed answer is looked up.
             self.name_gateways(t, std::slice::from_mut(txn)).await?;

@@ -4,7 +4,7 @@
 //! (or a second retry of one decline) loses at the unique index here.
 
 use super::source::{Resolved, Source};
-use super::{PaymentRequest, Step, insert_unique};
+use super::{PaymentRequest, Step};
 use crate::connector::ConnectorResult;
 use crate::{Engine, PaymentMethod, Rejection, Result, StorageState, Tenant, Transaction, micros};
 use openflex_store::{Store, StoreError, Tx, TxnRow};
@@ -24,7 +24,7 @@ impl Engine {
         if let Resolved::Existing(_) = &source.resolved {
             // A vaulted card: the attempt is the only row, written as one statement (on
             // SQLite, group-committed with its neighbours' like a sandbox attempt).
-            return match self.store.insert_txn_alone(row).await {
+            return match self.store.insert_txn_alone_guarded(row, t.guard()).await {
                 Ok(()) => Ok(()),
                 Err(StoreError::Conflict) => {
                     Err(self.duplicate_attempt(t, req, is_retry, now).await?.into())
@@ -63,7 +63,7 @@ impl Engine {
         if !write_ahead && source.is_vaulted() && !scheduled_retry && !source.brings_cvv() {
             // The attempt is all there is to write (a vaulted card, nothing scheduled): one
             // statement, no transaction around it.
-            return match self.store.insert_txn_alone(&row).await {
+            return match self.store.insert_txn_alone_guarded(&row, t.guard()).await {
                 Ok(()) => Ok(Transaction::from_row(
                     &row,
                     Some(PaymentMethod::from_row(source.row(), now_us)?),
@@ -163,7 +163,11 @@ impl Engine {
             Store::insert_payment_method(tx, pm).await?;
             self.schedule_card_expiry(tx, t, pm).await?;
         }
-        insert_unique(tx, row).await
+        match Store::insert_txn_guarded(tx, row, t.guard()).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The refusal of an attempt that lost to an earlier one. Call it after rolling back: a

@@ -98,35 +98,64 @@ impl FromRequestParts<AppState> for FlexPayAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("basic")
-                    .then(|| rest.trim().to_string())
-            });
-        let unauthorized =
-            |parts: &Parts| match state.failed_auth.api.failed(state.client_ip(parts)) {
-                Some(retry_after) => crate::too_many_failures(retry_after),
-                None => (
-                    StatusCode::UNAUTHORIZED,
-                    Json(MessageBody {
-                        message: "Unauthorized".into(),
-                    }),
-                )
-                    .into_response(),
-            };
-        let Some(key) = key else {
-            return Err(unauthorized(parts));
-        };
-        match state.engine.authenticate(kind::FLEXPAY_API_KEY, &key).await {
-            Ok(Some(t)) => Ok(Self(t)),
-            Ok(None) => Err(unauthorized(parts)),
-            Err(e) => Err(ApiError::from(e).into_response()),
-        }
+        basic_auth(parts, state, false).await.map(Self)
+    }
+}
+
+/// [`FlexPayAuth`] for charge and authorize: the key is resolved through the node's
+/// configuration cache, which the payment's own first write re-checks (see
+/// `Engine::authenticate_for_payment`), saving the credential read on the hot path.
+pub struct FlexPayPayer(pub Tenant);
+
+impl FromRequestParts<AppState> for FlexPayPayer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        basic_auth(parts, state, true).await.map(Self)
+    }
+}
+
+/// The merchant behind `Authorization: Basic <apiKey>`, read through the node's cache when
+/// `cached`.
+async fn basic_auth(parts: &mut Parts, state: &AppState, cached: bool) -> Result<Tenant, Response> {
+    let key = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| rest.trim().to_string())
+        });
+    let unauthorized = |parts: &Parts| match state.failed_auth.api.failed(state.client_ip(parts)) {
+        Some(retry_after) => crate::too_many_failures(retry_after),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            Json(MessageBody {
+                message: "Unauthorized".into(),
+            }),
+        )
+            .into_response(),
+    };
+    let Some(key) = key else {
+        return Err(unauthorized(parts));
+    };
+    let found = if cached {
+        state
+            .engine
+            .authenticate_for_payment(kind::FLEXPAY_API_KEY, &key)
+            .await
+    } else {
+        state.engine.authenticate(kind::FLEXPAY_API_KEY, &key).await
+    };
+    match found {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(unauthorized(parts)),
+        Err(e) => Err(ApiError::from(e).into_response()),
     }
 }
 
@@ -375,7 +404,7 @@ async fn pay(
         (status = 400, description = "Not JSON (50002) or no transaction object (50003)", body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn charge(
     State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
+    FlexPayPayer(t): FlexPayPayer,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     pay(s, t, body, PaymentKind::Charge).await
@@ -387,7 +416,7 @@ pub async fn charge(
     responses((status = 200, body = TransactionEnvelope), (status = 400, body = TransactionEnvelope), (status = 401, body = MessageBody)))]
 pub async fn authorize(
     State(s): State<AppState>,
-    FlexPayAuth(t): FlexPayAuth,
+    FlexPayPayer(t): FlexPayPayer,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     pay(s, t, body, PaymentKind::Authorize).await

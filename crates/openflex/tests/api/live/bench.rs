@@ -25,6 +25,7 @@ async fn the_connector_bench_charges_through_the_gateway_without_errors(gw: Gw, 
         list_rows: 0,
         database_url: None,
         compare_pgbench: false,
+        baseline: openflex::bench::Baseline::Same,
         gateway: match gw {
             Gw::Stripe => Gateway::Stripe,
             Gw::Adyen => Gateway::Adyen,

@@ -6,7 +6,9 @@
 
 mod admin;
 pub(crate) mod auth_budgets;
+mod bench_pgbench;
 mod cli;
+mod config_cache;
 mod crash;
 mod db_faults;
 mod isolation;
