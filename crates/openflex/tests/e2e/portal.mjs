@@ -1,7 +1,9 @@
 // The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
-// redeliver a webhook, issue an API key, advance the test clock. Screenshots of each step go
-// to $SHOTS. Then every page is checked with axe-core against WCAG 2 A/AA (serious and
-// critical findings fail). Run by the Rust test `portal_e2e` (which starts the server and
+// redeliver a webhook, issue an API key (shown once; a reload shows nothing), meet the
+// confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
+// policy refused beside its field, meet an unknown page, advance the test clock. Screenshots
+// of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
+// with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -59,6 +61,16 @@ try {
   await page.getByRole('status').filter({ hasText: 'queued again' }).waitFor();
   await shot('05-webhook-redelivered');
 
+  // Disabling an endpoint asks first; Back leaves it enabled, Confirm disables it.
+  await page.getByRole('button', { name: 'Disable…' }).first().click();
+  await page.getByRole('heading', { name: 'Disable this endpoint?' }).waitFor();
+  await shot('05b-webhook-disable-confirm');
+  await page.getByRole('link', { name: 'Back' }).click();
+  await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+  await page.getByRole('button', { name: 'Disable…' }).first().click();
+  await page.getByRole('button', { name: 'Disable the endpoint' }).click();
+  await page.getByRole('status').filter({ hasText: 'was disabled' }).waitFor();
+
   // Issue an API key: the secrets are shown once.
   await page.getByRole('link', { name: 'API credentials' }).click();
   await page.getByRole('button', { name: /Issue new sandbox credentials/ }).click();
@@ -68,6 +80,37 @@ try {
   await shot('06-key-issued');
   const test = await fetch(`${base}/api/test`, { headers: { Authorization: `Basic ${key}` } });
   assert.equal(test.status, 200, 'the issued key works');
+  assert.match(page.url(), /\/portal\/credentials\/new$/, 'the secrets page is a GET after a redirect');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Secrets already shown' }).waitFor();
+  assert.equal(await page.locator('code.secret').count(), 0, 'a reload shows no secret');
+  await shot('06b-key-reloaded');
+
+  // Revoking asks first and says what will happen; Back changes nothing.
+  await page.getByRole('link', { name: 'Back to credentials' }).click();
+  await page.getByRole('button', { name: /^Revoke flexpay_api_key/ }).first().click();
+  await page.getByRole('heading', { name: 'Revoke this credential?' }).waitFor();
+  await shot('06c-revoke-confirm');
+  await page.getByRole('link', { name: 'Back' }).click();
+  await page.getByRole('heading', { name: 'API credentials' }).waitFor();
+
+  // A retry policy past the networks' ceiling is refused beside its field, as typed.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  // (The field's own max already stops a browser that validates forms; the server's answer is
+  // what one that does not gets, so the browser's check is switched off here.)
+  await page.locator('form[action="/portal/settings"]').evaluate((f) => { f.noValidate = true; });
+  await page.getByLabel('Most retries of one declined payment').fill('99');
+  await page.getByRole('button', { name: 'Save retry policy' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not saved' }).waitFor();
+  assert.equal(await page.getByLabel('Most retries of one declined payment').inputValue(), '99');
+  assert.equal(await page.getByLabel('Most retries of one declined payment').getAttribute('aria-invalid'), 'true');
+  await shot('06d-retry-policy-refused');
+
+  // An unknown address is a portal page with its navigation.
+  await page.goto(`${base}/portal/no-such-page`);
+  await page.getByRole('alert').filter({ hasText: 'no page at this address' }).waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 1);
+  await shot('06e-not-found');
 
   // Advance the sandbox test clock by two days.
   await page.getByRole('link', { name: 'Test clock' }).click();
@@ -75,23 +118,53 @@ try {
   await page.getByLabel('Days to move forward').fill('2');
   await page.getByRole('button', { name: 'Advance the clock' }).click();
   await page.getByRole('status').filter({ hasText: 'moved forward' }).waitFor();
+  await page.getByLabel('Days to move forward').fill('0');
+  await page.getByRole('button', { name: 'Advance the clock' }).click();
+  await page.getByRole('alert').filter({ hasText: 'at least one hour' }).waitFor();
   const after = await page.locator('#sandbox-now').textContent();
   assert.notEqual(before, after);
   await shot('07-clock-advanced');
 
   // Accessibility: axe-core in a context that may inject it (the portal's CSP allows no
   // script of its own), signed in with the same session.
+  // Pages reached by a form (a confirmation, a refusal) are audited after that form is used.
   const audit = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
   const a11y = await audit.newPage();
-  for (const path of [...PAGES, txnPath]) {
-    await a11y.goto(`${base}${path}`);
+  const reached = [
+    ['revoke confirmation', '/portal/credentials', () => a11y.getByRole('button', { name: /^Revoke / }).first().click()],
+    ['redact confirmation', '/portal/payment-methods', () => a11y.getByRole('button', { name: /^Redact / }).first().click()],
+    ['retry policy refused', '/portal/settings', async () => {
+      await a11y.locator('form[action="/portal/settings"]').evaluate((f) => { f.noValidate = true; });
+      await a11y.getByLabel('Most retries of one declined payment').fill('99');
+      await a11y.getByRole('button', { name: 'Save retry policy' }).click();
+    }],
+    ['clock refused', '/portal/clock', async () => {
+      await a11y.getByLabel('Days to move forward').fill('0');
+      await a11y.getByRole('button', { name: 'Advance the clock' }).click();
+    }],
+  ];
+  const check = async (name) => {
     await a11y.addScriptTag({ path: axePath });
     const found = await a11y.evaluate(async () => {
       const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
       return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
     });
-    if (found.length) failures.push(`${path}: ${found.join('; ')}`);
+    const [scroll, inner] = await a11y.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (found.length) failures.push(`${name}: ${found.join('; ')}`);
+    if (scroll > inner) failures.push(`${name}: scrolls sideways (${scroll} px in ${inner})`);
+  };
+  for (const width of [1280, 390]) {
+    await a11y.setViewportSize({ width, height: 900 });
+    for (const path of [...PAGES, txnPath, '/portal/credentials/new', '/portal/no-such-page']) {
+      await a11y.goto(`${base}${path}`);
+      await check(`${path} at ${width} px`);
+    }
+    for (const [name, path, act] of reached) {
+      await a11y.goto(`${base}${path}`);
+      await Promise.all([a11y.waitForNavigation(), act()]);
+      await check(`${name} at ${width} px`);
+    }
   }
   await audit.close();
 
