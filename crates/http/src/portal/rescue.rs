@@ -55,7 +55,7 @@ pub async fn orders(
             button type="submit" { "Find" }
         }
         p { (total) " orders." }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Status" }
@@ -414,7 +414,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
     };
     let body = html! {
         h2 { "Accounts" }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Account" } th scope="col" { "Customer" } th scope="col" { "Status" } th scope="col" { "Type" }
@@ -439,7 +439,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
         }
         h2 { "Authorizations" }
         p { (total) " authorizations; the latest " (auths.len()) " below." }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Created" } th scope="col" { "Authorization" } th scope="col" { "Account" } th scope="col" { "Type" }
