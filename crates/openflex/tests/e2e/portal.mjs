@@ -1,7 +1,8 @@
 // The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
 // redeliver a webhook, issue an API key (shown once; a reload shows nothing), meet the
 // confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
-// policy refused beside its field, meet an unknown page, advance the test clock. Screenshots
+// policy refused beside its field, meet an unknown page, capture a rescue order and have a
+// refund of more than is left refused, advance the test clock. Screenshots
 // of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
 // with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
@@ -28,12 +29,12 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
-  // A refusal the flow asks for (422, 404) is answered with its status, which Chromium logs as
+  // A refusal the flow asks for (422, 404, 409) is answered with its status, which Chromium logs as
   // a failed load; only those expected ones are let through.
   let refusalsExpected = 0;
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    if (refusalsExpected > 0 && /status of (404|422)/.test(m.text())) { refusalsExpected -= 1; return; }
+    if (refusalsExpected > 0 && /status of (404|409|422)/.test(m.text())) { refusalsExpected -= 1; return; }
     failures.push(`console: ${m.text()}`);
   });
   const shot = (name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
@@ -121,6 +122,25 @@ try {
   assert.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 1);
   await shot('06e-not-found');
 
+  // A rescue order: captured, then a refund of more than is left is refused in red.
+  await page.getByRole('link', { name: 'Rescue orders' }).click();
+  await page.locator(`a[href="${process.env.ORDER}"]`).click();
+  await page.getByRole('heading', { name: 'Rescue order' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Refund/ }).count(), 0, 'nothing to refund yet');
+  await page.getByRole('button', { name: 'Capture' }).click();
+  await page.getByRole('status').filter({ hasText: 'captured' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Capture' }).count(), 0, 'captured once');
+  assert.equal(await page.getByRole('button', { name: /^Cancel/ }).count(), 0, 'a completed order is not cancelled');
+  await page.getByLabel(/Refund amount/).fill('100.00');
+  await page.getByRole('button', { name: /^Refund/ }).click();
+  await page.getByRole('heading', { name: 'Refund this order?' }).waitFor();
+  await shot('06f-refund-confirm');
+  refusalsExpected += 1;
+  await page.getByRole('button', { name: 'Refund', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'more than the 15.00 USD left to refund' }).waitFor();
+  assert.equal(await page.locator('.flash').count(), 0, 'no success box beside a refusal');
+  await shot('06g-refund-refused');
+
   // Advance the sandbox test clock by two days.
   await page.getByRole('link', { name: 'Test clock' }).click();
   const before = await page.locator('#sandbox-now').textContent();
@@ -140,17 +160,24 @@ try {
   // Pages reached by a form (a confirmation, a refusal) are audited after that form is used.
   const audit = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
   const a11y = await audit.newPage();
+  const submit = (button) => Promise.all([a11y.waitForNavigation(), button.click()]);
   const reached = [
-    ['revoke confirmation', '/portal/credentials', () => a11y.getByRole('button', { name: /^Revoke / }).first().click()],
-    ['redact confirmation', '/portal/payment-methods', () => a11y.getByRole('button', { name: /^Redact / }).first().click()],
+    ['revoke confirmation', '/portal/credentials', () => submit(a11y.getByRole('button', { name: /^Revoke / }).first())],
+    ['redact confirmation', '/portal/payment-methods', () => submit(a11y.getByRole('button', { name: /^Redact / }).first())],
     ['retry policy refused', '/portal/settings', async () => {
       await a11y.locator('form[action="/portal/settings"]').evaluate((f) => { f.noValidate = true; });
       await a11y.getByLabel('Most retries of one declined payment').fill('99');
-      await a11y.getByRole('button', { name: 'Save retry policy' }).click();
+      await submit(a11y.getByRole('button', { name: 'Save retry policy' }));
     }],
     ['clock refused', '/portal/clock', async () => {
       await a11y.getByLabel('Days to move forward').fill('0');
-      await a11y.getByRole('button', { name: 'Advance the clock' }).click();
+      await submit(a11y.getByRole('button', { name: 'Advance the clock' }));
+    }],
+    ['refund confirmation', process.env.ORDER, () => submit(a11y.getByRole('button', { name: /^Refund/ }))],
+    ['refund refused', process.env.ORDER, async () => {
+      await a11y.getByLabel(/Refund amount/).fill('100.00');
+      await submit(a11y.getByRole('button', { name: /^Refund/ }));
+      await submit(a11y.getByRole('button', { name: 'Refund', exact: true }));
     }],
   ];
   const check = async (name) => {
@@ -166,13 +193,13 @@ try {
   };
   for (const width of [1280, 390]) {
     await a11y.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, txnPath, '/portal/credentials/new', '/portal/no-such-page']) {
+    for (const path of [...PAGES, txnPath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page']) {
       await a11y.goto(`${base}${path}`);
       await check(`${path} at ${width} px`);
     }
     for (const [name, path, act] of reached) {
       await a11y.goto(`${base}${path}`);
-      await Promise.all([a11y.waitForNavigation(), act()]);
+      await act();
       await check(`${name} at ${width} px`);
     }
   }

@@ -376,6 +376,12 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
         page.text
     );
     assert!(!page.text.contains("class=\"flash\""), "{}", page.text);
+    assert_eq!(
+        page.text.matches("<strong>refund</strong>").count(),
+        1,
+        "the history holds the one refund made: {}",
+        page.text
+    );
     let page = p
         .submit(&detail, &format!("{detail}/refund"), &[("amount", "lots")])
         .await;
