@@ -58,6 +58,11 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// Binds a sealed flash to its session: another session's row cannot open it.
+fn flash_context(s: &PortalSession) -> String {
+    format!("portal-flash|{}", s.token_hash)
+}
+
 fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
@@ -191,6 +196,39 @@ impl Engine {
             .store
             .set_portal_session_mode(&s.token_hash, mode.as_str())
             .await?)
+    }
+
+    /// Issues a full set of credentials for the session's mode and leaves them, sealed, in the
+    /// session for the next page to show once (post/redirect/get: a reload cannot mint more).
+    pub async fn portal_issue_credentials(&self, s: &PortalSession) -> Result<()> {
+        let issued = self
+            .issue_credentials(&s.tenant.merchant_id, s.tenant.mode)
+            .await?;
+        let json = serde_json::to_string(&issued)
+            .map_err(|e| EngineError::Internal(format!("issued credentials: {e}")))?;
+        let (version, sealed) = self.vault.seal_secret(&flash_context(s), &json)?;
+        Ok(self
+            .store
+            .set_portal_flash(&s.token_hash, i64::from(version), &sealed)
+            .await?)
+    }
+
+    /// The credentials a session was just issued, once: the first call clears them. A flash
+    /// sealed under a master key since retired is as gone as one already shown.
+    pub async fn portal_take_issued(
+        &self,
+        s: &PortalSession,
+    ) -> Result<Option<crate::tenancy::IssuedCredentials>> {
+        let Some((version, sealed)) = self.store.take_portal_flash(&s.token_hash).await? else {
+            return Ok(None);
+        };
+        let Ok(version) = u32::try_from(version) else {
+            return Ok(None);
+        };
+        let Ok(json) = self.vault.open_secret(&flash_context(s), version, &sealed) else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str(json.expose()).ok())
     }
 
     /// Ends a session (and sweeps expired ones).

@@ -8,7 +8,7 @@
 use crate::{Engine, EngineError, Mode, Result, Tenant, ids, micros};
 use openflex_domain::time::rfc3339;
 use openflex_store::{CredentialRow, GatewayRow, MerchantRow, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod kind {
     pub const FLEXPAY_API_KEY: &str = "flexpay_api_key";
@@ -21,7 +21,7 @@ pub mod kind {
 }
 
 /// Credentials as issued: the only time the secrets exist outside the caller's hands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCredentials {
     pub merchant_id: String,
@@ -31,13 +31,13 @@ pub struct IssuedCredentials {
     pub flexiti: FlexitiCredentials,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexPayCredentials {
     pub api_key: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexFactorCredentials {
     pub mid: String,
@@ -48,7 +48,7 @@ pub struct FlexFactorCredentials {
     pub webhook_key: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexitiCredentials {
     pub client_id: String,

@@ -282,7 +282,8 @@ impl Store {
         Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
             "SELECT kek_version FROM payment_methods WHERE kek_version IS NOT NULL \
              UNION SELECT kek_version FROM credentials WHERE kek_version IS NOT NULL \
-             UNION SELECT settings_kek_version FROM gateways WHERE settings_kek_version IS NOT NULL")
+             UNION SELECT settings_kek_version FROM gateways WHERE settings_kek_version IS NOT NULL \
+             UNION SELECT flash_kek_version FROM portal_sessions WHERE flash_kek_version IS NOT NULL")
             .fetch_all(p).await)?)
     }
 }

@@ -97,6 +97,35 @@ impl Store {
         Ok(())
     }
 
+    /// Leaves a sealed secret in a session for the next page to show once.
+    pub async fn set_portal_flash(
+        &self,
+        token_hash: &str,
+        kek_version: i64,
+        sealed: &[u8],
+    ) -> Result<()> {
+        on_write!(self, p => sqlx::query(
+            "UPDATE portal_sessions SET flash_kek_version = $1, flash_sealed = $2 WHERE token_hash = $3")
+            .bind(kek_version).bind(sealed).bind(token_hash).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Takes a session's sealed secret out: of two requests racing for it, one gets it.
+    pub async fn take_portal_flash(&self, token_hash: &str) -> Result<Option<(i64, Vec<u8>)>> {
+        let found = on_pool!(&self.pool, p => sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "SELECT flash_kek_version, flash_sealed FROM portal_sessions \
+             WHERE token_hash = $1 AND flash_kek_version IS NOT NULL AND flash_sealed IS NOT NULL")
+            .bind(token_hash).fetch_optional(p).await)?;
+        let Some((version, sealed)) = found else {
+            return Ok(None);
+        };
+        let cleared = on_write!(self, p => sqlx::query(
+            "UPDATE portal_sessions SET flash_kek_version = NULL, flash_sealed = NULL \
+             WHERE token_hash = $1 AND flash_sealed = $2")
+            .bind(token_hash).bind(&sealed).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok((cleared == 1).then_some((version, sealed)))
+    }
+
     /// Ends a session, and with it any expired ones.
     pub async fn delete_portal_session(&self, token_hash: &str, now: i64) -> Result<()> {
         on_write!(self, p => sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1 OR expires_at <= $2")

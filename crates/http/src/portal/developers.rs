@@ -1,19 +1,20 @@
-//! The merchant's own configuration in the portal: webhooks and their delivery log, API
-//! credentials, gateways and retry policy, and the sandbox test clock.
+//! The merchant's webhooks and their delivery log in the portal, and the sandbox test clock.
 
+use super::confirm::{Ask, ask};
+use super::words::status_words;
 use super::{
-    NoFields, PageQuery, Posted, Refused, Session, csrf_field, engine_failure, flash, page, pretty,
-    problem, redirect_after, when,
+    NoFields, PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, pretty, problem,
+    redirect_after, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::html;
-use openflex_domain::retry_policy::Policy;
-use openflex_engine::Mode;
-use openflex_engine::gateways::GatewayInput;
+use openflex_engine::portal::PortalSession;
+use openflex_engine::scheduler::RanJob;
 use openflex_engine::webhooks::EndpointInput;
+use openflex_engine::{EngineError, Mode};
 use serde::Deserialize;
 
 /// Endpoints of this mode, and the latest deliveries with payloads, every attempt's answer,
@@ -65,7 +66,7 @@ pub async fn webhooks(
                                 form method="post" action={ "/portal/webhooks/" (e.id) "/enabled" } class="inline" {
                                     (csrf_field(&s))
                                     input type="hidden" name="enabled" value=(if e.enabled { "false" } else { "true" });
-                                    button type="submit" class="link" { (if e.enabled { "Disable" } else { "Enable" }) }
+                                    button type="submit" class="link" { (if e.enabled { "Disable…" } else { "Enable" }) }
                                 }
                             }
                         }
@@ -87,7 +88,7 @@ pub async fn webhooks(
                 li {
                     details {
                         summary {
-                            span class={ "state " (d.state) } { (d.state) } " "
+                            span class={ "state " (d.state) } { (status_words(&d.state)) } " "
                             strong { (d.event) } " · " (d.created_at) " · " (d.attempts.len()) " attempt(s)"
                         }
                         h3 { "Payload" }
@@ -155,25 +156,22 @@ pub async fn add_endpoint(
     )
 }
 
-/// The endpoint, if it belongs to this merchant and mode.
+/// The endpoint's URL, if it belongs to this merchant and mode.
 async fn own_endpoint(
     st: &AppState,
     s: &openflex_engine::portal::PortalSession,
     id: &str,
-) -> Result<(), Response> {
+) -> Result<String, Response> {
     let endpoints = st
         .engine
         .webhook_endpoints(&s.tenant.merchant_id)
         .await
         .map_err(engine_failure)?;
-    if endpoints
-        .iter()
-        .any(|e| e.id == id && e.mode == s.tenant.mode.as_str())
-    {
-        Ok(())
-    } else {
-        Err(engine_failure(openflex_engine::EngineError::NotFound))
-    }
+    endpoints
+        .into_iter()
+        .find(|e| e.id == id && e.mode == s.tenant.mode.as_str())
+        .map(|e| e.url)
+        .ok_or_else(|| engine_failure(openflex_engine::EngineError::NotFound))
 }
 
 pub async fn test_endpoint(
@@ -196,25 +194,55 @@ pub async fn test_endpoint(
 pub struct EnabledForm {
     #[serde(default)]
     enabled: String,
+    #[serde(default)]
+    confirm: String,
 }
 
+/// Enables an endpoint at once; disabling it goes through the confirmation step, since the
+/// events it misses meanwhile are never sent to it.
 pub async fn set_endpoint_enabled(
     State(st): State<AppState>,
     Path(id): Path<String>,
     Posted(s, f): Posted<EnabledForm>,
 ) -> Response {
-    if let Err(r) = own_endpoint(&st, &s, &id).await {
-        return r;
+    let url = match own_endpoint(&st, &s, &id).await {
+        Ok(url) => url,
+        Err(r) => return r,
+    };
+    let enabled = f.enabled == "true";
+    if !enabled && f.confirm != "yes" {
+        return ask(
+            &s,
+            Ask {
+                section: "webhooks",
+                title: "Disable this endpoint?",
+                what: html! {
+                    p { "The endpoint " code { (url) } " will be disabled." }
+                    p {
+                        "Nothing is sent to it while it is disabled, deliveries already waiting included; "
+                        "events raised meanwhile are not sent to it later, even once it is enabled again."
+                    }
+                },
+                action: &format!("/portal/webhooks/{id}/enabled"),
+                fields: &[("enabled", "false")],
+                button: "Disable the endpoint",
+                back: "/portal/webhooks",
+            },
+        );
     }
     let input = EndpointInput {
-        enabled: Some(f.enabled == "true"),
+        enabled: Some(enabled),
         ..EndpointInput::default()
     };
     redirect_after(
         st.engine
             .update_webhook_endpoint(&s.tenant.merchant_id, &id, input)
             .await,
-        "/portal/webhooks?msg=saved",
+        if enabled {
+            "/portal/webhooks?msg=saved"
+        } else {
+            "/portal/webhooks?msg=disabled"
+        },
     )
 }
 
@@ -231,282 +259,98 @@ pub async fn redeliver(
     )
 }
 
-/// The credentials of this mode (never their secrets), issue and revoke.
-pub async fn credentials(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let creds = match st.engine.credentials(&s.tenant.merchant_id).await {
-        Ok(c) => c,
-        Err(e) => return engine_failure(e),
-    };
-    let mode = s.tenant.mode.as_str();
-    let body = html! {
-        form method="post" action="/portal/credentials" {
-            (csrf_field(&s))
-            button type="submit" { "Issue new " (mode) " credentials" }
-        }
-        p class="hint" { "A new set works beside the old one until you revoke it; its secrets are shown once." }
-        div class="scroll" {
-            table {
-                thead { tr { th scope="col" { "Kind" } th scope="col" { "Public id" } th scope="col" { "Created" } th scope="col" { "State" } th scope="col" { span class="sr-only" { "Actions" } } } }
-                tbody {
-                    @for c in creds.iter().filter(|c| c.mode == mode) {
-                        tr {
-                            td { (c.kind) }
-                            td { code { (c.public_id.as_deref().unwrap_or("—")) } }
-                            td { (c.created_at) }
-                            td { (if c.revoked { "revoked" } else { "active" }) }
-                            td {
-                                @if !c.revoked {
-                                    form method="post" action={ "/portal/credentials/" (c.id) "/revoke" } class="inline" {
-                                        (csrf_field(&s))
-                                        button type="submit" class="danger" aria-label={ "Revoke " (c.kind) " " (c.id) } { "Revoke" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page(
-        &s,
-        "credentials",
-        "API credentials",
-        flash(q.msg.as_deref()),
-        body,
-    )
-}
-
-/// Issues a full set for this mode and shows the secrets this once.
-pub async fn issue(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {
-    let c = match st
-        .engine
-        .issue_credentials(&s.tenant.merchant_id, s.tenant.mode)
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return engine_failure(e),
-    };
-    let row = |k: &str, v: &str| html! { dt { (k) } dd { code class="secret" { (v) } } };
-    let body = html! {
-        p class="flash" role="status" { "Copy these now: the secrets are not stored and will not be shown again." }
-        h2 { "FlexPay" }
-        dl class="facts" { (row("API key (HTTP Basic)", &c.flexpay.api_key)) }
-        h2 { "FlexFactor" }
-        dl class="facts" {
-            (row("MID", &c.flexfactor.mid))
-            (row("Site id", &c.flexfactor.site_id))
-            (row("AppKey", &c.flexfactor.app_key))
-            (row("AppSecret", &c.flexfactor.app_secret))
-            (row("Tokenization key", &c.flexfactor.tokenization_key))
-            (row("Webhook key", &c.flexfactor.webhook_key))
-        }
-        h2 { "Flexiti" }
-        dl class="facts" {
-            (row("client_id", &c.flexiti.client_id))
-            (row("client_secret", &c.flexiti.client_secret))
-        }
-        p { a href="/portal/credentials" { "Back to credentials" } }
-    };
-    page(&s, "credentials", "New credentials", None, body)
-}
-
-pub async fn revoke(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-    Posted(s, _): Posted<NoFields>,
-) -> Response {
-    redirect_after(
-        st.engine
-            .revoke_credential(&s.tenant.merchant_id, &id)
-            .await,
-        "/portal/credentials?msg=revoked",
-    )
-}
-
-/// Gateways of this mode, and the merchant's retry policy.
-pub async fn settings(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let gateways = match st.engine.gateways(&s.tenant).await {
-        Ok(g) => g,
-        Err(e) => return engine_failure(e),
-    };
-    let p = match st.engine.retry_policy(&s.tenant.merchant_id).await {
-        Ok(p) => p,
-        Err(e) => return engine_failure(e),
-    };
-    let body = html! {
-        h2 { "Gateways" }
-        div class="scroll" {
-            table {
-                thead { tr {
-                    th scope="col" { "Name" } th scope="col" { "Token" } th scope="col" { "Type" } th scope="col" { "Status" }
-                    th scope="col" { "Currencies" } th scope="col" { "Cards" } th scope="col" { "Routing" }
-                } }
-                tbody {
-                    @if gateways.is_empty() { tr { td colspan="7" { "No gateways." } } }
-                    @for g in &gateways {
-                        tr {
-                            td { (g.name) }
-                            td { code { (g.token) } }
-                            td { (g.gateway_type) }
-                            td { (g.status.as_str()) }
-                            td { (g.accepted_currencies.join(", ")) }
-                            td { (g.accepted_cards.join(", ")) }
-                            td {
-                                form method="post" action={ "/portal/gateways/" (g.token) } class="inline" {
-                                    (csrf_field(&s))
-                                    label for={ "status-" (g.token) } class="sr-only" { "Status of " (g.name) }
-                                    select id={ "status-" (g.token) } name="status" {
-                                        @for st in ["Available", "Disabled", "RefundOnly"] {
-                                            option value=(st) selected[g.status.as_str() == st] { (st) }
-                                        }
-                                    }
-                                    label for={ "weight-" (g.token) } { "Weight" }
-                                    input id={ "weight-" (g.token) } name="weight" type="number" min="0" value=(g.weight) size="4";
-                                    label class="check" {
-                                        input type="checkbox" name="accept_retries" value="on" checked[g.accept_retries];
-                                        " Retries"
-                                    }
-                                    button type="submit" aria-label={ "Save " (g.name) } { "Save" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        p { a href="/portal/gateways/new" { "Add a gateway" } }
-        p class="hint" { "Gateways are created here or through the FlexPay gateway API; routing is changed here." }
-        h2 { "Retry policy" }
-        form method="post" action="/portal/settings" class="stack" {
-            (csrf_field(&s))
-            label for="max_retries" { "Most retries of one declined payment" }
-            input id="max_retries" name="max_retries" type="number" min="0" value=(p.max_retries) required;
-            label for="window_days" { "Retry window (days)" }
-            input id="window_days" name="window_days" type="number" min="1" value=(p.window_days) required;
-            label for="payday_hour" { "Hour (UTC) for pay-day retries" }
-            input id="payday_hour" name="payday_hour" type="number" min="0" max="23" value=(p.payday_hour) required;
-            label class="check" {
-                input type="checkbox" name="scheduler_mode" value="on" checked[p.scheduler_mode];
-                " Scheduler mode: openflex performs the retries itself at their retry date"
-            }
-            button type="submit" { "Save retry policy" }
-        }
-    };
-    page(&s, "settings", "Settings", flash(q.msg.as_deref()), body)
-}
-
-#[derive(Deserialize)]
-pub struct GatewayForm {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    weight: String,
-    accept_retries: Option<String>,
-}
-
-pub async fn save_gateway(
-    State(st): State<AppState>,
-    Path(token): Path<String>,
-    Posted(s, f): Posted<GatewayForm>,
-) -> Response {
-    let Ok(weight) = f.weight.trim().parse::<i64>() else {
-        return Refused::bad_request("weight: enter a whole number.").into_response();
-    };
-    let input = GatewayInput {
-        status: Some(f.status),
-        weight: Some(weight),
-        accept_retries: Some(f.accept_retries.is_some()),
-        ..GatewayInput::default()
-    };
-    redirect_after(
-        st.engine.update_gateway(&s.tenant, &token, input).await,
-        "/portal/settings?msg=saved",
-    )
-}
-
-#[derive(Deserialize)]
-pub struct PolicyForm {
-    #[serde(default)]
-    max_retries: String,
-    #[serde(default)]
-    window_days: String,
-    #[serde(default)]
-    payday_hour: String,
-    scheduler_mode: Option<String>,
-}
-
-pub async fn save_retry_policy(
-    State(st): State<AppState>,
-    Posted(s, f): Posted<PolicyForm>,
-) -> Response {
-    let num = |name: &str, v: &str| {
-        v.trim()
-            .parse::<i64>()
-            .map_err(|_| Refused::bad_request(format!("{name}: enter a whole number.")))
-    };
-    let policy = (|| {
-        Ok::<_, Refused>(Policy {
-            max_retries: num("max_retries", &f.max_retries)?,
-            window_days: num("window_days", &f.window_days)?,
-            payday_hour: u8::try_from(num("payday_hour", &f.payday_hour)?)
-                .map_err(|_| Refused::bad_request("payday_hour: 0 to 23."))?,
-            scheduler_mode: f.scheduler_mode.is_some(),
-        })
-    })();
-    let policy = match policy {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    redirect_after(
-        st.engine
-            .set_retry_policy(&s.tenant.merchant_id, policy)
-            .await,
-        "/portal/settings?msg=saved",
+/// The live mode has no test clock: a direct visit is told so, inside the portal.
+fn sandbox_only() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "The test clock exists in the sandbox only: live payments follow real time. Switch to sandbox to use it.",
     )
 }
 
 /// The sandbox clock: where it stands, and moving it forward (due jobs run at once).
-pub async fn clock(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Query(q): Query<PageQuery>,
-) -> Response {
+pub async fn clock(State(st): State<AppState>, Session(s): Session) -> Response {
     if s.tenant.mode != Mode::Sandbox {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "The test clock exists in the sandbox only.",
-        );
+        return sandbox_only();
     }
+    clock_page(&st, &s, &ClockForm::default(), Moved::Not)
+}
+
+/// What the last move of the clock did.
+enum Moved {
+    Not,
+    Refused(String),
+    Ran(Vec<RanJob>),
+}
+
+fn clock_page(st: &AppState, s: &PortalSession, f: &ClockForm, moved: Moved) -> Response {
     let now = st.engine.now_for(&s.tenant);
     let offset = s.tenant.clock_offset_us / 1_000_000;
+    let days = if f.days.is_empty() {
+        "1"
+    } else {
+        f.days.as_str()
+    };
+    let hours = if f.hours.is_empty() {
+        "0"
+    } else {
+        f.hours.as_str()
+    };
+    let invalid = matches!(moved, Moved::Refused(_));
     let body = html! {
+        @if let Moved::Refused(why) = &moved {
+            p class="error" role="alert" id="move-error" { (why) }
+        }
+        @if let Moved::Ran(ran) = &moved {
+            p class="flash" role="status" {
+                "The test clock moved forward; " (ran.len()) " scheduled job(s) fell due and ran."
+            }
+        }
         dl class="facts" {
             dt { "Sandbox time" } dd { output id="sandbox-now" { (when(now)) } }
             dt { "Ahead of real time" } dd { (offset / 86_400) " days " ((offset % 86_400) / 3600) " hours" }
         }
+        @if let Moved::Ran(ran) = &moved {
+            @if !ran.is_empty() {
+                h2 { "What ran" }
+                div class="scroll" {
+                    table {
+                        thead { tr { th scope="col" { "Job" } th scope="col" { "Due" } th scope="col" { "Outcome" } th scope="col" { "Detail" } } }
+                        tbody {
+                            @for j in ran {
+                                tr {
+                                    td { (status_words(&j.kind)) }
+                                    td { (j.due_at) }
+                                    td { (status_words(&j.outcome)) }
+                                    td { (j.detail) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         form method="post" action="/portal/clock" class="stack" {
-            (csrf_field(&s))
+            (csrf_field(s))
             label for="days" { "Days to move forward" }
-            input id="days" name="days" type="number" min="0" max="366" value="1" required;
+            @if invalid {
+                input id="days" name="days" type="number" min="0" max="366" value=(days) required aria-invalid="true" aria-describedby="move-error";
+            } @else {
+                input id="days" name="days" type="number" min="0" max="366" value=(days) required;
+            }
             label for="hours" { "Hours to move forward" }
-            input id="hours" name="hours" type="number" min="0" max="23" value="0" required;
+            input id="hours" name="hours" type="number" min="0" max="23" value=(hours) required;
             button type="submit" { "Advance the clock" }
         }
         p class="hint" { "Scheduled retries, rescue attempts, expiries and webhook deliveries that fall due run at once." }
     };
-    page(&s, "clock", "Test clock", flash(q.msg.as_deref()), body)
+    let mut resp = page(s, "clock", "Test clock", None, body);
+    if invalid {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    resp
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ClockForm {
     #[serde(default)]
     days: String,
@@ -514,35 +358,44 @@ pub struct ClockForm {
     hours: String,
 }
 
+/// Moves the clock and answers with what ran (a page, not a redirect: what ran exists only
+/// now). A move of nothing is refused, as are negative or non-numeric values.
 pub async fn advance_clock(
     State(st): State<AppState>,
-    Posted(s, f): Posted<ClockForm>,
+    Posted(mut s, f): Posted<ClockForm>,
 ) -> Response {
     if s.tenant.mode != Mode::Sandbox {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "The test clock exists in the sandbox only.",
-        );
+        return sandbox_only();
     }
     let parse = |v: &str| v.trim().parse::<i64>().ok().filter(|n| *n >= 0);
-    let (Some(days), Some(hours)) = (parse(&f.days), parse(&f.hours)) else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "days and hours: enter whole numbers, 0 or more.",
-        );
+    let seconds = match (parse(&f.days), parse(&f.hours)) {
+        (Some(d), Some(h)) => d
+            .saturating_mul(86_400)
+            .saturating_add(h.saturating_mul(3600)),
+        _ => {
+            let why = "Days and hours: enter whole numbers, 0 or more.".to_string();
+            return clock_page(&st, &s, &f, Moved::Refused(why));
+        }
     };
-    let seconds = days
-        .saturating_mul(86_400)
-        .saturating_add(hours.saturating_mul(3600));
-    if let Err(e) = st
+    if seconds == 0 {
+        let why = "Move the clock forward by at least one hour; 0 days and 0 hours moves nothing.";
+        return clock_page(&st, &s, &f, Moved::Refused(why.into()));
+    }
+    match st
         .engine
         .advance_clock(&s.tenant.merchant_id, seconds)
         .await
     {
-        return engine_failure(e);
+        Ok(offset) => s.tenant.clock_offset_us = offset.saturating_mul(1_000_000),
+        Err(EngineError::Invalid(_)) => {
+            let why = "Move the clock forward by at most 366 days at a time.".to_string();
+            return clock_page(&st, &s, &f, Moved::Refused(why));
+        }
+        Err(e) => return engine_failure(e),
     }
-    if let Err(e) = st.engine.run_merchant_jobs(&s.tenant.merchant_id).await {
-        return engine_failure(e);
-    }
-    Redirect::to("/portal/clock?msg=advanced").into_response()
+    let ran = match st.engine.run_merchant_jobs(&s.tenant.merchant_id).await {
+        Ok(r) => r,
+        Err(e) => return engine_failure(e),
+    };
+    clock_page(&st, &s, &ClockForm::default(), Moved::Ran(ran))
 }

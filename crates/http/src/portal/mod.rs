@@ -12,11 +12,15 @@
 //! a handler.
 
 mod auth;
+mod confirm;
+mod credentials;
 mod developers;
 mod gateways;
 mod origin;
 mod payments;
 mod rescue;
+mod settings;
+mod words;
 
 use crate::AppState;
 use axum::Router;
@@ -25,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use maud::{DOCTYPE, Markup, html};
 use openflex_engine::Mode;
 use openflex_engine::portal::PortalSession;
@@ -71,34 +75,50 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/portal/gateways", post(gateways::create_gateway))
         .route("/portal/gateways/new", get(gateways::new_gateway))
-        .route("/portal/gateways/{token}", post(developers::save_gateway))
+        .route("/portal/gateways/{token}", post(settings::save_gateway))
         .route(
             "/portal/webhooks/deliveries/{id}/redeliver",
             post(developers::redeliver),
         )
         .route(
             "/portal/credentials",
-            get(developers::credentials).post(developers::issue),
+            get(credentials::credentials).post(credentials::issue),
         )
-        .route("/portal/credentials/{id}/revoke", post(developers::revoke))
+        .route("/portal/credentials/new", get(credentials::issued))
+        .route("/portal/credentials/{id}/revoke", post(credentials::revoke))
         .route(
             "/portal/settings",
-            get(developers::settings).post(developers::save_retry_policy),
+            get(settings::settings).post(settings::save_retry_policy),
         )
         .route(
             "/portal/clock",
             get(developers::clock).post(developers::advance_clock),
         )
+        .route("/portal/{*rest}", any(no_such_page))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 
-/// Refuses cross-site POSTs and marks every portal answer uncacheable and unframeable.
+async fn no_such_page() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "There is no page at this address in the portal.",
+    )
+}
+
+/// Refuses cross-site POSTs, answers every refusal as a portal page, and marks every portal
+/// answer uncacheable and unframeable.
 async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    if parts.method == Method::POST && !origin::same_origin(&parts, &st.trusted_proxies) {
-        return problem(StatusCode::FORBIDDEN, "This form came from another site.");
+    let token = cookie(&parts.headers, COOKIE);
+    let mut resp =
+        if parts.method == Method::POST && !origin::same_origin(&parts, &st.trusted_proxies) {
+            problem(StatusCode::FORBIDDEN, "This form came from another site.")
+        } else {
+            next.run(Request::from_parts(parts, body)).await
+        };
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp = dress(&st, token.as_deref(), resp).await;
     }
-    let mut resp = next.run(Request::from_parts(parts, body)).await;
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -260,6 +280,61 @@ pub fn csrf_field(s: &PortalSession) -> Markup {
     html! { input type="hidden" name="csrf" value=(s.csrf_token); }
 }
 
+/// What a refusal said, kept on its response so [`guard`] can show it inside the portal's own
+/// page (navigation and mode switch) when the caller is signed in.
+#[derive(Clone)]
+struct Problem(String);
+
+/// Turns a refusal into a portal page: the signed-in get the navigation around it; answers
+/// made outside the portal's handlers (a method the route lacks, a body too large) get a
+/// portal page in place of their plain text. Pages that word their own refusal (the login
+/// form, a form shown again with its errors) are HTML already and pass as they are.
+async fn dress(st: &AppState, token: Option<&str>, resp: Response) -> Response {
+    let status = resp.status();
+    let message = match resp.extensions().get::<Problem>() {
+        Some(Problem(m)) => m.clone(),
+        None if is_html(&resp) => return resp,
+        None => match status {
+            StatusCode::NOT_FOUND => "There is no page at this address in the portal.".into(),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "This address does not take that kind of request.".into()
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => "That form was too large.".into(),
+            _ => status.canonical_reason().unwrap_or("Error").to_string(),
+        },
+    };
+    let session = match token {
+        Some(t) => st.engine.portal_session(t).await.ok().flatten(),
+        None => None,
+    };
+    let mut dressed = match session {
+        Some(s) => {
+            let title = status.canonical_reason().unwrap_or("Error");
+            let body = html! {
+                p class="error" role="alert" { (message) }
+                p { a href="/portal/" { "Back to the overview" } }
+            };
+            let mut r = page(&s, "", title, None, body);
+            *r.status_mut() = status;
+            r
+        }
+        None => problem(status, &message),
+    };
+    for (name, value) in resp.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            dressed.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    dressed
+}
+
+fn is_html(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
 /// A page that failed because the engine did (the database is away, or a bug).
 pub fn engine_failure(e: openflex_engine::EngineError) -> Response {
     use openflex_engine::EngineError as E;
@@ -292,7 +367,9 @@ pub fn problem(status: StatusCode, message: &str) -> Response {
             }
         }
     };
-    (status, Html(body.into_string())).into_response()
+    let mut resp = (status, Html(body.into_string())).into_response();
+    resp.extensions_mut().insert(Problem(message.to_string()));
+    resp
 }
 
 fn head_tags(title: &str) -> Markup {
@@ -453,13 +530,12 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
         "redelivered" => "The delivery was queued again.",
         "test-sent" => "A test event was queued.",
         "revoked" => "The credential was revoked.",
+        "disabled" => "The endpoint was disabled; it receives no events until enabled again.",
         "saved" => "Saved.",
         "gateway-created" => "The gateway was created.",
-        "advanced" => "The test clock moved forward.",
         "captured" => "The order was captured.",
         "cancelled" => "The order was cancelled.",
         "refunded" => "The refund was accepted.",
-        "failed" => "The order refused that action; see its history below.",
         _ => return None,
     })
 }

@@ -1,9 +1,10 @@
 //! FlexPay in the portal: the overview, transactions with their recovery chains, and the
 //! vault's payment methods.
 
+use super::confirm::{Ask, Confirmation, ask};
+use super::words::explanation_words;
 use super::{
-    NoFields, PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money,
-    page, when,
+    PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money, page, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -247,7 +248,7 @@ pub async fn transaction(
             (field("Card", t.payment_method.as_ref().and_then(|p| p.masked_number.clone())))
             (field("Retry count", Some(t.retry_count.to_string())))
             (field("Next retry", t.retry_date.map(when)))
-            (field("Retry decision", t.result.retry_explanation.clone()))
+            (field("Retry decision", t.result.retry_explanation.as_deref().map(explanation_words)))
             @if let Some(o) = &t.original_id {
                 dt { "Original" } dd { a href={ "/portal/transactions/" (o) } { (o) } }
             }
@@ -280,7 +281,7 @@ pub async fn transaction(
                             " · next retry " (when(r))
                         }
                         @if let Some(x) = &a.result.retry_explanation {
-                            br; small { (x) }
+                            br; small { (explanation_words(x)) }
                         }
                     }
                 }
@@ -371,7 +372,7 @@ fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Mark
                 @if !redacted {
                     form method="post" action={ "/portal/payment-methods/" (p.id) "/redact" } class="inline" {
                         (csrf_field(s))
-                        button type="submit" class="danger" aria-label={ "Redact " (p.id) } { "Redact" }
+                        button type="submit" class="danger" aria-label={ "Redact " (p.id) } { "Redact…" }
                     }
                 }
             }
@@ -379,12 +380,38 @@ fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Mark
     }
 }
 
-/// Removes the card data for good (the FlexPay redact call).
+/// Removes the card data for good (the FlexPay redact call), after the confirmation step.
 pub async fn redact(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Posted(s, _): Posted<NoFields>,
+    Posted(s, f): Posted<Confirmation>,
 ) -> Response {
+    if !f.given() {
+        let pm = match st.engine.payment_method(&s.tenant, &id).await {
+            Ok(pm) => pm,
+            Err(e) => return engine_failure(e),
+        };
+        let card = format!(
+            "{} {}",
+            pm.card_type.as_deref().unwrap_or("card"),
+            pm.masked_number.as_deref().unwrap_or("")
+        );
+        return ask(
+            &s,
+            Ask {
+                section: "payment-methods",
+                title: "Redact this payment method?",
+                what: html! {
+                    p { "The " (card.trim()) " stored as " code { (pm.id) } " will be redacted." }
+                    p { "Its card number and security code are erased for good: it cannot be charged again, and this cannot be undone." }
+                },
+                action: &format!("/portal/payment-methods/{id}/redact"),
+                fields: &[],
+                button: "Redact the payment method",
+                back: "/portal/payment-methods",
+            },
+        );
+    }
     match st.engine.redact_payment_method(&s.tenant, &id).await {
         Ok(Ok(_)) => Redirect::to("/portal/payment-methods?msg=redacted").into_response(),
         Ok(Err(_)) => engine_failure(EngineError::NotFound),

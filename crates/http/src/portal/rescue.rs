@@ -1,6 +1,8 @@
 //! FlexFactor rescue orders (history, attempts, capture/cancel/refund) and Flexiti financing
 //! (accounts and authorizations) in the portal.
 
+use super::confirm::{Ask, ask};
+use super::words::status_words;
 use super::{
     PageQuery, Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem,
     when,
@@ -10,9 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use openflex_domain::money::{Currency, decimal_to_minor};
+use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
+use openflex_domain::rescue::{Action, OrderState};
 use openflex_engine::financing::{FxCaller, Scope};
-use openflex_engine::flexfactor::{OrderOutcome, OrderRef};
+use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal};
+use openflex_engine::portal::PortalSession;
 use openflex_store::{FxListQuery, OrderQuery};
 use serde::Deserialize;
 
@@ -51,7 +55,7 @@ pub async fn orders(
             button type="submit" { "Find" }
         }
         p { (total) " orders." }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Status" }
@@ -63,7 +67,7 @@ pub async fn orders(
                         tr {
                             td { a href={ "/portal/orders/" (o.id) } { (when(o.created_at)) } }
                             td { (o.external_order_id) }
-                            td { (o.state.name()) }
+                            td { (status_words(o.state.name())) }
                             td class="num" { (money(o.amount)) " " (o.currency) }
                             td class="num" { (money(o.captured_amount)) }
                             td class="num" { (money(o.refunded_amount)) }
@@ -85,50 +89,105 @@ pub async fn order(
     Path(id): Path<String>,
     Query(m): Query<PageQuery>,
 ) -> Response {
-    let o = match st.engine.ff_order(&s.tenant, &id).await {
-        Ok(o) => o,
-        Err(e) => return engine_failure(e),
-    };
+    match st.engine.ff_order(&s.tenant, &id).await {
+        Ok(o) => order_page(&s, &o, Notice::of(flash(m.msg.as_deref()))),
+        Err(e) => engine_failure(e),
+    }
+}
+
+/// What the order page says above its facts: an action that went through, or one that was
+/// refused and why (with the status the page is answered with).
+enum Notice<'a> {
+    None,
+    Done(&'a str),
+    Refused(StatusCode, String),
+}
+
+impl<'a> Notice<'a> {
+    fn of(done: Option<&'a str>) -> Self {
+        done.map_or(Self::None, Self::Done)
+    }
+}
+
+/// Which actions an order's state allows, by the engine's own rules ([`OrderState::can`]),
+/// and only while there is money left to move: nothing on a cancelled order, only a refund
+/// (of what is left) on a completed one.
+struct Offers {
+    capture: bool,
+    refund: bool,
+    cancel: bool,
+}
+
+fn offers(o: &Order) -> Offers {
+    Offers {
+        capture: o.state.can(Action::Capture) && o.authorized_amount > o.captured_amount,
+        refund: o.state.can(Action::Refund) && o.captured_amount > o.refunded_amount,
+        cancel: o.state.can(Action::Cancel) && o.state != OrderState::Cancelled,
+    }
+}
+
+/// An amount of the order's currency with its code ("12.50 USD").
+fn in_currency(o: &Order, minor: i64) -> String {
+    let exp = Currency::parse(&o.currency).map_or(2, |c| c.exponent());
+    format!("{} {}", minor_to_decimal(minor, exp), o.currency)
+}
+
+fn order_page(s: &PortalSession, o: &Order, notice: Notice<'_>) -> Response {
+    let can = offers(o);
+    let exp = Currency::parse(&o.currency).map_or(2, |c| c.exponent());
     let body = html! {
+        @if let Notice::Refused(_, why) = &notice {
+            p class="error" role="alert" { (why) }
+        }
         dl class="facts" {
             dt { "Order" } dd { (o.external_order_id) }
             dt { "Order session key" } dd { code { (o.id) } }
-            dt { "Status" } dd { (o.state.name()) }
+            dt { "Status" } dd { (status_words(o.state.name())) }
             dt { "Flow" } dd { (o.flow.as_str()) }
             dt { "Type" } dd { (o.transaction_type) }
-            dt { "Amount" } dd { (money(o.amount)) " " (o.currency) }
-            dt { "Authorized" } dd { (money(o.authorized_amount)) }
-            dt { "Captured" } dd { (money(o.captured_amount)) }
-            dt { "Refunded" } dd { (money(o.refunded_amount)) }
+            dt { "Amount" } dd { (in_currency(o, o.amount)) }
+            dt { "Authorized" } dd { (in_currency(o, o.authorized_amount)) }
+            dt { "Captured" } dd { (in_currency(o, o.captured_amount)) }
+            dt { "Refunded" } dd { (in_currency(o, o.refunded_amount)) }
             dt { "Created" } dd { (when(o.created_at)) }
             dt { "Updated" } dd { (when(o.updated_at)) }
             @if let Some(d) = o.expiry_date { dt { "Rescue window ends" } dd { (when(d)) } }
             @if let Some(d) = o.capture_deadline { dt { "Capture by" } dd { (when(d)) } }
         }
-        section class="actions" aria-label="Actions" {
-            form method="post" action={ "/portal/orders/" (o.id) "/capture" } class="inline" {
-                (csrf_field(&s))
-                label for="capture-amount" { "Capture amount" }
-                input id="capture-amount" name="amount" inputmode="decimal" value=(money(o.authorized_amount - o.captured_amount));
-                button type="submit" { "Capture" }
+        @if can.capture || can.refund || can.cancel {
+            section class="actions" aria-label="Actions" {
+                @if can.capture {
+                    form method="post" action={ "/portal/orders/" (o.id) "/capture" } class="inline" {
+                        (csrf_field(s))
+                        label for="capture-amount" { "Capture amount (" (o.currency) ")" }
+                        input id="capture-amount" name="amount" inputmode="decimal" value=(minor_to_decimal(o.authorized_amount - o.captured_amount, exp));
+                        button type="submit" { "Capture" }
+                    }
+                }
+                @if can.refund {
+                    form method="post" action={ "/portal/orders/" (o.id) "/refund" } class="inline" {
+                        (csrf_field(s))
+                        label for="refund-amount" { "Refund amount (" (o.currency) ")" }
+                        input id="refund-amount" name="amount" inputmode="decimal" value=(minor_to_decimal(o.captured_amount - o.refunded_amount, exp));
+                        button type="submit" { "Refund…" }
+                    }
+                }
+                @if can.cancel {
+                    form method="post" action={ "/portal/orders/" (o.id) "/cancel" } class="inline" {
+                        (csrf_field(s))
+                        button type="submit" class="danger" { "Cancel order…" }
+                    }
+                }
             }
-            form method="post" action={ "/portal/orders/" (o.id) "/refund" } class="inline" {
-                (csrf_field(&s))
-                label for="refund-amount" { "Refund amount" }
-                input id="refund-amount" name="amount" inputmode="decimal" value=(money(o.captured_amount - o.refunded_amount));
-                button type="submit" { "Refund" }
-            }
-            form method="post" action={ "/portal/orders/" (o.id) "/cancel" } class="inline" {
-                (csrf_field(&s))
-                button type="submit" class="danger" { "Cancel order" }
-            }
+        } @else {
+            p class="hint" { "No action is possible on an order whose status is " (status_words(o.state.name())) "." }
         }
         h2 { "Status history and attempts" }
         ol class="timeline" {
             @for e in &o.events {
                 li class=(if e.outcome.eq_ignore_ascii_case("approved") || e.outcome.eq_ignore_ascii_case("ok") { "ok" } else { "" }) {
-                    (when(e.created_at)) " — " strong { (e.kind) } " · " (e.outcome)
-                    @if let Some(a) = e.amount { " · " (money(a)) }
+                    (when(e.created_at)) " — " strong { (e.kind) } " · " (status_words(&e.outcome))
+                    @if let Some(a) = e.amount { " · " (in_currency(o, a)) }
                     @if let Some(g) = &e.gateway_token { " · gateway " code { (g) } }
                     @if let Some(d) = &e.detail { br; small { (d) } }
                 }
@@ -140,16 +199,27 @@ pub async fn order(
             pre { (pretty(&serde_json::to_value(&o.details).unwrap_or_default())) }
         }
     };
-    page(&s, "orders", "Rescue order", flash(m.msg.as_deref()), body)
+    let done = match notice {
+        Notice::Done(m) => Some(m),
+        _ => None,
+    };
+    let mut resp = page(s, "orders", "Rescue order", done, body);
+    if let Notice::Refused(status, _) = notice {
+        *resp.status_mut() = status;
+    }
+    resp
 }
 
 #[derive(Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
     amount: String,
+    #[serde(default)]
+    confirm: String,
 }
 
-/// Capture, refund or cancel; the outcome lands in the order's history.
+/// Capture, or (after the confirmation step) refund or cancel. A refusal is answered with the
+/// order page again, saying why, and the order as it now stands.
 pub async fn order_action(
     State(st): State<AppState>,
     Path((id, action)): Path<(String, String)>,
@@ -162,44 +232,160 @@ pub async fn order_action(
     let Ok(currency) = Currency::parse(&o.currency) else {
         return problem(StatusCode::CONFLICT, "The order's currency is unknown.");
     };
-    let amount = || decimal_to_minor(f.amount.trim(), currency.exponent());
-    let result = match action.as_str() {
-        "capture" => match amount() {
-            Ok(a) => st.engine.ff_capture(&s.tenant, &o.id, a, &currency).await,
+    let confirmed = f.confirm == "yes";
+    let amount = match action.as_str() {
+        "capture" | "refund" => match decimal_to_minor(f.amount.trim(), currency.exponent()) {
+            Ok(a) => a,
             Err(_) => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "amount: enter an amount such as 12.34.",
+                let why = format!(
+                    "{} amount: enter an amount in {} such as 12.34.",
+                    if action == "capture" {
+                        "Capture"
+                    } else {
+                        "Refund"
+                    },
+                    o.currency
                 );
+                return order_page(&s, &o, Notice::Refused(StatusCode::BAD_REQUEST, why));
             }
         },
-        "refund" => match amount() {
-            Ok(a) => {
-                st.engine
-                    .ff_refund(&s.tenant, &o.id, a, Some("portal"))
-                    .await
-            }
-            Err(_) => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "amount: enter an amount such as 12.34.",
-                );
-            }
-        },
-        "cancel" => st.engine.ff_cancel(&s.tenant, OrderRef::Id(&o.id)).await,
-        _ => return problem(StatusCode::NOT_FOUND, "Not found."),
+        "cancel" => 0,
+        _ => return problem(StatusCode::NOT_FOUND, "There is no such order action."),
     };
-    let msg = match result {
-        Ok(Some(OrderOutcome::Done { .. })) => match action.as_str() {
-            "capture" => "captured",
-            "refund" => "refunded",
-            _ => "cancelled",
-        },
-        Ok(Some(OrderOutcome::Failed { .. })) => "failed",
+    if !confirmed && action != "capture" {
+        return ask_order(&s, &o, &action, &f.amount, amount);
+    }
+    let result = match action.as_str() {
+        "capture" => {
+            st.engine
+                .ff_capture(&s.tenant, &o.id, amount, &currency)
+                .await
+        }
+        "refund" => {
+            st.engine
+                .ff_refund(&s.tenant, &o.id, amount, Some("portal"))
+                .await
+        }
+        _ => st.engine.ff_cancel(&s.tenant, OrderRef::Id(&o.id)).await,
+    };
+    let reason = match result {
+        Ok(Some(OrderOutcome::Done { .. })) => {
+            let msg = match action.as_str() {
+                "capture" => "captured",
+                "refund" => "refunded",
+                _ => "cancelled",
+            };
+            return Redirect::to(&format!("/portal/orders/{}?msg={msg}", o.id)).into_response();
+        }
+        Ok(Some(OrderOutcome::Failed { reason })) => reason,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "Not found."),
         Err(e) => return engine_failure(e),
     };
-    Redirect::to(&format!("/portal/orders/{}?msg={msg}", o.id)).into_response()
+    let now = match st.engine.ff_order(&s.tenant, &id).await {
+        Ok(o) => o,
+        Err(e) => return engine_failure(e),
+    };
+    let why = format!(
+        "The {} was refused: {}",
+        match action.as_str() {
+            "capture" => "capture",
+            "refund" => "refund",
+            _ => "cancellation",
+        },
+        refusal_words(&now, &reason)
+    );
+    order_page(&s, &now, Notice::Refused(StatusCode::CONFLICT, why))
+}
+
+/// The confirmation step of a refund or a cancellation, saying what will move.
+fn ask_order(s: &PortalSession, o: &Order, action: &str, typed: &str, amount: i64) -> Response {
+    let back = format!("/portal/orders/{}", o.id);
+    let post = format!("/portal/orders/{}/{action}", o.id);
+    if action == "refund" {
+        return ask(
+            s,
+            Ask {
+                section: "orders",
+                title: "Refund this order?",
+                what: html! {
+                    p { strong { (in_currency(o, amount)) } " of order " (o.external_order_id) " will be refunded to the payer." }
+                    p {
+                        "Captured " (in_currency(o, o.captured_amount)) ", refunded so far "
+                        (in_currency(o, o.refunded_amount)) ". A refund cannot be undone."
+                    }
+                },
+                action: &post,
+                fields: &[("amount", typed.trim())],
+                button: "Refund",
+                back: &back,
+            },
+        );
+    }
+    let what = if o.state == OrderState::CaptureRequired {
+        format!(
+            "Its authorization of {} is voided: nothing can be captured afterwards.",
+            in_currency(o, o.authorized_amount - o.captured_amount)
+        )
+    } else {
+        format!(
+            "Its rescue stops: the payer is not charged the {}.",
+            in_currency(o, o.amount)
+        )
+    };
+    ask(
+        s,
+        Ask {
+            section: "orders",
+            title: "Cancel this order?",
+            what: html! {
+                p { "Order " (o.external_order_id) " (" (in_currency(o, o.amount)) ") will be cancelled." }
+                p { (what) " This cannot be undone." }
+            },
+            action: &post,
+            fields: &[],
+            button: "Cancel the order",
+            back: &back,
+        },
+    )
+}
+
+/// Why the engine refused, in the portal's words and the order's currency.
+fn refusal_words(o: &Order, r: &OrderRefusal) -> String {
+    let state = |st: OrderState| status_words(st.name());
+    match r {
+        OrderRefusal::NotCancellable(st) => format!(
+            "an order whose status is {} cannot be cancelled; refund captured money instead.",
+            state(*st)
+        ),
+        OrderRefusal::NotCapturable(st) => format!(
+            "only an order whose status is Capture required can be captured; this one is {}.",
+            state(*st)
+        ),
+        OrderRefusal::CaptureCurrency { order, requested } => format!(
+            "the order was authorized in {order}, not {}.",
+            requested.code()
+        ),
+        OrderRefusal::CaptureAmount { amount, authorized } => format!(
+            "{} is not between zero and the {} authorized.",
+            in_currency(o, *amount),
+            in_currency(o, *authorized)
+        ),
+        OrderRefusal::ChangedMeanwhile => {
+            "the order changed meanwhile; its status below is the current one.".into()
+        }
+        OrderRefusal::NotRefundable(st) => format!(
+            "an order whose status is {} cannot be refunded.",
+            state(*st)
+        ),
+        OrderRefusal::OverRefund {
+            amount, refundable, ..
+        } => format!(
+            "{} is more than the {} left to refund.",
+            in_currency(o, *amount),
+            in_currency(o, *refundable)
+        ),
+        OrderRefusal::Gateway { detail, .. } => format!("the gateway declined it: {detail}"),
+    }
 }
 
 /// Flexiti: the merchant's customer accounts and its latest authorizations with captures.
@@ -228,7 +414,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
     };
     let body = html! {
         h2 { "Accounts" }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Account" } th scope="col" { "Customer" } th scope="col" { "Status" } th scope="col" { "Type" }
@@ -253,7 +439,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
         }
         h2 { "Authorizations" }
         p { (total) " authorizations; the latest " (auths.len()) " below." }
-        div class="scroll" {
+        div class="scroll" tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { "Created" } th scope="col" { "Authorization" } th scope="col" { "Account" } th scope="col" { "Type" }

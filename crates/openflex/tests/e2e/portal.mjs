@@ -1,7 +1,10 @@
 // The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
-// redeliver a webhook, issue an API key, advance the test clock. Screenshots of each step go
-// to $SHOTS. Then every page is checked with axe-core against WCAG 2 A/AA (serious and
-// critical findings fail). Run by the Rust test `portal_e2e` (which starts the server and
+// redeliver a webhook, issue an API key (shown once; a reload shows nothing), meet the
+// confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
+// policy refused beside its field, meet an unknown page, capture a rescue order and have a
+// refund of more than is left refused, advance the test clock. Screenshots
+// of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
+// with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -26,7 +29,14 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => failures.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') failures.push(`console: ${m.text()}`); });
+  // A refusal the flow asks for (422, 404, 409) is answered with its status, which Chromium logs as
+  // a failed load; only those expected ones are let through.
+  let refusalsExpected = 0;
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (refusalsExpected > 0 && /status of (404|409|422)/.test(m.text())) { refusalsExpected -= 1; return; }
+    failures.push(`console: ${m.text()}`);
+  });
   const shot = (name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
   // Sign in (a deep link comes back after the login).
@@ -59,6 +69,16 @@ try {
   await page.getByRole('status').filter({ hasText: 'queued again' }).waitFor();
   await shot('05-webhook-redelivered');
 
+  // Disabling an endpoint asks first; Back leaves it enabled, Confirm disables it.
+  await page.getByRole('button', { name: 'Disable…' }).first().click();
+  await page.getByRole('heading', { name: 'Disable this endpoint?' }).waitFor();
+  await shot('05b-webhook-disable-confirm');
+  await page.getByRole('link', { name: 'Back' }).click();
+  await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+  await page.getByRole('button', { name: 'Disable…' }).first().click();
+  await page.getByRole('button', { name: 'Disable the endpoint' }).click();
+  await page.getByRole('status').filter({ hasText: 'was disabled' }).waitFor();
+
   // Issue an API key: the secrets are shown once.
   await page.getByRole('link', { name: 'API credentials' }).click();
   await page.getByRole('button', { name: /Issue new sandbox credentials/ }).click();
@@ -68,6 +88,58 @@ try {
   await shot('06-key-issued');
   const test = await fetch(`${base}/api/test`, { headers: { Authorization: `Basic ${key}` } });
   assert.equal(test.status, 200, 'the issued key works');
+  assert.match(page.url(), /\/portal\/credentials\/new$/, 'the secrets page is a GET after a redirect');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Secrets already shown' }).waitFor();
+  assert.equal(await page.locator('code.secret').count(), 0, 'a reload shows no secret');
+  await shot('06b-key-reloaded');
+
+  // Revoking asks first and says what will happen; Back changes nothing.
+  await page.getByRole('link', { name: 'Back to credentials' }).click();
+  await page.getByRole('button', { name: /^Revoke flexpay_api_key/ }).first().click();
+  await page.getByRole('heading', { name: 'Revoke this credential?' }).waitFor();
+  await shot('06c-revoke-confirm');
+  await page.getByRole('link', { name: 'Back' }).click();
+  await page.getByRole('heading', { name: 'API credentials' }).waitFor();
+
+  // A retry policy past the networks' ceiling is refused beside its field, as typed.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  // (The field's own max already stops a browser that validates forms; the server's answer is
+  // what one that does not gets, so the browser's check is switched off here.)
+  await page.locator('form[action="/portal/settings"]').evaluate((f) => { f.noValidate = true; });
+  await page.getByLabel('Most retries of one declined payment').fill('99');
+  refusalsExpected += 1;
+  await page.getByRole('button', { name: 'Save retry policy' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not saved' }).waitFor();
+  assert.equal(await page.getByLabel('Most retries of one declined payment').inputValue(), '99');
+  assert.equal(await page.getByLabel('Most retries of one declined payment').getAttribute('aria-invalid'), 'true');
+  await shot('06d-retry-policy-refused');
+
+  // An unknown address is a portal page with its navigation.
+  refusalsExpected += 1;
+  await page.goto(`${base}/portal/no-such-page`);
+  await page.getByRole('alert').filter({ hasText: 'no page at this address' }).waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 1);
+  await shot('06e-not-found');
+
+  // A rescue order: captured, then a refund of more than is left is refused in red.
+  await page.getByRole('link', { name: 'Rescue orders' }).click();
+  await page.locator(`a[href="${process.env.ORDER}"]`).click();
+  await page.getByRole('heading', { name: 'Rescue order' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Refund/ }).count(), 0, 'nothing to refund yet');
+  await page.getByRole('button', { name: 'Capture' }).click();
+  await page.getByRole('status').filter({ hasText: 'captured' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Capture' }).count(), 0, 'captured once');
+  assert.equal(await page.getByRole('button', { name: /^Cancel/ }).count(), 0, 'a completed order is not cancelled');
+  await page.getByLabel(/Refund amount/).fill('100.00');
+  await page.getByRole('button', { name: /^Refund/ }).click();
+  await page.getByRole('heading', { name: 'Refund this order?' }).waitFor();
+  await shot('06f-refund-confirm');
+  refusalsExpected += 1;
+  await page.getByRole('button', { name: 'Refund', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'more than the 15.00 USD left to refund' }).waitFor();
+  assert.equal(await page.locator('.flash').count(), 0, 'no success box beside a refusal');
+  await shot('06g-refund-refused');
 
   // Advance the sandbox test clock by two days.
   await page.getByRole('link', { name: 'Test clock' }).click();
@@ -75,23 +147,61 @@ try {
   await page.getByLabel('Days to move forward').fill('2');
   await page.getByRole('button', { name: 'Advance the clock' }).click();
   await page.getByRole('status').filter({ hasText: 'moved forward' }).waitFor();
+  await page.getByLabel('Days to move forward').fill('0');
+  refusalsExpected += 1;
+  await page.getByRole('button', { name: 'Advance the clock' }).click();
+  await page.getByRole('alert').filter({ hasText: 'at least one hour' }).waitFor();
   const after = await page.locator('#sandbox-now').textContent();
   assert.notEqual(before, after);
   await shot('07-clock-advanced');
 
   // Accessibility: axe-core in a context that may inject it (the portal's CSP allows no
   // script of its own), signed in with the same session.
+  // Pages reached by a form (a confirmation, a refusal) are audited after that form is used.
   const audit = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
   const a11y = await audit.newPage();
-  for (const path of [...PAGES, txnPath]) {
-    await a11y.goto(`${base}${path}`);
+  const submit = (button) => Promise.all([a11y.waitForNavigation(), button.click()]);
+  const reached = [
+    ['revoke confirmation', '/portal/credentials', () => submit(a11y.getByRole('button', { name: /^Revoke / }).first())],
+    ['redact confirmation', '/portal/payment-methods', () => submit(a11y.getByRole('button', { name: /^Redact / }).first())],
+    ['retry policy refused', '/portal/settings', async () => {
+      await a11y.locator('form[action="/portal/settings"]').evaluate((f) => { f.noValidate = true; });
+      await a11y.getByLabel('Most retries of one declined payment').fill('99');
+      await submit(a11y.getByRole('button', { name: 'Save retry policy' }));
+    }],
+    ['clock refused', '/portal/clock', async () => {
+      await a11y.getByLabel('Days to move forward').fill('0');
+      await submit(a11y.getByRole('button', { name: 'Advance the clock' }));
+    }],
+    ['refund confirmation', process.env.ORDER, () => submit(a11y.getByRole('button', { name: /^Refund/ }))],
+    ['refund refused', process.env.ORDER, async () => {
+      await a11y.getByLabel(/Refund amount/).fill('100.00');
+      await submit(a11y.getByRole('button', { name: /^Refund/ }));
+      await submit(a11y.getByRole('button', { name: 'Refund', exact: true }));
+    }],
+  ];
+  const check = async (name) => {
     await a11y.addScriptTag({ path: axePath });
     const found = await a11y.evaluate(async () => {
       const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
       return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
     });
-    if (found.length) failures.push(`${path}: ${found.join('; ')}`);
+    const [scroll, inner] = await a11y.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (found.length) failures.push(`${name}: ${found.join('; ')}`);
+    if (scroll > inner) failures.push(`${name}: scrolls sideways (${scroll} px in ${inner})`);
+  };
+  for (const width of [1280, 390]) {
+    await a11y.setViewportSize({ width, height: 900 });
+    for (const path of [...PAGES, txnPath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page']) {
+      await a11y.goto(`${base}${path}`);
+      await check(`${path} at ${width} px`);
+    }
+    for (const [name, path, act] of reached) {
+      await a11y.goto(`${base}${path}`);
+      await act();
+      await check(`${name} at ${width} px`);
+    }
   }
   await audit.close();
 

@@ -21,6 +21,7 @@ mod portal_actions;
 mod portal_e2e;
 mod portal_gateways;
 mod portal_origin;
+mod portal_safety;
 mod refresh_tokens;
 mod routing;
 mod scale_out;

@@ -87,7 +87,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         .submit(
             "/portal/payment-methods",
             &format!("/portal/payment-methods/{pm}/redact"),
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
     assert_eq!(page.location(), "/portal/payment-methods?msg=redacted");
@@ -97,6 +97,8 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
     let page = p
         .submit("/portal/credentials", "/portal/credentials", &[])
         .await;
+    assert_eq!(page.location(), "/portal/credentials/new", "{}", page.text);
+    let page = p.get("/portal/credentials/new").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let marker = "API key (HTTP Basic)</dt><dd><code class=\"secret\">";
     let at = page.text.find(marker).expect("the new API key") + marker.len();
@@ -119,7 +121,7 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         .submit(
             "/portal/credentials",
             &format!("/portal/credentials/{newest}/revoke"),
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
     assert_eq!(page.location(), "/portal/credentials?msg=revoked");
@@ -177,10 +179,10 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
         .submit(
             "/portal/webhooks",
             &format!("/portal/webhooks/{added}/enabled"),
-            &[("enabled", "false")],
+            &[("enabled", "false"), ("confirm", "yes")],
         )
         .await;
-    assert_eq!(page.location(), "/portal/webhooks?msg=saved");
+    assert_eq!(page.location(), "/portal/webhooks?msg=disabled");
     let eps = merchant_get(&app, "/webhooks").await;
     assert!(eps.to_string().contains("\"enabled\":false"), "{eps}");
     let page = p
@@ -237,7 +239,8 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
             &[("days", "1"), ("hours", "2")],
         )
         .await;
-    assert_eq!(page.location(), "/portal/clock?msg=advanced");
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("moved forward"), "{}", page.text);
     let m = merchant_get(&app, "").await;
     assert_eq!(m["clockOffsetSeconds"], 93_600, "{m}");
     // Bad input is the portal's own error, and changes nothing.
@@ -248,7 +251,8 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
             &[("days", "-1"), ("hours", "0")],
         )
         .await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(merchant_get(&app, "").await["clockOffsetSeconds"], 93_600);
     // Live mode: the switch, and no test clock there.
     let page = p
         .submit("/portal/", "/portal/mode", &[("mode", "live")])
@@ -256,7 +260,18 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let overview = p.get("/portal/").await.text;
     assert!(overview.contains("class=\"mode live\""), "{overview}");
-    assert_eq!(p.get("/portal/clock").await.status, StatusCode::NOT_FOUND);
+    let clock = p.get("/portal/clock").await;
+    assert_eq!(clock.status, StatusCode::NOT_FOUND);
+    assert!(
+        clock.text.contains("sandbox only") && clock.text.contains("aria-label=\"Portal\""),
+        "a portal page that explains: {}",
+        clock.text
+    );
+    assert!(
+        !clock.text.contains("href=\"/portal/clock\""),
+        "{}",
+        clock.text
+    );
 }
 
 async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
@@ -323,7 +338,11 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
         page.text
     );
     let page = p
-        .submit(&detail, &format!("{detail}/refund"), &[("amount", "2.50")])
+        .submit(
+            &detail,
+            &format!("{detail}/refund"),
+            &[("amount", "2.50"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(
         page.location(),
@@ -339,19 +358,35 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
         history.contains("12.00") && history.contains("2.50"),
         "{history}"
     );
-    // More than was captured: the order refuses, the history says so, nothing moves.
+    // More than is left to refund: the order refuses, the page says why, nothing moves.
     let page = p
         .submit(
             &detail,
             &format!("{detail}/refund"),
-            &[("amount", "100.00")],
+            &[("amount", "100.00"), ("confirm", "yes")],
         )
         .await;
-    assert_eq!(page.location(), format!("{detail}?msg=failed"));
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.text);
+    assert!(
+        page.text.contains("role=\"alert\"")
+            && page
+                .text
+                .contains("100.00 USD is more than the 9.50 USD left to refund"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("class=\"flash\""), "{}", page.text);
+    assert_eq!(
+        page.text.matches("<strong>refund</strong>").count(),
+        1,
+        "the history holds the one refund made: {}",
+        page.text
+    );
     let page = p
         .submit(&detail, &format!("{detail}/refund"), &[("amount", "lots")])
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.text.contains("Refund amount: enter"), "{}", page.text);
     // A second order, cancelled.
     let (_, v) = evaluate(&app, &b, {
         let mut body = evaluate_body("portal-auth-2", RESCUABLE);
@@ -361,7 +396,9 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
     .await;
     let other = v["orderId"].as_str().unwrap().to_string();
     let detail = format!("/portal/orders/{other}");
-    let page = p.submit(&detail, &format!("{detail}/cancel"), &[]).await;
+    let page = p
+        .submit(&detail, &format!("{detail}/cancel"), &[("confirm", "yes")])
+        .await;
     assert_eq!(page.location(), format!("{detail}?msg=cancelled"));
     let (_, o) = get_json(&app, &format!("/v1/orders/{other}"), &b).await;
     assert_eq!(o["statusName"], "CANCELLED", "{o}");

@@ -1,6 +1,7 @@
 //! The portal end to end in headless Chromium (Debian's `chromium`, driven by `playwright-core`
 //! from npm): `tests/e2e/portal.mjs` signs in, finds a transaction, redelivers a webhook,
-//! issues an API key and advances the test clock against a real server seeded here.
+//! issues an API key, meets the confirmation steps and the refusals, captures and over-refunds
+//! a rescue order, and advances the test clock against a real server seeded here.
 //! Screenshots of every step are left in `target/portal-e2e/`.
 
 use crate::helpers::*;
@@ -41,6 +42,14 @@ async fn a_merchant_uses_the_portal_in_chromium() {
     let app = spawn_app(Backend::Sqlite).await;
     app.charge("e2e-charge-1", 4200).await;
     app.charge("e2e-declined-1", 2012).await;
+    app.vault_visa().await;
+    let order = {
+        use crate::flexfactor::ff::{RESCUABLE, evaluate, evaluate_body, token};
+        let mut body = evaluate_body("e2e-order-1", RESCUABLE);
+        body["transactionType"] = serde_json::json!("AUTHORIZATION");
+        let (_, v) = evaluate(&app, &token(&app).await, body).await;
+        v["orderId"].as_str().unwrap().to_string()
+    };
     let receiver = Receiver::start(&[]).await;
     let endpoint = app.add_webhook(&receiver.url).await;
     app.send_test_webhook(&endpoint).await;
@@ -55,6 +64,7 @@ async fn a_merchant_uses_the_portal_in_chromium() {
             .env("EMAIL", email)
             .env("PASSWORD", password)
             .env("MTID", "e2e-charge-1")
+            .env("ORDER", format!("/portal/orders/{order}"))
             .env("SHOTS", &shots)
             .env("CHROMIUM", chromium)
             .output()

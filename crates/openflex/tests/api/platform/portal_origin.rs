@@ -41,7 +41,7 @@ async fn session(app: &TestApp) -> (String, String) {
     (p.cookie().unwrap().to_string(), csrf)
 }
 
-/// Posts the "issue a key" form of `session` with the given headers (200: the new key's page).
+/// Posts the "issue a key" form of `session` with the given headers (303 to the new key's page).
 async fn issue_key(
     app: &TestApp,
     (cookie, csrf): &(String, String),
@@ -111,7 +111,7 @@ async fn origin_must_match_scheme_host_and_port(app: TestApp) {
     // Nothing was issued by the refused forms; the same form from this origin goes through.
     assert_eq!(api_keys(&app).await, 1);
     let status = issue_key(&app, &s, &client, &[("origin", &app.base)]).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(api_keys(&app).await, 2);
 }
 
@@ -152,14 +152,17 @@ async fn forwarded_host_and_proto_count_only_from_a_trusted_proxy(app: TestApp) 
 
     assert_eq!(
         issue_key(&app, &s, &proxy, &behind_proxy).await,
-        StatusCode::OK
+        StatusCode::SEE_OTHER
     );
     let on_port = [
         ("origin", "https://pay.shop.example:8443"),
         ("x-forwarded-host", "pay.shop.example:8443"),
         ("x-forwarded-proto", "https"),
     ];
-    assert_eq!(issue_key(&app, &s, &proxy, &on_port).await, StatusCode::OK);
+    assert_eq!(
+        issue_key(&app, &s, &proxy, &on_port).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(api_keys(&app).await, 3);
     assert!(secure_cookie(&app, &proxy, &[("x-forwarded-proto", "https")]).await);
 }

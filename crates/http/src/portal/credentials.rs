@@ -1,0 +1,155 @@
+//! API credentials in the portal: the list, issuing a new set, and revoking one.
+//!
+//! Issuing is post/redirect/get: the POST mints the set and leaves its secrets, sealed, in the
+//! server-side session; the page it redirects to takes them out and shows them once. Reloading
+//! that page mints nothing and shows nothing, so a refresh or a back button neither leaks the
+//! secrets again nor issues a second set.
+
+use super::confirm::{Ask, Confirmation, ask};
+use super::{
+    NoFields, PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, redirect_after,
+};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use openflex_engine::EngineError;
+
+/// The credentials of this mode (never their secrets), issue and revoke.
+pub async fn credentials(
+    State(st): State<AppState>,
+    Session(s): Session,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let creds = match st.engine.credentials(&s.tenant.merchant_id).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let mode = s.tenant.mode.as_str();
+    let body = html! {
+        form method="post" action="/portal/credentials" {
+            (csrf_field(&s))
+            button type="submit" { "Issue new " (mode) " credentials" }
+        }
+        p class="hint" { "A new set works beside the old one until you revoke it; its secrets are shown once." }
+        div class="scroll" {
+            table {
+                thead { tr { th scope="col" { "Kind" } th scope="col" { "Public id" } th scope="col" { "Created" } th scope="col" { "State" } th scope="col" { span class="sr-only" { "Actions" } } } }
+                tbody {
+                    @for c in creds.iter().filter(|c| c.mode == mode) {
+                        tr {
+                            td { (c.kind) }
+                            td { code { (c.public_id.as_deref().unwrap_or("—")) } }
+                            td { (c.created_at) }
+                            td { (if c.revoked { "revoked" } else { "active" }) }
+                            td {
+                                @if !c.revoked {
+                                    form method="post" action={ "/portal/credentials/" (c.id) "/revoke" } class="inline" {
+                                        (csrf_field(&s))
+                                        button type="submit" class="danger" aria-label={ "Revoke " (c.kind) " " (c.id) } { "Revoke…" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        &s,
+        "credentials",
+        "API credentials",
+        flash(q.msg.as_deref()),
+        body,
+    )
+}
+
+/// Issues a full set for this mode; the page after the redirect shows the secrets.
+pub async fn issue(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {
+    match st.engine.portal_issue_credentials(&s).await {
+        Ok(()) => Redirect::to("/portal/credentials/new").into_response(),
+        Err(e) => engine_failure(e),
+    }
+}
+
+/// The secrets just issued, this once; afterwards the page says they were shown already.
+pub async fn issued(State(st): State<AppState>, Session(s): Session) -> Response {
+    let c = match st.engine.portal_take_issued(&s).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let Some(c) = c else {
+        let body = html! {
+            p class="error" role="alert" {
+                "These secrets were already shown and are not stored anywhere, so they cannot be shown again. "
+                "Nothing new was issued."
+            }
+            p { "If they were not copied, issue a new set and revoke the old one." }
+            p { a href="/portal/credentials" { "Back to credentials" } }
+        };
+        return page(&s, "credentials", "Secrets already shown", None, body);
+    };
+    let row = |k: &str, v: &str| html! { dt { (k) } dd { code class="secret" { (v) } } };
+    let body = html! {
+        p class="flash" role="status" { "Copy these now: the secrets are not stored and will not be shown again." }
+        h2 { "FlexPay" }
+        dl class="facts" { (row("API key (HTTP Basic)", &c.flexpay.api_key)) }
+        h2 { "FlexFactor" }
+        dl class="facts" {
+            (row("MID", &c.flexfactor.mid))
+            (row("Site id", &c.flexfactor.site_id))
+            (row("AppKey", &c.flexfactor.app_key))
+            (row("AppSecret", &c.flexfactor.app_secret))
+            (row("Tokenization key", &c.flexfactor.tokenization_key))
+            (row("Webhook key", &c.flexfactor.webhook_key))
+        }
+        h2 { "Flexiti" }
+        dl class="facts" {
+            (row("client_id", &c.flexiti.client_id))
+            (row("client_secret", &c.flexiti.client_secret))
+        }
+        p { a href="/portal/credentials" { "Back to credentials" } }
+    };
+    page(&s, "credentials", "New credentials", None, body)
+}
+
+/// Revokes one credential of this mode, after the confirmation step.
+pub async fn revoke(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Posted(s, f): Posted<Confirmation>,
+) -> Response {
+    let creds = match st.engine.credentials(&s.tenant.merchant_id).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let mode = s.tenant.mode.as_str();
+    let Some(c) = creds.iter().find(|c| c.id == id && c.mode == mode) else {
+        return engine_failure(EngineError::NotFound);
+    };
+    if !f.given() {
+        let public = c.public_id.as_deref().unwrap_or(&c.id);
+        return ask(
+            &s,
+            Ask {
+                section: "credentials",
+                title: "Revoke this credential?",
+                what: html! {
+                    p { "The " (mode) " credential " strong { (c.kind) } " " code { (public) } " will be revoked." }
+                    p { "Every request made with it is refused from then on. This cannot be undone." }
+                },
+                action: &format!("/portal/credentials/{id}/revoke"),
+                fields: &[],
+                button: "Revoke the credential",
+                back: "/portal/credentials",
+            },
+        );
+    }
+    redirect_after(
+        st.engine
+            .revoke_credential(&s.tenant.merchant_id, &id)
+            .await,
+        "/portal/credentials?msg=revoked",
+    )
+}
