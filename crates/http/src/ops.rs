@@ -30,13 +30,16 @@ async fn healthz() -> Json<serde_json::Value> {
 async fn readyz(State(s): State<AppState>) -> Response {
     match s.engine.store().ping().await {
         Ok(()) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
+        // No primary answers (down, or a failover under way): the node is alive and will
+        // serve again by itself once one does, so it reports itself degraded, not dead.
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
+            let resp = (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": "down"})),
+                Json(json!({"status": "degraded", "database": "unavailable"})),
             )
-                .into_response()
+                .into_response();
+            crate::retry_after(resp, crate::UNAVAILABLE_RETRY_AFTER)
         }
     }
 }
