@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -120,6 +121,8 @@ pub(crate) struct Failover {
     /// When the pool was last pointed at another host: connections older than that are dropped.
     switched: Mutex<Instant>,
     wake: Notify,
+    /// Set while no host suits the attributes (the monitor's last walk found none).
+    lost: AtomicBool,
 }
 
 impl Failover {
@@ -128,7 +131,12 @@ impl Failover {
             target,
             switched: Mutex::new(Instant::now()),
             wake: Notify::new(),
+            lost: AtomicBool::new(false),
         })
+    }
+
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
     }
 
     pub fn attrs(&self) -> SessionAttrs {
@@ -150,12 +158,12 @@ impl Failover {
     /// with that connection.
     pub async fn walk(&self) -> Option<(usize, PgConnection)> {
         for (i, opts) in self.target.hosts.iter().enumerate() {
-            let Ok(Ok(mut conn)) = tokio::time::timeout(DIAL, PgConnection::connect_with(opts)).await
+            let Ok(Ok(mut conn)) =
+                tokio::time::timeout(DIAL, PgConnection::connect_with(opts)).await
             else {
                 continue;
             };
-            if let Ok(Ok(true)) = tokio::time::timeout(DIAL, suits(&mut conn, self.attrs())).await
-            {
+            if let Ok(Ok(true)) = tokio::time::timeout(DIAL, suits(&mut conn, self.attrs())).await {
                 return Some((i, conn));
             }
             let _ = conn.close_hard().await;
@@ -176,8 +184,6 @@ impl Failover {
     /// is the host the pool dials now and `conn` the monitor's connection to it.
     pub async fn monitor(self: Arc<Self>, pool: PgPool, mut current: usize, conn: PgConnection) {
         let mut conn = Some(conn);
-        // Said once per outage, not once per tick.
-        let mut lost = false;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(TICK) => {}
@@ -195,13 +201,13 @@ impl Failover {
                 let _ = c.close_hard().await;
             }
             let Some((i, c)) = self.walk().await else {
-                if !lost {
+                // Said once per outage, not once per tick.
+                if !self.lost.swap(true, Ordering::Relaxed) {
                     tracing::error!("no PostgreSQL host in database_url accepts writes");
-                    lost = true;
                 }
                 continue;
             };
-            lost = false;
+            self.lost.store(false, Ordering::Relaxed);
             conn = Some(c);
             if i != current {
                 tracing::warn!(

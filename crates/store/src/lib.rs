@@ -165,6 +165,8 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite's group commit (see `group_commit` for why PostgreSQL goes without).
     group: Option<group_commit::GroupCommit>,
+    /// PostgreSQL with several hosts or `target_session_attrs`: whether a primary answers.
+    failover: Option<std::sync::Arc<failover::Failover>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,8 +178,11 @@ pub enum Backend {
 impl Store {
     /// `postgres://…` selects PostgreSQL; `sqlite://path` (or a bare path) selects SQLite.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let mut failover = None;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Pool::Pg(connect_pg(url, max_connections).await?)
+            let (pool, fo) = connect_pg(url, max_connections).await?;
+            failover = fo;
+            Pool::Pg(pool)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             sqlite_file::restrict(path.split('?').next().unwrap_or(path))
@@ -211,6 +216,7 @@ impl Store {
             },
             pool,
             writer,
+            failover,
         })
     }
 
@@ -238,7 +244,14 @@ impl Store {
         }
     }
 
+    /// Whether the database answers; with a host list, whether a primary does (known at once
+    /// from the failover monitor, so a readiness probe does not wait out a dial).
     pub async fn ping(&self) -> Result<()> {
+        if self.failover.as_ref().is_some_and(|f| f.lost()) {
+            return Err(StoreError::Unavailable(
+                "no PostgreSQL host in database_url accepts writes".into(),
+            ));
+        }
         on_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
     }
 
@@ -263,7 +276,10 @@ impl Store {
 /// The PostgreSQL pool. Several hosts, or `target_session_attrs=read-write`, bring in the
 /// failover monitor (see `failover`): the pool starts on the first suitable host and follows
 /// the primary from then on.
-async fn connect_pg(url: &str, max_connections: u32) -> Result<PgPool> {
+async fn connect_pg(
+    url: &str,
+    max_connections: u32,
+) -> Result<(PgPool, Option<std::sync::Arc<failover::Failover>>)> {
     let target = failover::parse(url).map_err(StoreError::Unavailable)?;
     let watch = target.needs_monitor();
     let fo = failover::Failover::new(target);
@@ -310,10 +326,13 @@ async fn connect_pg(url: &str, max_connections: u32) -> Result<PgPool> {
         })
         .connect_with(fo.host(first).clone())
         .await?;
-    if let Some(conn) = monitor_conn {
-        tokio::spawn(fo.monitor(pool.clone(), first, conn));
+    match monitor_conn {
+        Some(conn) => {
+            tokio::spawn(fo.clone().monitor(pool.clone(), first, conn));
+            Ok((pool, Some(fo)))
+        }
+        None => Ok((pool, None)),
     }
-    Ok(pool)
 }
 
 impl Tx {
