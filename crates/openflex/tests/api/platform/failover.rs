@@ -273,10 +273,10 @@ async fn the_primary_killed_mid_load_loses_no_acknowledged_charge() {
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let bearer = format!("Bearer {}", v["accessToken"].as_str().unwrap());
-    for i in 0..2 {
+    for (i, node) in nodes.iter().enumerate() {
         evaluate(
             &client,
-            &nodes[i].base,
+            &node.base,
             &bearer,
             &format!("managed-{i}"),
             true,
@@ -406,10 +406,10 @@ async fn the_primary_killed_mid_load_loses_no_acknowledged_charge() {
 
     // Jobs on the new primary: sync orders whose webhooks are due now; then the merchant's clock
     // moves a day, so the managed orders' rescue attempts (scheduled before the kill) run.
-    for i in 0..2 {
+    for (i, node) in nodes.iter().enumerate() {
         evaluate(
             &client,
-            &nodes[i].base,
+            &node.base,
             &bearer,
             &format!("sync-{i}"),
             false,
