@@ -15,6 +15,7 @@ use super::pg_pair::{self, Pair};
 use crate::helpers::{VISA, token_payment, unique_id, vault_card};
 use crate::process::{self, Server};
 use crate::receiver::Receiver;
+use openflex_store::{Store, StoreError};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -238,6 +239,21 @@ async fn the_primary_killed_mid_load_loses_no_acknowledged_charge() {
         "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
         pair.primary.port, pair.standby.port
     );
+    // A standby listed first is passed over (the migrations write); a standby alone is refused.
+    let standby_first = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+        pair.standby.port, pair.primary.port
+    );
+    let store = Store::connect(&standby_first, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    let standby_alone = format!("{}?target_session_attrs=read-write", pair.standby.url());
+    match Store::connect(&standby_alone, 2).await {
+        Err(StoreError::Unavailable(m)) => assert!(m.contains("accepts writes"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a standby alone was taken for a primary"),
+    }
+
     let mut dirs = Dirs(Vec::new());
     let (nodes, creds) = start_nodes(&url, &mut dirs);
     let client = reqwest::Client::new();
@@ -274,14 +290,7 @@ async fn the_primary_killed_mid_load_loses_no_acknowledged_charge() {
     assert_eq!(status, StatusCode::OK, "{v}");
     let bearer = format!("Bearer {}", v["accessToken"].as_str().unwrap());
     for (i, node) in nodes.iter().enumerate() {
-        evaluate(
-            &client,
-            &node.base,
-            &bearer,
-            &format!("managed-{i}"),
-            true,
-        )
-        .await;
+        evaluate(&client, &node.base, &bearer, &format!("managed-{i}"), true).await;
     }
 
     let load = Arc::new(Load {
@@ -407,14 +416,7 @@ async fn the_primary_killed_mid_load_loses_no_acknowledged_charge() {
     // Jobs on the new primary: sync orders whose webhooks are due now; then the merchant's clock
     // moves a day, so the managed orders' rescue attempts (scheduled before the kill) run.
     for (i, node) in nodes.iter().enumerate() {
-        evaluate(
-            &client,
-            &node.base,
-            &bearer,
-            &format!("sync-{i}"),
-            false,
-        )
-        .await;
+        evaluate(&client, &node.base, &bearer, &format!("sync-{i}"), false).await;
     }
     let (status, v) = call(
         &client,
