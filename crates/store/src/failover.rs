@@ -143,6 +143,14 @@ impl Failover {
         self.target.attrs
     }
 
+    /// What to say when no host suits the attributes.
+    pub fn none_suits(&self) -> &'static str {
+        match self.attrs() {
+            SessionAttrs::ReadWrite => "no PostgreSQL host in database_url accepts writes",
+            SessionAttrs::Any => "no PostgreSQL host in database_url accepts connections",
+        }
+    }
+
     /// Whether a pooled connection of `age` was made before the last switch of host.
     pub fn predates_switch(&self, age: Duration) -> bool {
         let switched = *self.switched.lock().unwrap_or_else(|e| e.into_inner());
@@ -203,7 +211,7 @@ impl Failover {
             let Some((i, c)) = self.walk().await else {
                 // Said once per outage, not once per tick.
                 if !self.lost.swap(true, Ordering::Relaxed) {
-                    tracing::error!("no PostgreSQL host in database_url accepts writes");
+                    tracing::error!("{}", self.none_suits());
                 }
                 continue;
             };

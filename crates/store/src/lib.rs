@@ -247,10 +247,8 @@ impl Store {
     /// Whether the database answers; with a host list, whether a primary does (known at once
     /// from the failover monitor, so a readiness probe does not wait out a dial).
     pub async fn ping(&self) -> Result<()> {
-        if self.failover.as_ref().is_some_and(|f| f.lost()) {
-            return Err(StoreError::Unavailable(
-                "no PostgreSQL host in database_url accepts writes".into(),
-            ));
+        if let Some(f) = self.failover.as_ref().filter(|f| f.lost()) {
+            return Err(StoreError::Unavailable(f.none_suits().into()));
         }
         on_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
     }
@@ -284,9 +282,10 @@ async fn connect_pg(
     let watch = target.needs_monitor();
     let fo = failover::Failover::new(target);
     let (first, monitor_conn) = if watch {
-        let (i, conn) = fo.walk().await.ok_or_else(|| {
-            StoreError::Unavailable("no PostgreSQL host in database_url accepts writes".into())
-        })?;
+        let (i, conn) = fo
+            .walk()
+            .await
+            .ok_or_else(|| StoreError::Unavailable(fo.none_suits().into()))?;
         (i, Some(conn))
     } else {
         // One plain host: sqlx's own dialling and errors, as before.
