@@ -60,6 +60,10 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(MessageBody { message })).into_response()
+        let resp = (status, Json(MessageBody { message })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return crate::retry_after(resp, crate::UNAVAILABLE_RETRY_AFTER);
+        }
+        resp
     }
 }

@@ -134,19 +134,37 @@ async fn request_id_on_errors(req: Request, next: Next) -> Response {
     resp
 }
 
+/// The `Retry-After` (seconds) of a 503 while the database is away: about the time a node
+/// takes to find a promoted primary (docs/platform.md §10).
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
+
+/// Whether an engine failure is the database being away (503 with `Retry-After` in every
+/// dialect's format), not a fault of the request or of the server.
+pub fn database_away(e: &openflex_engine::EngineError) -> bool {
+    matches!(
+        e,
+        openflex_engine::EngineError::Store(openflex_store::StoreError::Unavailable(_))
+    )
+}
+
+/// Sets `Retry-After: seconds` on `resp`.
+pub fn retry_after(mut resp: Response, seconds: u64) -> Response {
+    if let Ok(v) = seconds.to_string().parse() {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
 /// 429 for a client over its failed-authentication budget.
 pub fn too_many_failures(retry_after: u64) -> Response {
-    let mut resp = (
+    let resp = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(
             serde_json::json!({"message": "Too many failed authentication attempts; retry later."}),
         ),
     )
         .into_response();
-    if let Ok(v) = retry_after.to_string().parse() {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    self::retry_after(resp, retry_after)
 }
 
 /// Whether a JSON document holds a NUL anywhere (no database text column can store one).

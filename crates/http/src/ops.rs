@@ -13,8 +13,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use openflex_store::StoreError;
 use serde_json::json;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,16 +28,24 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// How long the readiness check waits for the database: a probe must answer promptly, and a
+/// database that takes longer is as good as away for the requests that would follow.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.engine.store().ping().await {
+    let ping = tokio::time::timeout(READY_WITHIN, s.engine.store().ping()).await;
+    match ping.unwrap_or_else(|_| Err(StoreError::Unavailable("no answer in time".into()))) {
         Ok(()) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
+        // No primary answers (down, or a failover under way): the node is alive and will
+        // serve again by itself once one does, so it reports itself degraded, not dead.
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
+            let resp = (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": "down"})),
+                Json(json!({"status": "degraded", "database": "unavailable"})),
             )
-                .into_response()
+                .into_response();
+            crate::retry_after(resp, crate::UNAVAILABLE_RETRY_AFTER)
         }
     }
 }

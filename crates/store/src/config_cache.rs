@@ -157,13 +157,15 @@ impl Store {
         let Pool::Pg(pool) = &self.pool else {
             return;
         };
-        let options = (*pool.connect_options()).clone();
-        let own = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(options);
+        let pool = pool.clone();
         let cache = Arc::downgrade(&self.cache);
         let task = tokio::spawn(async move {
             loop {
+                // Dialled afresh each time from the pool's current options: after a failover
+                // they name the new primary.
+                let own = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with((*pool.connect_options()).clone());
                 let listener = async {
                     let mut l = sqlx::postgres::PgListener::connect_with(&own).await?;
                     l.listen("openflex_config").await?;

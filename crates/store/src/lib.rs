@@ -12,6 +12,7 @@
 
 mod config_cache;
 mod credentials;
+mod failover;
 mod ff_refresh;
 mod flexfactor;
 mod flexiti;
@@ -46,10 +47,9 @@ pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
 pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnFilter, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -74,11 +74,15 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
             // PostgreSQL shutting down or restarting (57P01 admin shutdown, 57P03 cannot connect
-            // now), connection trouble (08xxx) and exhausted resources (53xxx): the database is
-            // away, not the request wrong — callers answer 503 and the pool reconnects.
+            // now), connection trouble (08xxx), exhausted resources (53xxx) and a write that met
+            // a server gone read-only (25006, a demoted primary): the database is away, not the
+            // request wrong — callers answer 503 and the pool reconnects.
             sqlx::Error::Database(db)
                 if db.code().is_some_and(|c| {
-                    c.starts_with("57") || c.starts_with("08") || c.starts_with("53")
+                    c.starts_with("57")
+                        || c.starts_with("08")
+                        || c.starts_with("53")
+                        || c == "25006"
                 }) =>
             {
                 Self::Unavailable(e.to_string())
@@ -169,6 +173,8 @@ pub struct Store {
     group: Option<group_commit::GroupCommit>,
     /// Credentials and gateways as last read (see `config_cache`).
     cache: std::sync::Arc<config_cache::ConfigCache>,
+    /// PostgreSQL with several hosts or `target_session_attrs`: whether a primary answers.
+    failover: Option<std::sync::Arc<failover::Failover>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,28 +186,11 @@ pub enum Backend {
 impl Store {
     /// `postgres://…` selects PostgreSQL; `sqlite://path` (or a bare path) selects SQLite.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let mut failover = None;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            Pool::Pg(
-                PgPoolOptions::new()
-                    .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(5))
-                    // sqlx pings every connection it hands out, one extra round trip per query.
-                    // A connection used within the last second is known alive; only older idle
-                    // ones are tested, so a database restart still costs no failed request.
-                    .test_before_acquire(false)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for > Duration::from_secs(1) {
-                                sqlx::Connection::ping(conn).await?;
-                            }
-                            Ok(true)
-                        })
-                    })
-                    .connect_with(opts)
-                    .await?,
-            )
+            let (pool, fo) = connect_pg(url, max_connections).await?;
+            failover = fo;
+            Pool::Pg(pool)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             sqlite_file::restrict(path.split('?').next().unwrap_or(path))
@@ -236,6 +225,7 @@ impl Store {
             pool,
             writer,
             cache: Default::default(),
+            failover,
         };
         store.listen_for_config_changes();
         Ok(store)
@@ -265,7 +255,12 @@ impl Store {
         }
     }
 
+    /// Whether the database answers; with a host list, whether a primary does (known at once
+    /// from the failover monitor, so a readiness probe does not wait out a dial).
     pub async fn ping(&self) -> Result<()> {
+        if let Some(f) = self.failover.as_ref().filter(|f| f.lost()) {
+            return Err(StoreError::Unavailable(f.none_suits().into()));
+        }
         on_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
     }
 
@@ -285,6 +280,69 @@ impl Store {
             group.close().await;
         }
         on_pool!(&self.pool, p => p.close().await)
+    }
+}
+
+/// The PostgreSQL pool. Several hosts, or `target_session_attrs=read-write`, bring in the
+/// failover monitor (see `failover`): the pool starts on the first suitable host and follows
+/// the primary from then on.
+async fn connect_pg(
+    url: &str,
+    max_connections: u32,
+) -> Result<(PgPool, Option<std::sync::Arc<failover::Failover>>)> {
+    let target = failover::parse(url).map_err(StoreError::Unavailable)?;
+    let watch = target.needs_monitor();
+    let fo = failover::Failover::new(target);
+    let (first, monitor_conn) = if watch {
+        let (i, conn) = fo
+            .walk()
+            .await
+            .ok_or_else(|| StoreError::Unavailable(fo.none_suits().into()))?;
+        (i, Some(conn))
+    } else {
+        // One plain host: sqlx's own dialling and errors, as before.
+        (0, None)
+    };
+    let (after, before) = (fo.clone(), fo.clone());
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            let fo = after.clone();
+            Box::pin(async move {
+                if watch && !failover::suits(conn, fo.attrs()).await? {
+                    fo.suspect();
+                    return Err(sqlx::Error::Protocol(
+                        "the server does not accept writes (target_session_attrs)".into(),
+                    ));
+                }
+                Ok(())
+            })
+        })
+        // sqlx pings every connection it hands out, one extra round trip per query. A
+        // connection used within the last second is known alive; only older idle ones are
+        // tested, so a database restart still costs no failed request.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            let fo = before.clone();
+            Box::pin(async move {
+                if watch && fo.predates_switch(meta.age) {
+                    return Ok(false);
+                }
+                if meta.idle_for > Duration::from_secs(1) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(fo.host(first).clone())
+        .await?;
+    match monitor_conn {
+        Some(conn) => {
+            tokio::spawn(fo.clone().monitor(pool.clone(), first, conn));
+            Ok((pool, Some(fo)))
+        }
+        None => Ok((pool, None)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! missing, expired or revoked token with the same 401 codes and counts it against the
 //! client's failed-auth budget.
 
-use super::{internal, problem};
+use super::{failure, problem};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for FfAuth {
         match state.engine.ff_authenticate(token.as_deref()).await {
             Ok(Ok(caller)) => Ok(Self(caller)),
             Ok(Err(why)) => Err(unauthorized(state, parts, why)),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(failure(e)),
         }
     }
 }

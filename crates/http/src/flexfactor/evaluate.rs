@@ -8,7 +8,7 @@ use super::fields;
 use super::keyed::{envelope_json, request_hash, with_key};
 use super::request;
 use super::wire::{Envelope, EvaluateResponse, OutcomeResponse, TransmitResponse};
-use super::{BadRequest, ProblemDetails, internal, problem, validation};
+use super::{BadRequest, ProblemDetails, failure, problem, validation};
 use crate::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -52,7 +52,7 @@ pub async fn evaluate(
         match engine.ff_evaluate(&t, request).await {
             Ok(Ok(ev)) => Ok(evaluated(ev)),
             Ok(Err(field)) => Err(refused(field)),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(failure(e)),
         }
     })
     .await
@@ -120,7 +120,7 @@ pub async fn transmit(
             envelope: Envelope::ok(Some("SUCCESS")),
         })
         .into_response(),
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }
 
@@ -155,6 +155,6 @@ pub async fn outcome(
             envelope: Envelope::ok(Some("NOTFOUND")),
         })
         .into_response(),
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }

@@ -2,7 +2,7 @@
 //! a retried request is answered with the first answer, byte for byte, instead of moving the
 //! order twice.
 
-use super::{internal, problem};
+use super::{failure, problem};
 use crate::AppState;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,14 +76,14 @@ where
             );
         }
         Ok(KeyClaim::Fresh(claim)) => claim,
-        Err(e) => return internal(e),
+        Err(e) => return failure(e),
     };
     match work().await {
         Ok((status, body, resp)) => {
             // `false` (a retry took the lapsed claim over) needs nothing more: the order moved
             // once either way, and this answer describes it.
             if let Err(e) = state.engine.finish_key(t, &claim, status, &body).await {
-                return internal(e);
+                return failure(e);
             }
             resp
         }

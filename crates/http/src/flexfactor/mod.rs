@@ -148,6 +148,21 @@ pub fn validation(errors: Errors) -> Response {
         .into_response()
 }
 
+/// An engine failure: 503 with `Retry-After` while the database is away (errorCode `503001`,
+/// docs/flexfactor.md Decision 13), 500 otherwise.
+pub fn failure(e: openflex_engine::EngineError) -> Response {
+    if crate::database_away(&e) {
+        tracing::error!(error = %e, "database unavailable");
+        let resp = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "503001",
+            "The service is temporarily unavailable; retry after the Retry-After delay.",
+        );
+        return crate::retry_after(resp, crate::UNAVAILABLE_RETRY_AFTER);
+    }
+    internal(e)
+}
+
 pub fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
     problem(

@@ -9,7 +9,7 @@ use super::keyed::{envelope_json, request_hash, with_key};
 use super::orders_query::{self, OrdersPage};
 use super::request;
 use super::wire::{Envelope, OrderActionResponse, OrderPage, OrderWire};
-use super::{BadRequest, ProblemDetails, internal, problem};
+use super::{BadRequest, ProblemDetails, failure, problem};
 use crate::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -61,7 +61,7 @@ pub async fn capture(
             {
                 Ok(Some(o)) => Ok(action_response(o)),
                 Ok(None) => Err(not_found()),
-                Err(e) => Err(internal(e)),
+                Err(e) => Err(failure(e)),
             }
         },
     )
@@ -109,7 +109,7 @@ pub async fn list_orders(
     };
     match s.engine.ff_orders(&caller.tenant, &page.query).await {
         Ok((orders, total)) => Json(order_page(&page, &orders, total)).into_response(),
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }
 
@@ -165,7 +165,7 @@ pub async fn show_order(
         Err(openflex_engine::EngineError::NotFound) => {
             problem(StatusCode::NOT_FOUND, "404001", "Order not found.")
         }
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }
 
@@ -188,7 +188,7 @@ pub async fn refund(
     let order = match s.engine.ff_order(&caller.tenant, &id).await {
         Ok(o) => o,
         Err(openflex_engine::EngineError::NotFound) => return not_found(),
-        Err(e) => return internal(e),
+        Err(e) => return failure(e),
     };
     let exponent = Currency::parse(&order.currency)
         .map(|c| c.exponent())
@@ -216,7 +216,7 @@ pub async fn refund(
                     Err(resp)
                 }
                 Ok(None) => Err(not_found()),
-                Err(e) => Err(internal(e)),
+                Err(e) => Err(failure(e)),
             }
         },
     )
@@ -248,7 +248,7 @@ async fn cancel_by(
                 Err(problem(StatusCode::BAD_REQUEST, code, message))
             }
             Ok(None) => Err(not_found()),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(failure(e)),
         }
     };
     match key {

@@ -3,7 +3,7 @@
 
 use super::request::{self, Credentials};
 use super::wire::{Envelope, TokenResponse};
-use super::{BadRequest, internal, problem};
+use super::{BadRequest, failure, problem};
 use crate::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -60,6 +60,6 @@ pub async fn token(
                 "Invalid client credentials or refresh token.",
             ),
         },
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }

@@ -5,7 +5,7 @@ use super::auth::unauthorized;
 use super::body::Errors;
 use super::request;
 use super::wire::{Envelope, TokenizeResponse, TokenizeTransaction, TokenizedCard};
-use super::{BadRequest, ProblemDetails, internal, validation};
+use super::{BadRequest, ProblemDetails, failure, internal, validation};
 use crate::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -62,7 +62,7 @@ pub async fn tokenize(
             errors.add(path, rejection.code.message());
             validation(errors)
         }
-        Err(e) => internal(e),
+        Err(e) => failure(e),
     }
 }
 
@@ -80,12 +80,12 @@ async fn caller(
         (Some(token), _, _) => match s.engine.ff_authenticate(Some(&token)).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(why)) => Err(unauthorized(s, parts, why)),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(failure(e)),
         },
         (None, Some(mid), Some(key)) => match s.engine.ff_tokenization_auth(&mid, &key).await {
             Ok(Some(c)) => Ok(c),
             Ok(None) => Err(unauthorized(s, parts, BearerError::Invalid)),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(failure(e)),
         },
         _ => Err(unauthorized(s, parts, BearerError::Missing)),
     }

@@ -269,6 +269,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         "Une erreur interne s'est produite.",
     ),
     (
+        "service_unavailable",
+        "The service is temporarily unavailable. Please try again shortly.",
+        "Le service est temporairement indisponible. Veuillez réessayer sous peu.",
+    ),
+    (
         "method_not_allowed",
         "This HTTP method is not allowed on this endpoint.",
         "Cette méthode HTTP n'est pas permise pour ce point de terminaison.",

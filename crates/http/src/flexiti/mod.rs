@@ -98,6 +98,13 @@ impl From<FxFail> for FxError {
     fn from(f: FxFail) -> Self {
         match f {
             FxFail::Refused(r) => r.into(),
+            FxFail::Engine(e) if crate::database_away(&e) => {
+                tracing::error!(error = %e, "database unavailable");
+                Self {
+                    retry_after: Some(crate::UNAVAILABLE_RETRY_AFTER),
+                    ..Self::code("service_unavailable")
+                }
+            }
             FxFail::Engine(e) => {
                 tracing::error!(error = %e, "flexiti internal error");
                 Self::code("internal_error")
@@ -145,6 +152,7 @@ pub fn status_of(code: &str) -> StatusCode {
         "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "too_many_requests" => StatusCode::TOO_MANY_REQUESTS,
         "internal_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        "service_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::CONFLICT,
     }
 }

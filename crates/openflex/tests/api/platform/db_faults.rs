@@ -206,3 +206,72 @@ async fn a_hung_database_gives_timeouts_not_hangs() {
     proxy.restore().await;
     recovers(&app, &pm, "after-hang").await;
 }
+
+/// A request's answer with its `Retry-After` header.
+async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Option<String>, serde_json::Value) {
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, retry_after, resp.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_away_every_dialect_answers_503_with_retry_after_in_its_format() {
+    use crate::flexiti::fx::{self, Fx};
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let app = app_behind(&proxy).await;
+    let pm = app.vault_visa().await;
+    let ff_bearer = crate::flexfactor::ff::token(&app).await;
+    let fx = Fx::merchant(&app).await;
+    proxy.cut().await;
+
+    let (status, retry, v) = answer(
+        app.client
+            .post(app.url("/v1/gateways/charge"))
+            .header("Authorization", format!("Basic {}", app.api_key))
+            .json(&token_payment("away-1", 1000, &pm)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(retry.as_deref(), Some("2"));
+    assert!(v["message"].as_str().unwrap().contains("retry"), "{v}");
+
+    let (status, retry, v) = answer(
+        app.client
+            .get(app.url("/v1/orders?pageSize=5"))
+            .header("Authorization", format!("Bearer {ff_bearer}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(retry.as_deref(), Some("2"));
+    assert_eq!(v["errorCode"], "503001", "{v}");
+    assert_eq!(v["status"], 503, "{v}");
+    assert!(v["traceId"].is_string(), "{v}");
+
+    let (status, retry, v) = answer(
+        app.client
+            .get(app.url(&fx.path("/authorizations")))
+            .header("Authorization", format!("Bearer {}", fx.token))
+            .header("x-reference-id", "0f8fad5bd9cb469fa16570867728950e")
+            .header(fx::PROXIED_HTTPS.0, fx::PROXIED_HTTPS.1),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(retry.as_deref(), Some("2"));
+    assert_eq!(v["error"], "service_unavailable", "{v}");
+    assert!(
+        v["url"].as_str().unwrap().ends_with("/authorizations"),
+        "{v}"
+    );
+
+    let (status, retry, v) = answer(app.client.get(app.url("/readyz"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(retry.as_deref(), Some("2"));
+    assert_eq!(v["status"], "degraded", "{v}");
+
+    proxy.restore().await;
+    recovers(&app, &pm, "away-1").await;
+}
