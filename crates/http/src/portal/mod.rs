@@ -14,7 +14,7 @@
 mod auth;
 mod developers;
 mod gateways;
-mod origin;
+pub(crate) mod origin;
 mod payments;
 mod rescue;
 

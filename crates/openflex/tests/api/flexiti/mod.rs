@@ -13,3 +13,4 @@ mod flexiti_isolation;
 mod flexiti_smoke;
 mod flexiti_tls;
 mod flexiti_trust;
+mod flexiti_widget;
