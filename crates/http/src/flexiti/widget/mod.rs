@@ -6,7 +6,7 @@
 //! Every step is a GET of that URL (which shows what the session is at) or a POST to it (one
 //! action, then a 303 back to it, or the page again with the refusal). The URL's token is the
 //! only credential: there is no cookie, so a POST carries the session's CSRF token and must come
-//! from this server's own origin, and the token never leaves in a `Referer`.
+//! from this server's own origin, and the token is never sent in a `Referer` to another site.
 
 mod pages;
 mod texts;
@@ -39,8 +39,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), guard))
 }
 
-/// Refuses cross-site POSTs; every answer is uncacheable, unframeable and sends no referrer
-/// (the URL holds the session's token).
+/// Refuses cross-site POSTs; every answer is uncacheable, unframeable and sends a referrer
+/// only to this server (the URL holds the session's token). Not `no-referrer`: with it
+/// browsers send `Origin: null` on the page's own forms, which the origin check must refuse.
 async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let cross_site =
@@ -64,7 +65,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

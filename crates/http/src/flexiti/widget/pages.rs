@@ -61,6 +61,11 @@ impl Page<'_> {
         }
     }
 
+    /// French puts a space before a colon.
+    fn colon(&self) -> &'static str {
+        if self.lang == Lang::Fr { " : " } else { ": " }
+    }
+
     fn form_value<'v>(&'v self, key: &str, prefill: Option<&'v str>) -> &'v str {
         self.shown
             .form
@@ -237,8 +242,8 @@ pub fn choose(p: &Page, c: &Calculation) -> Markup {
     let apr = |bp: u32| format!("{}.{:02} %", bp / 100, bp % 100);
     let body = html! {
         (p.error())
-        p class="cart" { (p.ui("amount")) " : " strong { (p.money(c.amount)) } }
-        p class="hint" { (p.ui("available_credit")) " : " (p.money(c.account.available_credit)) }
+        p class="cart" { (p.ui("amount")) (p.colon()) strong { (p.money(c.amount)) } }
+        p class="hint" { (p.ui("available_credit")) (p.colon()) (p.money(c.account.available_credit)) }
         p { (p.t("choose_intro")) }
         (p.form("", html! {
             fieldset {
@@ -249,7 +254,7 @@ pub fn choose(p: &Page, c: &Calculation) -> Markup {
                         div class="option" {
                             input type="radio" id=(id) name="plan" value=(format!("{}:{}", o.plan.plan_id, q.term)) required;
                             label for=(id) {
-                                (o.plan.name) " — " (q.term) " " (p.ui("months")) ": "
+                                (o.plan.name) " — " (q.term) " " (p.ui("months")) (p.colon())
                                 span class="payment" data-payment=(dollars(q.payment)) { (p.money(q.payment)) " " (p.t("per_month")) }
                                 br;
                                 span class="hint" { (p.t("apr")) " " (apr(q.apr_bp)) " · " (p.t("cost_of_borrowing")) " " (p.money(q.financing_cost)) }
@@ -261,7 +266,7 @@ pub fn choose(p: &Page, c: &Calculation) -> Markup {
                 div class="option" {
                     input type="radio" id="plan-regular" name="plan" value="regular" required;
                     label for="plan-regular" {
-                        (p.t("regular")) ": "
+                        (p.t("regular")) (p.colon())
                         span class="payment" data-payment=(dollars(c.regular.payment)) { (p.money(c.regular.payment)) " " (p.t("per_month")) }
                         br;
                         span class="hint" { (p.t("apr")) " " (apr(c.regular.apr_bp)) }

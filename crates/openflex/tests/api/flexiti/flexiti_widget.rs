@@ -130,7 +130,7 @@ async fn a_shopper_signs_in_and_buys_on_a_plan(app: TestApp) {
     assert_eq!(resp.status(), StatusCode::OK);
     let h = resp.headers();
     assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     assert!(
         h["content-security-policy"]
             .to_str()

@@ -14,3 +14,4 @@ mod flexiti_smoke;
 mod flexiti_tls;
 mod flexiti_trust;
 mod flexiti_widget;
+mod flexiti_widget_e2e;

@@ -16,7 +16,7 @@ mod nul_queries;
 mod ops_metrics;
 pub(crate) mod portal;
 mod portal_actions;
-mod portal_e2e;
+pub(crate) mod portal_e2e;
 mod portal_gateways;
 mod portal_origin;
 mod refresh_tokens;
