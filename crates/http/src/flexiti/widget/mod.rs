@@ -13,10 +13,11 @@ mod texts;
 
 use super::messages::{self, Lang};
 use super::request;
-use crate::AppState;
 use crate::portal::origin;
+use crate::{AppState, client};
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -84,11 +85,13 @@ async fn css() -> Response {
         .into_response()
 }
 
-/// The page's URL: path segments and query as `widget/init` gave them.
+/// The page's URL: path segments and query as `widget/init` gave them, and whether the
+/// browser reached it over HTTPS.
 struct Address {
     client_id: String,
     token: String,
     query: HashMap<String, String>,
+    https: bool,
 }
 
 impl Address {
@@ -135,6 +138,11 @@ async fn open(st: &AppState, a: &Address) -> Result<Widget, Response> {
         .fx_widget_open(&a.client_id, a.session_id(), &a.token)
         .await
     {
+        // Live pages, like live calls (docs/flexiti.md §2.1), only over HTTPS: the shopper's
+        // code and application must not cross the network in clear.
+        Ok(w) if w.caller.tenant.mode == openflex_engine::Mode::Live && !a.https => {
+            Err(pages::problem(Problem::HttpsRequired, a.lang(Some(&w))))
+        }
         Ok(w) => Ok(w),
         Err(FxFail::Refused(r)) if r.code == "widget_expired" => {
             Err(pages::problem(Problem::Expired, a.lang(None)))
@@ -149,6 +157,7 @@ async fn open(st: &AppState, a: &Address) -> Result<Widget, Response> {
 
 async fn page(
     State(st): State<AppState>,
+    parts: Parts,
     Path((client_id, token)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -156,6 +165,7 @@ async fn page(
         client_id,
         token,
         query,
+        https: client::scheme(&parts, &st.trusted_proxies) == "https",
     };
     match open(&st, &a).await {
         Ok(w) => current(&st, &a, &w, Shown::default()).await,
@@ -249,6 +259,7 @@ fn failure(e: FxFail, lang: Lang) -> Response {
 
 async fn act(
     State(st): State<AppState>,
+    parts: Parts,
     Path((client_id, token)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
@@ -257,6 +268,7 @@ async fn act(
         client_id,
         token,
         query,
+        https: client::scheme(&parts, &st.trusted_proxies) == "https",
     };
     let w = match open(&st, &a).await {
         Ok(w) => w,

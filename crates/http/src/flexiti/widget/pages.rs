@@ -311,6 +311,7 @@ pub enum Problem {
     NotFound,
     Expired,
     Forbidden,
+    HttpsRequired,
     Internal,
 }
 
@@ -319,6 +320,7 @@ pub fn problem(kind: Problem, lang: Lang) -> Response {
         Problem::NotFound => (StatusCode::NOT_FOUND, "title_not_found", "not_found"),
         Problem::Expired => (StatusCode::GONE, "title_expired", "expired"),
         Problem::Forbidden => (StatusCode::FORBIDDEN, "title_error", "form_expired"),
+        Problem::HttpsRequired => (StatusCode::FORBIDDEN, "title_https", "https_required"),
         Problem::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "title_error", "error"),
     };
     let body = html! {

@@ -353,6 +353,16 @@ async fn a_shopper_applies_and_is_approved_or_declined(app: TestApp) {
         "{}",
         declined.location
     );
+    // So does one sent for review, with the application's id.
+    let (url, _) = init(&fx, applicant("Pending")).await;
+    let pending = Shopper::at(&app, &url)
+        .post(&form("Pending", "ann@example.com"))
+        .await;
+    assert_eq!(pending.status, StatusCode::SEE_OTHER, "{}", pending.text);
+    let back = reqwest::Url::parse(&pending.location).unwrap();
+    let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    assert_eq!(q["status"], "pending");
+    assert!(!q["application_id"].is_empty() && !q.contains_key("authorization_id"));
 }
 
 async fn the_page_refuses_what_is_not_its_session(app: TestApp) {
