@@ -26,6 +26,10 @@ use std::time::Duration;
 /// How long a widget session may be completed.
 pub const WIDGET_TTL: Duration = Duration::from_secs(30 * 60);
 
+/// Codes a session may have sent. Every live code is a guess the session's
+/// [`PIN_MAX_FAILURES`] wrong attempts can hit, so sending many would widen the odds.
+pub const WIDGET_MAX_CODES: i64 = 3;
+
 /// The outcome a session is marked with while its purchase is being made.
 const BUSY: &str = "busy";
 
@@ -142,6 +146,7 @@ impl Engine {
                 account_number,
                 verified_account: None,
                 pin_failures: 0,
+                codes_sent: 0,
                 outcome: None,
                 authorization_id: None,
                 application_id: None,
@@ -207,10 +212,18 @@ impl Engine {
             .hash_secret(&format!("flexiti-widget-csrf|{}", w.session.id))
     }
 
-    /// Sends the sign-in code to the account's phone (`verify` by SMS; `2222` in the sandbox).
+    /// Sends the sign-in code to the account's phone (`verify` by SMS; `2222` in the sandbox),
+    /// at most [`WIDGET_MAX_CODES`] times a session (then `too_many_requests`).
     pub async fn fx_widget_send_code(&self, w: &Widget, account_number: &str) -> FxResult<()> {
         w.open()?;
         w.may_sign_in(account_number)?;
+        if !self
+            .store
+            .fx_widget_code_sent(&w.session.id, WIDGET_MAX_CODES)
+            .await?
+        {
+            return Err(Refusal::new("too_many_requests").into());
+        }
         self.fx_verify(
             &w.caller,
             account_number,

@@ -23,6 +23,7 @@ pub struct FxWidgetSessionRow {
     /// The account the shopper proved (PIN) or opened (approved application).
     pub verified_account: Option<String>,
     pub pin_failures: i64,
+    pub codes_sent: i64,
     /// NULL while open; `busy` while a purchase is being made; then the final outcome.
     pub outcome: Option<String>,
     pub authorization_id: Option<i64>,
@@ -38,7 +39,7 @@ pub struct FxWidgetOutcome<'a> {
 }
 
 const COLUMNS: &str = "id, merchant_id, mode, flow, payload, created_at, expires_at, token_hash, lang, \
-    amount, return_url, reference, account_number, verified_account, pin_failures, outcome, \
+    amount, return_url, reference, account_number, verified_account, pin_failures, codes_sent, outcome, \
     authorization_id, application_id";
 
 impl Store {
@@ -88,6 +89,15 @@ impl Store {
             "UPDATE fx_widget_sessions SET verified_account = $1, application_id = COALESCE($2, application_id) \
              WHERE id = $3 AND outcome IS NULL")
             .bind(account).bind(application_id).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Counts a code sent, if fewer than `max` were; false when not (or the session is over).
+    pub async fn fx_widget_code_sent(&self, id: &str, max: i64) -> Result<bool> {
+        let n = on_write!(self, p => sqlx::query(
+            "UPDATE fx_widget_sessions SET codes_sent = codes_sent + 1 \
+             WHERE id = $1 AND outcome IS NULL AND codes_sent < $2")
+            .bind(id).bind(max).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
