@@ -43,6 +43,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// Refuses cross-site POSTs; every answer is uncacheable, unframeable and sends a referrer
 /// only to this server (the URL holds the session's token). Not `no-referrer`: with it
 /// browsers send `Origin: null` on the page's own forms, which the origin check must refuse.
+/// `form-action` admits any http(s) target because browsers apply it to the 303 that follows a
+/// form, and the last one goes to the merchant's return URL.
 async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let cross_site =
