@@ -232,6 +232,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(ops::router())
         .merge(portal::router(&state))
+        .merge(flexiti::widget::router(&state))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .with_state(state.clone())

@@ -35,7 +35,8 @@ pub use ff_refresh::Rotation;
 pub use flexfactor::{OrderEventRow, OrderQuery, OrderRow};
 pub use flexiti::{
     FxAccountKey, FxAccountRow, FxApplicationRow, FxAuthorizationRow, FxCaptureRow, FxListQuery,
-    FxTokenAuth, FxTokenRow, FxTransactionRow, FxVerificationRow, FxWidgetSessionRow,
+    FxTokenAuth, FxTokenRow, FxTransactionRow, FxVerificationRow, FxWidgetOutcome,
+    FxWidgetSessionRow,
 };
 pub use gateway_events::GatewayEventRow;
 pub use gateways::GatewayRow;

@@ -11,7 +11,7 @@
 //! tokens. It runs after the credentials are known good, because the mode and the networks are
 //! the credential's, and before anything is minted.
 
-use super::{FxCaller, FxFail, FxResult, Origin, Refusal, Scope, clients};
+use super::{FxCaller, FxResult, Origin, Refusal, Scope, clients};
 use crate::tenancy::kind;
 use crate::{Engine, Mode, Tenant, micros};
 use openflex_domain::financing::trust::{self, Presented};
@@ -30,7 +30,7 @@ pub struct FxTokens {
     pub scope: Scope,
 }
 
-fn hex_token() -> crate::Result<String> {
+pub(super) fn hex_token() -> crate::Result<String> {
     Ok(data_encoding::HEXLOWER.encode(&openflex_vault::random_bytes::<20>()?))
 }
 
@@ -140,19 +140,6 @@ impl Engine {
         }
         client.admit(client_id, origin)?;
         Ok(self.fx_mint(&client.credential_id, scope).await?)
-    }
-
-    /// Mints a customer-scope token for a hosted widget session.
-    pub async fn fx_widget_token(&self, c: &FxCaller) -> FxResult<String> {
-        let creds = self
-            .store
-            .credentials_by_public_id(kind::FLEXITI_CLIENT, &c.client_id)
-            .await?;
-        let cred = creds
-            .into_iter()
-            .find(|k| k.merchant_id == c.tenant.merchant_id)
-            .ok_or(FxFail::Refused(Refusal::new("invalid_token")))?;
-        Ok(self.fx_mint(&cred.id, Scope::Customer).await?.access_token)
     }
 
     /// `grant_type=refresh_token`: the client's own credentials and a refresh token issued to

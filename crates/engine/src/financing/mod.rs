@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clients;
 pub mod ledger;
 pub mod onboarding;
+pub mod widget;
 
 use crate::{Engine, EngineError, Tenant, micros};
 pub use openflex_domain::financing::trust::{Distrust, Origin};

@@ -1,6 +1,6 @@
 //! Getting customers onto credit and off it again: sandbox seed accounts, credit applications
-//! (deterministic decisions in the sandbox), hosted-widget sessions, account closing, and the
-//! operator's account management.
+//! (deterministic decisions in the sandbox; the hosted widget's sessions are in `widget`),
+//! account closing, and the operator's account management.
 //!
 //! Virtual card numbers are card data: the server keeps only a per-merchant fingerprint (to
 //! find the account a card names) and the last four digits. A new account's number is shown
@@ -14,12 +14,8 @@ use openflex_domain::Secret;
 use openflex_domain::financing::{
     self as fin, AccountStatus, ApplicationDecision, Plan, Province, RiskRating,
 };
-use openflex_store::{FxAccountRow, FxApplicationRow, FxWidgetSessionRow, Store, StoreError, Tx};
+use openflex_store::{FxAccountRow, FxApplicationRow, Store, StoreError, Tx};
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// How long a widget session may be completed.
-pub const WIDGET_TTL: Duration = Duration::from_secs(30 * 60);
 
 /// A credit application as the dialect read it.
 pub struct Application {
@@ -56,21 +52,6 @@ pub enum ApplicationOutcome {
     Pending {
         application_id: String,
     },
-}
-
-/// `widget/init`.
-pub struct WidgetInit {
-    pub flow: String,
-    pub account_number: Option<String>,
-    pub vcc: Option<Secret<String>>,
-    /// Applicant fields (normalised), kept so `apply` can check it is the same applicant.
-    pub fields: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct WidgetSession {
-    pub session_id: String,
-    pub token: String,
 }
 
 /// An account an operator creates (admin API / CLI).
@@ -237,38 +218,6 @@ impl Engine {
             Store::insert_fx_account_if_absent(tx, &row).await?;
         }
         Ok(())
-    }
-
-    /// `widget/init`: records what the merchant told us and mints the widget's customer token.
-    pub async fn fx_widget_init(&self, c: &FxCaller, w: WidgetInit) -> FxResult<WidgetSession> {
-        if let Some(n) = &w.account_number {
-            self.fx_account_for(c, n, w.vcc.as_ref(), "not_found")
-                .await?;
-        } else if let Some(v) = &w.vcc
-            && self
-                .fx_find(&c.tenant, &super::AccountKey::Vcc(v.clone()))
-                .await?
-                .is_none()
-        {
-            return Err(Refusal::on("not_found", "vcc_number").into());
-        }
-        let now = self.now_for(&c.tenant);
-        let session_id = crate::ids::guid();
-        let payload =
-            serde_json::to_string(&w.fields).map_err(|e| EngineError::Internal(e.to_string()))?;
-        self.store
-            .insert_fx_widget_session(&FxWidgetSessionRow {
-                id: session_id.clone(),
-                merchant_id: c.tenant.merchant_id.clone(),
-                mode: c.tenant.mode.as_str().to_string(),
-                flow: w.flow.clone(),
-                payload,
-                created_at: micros(now),
-                expires_at: micros(now + WIDGET_TTL),
-            })
-            .await?;
-        let token = self.fx_widget_token(c).await?;
-        Ok(WidgetSession { session_id, token })
     }
 
     /// `apply`: a credit application, decided at once (deterministically in the sandbox).

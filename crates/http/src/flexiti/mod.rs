@@ -17,6 +17,7 @@ pub mod messages;
 pub mod onboarding;
 pub mod request;
 mod routes;
+pub mod widget;
 pub mod wire;
 
 pub use routes::router;

@@ -46,11 +46,12 @@ pub async fn terms(State(st): State<AppState>, fx: Fx, Path(client_id): Path<Str
     fx.finish(r)
 }
 
-/// Start a hosted widget session (apply or purchase); answers the redirect URL.
+/// Start a hosted widget session (apply or purchase); answers the URL of its page
+/// (`widget::router`).
 #[utoipa::path(post, path = "/flexiti/pos-api/v2.5/client-id/{client_id}/widget/init", tag = "Flexiti",
     params(("client_id" = String, Path), ("lang" = Option<String>, Query)),
-    request_body(content = Object, description = "`flow` (purchase | apply), `lang`, `customer_identification{account_number | vcc_number | personal_information{first_name,last_name,dob,postal_code}, account_type}`, and for apply `tos_agreement`, `email`, `phone_number`, `address_1`, `address_2`, `city`, `province`"),
-    responses((status = 200, body = WidgetResponse), (status = 404, body = ErrorBody), (status = 409, description = "wrong_inputs, vcc_account_mismatch", body = ErrorBody)),
+    request_body(content = Object, description = "`flow` (purchase | apply), `lang`, `customer_identification{account_number | vcc_number | personal_information{first_name,last_name,dob,postal_code}, account_type}`, and for apply `tos_agreement`, `email`, `phone_number`, `address_1`, `address_2`, `city`, `province`; openflex also reads `amount` (the cart, quoted on the page), `return_url` (absolute http(s); merchant-scope tokens only) and `reference` (the order, ≤40, carried to the authorization)"),
+    responses((status = 200, body = WidgetResponse), (status = 403, description = "insufficient_scope (a return_url from a customer-scope token)", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "wrong_inputs, vcc_account_mismatch", body = ErrorBody)),
     security(("flexiti_bearer" = [])))]
 pub async fn widget_init(
     State(st): State<AppState>,

@@ -10,7 +10,8 @@ use openflex_domain::financing::Province;
 use openflex_engine::financing::ledger::{
     AuthorizeRequest, InStore, PurchaseType, RefundRequest, ReturnRequest, SideKind,
 };
-use openflex_engine::financing::onboarding::{Application, WidgetInit};
+use openflex_engine::financing::onboarding::Application;
+use openflex_engine::financing::widget::WidgetInit;
 use openflex_engine::financing::{AccountKey, AccountNaming, Scope, VerifyFormat, VerifyRequest};
 use openflex_store::FxListQuery;
 use serde_json::{Value, json};
@@ -290,11 +291,22 @@ pub fn calculate(mut v: Value, q: Option<String>) -> Result<i64, FxError> {
     Ok(amount.unwrap_or_default())
 }
 
-/// A widget session to open, and the language its page is shown in.
+/// A widget session to open, and the language its page is shown in. Besides the vendor's
+/// fields, openflex reads `amount` (the cart, quoted on the page), `return_url` (where the
+/// shopper goes back to) and `reference` (the order, carried to the authorization).
 pub fn widget(v: &Value) -> Result<(WidgetInit, &'static str), FxError> {
     let mut f = Fields::of(v);
     let flow = f.one_of("flow", &["purchase", "apply"], None);
     let lang = f.one_of("lang", &["en", "fr"], Some("en"));
+    let amount = f.money("amount", false);
+    let return_url = f.text("return_url", 2000, false);
+    if let Some(u) = &return_url
+        && !is_return_url(u)
+    {
+        let raw = f.raw("return_url").cloned();
+        f.fail("return_url", "invalid", raw.as_ref());
+    }
+    let reference = f.text("reference", 40, false);
     let ident = v.get("customer_identification");
     let mut g = Fields::nested(ident, "customer_identification");
     let account = g.digits("account_number", 1..=14, false, false);
@@ -349,13 +361,31 @@ pub fn widget(v: &Value) -> Result<(WidgetInit, &'static str), FxError> {
     f.errors.extend(g.errors);
     f.errors.extend(p.errors);
     done(f)?;
+    let lang = lang.unwrap_or("en");
     let init = WidgetInit {
         flow: flow.unwrap_or("purchase").to_string(),
         account_number: account,
         vcc: vcc.map(Secret::new),
         fields,
+        lang: lang.to_string(),
+        amount,
+        return_url,
+        reference,
     };
-    Ok((init, lang.unwrap_or("en")))
+    Ok((init, lang))
+}
+
+/// An absolute http(s) URL with a host, no user name and no fragment: the page appends the
+/// outcome to its query.
+fn is_return_url(u: &str) -> bool {
+    let Ok(uri) = u.parse::<axum::http::Uri>() else {
+        return false;
+    };
+    matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri
+            .authority()
+            .is_some_and(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+        && !u.contains('#')
 }
 
 /// A credit application, with the applicant fields a widget session's prefill is compared with.

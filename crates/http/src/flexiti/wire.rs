@@ -658,8 +658,9 @@ impl From<ApplicationOutcome> for ApplyResponse {
     }
 }
 
-/// The hosted widget's page for a session. The host is the request's own, reduced to the
-/// characters a host may have.
+/// The hosted widget's page for a session: the vendor's segments and query, at a path instead
+/// of the vendor's `#` fragment, which a browser never sends to a server (docs/flexiti.md
+/// "Widget (W1)"). The host is the request's own, reduced to the characters a host may have.
 pub fn widget_url(
     scheme: &str,
     host: &str,
@@ -674,7 +675,7 @@ pub fn widget_url(
         .filter(|ch| ch.is_ascii_alphanumeric() || ".:-[]".contains(*ch))
         .collect();
     format!(
-        "{scheme}://{host}/#/widget/{client_id}/{token}?lang={lang}&x-reference-id={}&widget_session_id={session_id}",
+        "{scheme}://{host}/flexiti/widget/{client_id}/{token}?lang={lang}&x-reference-id={}&widget_session_id={session_id}",
         form_urlencoded::byte_serialize(reference_id.as_bytes()).collect::<String>(),
     )
 }

@@ -16,7 +16,7 @@ mod confirm;
 mod credentials;
 mod developers;
 mod gateways;
-mod origin;
+pub(crate) mod origin;
 mod payments;
 mod rescue;
 mod settings;

@@ -1,5 +1,6 @@
-//! How Flexiti clients and customers get in: bearer tokens, purchase PINs, widget sessions and
-//! credit applications. Apart from the ledger because none of these rows move money.
+//! How Flexiti clients and customers get in: bearer tokens, purchase PINs and credit
+//! applications (widget sessions are in `widget`). Apart from the ledger because none of these
+//! rows move money.
 
 use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx, on_write};
 
@@ -37,17 +38,6 @@ pub struct FxVerificationRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxWidgetSessionRow {
-    pub id: String,
-    pub merchant_id: String,
-    pub mode: String,
-    pub flow: String,
-    pub payload: String,
-    pub created_at: i64,
-    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -189,30 +179,6 @@ impl Store {
 }
 
 impl Store {
-    pub async fn insert_fx_widget_session(&self, s: &FxWidgetSessionRow) -> Result<()> {
-        on_write!(self, p => sqlx::query(
-            "INSERT INTO fx_widget_sessions (id, merchant_id, mode, flow, payload, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&s.id).bind(&s.merchant_id).bind(&s.mode).bind(&s.flow).bind(&s.payload)
-            .bind(s.created_at).bind(s.expires_at)
-            .execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    pub async fn fx_widget_session(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-        id: &str,
-    ) -> Result<Option<FxWidgetSessionRow>> {
-        Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxWidgetSessionRow>(
-            "SELECT id, merchant_id, mode, flow, payload, created_at, expires_at FROM fx_widget_sessions \
-             WHERE id = $1 AND merchant_id = $2 AND mode = $3")
-            .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
-        )
-    }
-
     pub async fn insert_fx_application(tx: &mut Tx, a: &FxApplicationRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
             "INSERT INTO fx_applications (id, merchant_id, mode, status, account_number, first_name, last_name, dob, request_id, created_at) \

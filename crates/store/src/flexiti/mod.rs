@@ -12,11 +12,11 @@
 
 mod access;
 mod ledger;
+mod widget;
 
-pub use access::{
-    FxApplicationRow, FxTokenAuth, FxTokenRow, FxVerificationRow, FxWidgetSessionRow,
-};
+pub use access::{FxApplicationRow, FxTokenAuth, FxTokenRow, FxVerificationRow};
 pub use ledger::{FxAuthorizationRow, FxCaptureRow, FxListQuery, FxTransactionRow};
+pub use widget::{FxWidgetOutcome, FxWidgetSessionRow};
 
 use crate::{Result, Store, Tx, on_pool, on_tx};
 

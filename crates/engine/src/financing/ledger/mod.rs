@@ -104,7 +104,7 @@ impl Engine {
     }
 
     /// Finds the verification a PIN belongs to (before the write transaction consumes it).
-    async fn fx_match_pin(
+    pub(crate) async fn fx_match_pin(
         &self,
         c: &FxCaller,
         account_number: &str,

@@ -405,11 +405,12 @@ async fn application_errors(app: TestApp) {
             "customer_identification": {"personal_information": {"first_name": "Bo", "last_name": "Ray", "dob": "1980-01-01", "postal_code": "M5J2N8"}}}))
         .await;
     assert_eq!(s, StatusCode::OK, "{w}");
+    // The page is served at a path (a `#/widget/` fragment never reaches a server).
     assert!(
         w["redirection_url"]
             .as_str()
             .unwrap()
-            .contains("/#/widget/")
+            .contains("/flexiti/widget/")
     );
     let sid = w["widget_session_id"].as_str().unwrap();
     let bo = |last: &str| {

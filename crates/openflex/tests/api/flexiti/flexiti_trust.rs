@@ -114,12 +114,42 @@ async fn live_calls_must_come_over_https(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{t}");
     let customer = Fx {
         token: t["access_token"].as_str().unwrap().into(),
+        client_id: fx.client_id.clone(),
         ..fx
     };
     let r = customer.send(Method::GET, "/i18n", None, &[PLAIN]).await;
     assert_distrusted(&r, "scheme", HTTPS_REQUIRED);
     let (s, v) = customer.get("/i18n").await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // The hosted widget's page too: a live session's page only over HTTPS.
+    let (s, w) = fx
+        .post(
+            "/widget/init",
+            json!({"flow": "apply", "tos_agreement": true, "customer_identification":
+                {"personal_information": {"first_name": "Liv", "last_name": "Live",
+                    "dob": "1990-01-01", "postal_code": "M5V2T6"}}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    let url = w["redirection_url"].as_str().unwrap();
+    assert!(url.starts_with("https://"), "{url}");
+    let page = app.url(&url[url.find("/flexiti/widget/").unwrap()..]);
+    let plain = app
+        .client
+        .get(&page)
+        .header(PLAIN.0, PLAIN.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), StatusCode::FORBIDDEN);
+    let secure = app
+        .client
+        .get(&page)
+        .header(PROXIED_HTTPS.0, PROXIED_HTTPS.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secure.status(), StatusCode::OK);
     // The sandbox stays plain-HTTP friendly.
     let (s, v) = token(&app, &sandbox_client(&app), &[PLAIN]).await;
     assert_eq!(s, StatusCode::OK, "{v}");

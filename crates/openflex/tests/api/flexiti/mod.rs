@@ -13,3 +13,5 @@ mod flexiti_isolation;
 mod flexiti_smoke;
 mod flexiti_tls;
 mod flexiti_trust;
+mod flexiti_widget;
+mod flexiti_widget_e2e;

@@ -20,7 +20,7 @@ mod ops_metrics;
 mod pg_pair;
 pub(crate) mod portal;
 mod portal_actions;
-mod portal_e2e;
+pub(crate) mod portal_e2e;
 mod portal_gateways;
 mod portal_origin;
 mod portal_safety;

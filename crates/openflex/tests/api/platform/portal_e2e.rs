@@ -10,12 +10,12 @@ use crate::receiver::Receiver;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn e2e_dir() -> PathBuf {
+pub(crate) fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
 }
 
 /// Installs the pinned playwright-core from the lock file when it is not there yet.
-fn ensure_playwright() {
+pub(crate) fn ensure_playwright() {
     let dir = e2e_dir();
     if dir
         .join("node_modules/playwright-core/package.json")
