@@ -19,6 +19,7 @@ mod ops_metrics;
 pub(crate) mod portal;
 mod portal_actions;
 mod portal_e2e;
+mod portal_follow_ups;
 mod portal_gateways;
 mod portal_origin;
 mod portal_safety;
