@@ -222,8 +222,7 @@ pub async fn follow_up(
         let why = format!("Reason: at most {REASON_MAX} characters.");
         return refuse(StatusCode::BAD_REQUEST, why).await;
     }
-    let reason = (kind == FollowUpKind::Refund && !reason.is_empty())
-        .then(|| crate::nfc(reason).to_string());
+    let reason = (kind == FollowUpKind::Refund && !reason.is_empty()).then(|| crate::nfc(reason));
     if f.confirm != "yes" {
         let can = match st.engine.follow_up_offers(&s.tenant, &id).await {
             Ok(c) => c,

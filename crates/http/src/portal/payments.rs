@@ -1,5 +1,5 @@
-//! FlexPay in the portal: the overview, transactions with their recovery chains, and the
-//! vault's payment methods.
+//! FlexPay in the portal: the overview, transactions with their recovery chains, follow-up
+//! actions and related transactions (`follow_ups`), and the vault's payment methods.
 
 use super::confirm::{Ask, Confirmation, ask};
 use super::follow_ups::{self, Notice};
