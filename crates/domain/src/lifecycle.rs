@@ -131,6 +131,24 @@ pub fn refund_amount(o: &Original, requested: i64) -> Result<i64, ResponseCode> 
     Ok(amount)
 }
 
+/// The follow-ups an original still allows, each asked of the rule that decides it: a capture
+/// or refund with the amount an absent amount would take (all that remains), and whether a
+/// void would go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Offers {
+    pub capture: Option<i64>,
+    pub void: bool,
+    pub refund: Option<i64>,
+}
+
+pub fn offers(o: &Original) -> Offers {
+    Offers {
+        capture: capture_amount(o, 0).ok(),
+        void: check_void(o).is_ok(),
+        refund: refund_amount(o, 0).ok(),
+    }
+}
+
 /// The sandbox settles a charge or capture at the next 00:00 UTC after it happened.
 pub fn settles_at(at: OffsetDateTime) -> OffsetDateTime {
     let at = at.to_offset(time::UtcOffset::UTC);
@@ -162,6 +180,40 @@ mod tests {
             kind: TxnType::Authorize,
             ..charge(amount)
         }
+    }
+
+    #[test]
+    fn offers_follow_the_rules() {
+        let a = offers(&auth(1000));
+        assert_eq!((a.capture, a.void, a.refund), (Some(1000), true, None));
+        let captured = Original {
+            captured_amount: 1000,
+            ..auth(1000)
+        };
+        assert_eq!(offers(&captured), Offers::default());
+        let c = offers(&charge(1000));
+        assert_eq!((c.capture, c.void, c.refund), (None, true, Some(1000)));
+        let part = Original {
+            refunded_amount: 400,
+            ..charge(1000)
+        };
+        assert_eq!(
+            offers(&part),
+            Offers {
+                refund: Some(600),
+                ..Offers::default()
+            }
+        );
+        let all = Original {
+            refunded_amount: 1000,
+            ..charge(1000)
+        };
+        assert_eq!(offers(&all), Offers::default());
+        let declined = Original {
+            approved: false,
+            ..charge(1000)
+        };
+        assert_eq!(offers(&declined), Offers::default());
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub struct Details {
     /// decides what follows a decline, and settling the attempt moves the order on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rescue_order: Option<String>,
+    /// A follow-up's reason, as the merchant gave it in the portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What the processor said, besides the code.

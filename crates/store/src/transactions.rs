@@ -262,6 +262,22 @@ impl Store {
         )
     }
 
+    /// The follow-ups (captures, voids, refunds) made of `original_id`, oldest first.
+    pub async fn txns_by_original(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        original_id: &str,
+        limit: i64,
+    ) -> Result<Vec<TxnRow>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM transactions WHERE original_id = $1 AND merchant_id = $2 AND mode = $3 \
+             ORDER BY id LIMIT $4")))
+            .bind(original_id).bind(merchant_id).bind(mode).bind(limit).fetch_all(p).await)?,
+        )
+    }
+
     /// Keyset page ordered by id (ids are time-ordered), optionally bounded by creation time.
     pub async fn txns_page(
         &self,

@@ -425,6 +425,7 @@ impl Engine {
                     merchant_transaction_id: mtid,
                     amount,
                     disable_customer_recovery: true,
+                    reason: None,
                 },
             )
             .await?;

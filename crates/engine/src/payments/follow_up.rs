@@ -17,6 +17,10 @@ use openflex_domain::lifecycle::{self, Original, TxnType};
 use openflex_store::{Reservation, Store, StoreError, TxnRow};
 use time::OffsetDateTime;
 
+/// How many follow-ups of one transaction [`Engine::follow_ups_of`] reads (each reserves part
+/// of the original, so a real one has a handful; the bound keeps a pathological one cheap).
+const FOLLOW_UPS_SHOWN: i64 = 200;
+
 /// Rounds of "re-read the original and decide again" before giving up.
 const MAX_RACES: usize = 8;
 
@@ -149,16 +153,30 @@ impl Engine {
                 .reject(now, 50131, "no transaction with this id")
                 .into());
         };
-        let original = Original {
-            kind: TxnType::parse(&orig.txn_type).unwrap_or(TxnType::CreatePaymentMethod),
-            approved: orig.status == 1 && orig.state == "done",
-            amount: orig.amount,
-            captured_amount: orig.captured_amount,
-            refunded_amount: orig.refunded_amount,
-            voided: orig.voided,
-            settled: now >= lifecycle::settles_at(crate::from_micros(orig.created_at)),
-        };
+        let original = original_facts(&orig, now);
         Ok((orig, original))
+    }
+
+    /// The follow-ups transaction `id` still allows now, as [`Engine::follow_up`] would decide
+    /// them (a gateway that no longer takes the operation still refuses it then).
+    pub async fn follow_up_offers(&self, t: &Tenant, id: &str) -> Result<lifecycle::Offers> {
+        let orig = self
+            .store
+            .txn(&t.merchant_id, t.mode.as_str(), id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        Ok(lifecycle::offers(&original_facts(&orig, self.now_for(t))))
+    }
+
+    /// The captures, voids and refunds made of transaction `id`, oldest first.
+    pub async fn follow_ups_of(&self, t: &Tenant, id: &str) -> Result<Vec<Transaction>> {
+        let rows = self
+            .store
+            .txns_by_original(&t.merchant_id, t.mode.as_str(), id, FOLLOW_UPS_SHOWN)
+            .await?;
+        rows.iter()
+            .map(|r| Transaction::from_row(r, None))
+            .collect()
     }
 
     /// The follow-up's attempt row, `pending`, inheriting the original's references.
@@ -171,6 +189,7 @@ impl Engine {
     ) -> Step<TxnRow> {
         let details = Details {
             disable_customer_recovery: req.disable_customer_recovery,
+            reason: req.reason.clone(),
             ..Details::default()
         };
         Ok(TxnRow {
@@ -268,6 +287,19 @@ impl Engine {
 
     fn mtid_taken(&self, now: OffsetDateTime) -> crate::Rejection {
         self.reject(now, 50129, "merchantTransactionId was already used")
+    }
+}
+
+/// What the lifecycle rules decide on, read from the original's row at `now`.
+fn original_facts(orig: &TxnRow, now: OffsetDateTime) -> Original {
+    Original {
+        kind: TxnType::parse(&orig.txn_type).unwrap_or(TxnType::CreatePaymentMethod),
+        approved: orig.status == 1 && orig.state == "done",
+        amount: orig.amount,
+        captured_amount: orig.captured_amount,
+        refunded_amount: orig.refunded_amount,
+        voided: orig.voided,
+        settled: now >= lifecycle::settles_at(crate::from_micros(orig.created_at)),
     }
 }
 

@@ -76,6 +76,8 @@ pub struct FollowUpRequest {
     /// 0 means the full (remaining) amount.
     pub amount: i64,
     pub disable_customer_recovery: bool,
+    /// Why, in the merchant's words (the portal's refund form; the FlexPay wire has no field).
+    pub reason: Option<String>,
 }
 
 /// How a payment step ends the payment early: refused with an answer for the client, or

@@ -646,6 +646,7 @@ pub fn payment(t: &Map<String, Value>, kind: PaymentKind) -> Bound<PaymentReques
             previous_transaction,
             disable_customer_recovery,
             rescue_order: None,
+            reason: None,
         },
         initiator: None,
     })
@@ -676,5 +677,6 @@ pub fn follow_up(
         merchant_transaction_id,
         amount,
         disable_customer_recovery,
+        reason: None,
     })
 }

@@ -15,6 +15,7 @@ mod auth;
 mod confirm;
 mod credentials;
 mod developers;
+mod follow_ups;
 mod gateways;
 pub(crate) mod origin;
 mod payments;
@@ -52,6 +53,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/portal/mode", post(auth::switch_mode))
         .route("/portal/transactions", get(payments::transactions))
         .route("/portal/transactions/{id}", get(payments::transaction))
+        .route(
+            "/portal/transactions/{id}/{action}",
+            post(follow_ups::follow_up),
+        )
         .route("/portal/payment-methods", get(payments::payment_methods))
         .route(
             "/portal/payment-methods/{id}/redact",
@@ -536,6 +541,12 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
         "captured" => "The order was captured.",
         "cancelled" => "The order was cancelled.",
         "refunded" => "The refund was accepted.",
+        "follow-up-captured" => "The capture was approved.",
+        "follow-up-voided" => "The void was approved.",
+        "follow-up-refunded" => "The refund was approved.",
+        "follow-up-pending" => {
+            "The gateway has not answered yet; this page shows the result once it does."
+        }
         _ => return None,
     })
 }

@@ -1,7 +1,8 @@
-//! FlexPay in the portal: the overview, transactions with their recovery chains, and the
-//! vault's payment methods.
+//! FlexPay in the portal: the overview, transactions with their recovery chains, follow-up
+//! actions and related transactions (`follow_ups`), and the vault's payment methods.
 
 use super::confirm::{Ask, Confirmation, ask};
+use super::follow_ups::{self, Notice};
 use super::words::explanation_words;
 use super::{
     PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money, page, when,
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
 use openflex_engine::model::{PaymentMethod, Transaction};
+use openflex_engine::portal::PortalSession;
 use openflex_store::TxnFilter;
 use serde::Deserialize;
 
@@ -199,28 +201,61 @@ fn txn_table(rows: &[Transaction]) -> Markup {
     }
 }
 
-/// One transaction, and the recovery chain it belongs to with each attempt's retry decision.
+/// One transaction: its follow-up actions, its related transactions, and the recovery chain it
+/// belongs to with each attempt's retry decision.
 pub async fn transaction(
     State(st): State<AppState>,
     Session(s): Session,
     Path(id): Path<String>,
+    Query(m): Query<PageQuery>,
 ) -> Response {
-    let t = match st.engine.transaction(&s.tenant, &id).await {
+    let notice = flash(m.msg.as_deref()).map_or(Notice::None, Notice::Done);
+    transaction_page(&st, &s, &id, notice).await
+}
+
+/// The transaction page, with what an action just did or why it was refused (answered with
+/// the refusal's status).
+pub async fn transaction_page(
+    st: &AppState,
+    s: &PortalSession,
+    id: &str,
+    notice: Notice,
+) -> Response {
+    let t = match st.engine.transaction(&s.tenant, id).await {
         Ok(t) => t,
         Err(e) => return engine_failure(e),
     };
-    let chain = match st.engine.recovery_attempts(&s.tenant, &id).await {
+    let chain = match st.engine.recovery_attempts(&s.tenant, id).await {
         Ok(c) => c,
         Err(e) => return engine_failure(e),
     };
-    let events = match st.engine.gateway_events(&s.tenant, &id).await {
+    let events = match st.engine.gateway_events(&s.tenant, id).await {
         Ok(ev) => ev,
         Err(e) => return engine_failure(e),
+    };
+    let can = match st.engine.follow_up_offers(&s.tenant, id).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let children = match st.engine.follow_ups_of(&s.tenant, id).await {
+        Ok(c) => c,
+        Err(e) => return engine_failure(e),
+    };
+    let original = match &t.original_id {
+        Some(o) => match st.engine.transaction(&s.tenant, o).await {
+            Ok(o) => Some(o),
+            Err(EngineError::NotFound) => None,
+            Err(e) => return engine_failure(e),
+        },
+        None => None,
     };
     let field = |k: &str, v: Option<String>| -> Markup {
         html! { dt { (k) } dd { (v.unwrap_or_else(|| "—".into())) } }
     };
     let body = html! {
+        @if let Notice::Refused(_, why) = &notice {
+            p class="error" role="alert" { (why) }
+        }
         dl class="facts" {
             (field("Transaction id", Some(t.id.clone())))
             (field("Type", Some(t.txn_type.as_str().into())))
@@ -253,6 +288,8 @@ pub async fn transaction(
                 dt { "Original" } dd { a href={ "/portal/transactions/" (o) } { (o) } }
             }
         }
+        (follow_ups::actions(s, &t, &can))
+        (follow_ups::related(original.as_ref(), &children))
         @if !events.is_empty() {
             h2 { "Gateway events" }
             ol class="timeline" aria-label="Events the gateway sent, oldest first" {
@@ -288,7 +325,15 @@ pub async fn transaction(
             }
         }
     };
-    page(&s, "transactions", "Transaction", None, body)
+    let done = match notice {
+        Notice::Done(m) => Some(m),
+        _ => None,
+    };
+    let mut resp = page(s, "transactions", "Transaction", done, body);
+    if let Notice::Refused(status, _) = notice {
+        *resp.status_mut() = status;
+    }
+    resp
 }
 
 /// "M — Match" from a result code and its message.
@@ -358,7 +403,7 @@ pub async fn payment_methods(
     )
 }
 
-fn pm_row(s: &openflex_engine::portal::PortalSession, p: &PaymentMethod) -> Markup {
+fn pm_row(s: &PortalSession, p: &PaymentMethod) -> Markup {
     let redacted = p.is_redacted();
     html! {
         tr {

@@ -2,7 +2,8 @@
 // redeliver a webhook, issue an API key (shown once; a reload shows nothing), meet the
 // confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
 // policy refused beside its field, meet an unknown page, capture a rescue order and have a
-// refund of more than is left refused, advance the test clock. Screenshots
+// refund of more than is left refused, capture a FlexPay authorization from its page and
+// follow Related back, advance the test clock. Screenshots
 // of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
 // with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
@@ -141,6 +142,28 @@ try {
   assert.equal(await page.locator('.flash').count(), 0, 'no success box beside a refusal');
   await shot('06g-refund-refused');
 
+  // A FlexPay authorization captured from its page, after the confirmation; the capture and
+  // the authorization then list each other under Related.
+  const auth = process.env.AUTH;
+  await page.goto(`${base}${auth}`);
+  await page.getByRole('heading', { name: 'Transaction', exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Refund/ }).count(), 0, 'an authorization is not refunded');
+  assert.equal(await page.getByLabel(/Capture amount/).inputValue(), '30.00', 'the capture defaults to all');
+  await page.getByRole('button', { name: 'Capture…' }).click();
+  await page.getByRole('heading', { name: 'Capture this authorization?' }).waitFor();
+  assert.ok((await page.textContent('main')).includes('30.00 USD'));
+  await shot('06h-capture-confirm');
+  await page.getByRole('button', { name: 'Capture', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'The capture was approved' }).waitFor();
+  const capturePath = new URL(page.url()).pathname;
+  assert.notEqual(capturePath, auth, 'the capture has its own page');
+  await shot('06i-captured');
+  await page.locator(`main a[href="${auth}"]`).first().click();
+  await page.getByRole('table', { name: 'Captures, voids and refunds of this transaction' }).waitFor();
+  assert.equal(await page.locator(`main table a[href="${capturePath}"]`).count(), 1, 'the capture is related');
+  assert.equal(await page.getByRole('button', { name: 'Capture…' }).count(), 0, 'captured once');
+  await shot('06j-authorization-related');
+
   // Advance the sandbox test clock by two days.
   await page.getByRole('link', { name: 'Test clock' }).click();
   const before = await page.locator('#sandbox-now').textContent();
@@ -174,6 +197,14 @@ try {
       await submit(a11y.getByRole('button', { name: 'Advance the clock' }));
     }],
     ['refund confirmation', process.env.ORDER, () => submit(a11y.getByRole('button', { name: /^Refund/ }))],
+    ['transaction refund confirmation', txnPath, () => submit(a11y.getByRole('button', { name: 'Refund…' }))],
+    ['transaction void confirmation', process.env.VOIDABLE, () => submit(a11y.getByRole('button', { name: 'Void…' }))],
+    ['transaction refund refused', txnPath, async () => {
+      await a11y.getByLabel(/Refund amount/).fill('1000.00');
+      await submit(a11y.getByRole('button', { name: 'Refund…' }));
+      await submit(a11y.getByRole('button', { name: 'Refund', exact: true }));
+      assert.equal(await a11y.getByRole('alert').filter({ hasText: 'The refund was refused' }).count(), 1);
+    }],
     ['refund refused', process.env.ORDER, async () => {
       await a11y.getByLabel(/Refund amount/).fill('100.00');
       await submit(a11y.getByRole('button', { name: /^Refund/ }));
@@ -193,7 +224,7 @@ try {
   };
   for (const width of [1280, 390]) {
     await a11y.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, txnPath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page']) {
+    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page']) {
       await a11y.goto(`${base}${path}`);
       await check(`${path} at ${width} px`);
     }

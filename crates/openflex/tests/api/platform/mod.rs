@@ -21,6 +21,7 @@ mod pg_pair;
 pub(crate) mod portal;
 mod portal_actions;
 pub(crate) mod portal_e2e;
+mod portal_follow_ups;
 mod portal_gateways;
 mod portal_origin;
 mod portal_safety;

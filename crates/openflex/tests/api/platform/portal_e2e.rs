@@ -1,7 +1,7 @@
 //! The portal end to end in headless Chromium (Debian's `chromium`, driven by `playwright-core`
 //! from npm): `tests/e2e/portal.mjs` signs in, finds a transaction, redelivers a webhook,
 //! issues an API key, meets the confirmation steps and the refusals, captures and over-refunds
-//! a rescue order, and advances the test clock against a real server seeded here.
+//! a rescue order, captures a FlexPay authorization from its page, and advances the test clock against a real server seeded here.
 //! Screenshots of every step are left in `target/portal-e2e/`.
 
 use crate::helpers::*;
@@ -42,6 +42,14 @@ async fn a_merchant_uses_the_portal_in_chromium() {
     let app = spawn_app(Backend::Sqlite).await;
     app.charge("e2e-charge-1", 4200).await;
     app.charge("e2e-declined-1", 2012).await;
+    let auth = app.authorize("e2e-auth-1", 3000).await["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let voidable = app.authorize("e2e-auth-2", 1200).await["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.vault_visa().await;
     let order = {
         use crate::flexfactor::ff::{RESCUABLE, evaluate, evaluate_body, token};
@@ -65,6 +73,8 @@ async fn a_merchant_uses_the_portal_in_chromium() {
             .env("PASSWORD", password)
             .env("MTID", "e2e-charge-1")
             .env("ORDER", format!("/portal/orders/{order}"))
+            .env("AUTH", format!("/portal/transactions/{auth}"))
+            .env("VOIDABLE", format!("/portal/transactions/{voidable}"))
             .env("SHOTS", &shots)
             .env("CHROMIUM", chromium)
             .output()
