@@ -12,6 +12,7 @@ pub mod gateway_webhooks;
 pub mod lenient;
 pub mod openapi;
 pub mod ops;
+mod page_headers;
 pub mod portal;
 pub mod slashes;
 

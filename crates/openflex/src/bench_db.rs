@@ -209,7 +209,8 @@ async fn script(
     // use cases, and a payment's read of its card with the card-network decline count.
     let auth = format!(
         "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
-         c.created_at, c.revoked_at, m.name, m.clock_offset_us, m.created_at, m.settings \
+         c.created_at, c.revoked_at, c.trusted_networks, m.name, m.clock_offset_us, m.created_at, m.settings, \
+         (SELECT generation FROM config_generation WHERE id = 1) \
          FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
          WHERE c.secret_hash = '{hash}' AND c.revoked_at IS NULL;\n"
     );

@@ -193,7 +193,9 @@ impl Store {
         *lock(&self.cache.listener) = Some(task);
     }
 
-    async fn credential_with_generation(
+    /// The active credential whose secret hashes to `secret_hash`, with its merchant and the
+    /// configuration generation, in one statement.
+    pub(crate) async fn credential_with_generation(
         &self,
         secret_hash: &str,
     ) -> Result<Option<((CredentialRow, MerchantRow), i64)>> {

@@ -44,31 +44,11 @@ impl Store {
         kind: &str,
         secret_hash: &str,
     ) -> Result<Option<(CredentialRow, MerchantRow)>> {
-        #[derive(sqlx::FromRow)]
-        struct Joined {
-            #[sqlx(flatten)]
-            cred: CredentialRow,
-            m_name: String,
-            m_clock_offset_us: i64,
-            m_created_at: i64,
-            m_settings: String,
-        }
-        let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(
-            "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
-             c.created_at, c.revoked_at, c.trusted_networks, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
-             FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
-             WHERE c.secret_hash = $1 AND c.revoked_at IS NULL")
-            .bind(secret_hash).fetch_optional(p).await)?;
-        Ok(row.filter(|j| j.cred.kind == kind).map(|j| {
-            let merchant = MerchantRow {
-                id: j.cred.merchant_id.clone(),
-                name: j.m_name,
-                clock_offset_us: j.m_clock_offset_us,
-                created_at: j.m_created_at,
-                settings: j.m_settings,
-            };
-            (j.cred, merchant)
-        }))
+        Ok(self
+            .credential_with_generation(secret_hash)
+            .await?
+            .map(|(found, _)| found)
+            .filter(|(cred, _)| cred.kind == kind))
     }
 
     /// Active credentials of `kind` with the given public id (e.g. a FlexFactor AppKey).
