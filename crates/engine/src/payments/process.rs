@@ -54,7 +54,8 @@ impl Engine {
         let mut result = match blocked {
             Some(code) => ConnectorResult::refused(ResponseCode(code)),
             None => {
-                connector
+                let started = std::time::Instant::now();
+                let answer = connector
                     .process(ConnectorRequest {
                         operation: match req.kind {
                             PaymentKind::Charge => Operation::Sale,
@@ -72,7 +73,12 @@ impl Engine {
                         original: None,
                         settings: settings.as_ref(),
                     })
-                    .await
+                    .await;
+                // How long the gateway (and the way to it) took, apart from everything around
+                // it: the figure that tells a slow gateway from a slow server.
+                metrics::histogram!("openflex_connector_call_seconds", "gateway" => gateway.gateway_type.clone())
+                    .record(started.elapsed().as_secs_f64());
+                answer
             }
         };
         if result.code.is_approved()

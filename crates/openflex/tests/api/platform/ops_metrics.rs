@@ -109,3 +109,33 @@ async fn metrics_token_guards_metrics() {
     let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+/// The connector call is timed on its own (`openflex_connector_call_seconds`, by gateway type),
+/// so a slow gateway can be told from a slow server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_gateway_call_is_timed_apart_from_its_request() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let count = || async {
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("openflex_connector_call_seconds_count{gateway=\"sandbox\"} ")
+            })
+            .map_or(0, |n| n.trim().parse::<u64>().unwrap())
+    };
+    let before = count().await;
+    app.charge("metrics-connector-1", 1000).await;
+    app.charge("metrics-connector-2", 1000).await;
+    assert!(
+        count().await >= before + 2,
+        "two charges, two timed gateway calls"
+    );
+}
