@@ -67,9 +67,9 @@ impl std::ops::Deref for AppState {
 pub struct AppStateInner {
     pub engine: Engine,
     /// HMAC of the admin token (the token itself is not kept in memory).
-    pub admin_token_hash: Arc<String>,
+    pub admin_token_hash: String,
     /// HMAC of the token `/metrics` requires; `None` leaves it open.
-    pub metrics_token_hash: Option<Arc<String>>,
+    pub metrics_token_hash: Option<String>,
     pub metrics: PrometheusHandle,
     pub failed_auth: auth_limit::AuthBudgets,
     pub trusted_proxies: client::TrustedProxies,
@@ -83,10 +83,10 @@ impl AppState {
         metrics_token: Option<&str>,
         trusted_proxies: client::TrustedProxies,
     ) -> Self {
-        let admin_token_hash = Arc::new(engine.vault().hash_secret(admin_token));
+        let admin_token_hash = engine.vault().hash_secret(admin_token);
         let metrics_token_hash = metrics_token
             .filter(|t| !t.trim().is_empty())
-            .map(|t| Arc::new(engine.vault().hash_secret(t)));
+            .map(|t| engine.vault().hash_secret(t));
         Self(Arc::new(AppStateInner {
             engine,
             admin_token_hash,
