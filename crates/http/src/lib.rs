@@ -229,6 +229,30 @@ async fn not_found() -> Response {
         .into_response()
 }
 
+/// The request path as logged: the two paths whose segments are secrets have them masked —
+/// a hosted widget's session token (`/flexiti/widget/{client_id}/{token}`, the page's only
+/// credential) and a gateway's webhook token (`/gateways/{token}/webhook`). The span is made
+/// before routing, so the raw path (repeated slashes included) is what is read.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let secret = match segments.as_slice() {
+        ["flexiti", "widget", _, _, ..] => Some(3),
+        ["gateways", _, "webhook"] => Some(1),
+        _ => None,
+    };
+    match secret {
+        None => std::borrow::Cow::Borrowed(path),
+        Some(i) => {
+            let shown: Vec<&str> = segments
+                .iter()
+                .enumerate()
+                .map(|(n, s)| if n == i { "[hidden]" } else { s })
+                .collect();
+            std::borrow::Cow::Owned(format!("/{}", shown.join("/")))
+        }
+    }
+}
+
 pub fn app(state: AppState) -> Router {
     let span = |req: &Request| {
         let id = req
@@ -236,7 +260,7 @@ pub fn app(state: AppState) -> Router {
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()), request_id = %id)
     };
     let routed = Router::new()
         .merge(flexpay::router())
@@ -275,4 +299,31 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .fallback_service(routed)
         .layer(middleware::map_request(slashes::merge))
+}
+
+#[cfg(test)]
+mod logged_path_tests {
+    use super::logged_path;
+
+    #[test]
+    fn secret_segments_are_masked_and_other_paths_kept() {
+        assert_eq!(
+            logged_path("/flexiti/widget/cid/s3cr3t-token?lang=en"),
+            "/flexiti/widget/cid/[hidden]"
+        );
+        assert_eq!(
+            logged_path("//flexiti//widget/cid/s3cr3t-token"),
+            "/flexiti/widget/cid/[hidden]"
+        );
+        assert_eq!(
+            logged_path("/gateways/gw-secret/webhook"),
+            "/gateways/[hidden]/webhook"
+        );
+        assert_eq!(logged_path("/v1/gateways/charge"), "/v1/gateways/charge");
+        assert_eq!(logged_path("/v1/gateways/gw-1"), "/v1/gateways/gw-1");
+        assert_eq!(
+            logged_path("/flexiti/widget-assets/widget.css"),
+            "/flexiti/widget-assets/widget.css"
+        );
+    }
 }

@@ -26,7 +26,7 @@ use crate::AppState;
 use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use messages::Lang;
 use openflex_engine::financing::{Distrust, FxCaller, FxFail, Origin, Refusal, Scope};
@@ -269,13 +269,11 @@ impl Fx {
             error: e.code.to_string(),
             field_errors,
         };
-        let mut resp = (status, Json(body)).into_response();
-        if let Some(s) = e.retry_after
-            && let Ok(v) = s.to_string().parse()
-        {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        let resp = (status, Json(body)).into_response();
+        match e.retry_after {
+            Some(s) => crate::retry_after(resp, s),
+            None => resp,
         }
-        resp
     }
 
     /// A failed credential check: counts against the client's API budget (429 past it).

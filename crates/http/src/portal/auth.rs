@@ -82,14 +82,11 @@ pub async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<Login
         .failed_auth
         .portal_attempt(&f.email, st.client_ip(&parts))
     {
-        let mut resp = problem(
+        let resp = problem(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many sign-in attempts; try again in {wait} seconds."),
         );
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return resp;
+        return crate::retry_after(resp, wait);
     }
     let next = safe_next(f.next.as_deref()).to_string();
     match st
