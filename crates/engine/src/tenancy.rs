@@ -20,8 +20,9 @@ pub mod kind {
     pub const FLEXITI_CLIENT: &str = "flexiti_client";
 }
 
-/// Credentials as issued: the only time the secrets exist outside the caller's hands.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Credentials as issued: the only time the secrets exist outside the caller's hands. Their
+/// Debug names the merchant and mode only, so no `{:?}` can print a secret.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCredentials {
     pub merchant_id: String,
@@ -31,13 +32,13 @@ pub struct IssuedCredentials {
     pub flexiti: FlexitiCredentials,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexPayCredentials {
     pub api_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexFactorCredentials {
     pub mid: String,
@@ -48,11 +49,20 @@ pub struct FlexFactorCredentials {
     pub webhook_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlexitiCredentials {
     pub client_id: String,
     pub client_secret: String,
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("merchant_id", &self.merchant_id)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A credential as listed (never the secret).

@@ -6,6 +6,7 @@ use crate::config::Config;
 use anyhow::Context;
 use openflex_engine::tenancy::IssuedCredentials;
 use openflex_engine::{Engine, Mode};
+use serde::Deserialize;
 use std::io::Write;
 use std::path::Path;
 
@@ -78,7 +79,7 @@ pub async fn sandbox_merchant(
             _ => None,
         };
         return Ok((
-            from_json(&v).context("sandbox-credentials.json is incomplete")?,
+            IssuedCredentials::deserialize(&v).context("sandbox-credentials.json is incomplete")?,
             portal,
             false,
         ));
@@ -105,29 +106,6 @@ pub async fn sandbox_merchant(
     write_private(&path, &serde_json::to_string_pretty(&file)?)?;
     let portal = PortalLogin { email, password };
     Ok((issued, Some(portal), true))
-}
-
-fn from_json(v: &serde_json::Value) -> Option<IssuedCredentials> {
-    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
-    Some(IssuedCredentials {
-        merchant_id: s("/merchantId")?,
-        mode: s("/mode")?,
-        flexpay: openflex_engine::tenancy::FlexPayCredentials {
-            api_key: s("/flexpay/apiKey")?,
-        },
-        flexfactor: openflex_engine::tenancy::FlexFactorCredentials {
-            mid: s("/flexfactor/mid")?,
-            site_id: s("/flexfactor/siteId")?,
-            app_key: s("/flexfactor/appKey")?,
-            app_secret: s("/flexfactor/appSecret")?,
-            tokenization_key: s("/flexfactor/tokenizationKey")?,
-            webhook_key: s("/flexfactor/webhookKey")?,
-        },
-        flexiti: openflex_engine::tenancy::FlexitiCredentials {
-            client_id: s("/flexiti/clientId")?,
-            client_secret: s("/flexiti/clientSecret")?,
-        },
-    })
 }
 
 /// Where the sandbox merchant's credentials are kept (mode 0600).
