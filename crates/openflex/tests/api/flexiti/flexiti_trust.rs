@@ -121,6 +121,25 @@ async fn live_calls_must_come_over_https(app: TestApp) {
     assert_distrusted(&r, "scheme", HTTPS_REQUIRED);
     let (s, v) = customer.get("/i18n").await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // A live widget sends the shopper back with the purchase's ids only over TLS.
+    let r = fx
+        .post(
+            "/widget/init",
+            json!({"flow": "apply", "tos_agreement": true, "amount": "100.00", "return_url": "http://shop.example/done",
+                "customer_identification": {"personal_information": {"first_name": "Liv",
+                    "last_name": "Live", "dob": "1990-01-01", "postal_code": "M5V2T6"}}}),
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "wrong_inputs");
+    let (s, v) = fx
+        .post(
+            "/widget/init",
+            json!({"flow": "apply", "tos_agreement": true, "amount": "100.00", "return_url": "https://shop.example/done",
+                "customer_identification": {"personal_information": {"first_name": "Liv",
+                    "last_name": "Live", "dob": "1990-01-01", "postal_code": "M5V2T6"}}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     // The hosted widget's page too: a live session's page only over HTTPS.
     let (s, w) = fx
         .post(
