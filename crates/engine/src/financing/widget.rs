@@ -270,12 +270,15 @@ impl Engine {
             .await;
         let pin = match matched {
             Ok(pin) => pin,
-            Err(e) => {
+            Err(FxFail::Refused(r)) if r.code == "wrong_verification_code" => {
+                // Only a wrong code counts towards locking the session: an empty submit or a
+                // database that is away must not lock the shopper out.
                 self.store
                     .fx_widget_pin_failed(&w.session.id, PIN_MAX_FAILURES)
                     .await?;
-                return Err(e);
+                return Err(FxFail::Refused(r));
             }
+            Err(e) => return Err(e),
         };
         let mut tx = self.store.begin().await?;
         let used =
