@@ -214,7 +214,8 @@ impl Engine {
     }
 
     /// The credentials a session was just issued, once: the first call clears them. A flash
-    /// sealed under a master key since retired is as gone as one already shown.
+    /// that cannot be opened is an error (logged by the page), not "already shown": its key
+    /// version counts as in use, so rotation cannot have retired it.
     pub async fn portal_take_issued(
         &self,
         s: &PortalSession,
@@ -222,13 +223,14 @@ impl Engine {
         let Some((version, sealed)) = self.store.take_portal_flash(&s.token_hash).await? else {
             return Ok(None);
         };
-        let Ok(version) = u32::try_from(version) else {
-            return Ok(None);
-        };
-        let Ok(json) = self.vault.open_secret(&flash_context(s), version, &sealed) else {
-            return Ok(None);
-        };
-        Ok(serde_json::from_str(json.expose()).ok())
+        let version = u32::try_from(version)
+            .map_err(|_| EngineError::Internal(format!("flash key version {version}")))?;
+        let json = self
+            .vault
+            .open_secret(&flash_context(s), version, &sealed)?;
+        serde_json::from_str(json.expose())
+            .map(Some)
+            .map_err(|e| EngineError::Internal(format!("flashed credentials: {e}")))
     }
 
     /// Ends a session (and sweeps expired ones).

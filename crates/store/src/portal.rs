@@ -1,6 +1,6 @@
 //! Portal users, their sessions, and the aggregates the overview charts draw.
 
-use crate::{Result, Store, on_pool, on_tx, on_write};
+use crate::{Result, Store, StoreError, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PortalUserRow {
@@ -104,10 +104,15 @@ impl Store {
         kek_version: i64,
         sealed: &[u8],
     ) -> Result<()> {
-        on_write!(self, p => sqlx::query(
+        let n = on_write!(self, p => sqlx::query(
             "UPDATE portal_sessions SET flash_kek_version = $1, flash_sealed = $2 WHERE token_hash = $3")
-            .bind(kek_version).bind(sealed).bind(token_hash).execute(p).await.map(|_| ()))?;
-        Ok(())
+            .bind(kek_version).bind(sealed).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+        // The session ended between its check and here: nowhere to leave the secrets.
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Database("the portal session has ended".into()))
+        }
     }
 
     /// Takes a session's sealed secret out: of two requests racing for it, one gets it.
