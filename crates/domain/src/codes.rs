@@ -38,6 +38,8 @@ impl ResponseCode {
     pub const VALIDATION_ERROR: Self = Self(50000);
     pub const PARSE_ERROR: Self = Self(50002);
     pub const NO_PARAMETERS: Self = Self(50003);
+    /// The merchantTransactionId was already used: the answer to a second attempt with it.
+    pub const MTID_TAKEN: Self = Self(50129);
 
     pub fn known(code: u32) -> Option<Self> {
         CODES

@@ -67,6 +67,15 @@ impl Engine {
         }
     }
 
+    /// The refusal of an attempt whose merchantTransactionId an earlier one took.
+    pub(crate) fn mtid_taken(&self, now: OffsetDateTime) -> Rejection {
+        self.reject(
+            now,
+            ResponseCode::MTID_TAKEN.0,
+            "merchantTransactionId was already used",
+        )
+    }
+
     /// A refusal about one request field.
     pub(crate) fn reject_field(
         &self,

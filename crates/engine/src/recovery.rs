@@ -235,11 +235,7 @@ impl Engine {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 drop(tx);
-                return Ok(Some(Err(self.reject(
-                    now,
-                    50129,
-                    "merchantTransactionId was already used",
-                ))));
+                return Ok(Some(Err(self.mtid_taken(now))));
             }
             Err(e) => return Err(e.into()),
         }

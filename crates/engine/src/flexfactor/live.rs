@@ -320,7 +320,7 @@ impl Engine {
                     return Ok(made.map(|r| attempt_of(&r)));
                 }
                 // Another run made the attempt between the read above and this payment.
-                Err(r) if r.code.0 == 50129 => continue,
+                Err(r) if r.code == ResponseCode::MTID_TAKEN => continue,
                 Err(r) => {
                     return Ok(Some(Attempt::Declined {
                         gateway: None,

@@ -284,10 +284,6 @@ impl Engine {
         }
         Ok(gateway)
     }
-
-    fn mtid_taken(&self, now: OffsetDateTime) -> crate::Rejection {
-        self.reject(now, 50129, "merchantTransactionId was already used")
-    }
 }
 
 /// What the lifecycle rules decide on, read from the original's row at `now`.

@@ -190,7 +190,7 @@ impl Engine {
             .await?
             .is_some();
         Ok(if mtid_taken || !is_retry {
-            self.reject(now, 50129, "merchantTransactionId was already used")
+            self.mtid_taken(now)
         } else {
             self.reject_field(
                 now,

@@ -267,7 +267,7 @@ pub async fn follow_up(
             };
             transaction_page(&st, &s, &id, Notice::Refused(StatusCode::CONFLICT, why)).await
         }
-        Ok(Err(r)) if r.code.0 == 50129 => {
+        Ok(Err(r)) if r.code == openflex_domain::codes::ResponseCode::MTID_TAKEN => {
             match st.engine.transaction_by_mtid(&s.tenant, &mtid).await {
                 Ok(n) if n.original_id.as_deref() == Some(t.id.as_str()) => {
                     Redirect::to(&format!("/portal/transactions/{}", n.id)).into_response()
