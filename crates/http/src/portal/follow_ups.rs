@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_domain::lifecycle::Offers;
-use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
+use openflex_domain::money::{decimal_to_minor, minor_to_decimal};
 use openflex_engine::model::Transaction;
 use openflex_engine::payments::{FollowUpKind, FollowUpRequest};
 use openflex_engine::portal::PortalSession;
@@ -37,17 +37,11 @@ pub enum Notice {
 
 /// An amount in the transaction's currency with its code ("12.50 USD").
 pub fn in_currency(t: &Transaction, minor: i64) -> String {
-    let code = t.currency.as_deref().unwrap_or("");
-    format!("{} {code}", minor_to_decimal(minor, exponent(t)))
-        .trim_end()
-        .to_string()
+    super::in_currency(minor, t.currency.as_deref().unwrap_or(""))
 }
 
 fn exponent(t: &Transaction) -> u32 {
-    t.currency
-        .as_deref()
-        .and_then(|c| Currency::parse(c).ok())
-        .map_or(2, |c| c.exponent())
+    super::exponent_of(t.currency.as_deref().unwrap_or(""))
 }
 
 fn result_words(t: &Transaction) -> String {

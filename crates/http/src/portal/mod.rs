@@ -442,6 +442,17 @@ pub fn page(
 }
 
 /// Minor units as a decimal amount ("1234.50").
+/// Decimal places of a currency code (2 for a code it does not know).
+pub fn exponent_of(currency: &str) -> u32 {
+    openflex_domain::money::Currency::parse(currency).map_or(2, |c| c.exponent())
+}
+
+/// An amount with its currency, in the currency's own decimals: `1234.56 USD`, `100 JPY`.
+pub fn in_currency(minor: i64, currency: &str) -> String {
+    let amount = openflex_domain::money::minor_to_decimal(minor, exponent_of(currency));
+    format!("{amount} {currency}").trim_end().to_string()
+}
+
 pub fn money(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
@@ -527,4 +538,15 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod amount_tests {
+    #[test]
+    fn amounts_use_the_currencys_own_decimals() {
+        assert_eq!(super::in_currency(123_456, "USD"), "1234.56 USD");
+        assert_eq!(super::in_currency(100, "JPY"), "100 JPY");
+        assert_eq!(super::in_currency(1_000, "KWD"), "1.000 KWD");
+        assert_eq!(super::in_currency(5, ""), "0.05");
+    }
 }

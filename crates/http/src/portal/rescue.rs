@@ -128,13 +128,12 @@ fn offers(o: &Order) -> Offers {
 
 /// An amount of the order's currency with its code ("12.50 USD").
 fn in_currency(o: &Order, minor: i64) -> String {
-    let exp = Currency::parse(&o.currency).map_or(2, |c| c.exponent());
-    format!("{} {}", minor_to_decimal(minor, exp), o.currency)
+    super::in_currency(minor, &o.currency)
 }
 
 fn order_page(s: &PortalSession, o: &Order, notice: Notice<'_>) -> Response {
     let can = offers(o);
-    let exp = Currency::parse(&o.currency).map_or(2, |c| c.exponent());
+    let exp = super::exponent_of(&o.currency);
     let body = html! {
         @if let Notice::Refused(_, why) = &notice {
             p class="error" role="alert" { (why) }
