@@ -194,8 +194,8 @@ pub async fn test_endpoint(
 pub struct EnabledForm {
     #[serde(default)]
     enabled: String,
-    #[serde(default)]
-    confirm: String,
+    #[serde(flatten)]
+    confirm: super::confirm::Confirmation,
 }
 
 /// Enables an endpoint at once; disabling it goes through the confirmation step, since the
@@ -210,7 +210,7 @@ pub async fn set_endpoint_enabled(
         Err(r) => return r,
     };
     let enabled = f.enabled == "true";
-    if !enabled && f.confirm != "yes" {
+    if !enabled && !f.confirm.given() {
         return ask(
             &s,
             Ask {

@@ -144,8 +144,8 @@ pub struct FollowUpForm {
     reason: String,
     #[serde(default)]
     mtid: String,
-    #[serde(default)]
-    confirm: String,
+    #[serde(flatten)]
+    confirm: super::confirm::Confirmation,
 }
 
 /// The words of each follow-up: its noun, and its flash once approved.
@@ -217,7 +217,7 @@ pub async fn follow_up(
         return refuse(StatusCode::BAD_REQUEST, why).await;
     }
     let reason = (kind == FollowUpKind::Refund && !reason.is_empty()).then(|| crate::nfc(reason));
-    if f.confirm != "yes" {
+    if !f.confirm.given() {
         let can = match st.engine.follow_up_offers(&s.tenant, &id).await {
             Ok(c) => c,
             Err(e) => return engine_failure(e),

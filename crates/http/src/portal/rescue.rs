@@ -213,8 +213,8 @@ fn order_page(s: &PortalSession, o: &Order, notice: Notice<'_>) -> Response {
 pub struct ActionForm {
     #[serde(default)]
     amount: String,
-    #[serde(default)]
-    confirm: String,
+    #[serde(flatten)]
+    confirm: super::confirm::Confirmation,
 }
 
 /// Capture, or (after the confirmation step) refund or cancel. A refusal is answered with the
@@ -231,7 +231,7 @@ pub async fn order_action(
     let Ok(currency) = Currency::parse(&o.currency) else {
         return problem(StatusCode::CONFLICT, "The order's currency is unknown.");
     };
-    let confirmed = f.confirm == "yes";
+    let confirmed = f.confirm.given();
     let amount = match action.as_str() {
         "capture" | "refund" => match decimal_to_minor(f.amount.trim(), currency.exponent()) {
             Ok(a) => a,
