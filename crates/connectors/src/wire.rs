@@ -40,11 +40,18 @@ impl Wire {
         &self.client
     }
 
-    /// Sends `req`. `logged_body` is the request body as the debug log may show it: already
-    /// masked by the caller ([`masked_form`], [`masked_json`]).
-    pub async fn send(&self, req: reqwest::RequestBuilder, logged_body: &str) -> Sent {
+    /// Sends `req`. `logged_body` gives the request body as the debug log may show it, already
+    /// masked ([`masked_form`], [`masked_json`]); it runs only when that log line is enabled, so
+    /// the masking costs nothing on the payment path otherwise.
+    pub async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        logged_body: impl FnOnce() -> String,
+    ) -> Sent {
         let gateway = self.gateway;
-        tracing::debug!(gateway, body = logged_body, "gateway request");
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(gateway, body = logged_body(), "gateway request");
+        }
         let response = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => {

@@ -101,8 +101,10 @@ impl AdyenConnector {
             .header("Idempotency-Key", req.reference)
             .header("Content-Type", "application/json")
             .body(body.to_string());
-        let logged = masked_json(&body, wire::SENSITIVE);
-        let sent = self.wire.send(request, &logged).await;
+        let sent = self
+            .wire
+            .send(request, || masked_json(&body, wire::SENSITIVE))
+            .await;
         let mut secrets: Vec<&str> = vec![settings.api_key.expose().as_str()];
         if let Some(Instrument::Card(card)) = &req.instrument {
             secrets.push(card.pan.expose().as_str());

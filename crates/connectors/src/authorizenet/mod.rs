@@ -131,13 +131,15 @@ impl AuthorizeNetConnector {
 
     /// Sends one JSON call. An answer lost or unreadable after sending is an unknown outcome.
     async fn call<T: serde::Serialize>(&self, s: &Settings, body: &T) -> Called {
-        let (text, logged) = match (serde_json::to_string(body), serde_json::to_value(body)) {
-            (Ok(t), Ok(v)) => (t, wire::masked_json(&v, SENSITIVE)),
-            _ => {
-                return Called::Done(wire::not_sent(
-                    "the authorizenet request could not be encoded".into(),
-                ));
-            }
+        let Ok(text) = serde_json::to_string(body) else {
+            return Called::Done(wire::not_sent(
+                "the authorizenet request could not be encoded".into(),
+            ));
+        };
+        let logged = || {
+            serde_json::to_value(body)
+                .map(|v| wire::masked_json(&v, SENSITIVE))
+                .unwrap_or_default()
         };
         let req = self
             .wire
@@ -145,7 +147,7 @@ impl AuthorizeNetConnector {
             .post(self.url(s))
             .header("content-type", "application/json")
             .body(text);
-        match self.wire.send(req, &logged).await {
+        match self.wire.send(req, logged).await {
             Sent::NotSent(why) => Called::Done(wire::not_sent(why)),
             Sent::Lost(why) => Called::Done(ConnectorResult::unknown(why)),
             Sent::Answered { status, body } => match answer::parse(status, &body) {

@@ -193,7 +193,7 @@ impl NmiConnector {
             .client()
             .post(format!("{}/transact.php", self.root))
             .form(form.pairs());
-        let sent = self.wire.send(http, &form.logged()).await;
+        let sent = self.wire.send(http, || form.logged()).await;
         drop(form);
         let mut result = match sent {
             Sent::NotSent(why) => return not_sent(why),
@@ -240,7 +240,7 @@ impl NmiConnector {
             .client()
             .post(format!("{}/query.php", self.root))
             .form(f.pairs());
-        let sent = self.wire.send(http, &f.logged()).await;
+        let sent = self.wire.send(http, || f.logged()).await;
         drop(f);
         let body = match sent {
             Sent::NotSent(why) | Sent::Lost(why) => {

@@ -128,7 +128,7 @@ impl StripeConnector {
             .header("Idempotency-Key", reference)
             .form(form);
         self.wire
-            .send(req, &wire::masked_form(form, SENSITIVE))
+            .send(req, || wire::masked_form(form, SENSITIVE))
             .await
     }
 
@@ -230,7 +230,7 @@ impl StripeConnector {
             return Err(answer::refusal("the cus_… token is malformed"));
         }
         let url = self.url(&format!("/v1/customers/{customer}"));
-        match self.wire.send(self.get(settings, url), "").await {
+        match self.wire.send(self.get(settings, url), String::new).await {
             Sent::Answered { status: 200, body } => answer::default_payment_method(&body)
                 .ok_or_else(|| answer::refusal("the Stripe customer has no default card")),
             Sent::Answered { status, body } => {
@@ -346,7 +346,7 @@ impl StripeConnector {
     /// `GET /v1/payment_intents/{id}`: the current state of a payment Stripe still processes.
     async fn retrieve(&self, settings: &Settings, read: Read, id: &str) -> ConnectorResult {
         let url = self.url(&format!("/v1/payment_intents/{id}?expand[]=latest_charge"));
-        answer::sent(read, self.wire.send(self.get(settings, url), "").await)
+        answer::sent(read, self.wire.send(self.get(settings, url), String::new).await)
     }
 
     /// Finds the attempt by `metadata['openflex_reference']`. Stripe's search index lags writes
@@ -361,7 +361,7 @@ impl StripeConnector {
         let url = self.url(&format!(
             "/v1/payment_intents/search?query={encoded}&expand[]=data.latest_charge"
         ));
-        match self.wire.send(self.get(settings, url), "").await {
+        match self.wire.send(self.get(settings, url), String::new).await {
             Sent::Answered { status: 200, body } => {
                 answer::search_hit(Read::Payment(req.operation), &body)
             }

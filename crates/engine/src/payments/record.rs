@@ -78,12 +78,16 @@ impl Engine {
             card.cvv_ct = None;
             card.cvv_expires_at = None;
         }
+        // A card keeps the network id of its first customer-initiated approval only: once it has
+        // one, later approvals have nothing to add, and their answer can be written alone.
+        let keeps_network_id =
+            source.network_transaction_id.is_none() && Self::cit_network_id(&row, result).is_some();
         let answer_only = write_ahead
             && !result.is_unknown()
             && !scheduled_retry
             && matches!(source.resolved, Resolved::Existing(_))
             && !source.brings_cvv()
-            && Self::cit_network_id(&row, result).is_none();
+            && !keeps_network_id;
         if answer_only {
             // The answer is all there is to write: one UPDATE, no transaction around it.
             self.store.finish_txn_alone(&row).await?;
@@ -106,7 +110,9 @@ impl Engine {
         if result.is_unknown() {
             self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
         }
-        Self::keep_cit_network_id(&mut tx, &row, result, now_us).await?;
+        if keeps_network_id {
+            Self::keep_cit_network_id(&mut tx, &row, result, now_us).await?;
+        }
         if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
             self.enqueue_scheduled_retry(&mut tx, t, &row.id, crate::from_micros(at))
