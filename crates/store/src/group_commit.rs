@@ -20,6 +20,10 @@
 //! (a row the database refuses) is retried row by row, so one bad row cannot fail its
 //! neighbours; a database that is away fails them all with `Unavailable`.
 //!
+//! A live payment's answer, written once the gateway replied, is one UPDATE of its own and
+//! queues here too: the answers waiting together are written in one transaction, one commit.
+//! Each caller still learns whether its own row was settled (or another settlement won).
+//!
 //! A row may be guarded by a configuration generation (see `config_cache`): the statement
 //! inserts it only while the generation is unchanged, so the check and the write are one
 //! atomic step even against another process on the same file.
@@ -40,8 +44,37 @@ struct Pending {
     done: oneshot::Sender<Result<()>>,
 }
 
+/// A pending transaction's answer to write (`Store::finish_txn_alone`).
+struct Settle {
+    row: TxnRow,
+    done: oneshot::Sender<Result<()>>,
+}
+
+/// What the writer takes in one turn.
+#[derive(Default)]
+struct Batch {
+    inserts: Vec<Pending>,
+    settles: Vec<Settle>,
+    close: Option<oneshot::Sender<()>>,
+}
+
+impl Batch {
+    fn full(&self) -> bool {
+        self.close.is_some() || self.inserts.len() >= MAX_BATCH || self.settles.len() >= MAX_BATCH
+    }
+
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Insert(p) => self.inserts.push(*p),
+            Msg::Settle(s) => self.settles.push(*s),
+            Msg::Close(ack) => self.close = Some(ack),
+        }
+    }
+}
+
 enum Msg {
     Insert(Box<Pending>),
+    Settle(Box<Settle>),
     /// Close the writer's connection (the store is closing), then acknowledge.
     Close(oneshot::Sender<()>),
 }
@@ -60,11 +93,14 @@ impl GroupCommit {
         let (queue, mut rx) = mpsc::channel::<Msg>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut conn: Option<SqliteConnection> = None;
-            while let Some((batch, close)) = next_batch(&mut rx).await {
-                if !batch.is_empty() {
-                    conn = run(conn, &opts, &gate, batch).await;
+            while let Some(batch) = next_batch(&mut rx).await {
+                if !batch.inserts.is_empty() {
+                    conn = run(conn, &opts, &gate, batch.inserts).await;
                 }
-                if let Some(ack) = close {
+                if !batch.settles.is_empty() {
+                    conn = run_settles(conn, &opts, &gate, batch.settles).await;
+                }
+                if let Some(ack) = batch.close {
                     if let Some(c) = conn.take() {
                         let _ = c.close().await;
                     }
@@ -89,6 +125,17 @@ impl GroupCommit {
         answer.await.map_err(|_| stopped())?
     }
 
+    /// Writes a pending transaction's answer ([`crate::Store::finish_txn`]), answering once it
+    /// is committed: `Conflict` when the row was not pending any more (another settlement won).
+    pub(crate) async fn finish(&self, row: TxnRow) -> Result<()> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .send(Msg::Settle(Box::new(Settle { row, done })))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
     /// Writes what is queued and closes the writer's connection, so that closing the store
     /// leaves no SQLite connection open (the last one to close checkpoints the WAL).
     pub(crate) async fn close(&self) {
@@ -107,11 +154,7 @@ async fn run(
     gate: &Mutex<()>,
     batch: Vec<Pending>,
 ) -> Option<SqliteConnection> {
-    let c = match conn {
-        Some(c) => Ok(c),
-        None => opts.connect().await.map_err(StoreError::from),
-    };
-    match c {
+    match connected(conn, opts).await {
         Ok(mut c) => write(&mut c, gate, batch).await.then_some(c),
         Err(e) => {
             for p in batch {
@@ -122,29 +165,121 @@ async fn run(
     }
 }
 
+async fn connected(
+    conn: Option<SqliteConnection>,
+    opts: &SqliteConnectOptions,
+) -> Result<SqliteConnection> {
+    match conn {
+        Some(c) => Ok(c),
+        None => opts.connect().await.map_err(StoreError::from),
+    }
+}
+
+/// Writes `settles` on `conn` as [`run`] writes inserts.
+async fn run_settles(
+    conn: Option<SqliteConnection>,
+    opts: &SqliteConnectOptions,
+    gate: &Mutex<()>,
+    settles: Vec<Settle>,
+) -> Option<SqliteConnection> {
+    match connected(conn, opts).await {
+        Ok(mut c) => {
+            let healthy = settle(&mut c, gate, settles).await;
+            healthy.then_some(c)
+        }
+        Err(e) => {
+            for s in settles {
+                let _ = s.done.send(Err(e.clone()));
+            }
+            None
+        }
+    }
+}
+
+/// Writes the answers in one transaction and tells each caller its own outcome once it has
+/// committed; if the transaction fails, each is written alone so one bad row cannot fail the
+/// rest. False when the connection should be replaced.
+async fn settle(conn: &mut SqliteConnection, gate: &Mutex<()>, settles: Vec<Settle>) -> bool {
+    let answers = if settles.len() == 1 {
+        settle_alone(conn, gate, &settles).await
+    } else {
+        match settle_together(conn, gate, &settles).await {
+            Ok(answers) => answers,
+            Err(StoreError::Unavailable(why)) => {
+                for s in settles {
+                    let _ = s.done.send(Err(StoreError::Unavailable(why.clone())));
+                }
+                return false;
+            }
+            Err(_) => settle_alone(conn, gate, &settles).await,
+        }
+    };
+    let healthy = !answers
+        .iter()
+        .any(|a| matches!(a, Err(StoreError::Unavailable(_))));
+    for (s, answer) in settles.into_iter().zip(answers) {
+        let _ = s.done.send(answer);
+    }
+    healthy
+}
+
+/// Each of `settles` as a statement (and commit) of its own.
+async fn settle_alone(
+    conn: &mut SqliteConnection,
+    gate: &Mutex<()>,
+    settles: &[Settle],
+) -> Vec<Result<()>> {
+    let mut answers = Vec::with_capacity(settles.len());
+    for s in settles {
+        let _gate = gate.lock().await;
+        let n = crate::transactions::finish_query!(s.row)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected());
+        answers.push(match n {
+            Ok(n) => crate::transactions::settled_once(n),
+            Err(e) => Err(e.into()),
+        });
+    }
+    answers
+}
+
+/// All of `settles` in one transaction; each row's own outcome, valid only once this returns
+/// `Ok` (the commit succeeded).
+async fn settle_together(
+    conn: &mut SqliteConnection,
+    gate: &Mutex<()>,
+    settles: &[Settle],
+) -> Result<Vec<Result<()>>> {
+    let _gate = gate.lock().await;
+    let mut tx = conn.begin().await?;
+    let mut answers = Vec::with_capacity(settles.len());
+    for s in settles {
+        let n = crate::transactions::finish_query!(s.row)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        answers.push(crate::transactions::settled_once(n));
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
 fn stopped() -> StoreError {
     StoreError::Unavailable("the transaction writer has stopped".into())
 }
 
-/// Waits for one message, then takes whatever attempts are already queued, stopping at a
-/// close request.
-async fn next_batch(
-    rx: &mut mpsc::Receiver<Msg>,
-) -> Option<(Vec<Pending>, Option<oneshot::Sender<()>>)> {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut close = None;
-    match rx.recv().await? {
-        Msg::Insert(p) => batch.push(*p),
-        Msg::Close(ack) => close = Some(ack),
-    }
-    while close.is_none() && batch.len() < MAX_BATCH {
+/// Waits for one message, then takes whatever is already queued, stopping at a close request.
+async fn next_batch(rx: &mut mpsc::Receiver<Msg>) -> Option<Batch> {
+    let mut batch = Batch::default();
+    batch.take(rx.recv().await?);
+    while !batch.full() {
         match rx.try_recv() {
-            Ok(Msg::Insert(p)) => batch.push(*p),
-            Ok(Msg::Close(ack)) => close = Some(ack),
+            Ok(msg) => batch.take(msg),
             Err(_) => break,
         }
     }
-    Some((batch, close))
+    Some(batch)
 }
 
 /// Writes one batch and answers its callers; false when the connection should be replaced.
@@ -450,6 +585,47 @@ mod tests {
             .insert_txn_alone_guarded(&row("g4", "c", 1), Some(now))
             .await;
         assert!(matches!(late, Err(StoreError::ConfigChanged)), "{late:?}");
+        store.close().await;
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn answers_settled_together_each_learn_their_own_outcome() {
+        let (store, path) = store().await;
+        let pending = |id: &str, mtid: &str| TxnRow {
+            state: "pending".into(),
+            status: 0,
+            response_code: 0,
+            ..row(id, mtid, 100)
+        };
+        let rows = [pending("s1", "a"), pending("s2", "b"), pending("s3", "c")];
+        for r in &rows {
+            store.insert_txn_alone(r).await.unwrap();
+        }
+        let settled = |r: &TxnRow, code: i64| TxnRow {
+            state: "done".into(),
+            status: 1,
+            response_code: code,
+            ..r.clone()
+        };
+        // s2 is settled first (an inquiry won the race): its second answer must not land.
+        store.finish_txn_alone(&settled(&rows[1], 10001)).await.unwrap();
+        let answers = futures::future::join_all([
+            store.finish_txn_alone(&settled(&rows[0], 10000)),
+            store.finish_txn_alone(&settled(&rows[1], 10000)),
+            store.finish_txn_alone(&settled(&rows[2], 10000)),
+        ])
+        .await;
+        assert!(answers[0].is_ok(), "{answers:?}");
+        assert!(
+            matches!(answers[1], Err(StoreError::Conflict)),
+            "{answers:?}"
+        );
+        assert!(answers[2].is_ok(), "{answers:?}");
+        for (id, code) in [("s1", 10000), ("s2", 10001), ("s3", 10000)] {
+            let r = store.txn("m1", "sandbox", id).await.unwrap().unwrap();
+            assert_eq!((r.state.as_str(), r.response_code), ("done", code), "{id}");
+        }
         store.close().await;
         let _ = std::fs::remove_file(&path);
     }

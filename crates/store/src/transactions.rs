@@ -51,13 +51,13 @@ const COLS: &str = "id, merchant_id, mode, txn_type, state, status, response_cod
     merchant_account_reference_id, assigned_gateway_token, original_id, captured_amount, refunded_amount, voided, \
     retry_date, retry_count, date_first_attempt, reference_data, completion_status, result, details, created_at, chain_id";
 
-const FINISH: &str = "UPDATE transactions SET state = $10, status = $1, response_code = $2, \
+pub(crate) const FINISH: &str = "UPDATE transactions SET state = $10, status = $1, response_code = $2, \
     payment_method_id = $3, gateway_transaction_id = $4, assigned_gateway_token = $5, retry_date = $6, \
     reference_data = $7, result = $8 WHERE id = $9 AND state = 'pending'";
 
 macro_rules! finish_query {
     ($r:expr) => {
-        sqlx::query(FINISH)
+        sqlx::query($crate::transactions::FINISH)
             .bind($r.status)
             .bind($r.response_code)
             .bind(&$r.payment_method_id)
@@ -71,8 +71,10 @@ macro_rules! finish_query {
     };
 }
 
+pub(crate) use finish_query;
+
 /// One row settled, or none because another settlement won (an inquiry racing another).
-fn settled_once(rows: u64) -> Result<()> {
+pub(crate) fn settled_once(rows: u64) -> Result<()> {
     if rows == 1 {
         Ok(())
     } else {
@@ -236,7 +238,11 @@ impl Store {
 
     /// [`Store::finish_txn`] as one statement of its own, when the answer is all there is to
     /// write (a live payment's hot path: no transaction around one UPDATE).
+    /// On SQLite concurrent calls share a commit, as inserts do (see `group_commit`).
     pub async fn finish_txn_alone(&self, r: &TxnRow) -> Result<()> {
+        if let Some(group) = &self.group {
+            return group.finish(r.clone()).await;
+        }
         let n = on_write!(self, p => finish_query!(r).execute(p).await.map(|r| r.rows_affected()))?;
         settled_once(n)
     }
