@@ -6,7 +6,10 @@
 use super::source::{Resolved, Source};
 use super::{PaymentRequest, Step};
 use crate::connector::ConnectorResult;
-use crate::{Engine, PaymentMethod, Rejection, Result, StorageState, Tenant, Transaction, micros};
+use crate::{
+    Engine, PaymentMethod, Rejection, Result, ResultDetails, StorageState, Tenant, Transaction,
+    micros,
+};
 use openflex_store::{Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
 
@@ -52,6 +55,7 @@ impl Engine {
         req: &PaymentRequest,
         mut source: Source,
         row: TxnRow,
+        details: ResultDetails,
         result: &ConnectorResult,
         write_ahead: bool,
         is_retry: bool,
@@ -64,8 +68,9 @@ impl Engine {
             // The attempt is all there is to write (a vaulted card, nothing scheduled): one
             // statement, no transaction around it.
             return match self.store.insert_txn_alone_guarded(&row, t.guard()).await {
-                Ok(()) => Ok(Transaction::from_row(
+                Ok(()) => Ok(Transaction::from_parts(
                     &row,
+                    details,
                     Some(PaymentMethod::from_row(source.row(), now_us)?),
                 )?),
                 Err(StoreError::Conflict) => {
@@ -83,12 +88,13 @@ impl Engine {
             && !scheduled_retry
             && matches!(source.resolved, Resolved::Existing(_))
             && !source.brings_cvv()
-            && Self::cit_network_id(&row, result).is_none();
+            && Self::cit_network_id(&row, &details, result).is_none();
         if answer_only {
             // The answer is all there is to write: one UPDATE, no transaction around it.
             self.store.finish_txn_alone(&row).await?;
-            return Ok(Transaction::from_row(
+            return Ok(Transaction::from_parts(
                 &row,
+                details,
                 Some(PaymentMethod::from_row(source.row(), now_us)?),
             )?);
         }
@@ -106,7 +112,7 @@ impl Engine {
         if result.is_unknown() {
             self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
         }
-        Self::keep_cit_network_id(&mut tx, &row, result, now_us).await?;
+        Self::keep_cit_network_id(&mut tx, &row, &details, result, now_us).await?;
         if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
             self.enqueue_scheduled_retry(&mut tx, t, &row.id, crate::from_micros(at))
@@ -144,8 +150,9 @@ impl Engine {
             pm.cvv_ct = None;
         }
         tx.commit().await?;
-        Ok(Transaction::from_row(
+        Ok(Transaction::from_parts(
             &row,
+            details,
             Some(PaymentMethod::from_row(&pm, now_us)?),
         )?)
     }
