@@ -22,8 +22,7 @@
 use crate::connector::{EventKind, GatewayEvent, WebhookHeaders, WebhookRefusal, WebhookRequest};
 use crate::payments::reservation_of;
 use crate::{
-    Engine, EngineError, Gateway, Mode, Result, ResultDetails, Tenant, from_micros, micros,
-    outcome_unknown,
+    Engine, EngineError, Gateway, Mode, Result, Tenant, from_micros, micros, outcome_unknown,
 };
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
@@ -208,7 +207,7 @@ impl Engine {
         e: &GatewayEvent,
         rec: &GatewayEventRow,
     ) -> Result<&'static str> {
-        let mut details: ResultDetails = serde_json::from_str(&row.result).unwrap_or_default();
+        let mut details = crate::payments::stored_details(&row);
         details.error_code = Some(FAILED_LATER.as_string());
         details.error_detail = Some(format!(
             "the gateway accepted this {} and later reported it failed",

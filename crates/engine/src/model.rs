@@ -263,6 +263,18 @@ pub fn outcome_unknown(r: &openflex_store::TxnRow) -> bool {
 
 impl Transaction {
     pub(crate) fn from_row(r: &TxnRow, pm: Option<PaymentMethod>) -> Result<Self> {
+        let result = serde_json::from_str(&r.result)
+            .map_err(|_| EngineError::Internal(format!("transaction {}: bad result", r.id)))?;
+        Self::from_parts(r, result, pm)
+    }
+
+    /// A transaction from its row and the result details the engine holds for it: an attempt
+    /// just answered is not read back from the JSON it was written as.
+    pub(crate) fn from_parts(
+        r: &TxnRow,
+        result: ResultDetails,
+        pm: Option<PaymentMethod>,
+    ) -> Result<Self> {
         let bad = |what: &str| EngineError::Internal(format!("transaction {}: bad {what}", r.id));
         Ok(Self {
             id: r.id.clone(),
@@ -293,7 +305,7 @@ impl Transaction {
             date_first_attempt: r.date_first_attempt.map(from_micros),
             reference_data: r.reference_data.clone(),
             completion_status: r.completion_status.clone(),
-            result: serde_json::from_str(&r.result).map_err(|_| bad("result"))?,
+            result,
             details: serde_json::from_str(&r.details).map_err(|_| bad("details"))?,
         })
     }

@@ -43,12 +43,34 @@ pub const EVENTS: &[&str] = &[
 pub struct Payload {
     pub event: String,
     pub time_stamp: String,
-    pub event_data: serde_json::Value,
+    pub event_data: EventData,
     pub external_order_id: Option<String>,
     pub order_id: Option<String>,
     pub confirmation_id: Option<String>,
     pub is_test_mode: bool,
     pub is_resent: bool,
+}
+
+/// What an event says besides its order: one shape per kind of event, fields in the order
+/// they have always been sent (alphabetical). Stored deliveries are read back into it, so the
+/// variants are told apart by their fields, most specific first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EventData {
+    /// `order.refunded`: amounts as decimals in the order's currency.
+    #[serde(rename_all = "camelCase")]
+    Refund {
+        amount_to_refund: String,
+        refunded_amount: String,
+        transaction_id: String,
+    },
+    /// `webhook.test`: the endpoint tested.
+    #[serde(rename_all = "camelCase")]
+    Test { endpoint_id: String },
+    /// `order.completed` and `order.capturerequired`: minor units.
+    Amount { amount: i64, currency: String },
+    /// `order.cancelled`, `order.expired`: `null`.
+    None,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +113,8 @@ pub struct Delivery {
     pub mode: String,
     pub event: String,
     pub state: String,
-    pub payload: serde_json::Value,
+    /// The event as sent (`None` for a stored payload that no longer reads).
+    pub payload: Option<Payload>,
     pub created_at: String,
     pub delivered_at: Option<String>,
     pub attempts: Vec<Attempt>,
@@ -243,7 +266,7 @@ impl Engine {
         order_id: Option<&str>,
         external_order_id: Option<&str>,
         confirmation_id: Option<&str>,
-        event_data: serde_json::Value,
+        event_data: EventData,
     ) -> Result<Vec<String>> {
         let now = self.now_for(t);
         let payload = Payload {
@@ -301,7 +324,9 @@ impl Engine {
         let payload = Payload {
             event: "webhook.test".into(),
             time_stamp: rfc3339(now),
-            event_data: serde_json::json!({"endpointId": ep.id}),
+            event_data: EventData::Test {
+                endpoint_id: ep.id.clone(),
+            },
             external_order_id: None,
             order_id: None,
             confirmation_id: None,
@@ -412,7 +437,7 @@ impl Engine {
                 mode: d.mode,
                 event: d.event,
                 state: d.state,
-                payload: serde_json::from_str(&d.payload).unwrap_or_default(),
+                payload: serde_json::from_str(&d.payload).ok(),
                 created_at: rfc3339(crate::from_micros(d.created_at)),
                 delivered_at: d.delivered_at.map(|t| rfc3339(crate::from_micros(t))),
                 attempts,
@@ -606,7 +631,7 @@ mod tests {
         let p = Payload {
             event: "order.completed".into(),
             time_stamp: "2023-03-20T17:16:40.898703Z".into(),
-            event_data: serde_json::Value::Null,
+            event_data: EventData::None,
             external_order_id: Some("a9735210-1349-49bf-bfde-b737dd07872a".into()),
             order_id: Some("ac9674ed-cbfe-49aa-bc8b-eb1d2b74c429".into()),
             confirmation_id: Some("22ACD1D9".into()),
@@ -616,6 +641,37 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
             r#"{"Event":"order.completed","TimeStamp":"2023-03-20T17:16:40.898703Z","EventData":null,"ExternalOrderId":"a9735210-1349-49bf-bfde-b737dd07872a","OrderId":"ac9674ed-cbfe-49aa-bc8b-eb1d2b74c429","ConfirmationId":"22ACD1D9","IsTestMode":true,"IsResent":false}"#
+        );
+    }
+
+    #[test]
+    fn event_data_reads_back_as_written() {
+        let all = [
+            EventData::Refund {
+                amount_to_refund: "12.00".into(),
+                refunded_amount: "12.00".into(),
+                transaction_id: "t-1".into(),
+            },
+            EventData::Test {
+                endpoint_id: "e-1".into(),
+            },
+            EventData::Amount {
+                amount: 1200,
+                currency: "USD".into(),
+            },
+            EventData::None,
+        ];
+        for d in all {
+            let text = serde_json::to_string(&d).unwrap();
+            assert_eq!(serde_json::from_str::<EventData>(&text).unwrap(), d);
+        }
+        assert_eq!(
+            serde_json::to_string(&EventData::Amount {
+                amount: 5,
+                currency: "EUR".into()
+            })
+            .unwrap(),
+            r#"{"amount":5,"currency":"EUR"}"#
         );
     }
 }

@@ -93,6 +93,8 @@ impl RiskRating {
     }
 }
 
+/// Where a credit account stands: only a normal account may purchase; an arrears hold
+/// (`AuthProhibited`) lifts itself once the account is paid up; a closed one is gone for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
     Normal,
@@ -103,6 +105,7 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
+    /// The one-letter code the ledger stores (the dialect renders its own wire letters).
     pub fn code(self) -> &'static str {
         match self {
             Self::Normal => "N",
@@ -113,6 +116,7 @@ impl AccountStatus {
         }
     }
 
+    /// The status a stored [`code`](Self::code) names.
     pub fn parse(code: &str) -> Option<Self> {
         Some(match code {
             "N" => Self::Normal,
@@ -122,16 +126,6 @@ impl AccountStatus {
             "C" => Self::Closed,
             _ => return None,
         })
-    }
-
-    pub fn reason_code(self) -> &'static str {
-        match self {
-            Self::Normal => "NNOR",
-            Self::AuthProhibited => "AAUT",
-            Self::Frozen => "FLCK",
-            Self::ChargedOff => "ZCCO",
-            Self::Closed => "CCLS",
-        }
     }
 
     pub fn may_purchase(self) -> bool {

@@ -83,7 +83,7 @@ pub struct NewCustomer {
 }
 
 fn default_status() -> String {
-    "N".into()
+    AccountStatus::Normal.code().into()
 }
 fn default_type() -> String {
     "consumer".into()
@@ -154,7 +154,7 @@ impl Engine {
             account_number,
             customer_id,
             account_type: "consumer".into(),
-            status: "N".into(),
+            status: AccountStatus::Normal.code().into(),
             risk_rating: "H".into(),
             province: "ON".into(),
             first_name: String::new(),
@@ -358,7 +358,7 @@ impl Engine {
         let row = self
             .fx_account_for(c, account_number, None, "not_found")
             .await?;
-        if row.status == AccountStatus::Closed.code() {
+        if AccountStatus::parse(&row.status) == Some(AccountStatus::Closed) {
             return refuse("user_not_active");
         }
         let now = micros(self.now_for(t));

@@ -1,9 +1,13 @@
 //! What a merchant does to an order after `/v1/evaluate`: cancel, capture, refund. Each checks
 //! the order's state rules, then moves it in one transaction with its event and webhooks; a
-//! request that loses a race to another is answered from the order's new state.
+//! request that loses a race to another is answered from the order's new state. A keyed
+//! request's answer commits with the move (see [`crate::idempotency`]); should its key have
+//! been taken over meanwhile, nothing commits and the key's use case answers "in progress".
 
 use super::{OrderOutcome, OrderRef, OrderRefusal, state_of};
+use crate::idempotency::{Seal, commit_answering, payload_hash};
 use crate::payments::FollowUpKind;
+use crate::webhooks::EventData;
 use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::money::Currency;
 use openflex_domain::rescue::{Action, OrderState};
@@ -11,7 +15,12 @@ use openflex_store::Store;
 
 impl Engine {
     /// `/v1/orders/{id}/cancel` and `/external-cancel`: idempotent; `None` when no such order.
-    pub async fn ff_cancel(&self, t: &Tenant, r: OrderRef<'_>) -> Result<Option<OrderOutcome>> {
+    pub async fn ff_cancel(
+        &self,
+        t: &Tenant,
+        r: OrderRef<'_>,
+        seal: Option<Seal<OrderOutcome>>,
+    ) -> Result<Option<OrderOutcome>> {
         let Some(mut row) = self.find_order(t, &r).await? else {
             return Ok(None);
         };
@@ -45,7 +54,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         if !Store::transition_order(&mut tx, &row, state.name()).await? {
             drop(tx);
-            return Box::pin(self.ff_cancel(t, r)).await;
+            return Box::pin(self.ff_cancel(t, r, seal)).await;
         }
         Store::insert_order_event(
             &mut tx,
@@ -62,10 +71,11 @@ impl Engine {
         .await?;
         self.after_transition(&mut tx, t, &row, OrderState::Cancelled, now)
             .await?;
-        tx.commit().await?;
-        Ok(Some(OrderOutcome::Done {
+        let out = OrderOutcome::Done {
             transaction_id: None,
-        }))
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(Some(out))
     }
 
     /// `/v1/capture`: up to the authorized amount, in the order's currency.
@@ -75,6 +85,7 @@ impl Engine {
         order_id: &str,
         amount: i64,
         currency: &Currency,
+        seal: Option<Seal<OrderOutcome>>,
     ) -> Result<Option<OrderOutcome>> {
         let Some(mut row) = self
             .store
@@ -136,10 +147,11 @@ impl Engine {
         Store::insert_order_event(&mut tx, &event).await?;
         self.after_transition(&mut tx, t, &row, OrderState::Completed, now)
             .await?;
-        tx.commit().await?;
-        Ok(Some(OrderOutcome::Done {
+        let out = OrderOutcome::Done {
             transaction_id: Some(id),
-        }))
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(Some(out))
     }
 
     /// `/v1/orders/{id}/refund`: partial refunds up to the captured amount.
@@ -149,6 +161,7 @@ impl Engine {
         order_id: &str,
         amount: i64,
         message: Option<&str>,
+        seal: Option<Seal<OrderOutcome>>,
     ) -> Result<Option<OrderOutcome>> {
         let Some(mut row) = self
             .store
@@ -249,11 +262,18 @@ impl Engine {
             )
             .await?;
         }
-        self.emit_order(&mut tx, t, "order.refunded", &row, serde_json::json!({"amountToRefund": dollars(amount), "refundedAmount": dollars(row.refunded_amount), "transactionId": id})).await?;
-        tx.commit().await?;
-        Ok(Some(OrderOutcome::Done {
+        let refunded = EventData::Refund {
+            amount_to_refund: dollars(amount),
+            refunded_amount: dollars(row.refunded_amount),
+            transaction_id: id.clone(),
+        };
+        self.emit_order(&mut tx, t, "order.refunded", &row, refunded)
+            .await?;
+        let out = OrderOutcome::Done {
             transaction_id: Some(id),
-        }))
+        };
+        commit_answering(tx, t, seal.as_ref(), &out).await?;
+        Ok(Some(out))
     }
 }
 
@@ -262,21 +282,18 @@ pub const REFUND_SCOPE: &str = "refund";
 
 /// A repeated identical refund (same order, amount and message) within the idempotency window
 /// is answered from the first instead of refunding twice: the key an identical refund is kept
-/// under (in [`REFUND_SCOPE`]), and the payload a replay is compared with.
-pub fn identical_refund(
-    order_id: &str,
-    amount: i64,
-    message: Option<&str>,
-) -> (String, serde_json::Value) {
+/// under (in [`REFUND_SCOPE`]), and the hash of the payload a replay is compared with.
+pub fn identical_refund(order_id: &str, amount: i64, message: Option<&str>) -> (String, String) {
     (
         format!("{order_id}|{amount}|{}", message.unwrap_or_default()),
-        serde_json::json!([order_id, amount, message]),
+        payload_hash(&serde_json::json!([order_id, amount, message]).to_string()),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::identical_refund;
+    use crate::idempotency::payload_hash;
 
     #[test]
     fn identical_refunds_share_a_key_and_others_do_not() {
@@ -289,7 +306,7 @@ mod tests {
         assert_eq!(identical_refund("o-1", 1200, None).0, "o-1|1200|");
         assert_eq!(
             identical_refund("o-1", 1200, None).1,
-            serde_json::json!(["o-1", 1200, null])
+            payload_hash(r#"["o-1",1200,null]"#)
         );
     }
 }

@@ -2,7 +2,10 @@
 //! for the attempts, its first state decided, its jobs and webhooks written in one transaction)
 //! and how a shared transaction is kept for the merchant's risk model.
 
-use super::{CardInput, EvaluateRefusal, EvaluateRequest, Evaluated, MAX_EXPIRY, state_of};
+use super::{
+    CardInput, EvaluateRefusal, EvaluateRequest, Evaluated, MAX_EXPIRY, TransmitSummary, state_of,
+};
+use crate::idempotency::{Seal, commit_answering};
 use crate::payment_methods::NewCard;
 use crate::{Engine, EngineError, Result, StorageState, Tenant, micros};
 use openflex_domain::Secret;
@@ -70,11 +73,14 @@ impl Engine {
         }
     }
 
-    /// `POST /v1/evaluate`.
+    /// `POST /v1/evaluate`. A keyed request's answer commits with the new order unless a
+    /// gateway attempt follows at once (its outcome is part of the answer): the key's use case
+    /// then stores it after the attempt, and a retry meanwhile finds the order by its id.
     pub async fn ff_evaluate(
         &self,
         t: &Tenant,
         req: EvaluateRequest,
+        seal: Option<Seal<Evaluated>>,
     ) -> Result<std::result::Result<Evaluated, EvaluateRefusal>> {
         let now = self.now_for(t);
         if let Some(existing) = self
@@ -215,31 +221,35 @@ impl Engine {
         )
         .await?;
         let attempt_now = real && !no_expiry && flow != Flow::ManagedMit;
-        if attempt_now {
-            // The attempt is made below, after this commit; should this request die first,
-            // this job makes or finishes it.
-            self.enqueue(
-                &mut tx,
-                t,
-                crate::scheduler::kind::FF_RESCUE_ATTEMPT,
-                serde_json::json!({"orderId": row.id}),
-                now + super::live::FINISH_AFTER,
-            )
-            .await?;
-        } else {
+        if !attempt_now {
             self.after_transition(&mut tx, t, &row, state, now).await?;
+            let out = Evaluated {
+                order_id: row.id,
+                state,
+                created: true,
+                sense_key: row.sense_key,
+            };
+            commit_answering(tx, t, seal.as_ref(), &out).await?;
+            return Ok(Ok(out));
         }
+        // The attempt is made below, after this commit; should this request die first, this
+        // job makes or finishes it.
+        self.enqueue(
+            &mut tx,
+            t,
+            crate::scheduler::kind::FF_RESCUE_ATTEMPT,
+            serde_json::json!({"orderId": row.id}),
+            now + super::live::FINISH_AFTER,
+        )
+        .await?;
         tx.commit().await?;
-        let state = if attempt_now {
-            let id = row.id.clone();
-            self.ff_real_attempt(t, row.clone()).await?;
-            self.store
-                .order(&t.merchant_id, t.mode.as_str(), &id)
-                .await?
-                .map_or(state, |r| state_of(&r))
-        } else {
-            state
-        };
+        let id = row.id.clone();
+        self.ff_real_attempt(t, row.clone()).await?;
+        let state = self
+            .store
+            .order(&t.merchant_id, t.mode.as_str(), &id)
+            .await?
+            .map_or(state, |r| state_of(&r));
         Ok(Ok(Evaluated {
             order_id: row.id,
             state,
@@ -256,7 +266,7 @@ impl Engine {
         is_declined: bool,
         amount: i64,
         currency: &Currency,
-        summary: serde_json::Value,
+        summary: &TransmitSummary,
     ) -> Result<String> {
         let id = crate::ids::guid();
         self.store
@@ -268,7 +278,8 @@ impl Engine {
                 is_declined,
                 amount,
                 currency.code(),
-                &summary.to_string(),
+                &serde_json::to_string(summary)
+                    .map_err(|e| EngineError::Internal(e.to_string()))?,
                 micros(self.now_for(t)),
             )
             .await?;

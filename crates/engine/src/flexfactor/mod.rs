@@ -18,10 +18,12 @@ mod record;
 
 pub use actions::{REFUND_SCOPE, identical_refund};
 pub use record::{
-    DeclinedTransaction, OrderAddress, OrderContext, OrderParties, Payer, Subscription, given,
+    DeclinedTransaction, OrderAddress, OrderContext, OrderParties, Payer, Subscription,
+    TransmitSummary, TransmittedCard, TransmittedTransaction, given,
 };
 
 use crate::scheduler;
+use crate::webhooks::EventData;
 use crate::{Engine, EngineError, Result, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::card::Expiry;
@@ -257,7 +259,7 @@ impl Engine {
         t: &Tenant,
         event: &str,
         o: &OrderRow,
-        data: serde_json::Value,
+        data: EventData,
     ) -> Result<()> {
         self.emit(
             tx,
@@ -310,7 +312,10 @@ impl Engine {
                     t,
                     "order.completed",
                     row,
-                    serde_json::json!({"amount": row.captured_amount, "currency": row.currency}),
+                    EventData::Amount {
+                        amount: row.captured_amount,
+                        currency: row.currency.clone(),
+                    },
                 )
                 .await?;
             }
@@ -323,7 +328,10 @@ impl Engine {
                     t,
                     "order.capturerequired",
                     row,
-                    serde_json::json!({"amount": row.authorized_amount, "currency": row.currency}),
+                    EventData::Amount {
+                        amount: row.authorized_amount,
+                        currency: row.currency.clone(),
+                    },
                 )
                 .await?;
             }
@@ -334,11 +342,11 @@ impl Engine {
                     .await?;
             }
             OrderState::Cancelled => {
-                self.emit_order(tx, t, "order.cancelled", row, serde_json::Value::Null)
+                self.emit_order(tx, t, "order.cancelled", row, EventData::None)
                     .await?;
             }
             OrderState::Expired => {
-                self.emit_order(tx, t, "order.expired", row, serde_json::Value::Null)
+                self.emit_order(tx, t, "order.expired", row, EventData::None)
                     .await?;
             }
             OrderState::Returned | OrderState::Declined | OrderState::Challenge => {}

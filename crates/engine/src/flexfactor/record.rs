@@ -105,6 +105,42 @@ pub struct Subscription {
     pub currency: Option<String>,
 }
 
+/// What `/v1/transmit` keeps of a shared transaction besides its amount (no card numbers).
+/// Stored as JSON with the fields in alphabetical order, as it always was.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TransmitSummary {
+    #[serde(rename = "isMIT")]
+    pub is_mit: Option<bool>,
+    pub payment_method: Option<TransmittedCard>,
+    pub transaction: Option<TransmittedTransaction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TransmittedTransaction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_utc: Option<String>,
+}
+
+/// The card as far as a risk model needs it: brand, BIN, last four digits, country.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TransmittedCard {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_bin_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_brand: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_last4_digits: Option<String>,
+}
+
 /// `Some` unless every field is empty: an object the merchant did not fill is not kept.
 pub fn given<T: Default + PartialEq>(v: T) -> Option<T> {
     (v != T::default()).then_some(v)
@@ -126,6 +162,28 @@ mod tests {
             serde_json::from_str(r#"{"transaction":{"responseCode":"05"},"isRecurring":null}"#)
                 .unwrap();
         assert_eq!(c.transaction.unwrap().response_code.as_deref(), Some("05"));
+    }
+
+    #[test]
+    fn a_transmit_summary_is_stored_in_its_old_shape() {
+        let s = TransmitSummary {
+            is_mit: None,
+            payment_method: given(TransmittedCard {
+                card_brand: Some("VISA".into()),
+                card_last4_digits: Some("4242".into()),
+                ..TransmittedCard::default()
+            }),
+            transaction: given(TransmittedTransaction::default()),
+        };
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"isMIT": null, "transaction": null,
+                "paymentMethod": {"cardBrand": "VISA", "cardLast4Digits": "4242"}})
+        );
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"isMIT":null,"paymentMethod":{"cardBrand":"VISA","cardLast4Digits":"4242"},"transaction":null}"#
+        );
     }
 
     #[test]

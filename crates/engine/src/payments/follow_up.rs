@@ -114,7 +114,7 @@ impl Engine {
 
         // Record the answer; a decline gives the reservation back. An unknown outcome keeps it
         // until the inquiry learns whether the money moved.
-        self.apply_result(&mut row, &result, None, None);
+        self.apply_result(&mut row, &result, None, None, None);
         let mut tx = self.store.begin().await?;
         if write_ahead {
             Store::finish_txn(&mut tx, &row).await?;
@@ -227,7 +227,7 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Step<Transaction> {
         row.amount = req.amount.max(0);
-        self.apply_result(&mut row, &ConnectorResult::refused(code), None, None);
+        self.apply_result(&mut row, &ConnectorResult::refused(code), None, None, None);
         let mut tx = self.store.begin().await?;
         match Store::insert_txn(&mut tx, &row).await {
             Ok(()) => {

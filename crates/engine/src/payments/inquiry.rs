@@ -111,7 +111,11 @@ impl Engine {
         now: OffsetDateTime,
         event: Option<&GatewayEventRow>,
     ) -> Result<Option<TxnRow>> {
-        let Some(result) = self.inquire_gateway(t, &row, now).await? else {
+        let stored = stored_details(&row);
+        let Some(result) = self
+            .inquire_gateway(t, &row, sent_as_of(&stored), now)
+            .await?
+        else {
             return Ok(None);
         };
         if result.is_unknown() {
@@ -130,7 +134,13 @@ impl Engine {
         let decision = (!approved && is_payment && rescue_order.is_none())
             .then(|| self.retry_decision(t, &mut row, result.code, 0, now));
         let retry_at = decision.as_ref().and_then(|d| d.retry_at);
-        self.apply_result(&mut row, &result, None, decision.map(|d| d.explain));
+        let details = self.apply_result(
+            &mut row,
+            &result,
+            None,
+            decision.map(|d| d.explain),
+            stored.sent_as,
+        );
         let mut tx = self.store.begin().await?;
         match Store::finish_txn(&mut tx, &row).await {
             Ok(()) => {}
@@ -149,7 +159,7 @@ impl Engine {
         {
             Store::release(&mut tx, original, r).await?;
         }
-        Self::keep_cit_network_id(&mut tx, &row, &result, micros(now)).await?;
+        Self::keep_cit_network_id(&mut tx, &row, &details, &result, micros(now)).await?;
         if let Some(event) = event {
             Store::insert_gateway_event(&mut tx, event).await?;
         }
@@ -184,10 +194,11 @@ impl Engine {
     pub(super) async fn keep_cit_network_id(
         tx: &mut Tx,
         row: &TxnRow,
+        details: &ResultDetails,
         result: &ConnectorResult,
         now_us: i64,
     ) -> Result<()> {
-        if let Some((pm, nti)) = Self::cit_network_id(row, result) {
+        if let Some((pm, nti)) = Self::cit_network_id(row, details, result) {
             Store::keep_network_id(tx, pm, nti, &row.id, now_us).await?;
         }
         Ok(())
@@ -197,9 +208,10 @@ impl Engine {
     /// keeping, if any.
     pub(super) fn cit_network_id<'r>(
         row: &'r TxnRow,
+        details: &ResultDetails,
         result: &'r ConnectorResult,
     ) -> Option<(&'r str, &'r str)> {
-        let cit = result.code.is_approved() && sent_as_of(row).initiator == Initiator::Customer;
+        let cit = result.code.is_approved() && sent_as_of(details).initiator == Initiator::Customer;
         match (cit, &row.payment_method_id, &result.network_transaction_id) {
             (true, Some(pm), Some(nti)) => Some((pm, nti)),
             _ => None,
@@ -212,6 +224,7 @@ impl Engine {
         &self,
         t: &Tenant,
         row: &TxnRow,
+        sent_as: SentAs,
         now: OffsetDateTime,
     ) -> Result<Option<ConnectorResult>> {
         let Some(token) = &row.gateway_token else {
@@ -233,7 +246,6 @@ impl Engine {
             return Ok(None);
         };
         let currency = row.currency.clone().unwrap_or_default();
-        let sent_as = sent_as_of(row);
         let mut holder = Holder::default();
         let mut card = None;
         let mut token = None;
@@ -293,15 +305,17 @@ fn operation_of(kind: TxnType) -> Option<Operation> {
     })
 }
 
+/// The result details of an attempt read from the database (none yet: the default).
+pub(crate) fn stored_details(row: &TxnRow) -> ResultDetails {
+    serde_json::from_str(&row.result).unwrap_or_default()
+}
+
 /// How the attempt was sent: kept on every payment written ahead of its call; a capture, void
 /// or refund is the merchant's own act on an earlier payment.
-pub(super) fn sent_as_of(row: &TxnRow) -> SentAs {
-    serde_json::from_str::<ResultDetails>(&row.result)
-        .ok()
-        .and_then(|d| d.sent_as)
-        .unwrap_or(SentAs {
-            initiator: Initiator::Merchant,
-            stores_card: false,
-            network_transaction_id: None,
-        })
+pub(super) fn sent_as_of(details: &ResultDetails) -> SentAs {
+    details.sent_as.clone().unwrap_or(SentAs {
+        initiator: Initiator::Merchant,
+        stores_card: false,
+        network_transaction_id: None,
+    })
 }

@@ -21,6 +21,8 @@ mod reads;
 mod record;
 mod source;
 
+pub(crate) use inquiry::stored_details;
+
 use crate::connector::ConnectorResult;
 use crate::payment_methods::{GatewayCard, NewCard, Outcome};
 use crate::{Details, Engine, EngineError, Field, Rejection, Result, Tenant, Transaction};
@@ -196,23 +198,27 @@ impl Engine {
                 &sent_as,
             )
             .await?;
-        self.after_answer(
-            t,
-            req,
-            &source,
-            &gateway,
-            &mut attempt,
-            &result,
-            prior_declines,
-            now,
-        )
-        .await?;
+        // The answer keeps how a written-ahead attempt was sent (a retry's inquiry replays it).
+        let details = self
+            .after_answer(
+                t,
+                req,
+                &source,
+                &gateway,
+                &mut attempt,
+                &result,
+                write_ahead.then_some(&sent_as),
+                prior_declines,
+                now,
+            )
+            .await?;
         let mut txn = self
             .record_payment(
                 t,
                 req,
                 source,
                 attempt,
+                details,
                 &result,
                 write_ahead,
                 chain.is_some(),

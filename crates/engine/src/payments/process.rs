@@ -106,25 +106,24 @@ impl Engine {
         gateway: &Gateway,
         row: &mut TxnRow,
         result: &ConnectorResult,
+        sent_as: Option<&SentAs>,
         prior_declines: i64,
         now: OffsetDateTime,
-    ) -> Step<()> {
+    ) -> Step<ResultDetails> {
+        let sent_as = sent_as.cloned();
         if result.code.is_approved() {
-            self.apply_result(row, result, None, None);
-            return Ok(());
+            return Ok(self.apply_result(row, result, None, None, sent_as));
         }
         row.reference_data = Some(self.issue_reference_data(t, &row.id));
         if result.is_unknown() {
             // No retry date: a retry now could charge twice. The inquiry settles the attempt,
             // and a retry that presents this referenceData asks the gateway first.
             let why = "the outcome is not known yet; a retry first asks the gateway what happened";
-            self.apply_result(row, result, None, Some(why.into()));
-            return Ok(());
+            return Ok(self.apply_result(row, result, None, Some(why.into()), sent_as));
         }
         if req.details.rescue_order.is_some() {
             let why = "a rescue attempt: the order schedules what follows";
-            self.apply_result(row, result, None, Some(why.into()));
-            return Ok(());
+            return Ok(self.apply_result(row, result, None, Some(why.into()), sent_as));
         }
         let decision = self.retry_decision(t, row, result.code, prior_declines, now);
         if matches!(
@@ -143,8 +142,7 @@ impl Engine {
         {
             row.assigned_gateway_token = Some(next);
         }
-        self.apply_result(row, result, None, Some(decision.explain));
-        Ok(())
+        Ok(self.apply_result(row, result, None, Some(decision.explain), sent_as))
     }
 
     /// What the retry policy says of a decline of `code` on this attempt (`prior_declines`: the
@@ -190,15 +188,18 @@ impl Engine {
     }
 
     /// Writes a connector's answer onto the attempt, with why the retry policy chose what it
-    /// chose. An unknown outcome leaves the attempt `pending` (status error, "Response
-    /// timeout") for an inquiry to settle.
+    /// chose, and returns the details it wrote (so nothing reads back the JSON just written).
+    /// `sent_as`: how the attempt was sent, kept with the answer (a write-ahead payment's). An
+    /// unknown outcome leaves the attempt `pending` (status error, "Response timeout") for an
+    /// inquiry to settle.
     pub(crate) fn apply_result(
         &self,
         row: &mut TxnRow,
         result: &ConnectorResult,
         detail: Option<String>,
         retry_explanation: Option<String>,
-    ) {
+        sent_as: Option<SentAs>,
+    ) -> ResultDetails {
         row.state = if result.is_unknown() {
             "pending".into()
         } else {
@@ -211,11 +212,6 @@ impl Engine {
         };
         row.response_code = i64::from(result.code.0);
         row.gateway_transaction_id = result.gateway_transaction_id.clone();
-        // A write-ahead attempt carries how it was sent; the answer keeps it.
-        let sent_as = (row.result.len() > 2)
-            .then(|| serde_json::from_str::<ResultDetails>(&row.result).ok())
-            .flatten()
-            .and_then(|d| d.sent_as);
         let details = ResultDetails {
             avs_code: result.avs_code.clone(),
             avs_message: result.avs_message.clone(),
@@ -242,6 +238,7 @@ impl Engine {
             sent_as,
         };
         row.result = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+        details
     }
 }
 

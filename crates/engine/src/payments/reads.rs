@@ -183,6 +183,7 @@ impl Engine {
                     .map(|m| Tenant::of(&m, mode)),
                 _ => None,
             };
+            let sent_as = super::stored_details(&row).sent_as;
             let mut tx = self.store.begin().await?;
             if let Some(t) = tenant {
                 self.apply_result(
@@ -190,6 +191,7 @@ impl Engine {
                     &ConnectorResult::unknown("the server stopped before the gateway answered"),
                     None,
                     None,
+                    sent_as,
                 );
                 Store::finish_txn(&mut tx, &row).await?;
                 self.enqueue_inquiry(&mut tx, &t, &row.id, self.now_for(&t))
@@ -200,6 +202,7 @@ impl Engine {
                     &ConnectorResult::refused(ResponseCode(20046)),
                     Some("the server stopped before the gateway answered".into()),
                     None,
+                    sent_as,
                 );
                 row.status = 3;
                 Store::finish_txn(&mut tx, &row).await?;

@@ -6,7 +6,10 @@
 use super::source::{Resolved, Source};
 use super::{PaymentRequest, Step};
 use crate::connector::ConnectorResult;
-use crate::{Engine, PaymentMethod, Rejection, Result, StorageState, Tenant, Transaction, micros};
+use crate::{
+    Engine, PaymentMethod, Rejection, Result, ResultDetails, StorageState, Tenant, Transaction,
+    micros,
+};
 use openflex_store::{Store, StoreError, Tx, TxnRow};
 use time::OffsetDateTime;
 
@@ -52,6 +55,7 @@ impl Engine {
         req: &PaymentRequest,
         mut source: Source,
         row: TxnRow,
+        details: ResultDetails,
         result: &ConnectorResult,
         write_ahead: bool,
         is_retry: bool,
@@ -64,8 +68,9 @@ impl Engine {
             // The attempt is all there is to write (a vaulted card, nothing scheduled): one
             // statement, no transaction around it.
             return match self.store.insert_txn_alone_guarded(&row, t.guard()).await {
-                Ok(()) => Ok(Transaction::from_row(
+                Ok(()) => Ok(Transaction::from_parts(
                     &row,
+                    details,
                     Some(PaymentMethod::from_row(source.row(), now_us)?),
                 )?),
                 Err(StoreError::Conflict) => {
@@ -81,7 +86,8 @@ impl Engine {
         // A card keeps the network id of its first customer-initiated approval only: once it has
         // one, later approvals have nothing to add, and their answer can be written alone.
         let keeps_network_id =
-            source.network_transaction_id.is_none() && Self::cit_network_id(&row, result).is_some();
+            source.network_transaction_id.is_none()
+            && Self::cit_network_id(&row, &details, result).is_some();
         let answer_only = write_ahead
             && !result.is_unknown()
             && !scheduled_retry
@@ -91,8 +97,9 @@ impl Engine {
         if answer_only {
             // The answer is all there is to write: one UPDATE, no transaction around it.
             self.store.finish_txn_alone(&row).await?;
-            return Ok(Transaction::from_row(
+            return Ok(Transaction::from_parts(
                 &row,
+                details,
                 Some(PaymentMethod::from_row(source.row(), now_us)?),
             )?);
         }
@@ -111,7 +118,7 @@ impl Engine {
             self.enqueue_inquiry(&mut tx, t, &row.id, now).await?;
         }
         if keeps_network_id {
-            Self::keep_cit_network_id(&mut tx, &row, result, now_us).await?;
+            Self::keep_cit_network_id(&mut tx, &row, &details, result, now_us).await?;
         }
         if let Some(at) = row.retry_date.filter(|_| scheduled_retry) {
             // Scheduler mode: the retry is ours to make, enqueued with the decline itself.
@@ -150,8 +157,9 @@ impl Engine {
             pm.cvv_ct = None;
         }
         tx.commit().await?;
-        Ok(Transaction::from_row(
+        Ok(Transaction::from_parts(
             &row,
+            details,
             Some(PaymentMethod::from_row(&pm, now_us)?),
         )?)
     }

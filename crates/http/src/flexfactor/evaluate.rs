@@ -5,7 +5,7 @@
 use super::auth::FfAuth;
 use super::body::Errors;
 use super::fields;
-use super::keyed::{envelope_json, request_hash, with_key};
+use super::keyed::{Key, json_text, request_hash, with_key};
 use super::request;
 use super::wire::{Envelope, EvaluateResponse, OutcomeResponse, TransmitResponse};
 use super::{BadRequest, ProblemDetails, failure, problem, validation};
@@ -48,9 +48,14 @@ pub async fn evaluate(
     let hash = request_hash(&v);
     let t = caller.tenant.clone();
     let engine = s.engine.clone();
-    with_key(&s, &caller.tenant, "evaluate", &key, &hash, || async move {
-        match engine.ff_evaluate(&t, request).await {
-            Ok(Ok(ev)) => Ok(evaluated(ev)),
+    let k = Key {
+        scope: "evaluate",
+        key: &key,
+        hash: &hash,
+    };
+    with_key(&s, &caller.tenant, k, evaluated, |seal| async move {
+        match engine.ff_evaluate(&t, request, Some(seal)).await {
+            Ok(Ok(ev)) => Ok(ev),
             Ok(Err(field)) => Err(refused(field)),
             Err(e) => Err(failure(e)),
         }
@@ -65,17 +70,13 @@ fn same_merchant(v: &Value, caller: &FfCaller) -> bool {
         .is_none_or(|mid| mid.eq_ignore_ascii_case(&caller.mid))
 }
 
-fn evaluated(ev: Evaluated) -> (u16, String, Response) {
-    let status = fields::evaluate_status(&ev);
-    envelope_json(
-        StatusCode::OK,
-        &EvaluateResponse {
-            order_session_key: ev.order_id.clone(),
-            sense_key: ev.sense_key,
-            order_id: ev.order_id,
-            envelope: Envelope::ok(Some(status)),
-        },
-    )
+fn evaluated(ev: &Evaluated) -> String {
+    json_text(&EvaluateResponse {
+        order_session_key: ev.order_id.clone(),
+        sense_key: ev.sense_key.clone(),
+        order_id: ev.order_id.clone(),
+        envelope: Envelope::ok(Some(fields::evaluate_status(ev))),
+    })
 }
 
 /// An evaluate the engine refused on one field: the validation map with that field.
@@ -111,7 +112,7 @@ pub async fn transmit(
             tr.is_declined,
             tr.amount,
             &tr.currency,
-            tr.summary,
+            &tr.summary,
         )
         .await
     {

@@ -5,7 +5,7 @@
 use super::auth::FfAuth;
 use super::body::Node;
 use super::fields;
-use super::keyed::{envelope_json, request_hash, with_key};
+use super::keyed::{Key, json_text, request_hash, with_key};
 use super::orders_query::{self, OrdersPage};
 use super::request;
 use super::wire::{Envelope, OrderActionResponse, OrderPage, OrderWire};
@@ -48,36 +48,34 @@ pub async fn capture(
     let t = caller.tenant.clone();
     let engine = s.engine.clone();
     let hash = request_hash(&v);
-    with_key(
-        &s,
-        &caller.tenant,
-        "capture",
-        &c.key,
-        &hash,
-        || async move {
-            match engine
-                .ff_capture(&t, &c.order_id, c.amount, &c.currency)
-                .await
-            {
-                Ok(Some(o)) => Ok(action_response(o)),
-                Ok(None) => Err(not_found()),
-                Err(e) => Err(failure(e)),
-            }
-        },
-    )
+    let k = Key {
+        scope: "capture",
+        key: &c.key,
+        hash: &hash,
+    };
+    with_key(&s, &caller.tenant, k, action_text, |seal| async move {
+        match engine
+            .ff_capture(&t, &c.order_id, c.amount, &c.currency, Some(seal))
+            .await
+        {
+            Ok(Some(o)) => Ok(o),
+            Ok(None) => Err(not_found()),
+            Err(e) => Err(failure(e)),
+        }
+    })
     .await
 }
 
-fn action_response(o: OrderOutcome) -> (u16, String, Response) {
-    let body = match o {
+fn action_body(o: &OrderOutcome) -> OrderActionResponse {
+    match o {
         OrderOutcome::Done { transaction_id } => OrderActionResponse {
-            transaction_id,
+            transaction_id: transaction_id.clone(),
             response_code: Some("0".into()),
             response_message: Some("APPROVED".into()),
             envelope: Envelope::ok(Some("SUCCESS")),
         },
         OrderOutcome::Failed { reason } => {
-            let (code, message) = fields::order_refusal(&reason);
+            let (code, message) = fields::order_refusal(reason);
             OrderActionResponse {
                 transaction_id: None,
                 response_code: Some(code.into()),
@@ -85,8 +83,11 @@ fn action_response(o: OrderOutcome) -> (u16, String, Response) {
                 envelope: Envelope::failed(code, &message),
             }
         }
-    };
-    envelope_json(StatusCode::OK, &body)
+    }
+}
+
+fn action_text(o: &OrderOutcome) -> String {
+    json_text(&action_body(o))
 }
 
 /// List orders (page-number paging, filters, sorting).
@@ -197,29 +198,26 @@ pub async fn refund(
         Ok(read) => read,
         Err(r) => return *r,
     };
-    let (key, payload) = identical_refund(&id, amount, message.as_deref());
-    let hash = request_hash(&payload);
+    let (key, hash) = identical_refund(&id, amount, message.as_deref());
     let t = caller.tenant.clone();
     let engine = s.engine.clone();
-    with_key(
-        &s,
-        &caller.tenant,
-        REFUND_SCOPE,
-        &key,
-        &hash,
-        || async move {
-            match engine.ff_refund(&t, &id, amount, message.as_deref()).await {
-                Ok(Some(o @ OrderOutcome::Done { .. })) => Ok(action_response(o)),
-                Ok(Some(o)) => {
-                    // A failed refund is not remembered: the merchant may retry after a change.
-                    let (_, _, resp) = action_response(o);
-                    Err(resp)
-                }
-                Ok(None) => Err(not_found()),
-                Err(e) => Err(failure(e)),
-            }
-        },
-    )
+    let k = Key {
+        scope: REFUND_SCOPE,
+        key: &key,
+        hash: &hash,
+    };
+    with_key(&s, &caller.tenant, k, action_text, |seal| async move {
+        match engine
+            .ff_refund(&t, &id, amount, message.as_deref(), Some(seal))
+            .await
+        {
+            Ok(Some(o @ OrderOutcome::Done { .. })) => Ok(o),
+            // A failed refund is not remembered: the merchant may retry after a change.
+            Ok(Some(o)) => Err(Json(action_body(&o)).into_response()),
+            Ok(None) => Err(not_found()),
+            Err(e) => Err(failure(e)),
+        }
+    })
     .await
 }
 
@@ -238,11 +236,9 @@ async fn cancel_by(
     };
     let key = Node::of(&v).text(&["idempotencykey"]);
     let t = caller.tenant.clone();
-    let run = |engine: openflex_engine::Engine, t: Tenant| async move {
-        match engine.ff_cancel(&t, r).await {
-            Ok(Some(OrderOutcome::Done { .. })) => {
-                Ok((200, String::new(), StatusCode::OK.into_response()))
-            }
+    let run = |engine: openflex_engine::Engine, t: Tenant, seal| async move {
+        match engine.ff_cancel(&t, r, seal).await {
+            Ok(Some(o @ OrderOutcome::Done { .. })) => Ok(o),
             Ok(Some(OrderOutcome::Failed { reason })) => {
                 let (code, message) = fields::order_refusal(&reason);
                 Err(problem(StatusCode::BAD_REQUEST, code, message))
@@ -256,10 +252,18 @@ async fn cancel_by(
             let hash = request_hash(&v);
             let engine = s.engine.clone();
             let t2 = t.clone();
-            with_key(&s, &t, "cancel", &key, &hash, move || run(engine, t2)).await
+            let k = Key {
+                scope: "cancel",
+                key: &key,
+                hash: &hash,
+            };
+            // A cancel answers 200 with an empty body.
+            let empty = |_: &OrderOutcome| String::new();
+            with_key(&s, &t, k, empty, move |seal| run(engine, t2, Some(seal))).await
         }
-        None => match run(s.engine.clone(), t).await {
-            Ok((_, _, resp)) | Err(resp) => resp,
+        None => match run(s.engine.clone(), t, None).await {
+            Ok(_) => StatusCode::OK.into_response(),
+            Err(resp) => resp,
         },
     }
 }

@@ -14,11 +14,11 @@ use openflex_domain::money::{self, Currency};
 use openflex_domain::rescue;
 use openflex_engine::flexfactor::{
     CardInput, DeclinedTransaction, EvaluateRequest, OrderAddress, OrderContext, OrderParties,
-    Payer, Subscription, given,
+    Payer, Subscription, TransmitSummary, TransmittedCard, TransmittedTransaction, given,
 };
 use openflex_engine::payment_methods::NewCard;
 use openflex_engine::{Holder, Mode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A request read, or the answer that refuses it (boxed: a `Response` is large).
 pub type Read<T> = Result<T, Box<Response>>;
@@ -100,21 +100,6 @@ fn minor_amount(n: Node, path: &str, errors: &mut Errors) -> Option<i64> {
             );
             None
         }
-    }
-}
-
-/// The present fields of `n` among `fields` (lower-case name → camelCase name), or null.
-fn text_map(n: Node, fields: &[(&str, &str)]) -> Value {
-    let mut m = serde_json::Map::new();
-    for (lower, camel) in fields {
-        if let Some(t) = n.text(&[lower]) {
-            m.insert((*camel).to_string(), Value::String(t));
-        }
-    }
-    if m.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(m)
     }
 }
 
@@ -516,7 +501,7 @@ pub struct Transmit {
     pub amount: i64,
     pub currency: Currency,
     /// What is kept of the transaction (no card numbers).
-    pub summary: Value,
+    pub summary: TransmitSummary,
 }
 
 pub fn transmit(v: &Value) -> Read<Transmit> {
@@ -559,11 +544,20 @@ pub fn transmit(v: &Value) -> Read<Transmit> {
     if !errors.is_empty() {
         return Err(Box::new(validation(errors)));
     }
-    let summary = json!({
-        "isMIT": n.boolean(&["ismit"]).ok().flatten(),
-        "transaction": text_map(tx, &[("id", "id"), ("responsecode", "responseCode"), ("timestamputc", "timestampUtc")]),
-        "paymentMethod": text_map(pm, &[("cardbrand", "cardBrand"), ("cardbinnumber", "cardBinNumber"), ("cardlast4digits", "cardLast4Digits"), ("cardcountry", "cardCountry")]),
-    });
+    let summary = TransmitSummary {
+        is_mit: n.boolean(&["ismit"]).ok().flatten(),
+        transaction: given(TransmittedTransaction {
+            id: tx.text(&["id"]),
+            response_code: tx.text(&["responsecode"]),
+            timestamp_utc: tx.text(&["timestamputc"]),
+        }),
+        payment_method: given(TransmittedCard {
+            card_brand: pm.text(&["cardbrand"]),
+            card_bin_number: pm.text(&["cardbinnumber"]),
+            card_last4_digits: pm.text(&["cardlast4digits"]),
+            card_country: pm.text(&["cardcountry"]),
+        }),
+    };
     let (order_id, amount, currency) = checked(
         Errors::default(),
         || Some((order_id?, amount?, currency?)),

@@ -6,17 +6,17 @@ use crate::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use openflex_engine::financing::FxCaller;
-use openflex_engine::idempotency::{CLAIM_LEASE, KeyClaim, Seal};
+use openflex_engine::idempotency::{KeyRequest, Keyed, Seal, payload_hash};
 use serde_json::Value;
-use sha2::Digest;
 use std::sync::Arc;
 
 /// Runs a money-moving request under its idempotency key, when it has one: a repeat gets the
 /// first success again (with a `Warning` when its context hash differs), a request still in
-/// flight is 409 `idempotency_in_progress`, and a failure frees the key for a retry. `work`
-/// hands the [`Seal`] to the use case, which commits `render`'s answer with the movement; a
-/// claim left unanswered by a dead process is therefore one whose movement never committed,
-/// and is taken over after the lease.
+/// flight is 409 `idempotency_in_progress`, and a failure frees the key for a retry. The
+/// engine's one idempotency use case ([`openflex_engine::Engine::run_keyed`]) hands the
+/// [`Seal`] to `work`'s use case, which commits `render`'s answer with the movement; a claim
+/// left unanswered by a dead process is therefore one whose movement never committed, and is
+/// taken over after the lease.
 pub async fn idempotent<T, R, F, Fut>(
     st: &AppState,
     fx: &Fx,
@@ -50,16 +50,25 @@ where
             value: None,
         }]));
     }
-    let hash = fx.context_hash.clone().unwrap_or_else(|| {
-        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.to_string().as_bytes()))
-    });
+    let hash = fx
+        .context_hash
+        .clone()
+        .unwrap_or_else(|| payload_hash(&body.to_string()));
     let scope = format!("flexiti:{scope}");
+    let render: Arc<dyn Fn(&T) -> String + Send + Sync> = Arc::new(render);
+    let k = KeyRequest {
+        scope: &scope,
+        key,
+        payload_hash: &hash,
+    };
+    let sealed = |seal| work(Some(seal));
     match st
         .engine
-        .claim_key(&c.tenant, &scope, key, &hash, Some(CLAIM_LEASE))
+        .run_keyed(&c.tenant, k, render.clone(), sealed)
         .await?
     {
-        KeyClaim::Replay {
+        Keyed::Ran(out) => out.map(|out| answer(render(&out))),
+        Keyed::Replay {
             body, same_hash, ..
         } => {
             let mut resp = answer(body);
@@ -75,21 +84,7 @@ where
             }
             Ok(resp)
         }
-        KeyClaim::InFlight => Err(FxError::code("idempotency_in_progress")),
-        KeyClaim::Fresh(claim) => {
-            let render: Arc<dyn Fn(&T) -> String + Send + Sync> = Arc::new(render);
-            let seal = Seal {
-                claim: claim.clone(),
-                render: render.clone(),
-            };
-            match work(Some(seal)).await {
-                Ok(out) => Ok(answer(render(&out))),
-                Err(e) => {
-                    st.engine.release_key(&c.tenant, &claim).await?;
-                    Err(e)
-                }
-            }
-        }
+        Keyed::InFlight => Err(FxError::code("idempotency_in_progress")),
     }
 }
 

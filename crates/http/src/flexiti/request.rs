@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use openflex_domain::Secret;
 use openflex_domain::financing::Province;
 use openflex_engine::financing::ledger::{
-    AuthorizeRequest, InStore, PurchaseType, RefundRequest, ReturnRequest, SideKind,
+    AuthorizeRequest, InStore, OpaqueJson, PurchaseType, RefundRequest, ReturnRequest, SideKind,
 };
 use openflex_engine::financing::onboarding::Application;
 use openflex_engine::financing::widget::WidgetInit;
@@ -528,7 +528,7 @@ fn purchase_fields(
             f.fail("external_employee_id", "required", None);
         }
     }
-    let sku = f.object("sku_data", 16 * 1024);
+    let sku = sku_data(f);
     Some(AuthorizeRequest {
         account_number: account?,
         vcc: vcc.map(Secret::new),
@@ -638,14 +638,14 @@ pub fn release(v: &Value) -> Result<(Option<String>, Option<i64>), FxError> {
 pub struct CaptureBody {
     pub amount: i64,
     pub reference: Option<String>,
-    pub sku_data: Option<Value>,
+    pub sku_data: Option<OpaqueJson>,
 }
 
 pub fn capture(v: &Value) -> Result<CaptureBody, FxError> {
     let mut f = Fields::of(v);
     let reference = f.text("reference", 40, false);
     let amount = f.money("amount", true);
-    let sku = f.object("sku_data", 16 * 1024);
+    let sku = sku_data(&mut f);
     done(f)?;
     Ok(CaptureBody {
         amount: amount.unwrap_or_default(),
@@ -661,7 +661,7 @@ pub fn return_request(v: &Value) -> Result<ReturnRequest, FxError> {
     let vcc = f.digits("vcc_number", 16..=16, false, true);
     let full = f.boolean("full_return", true);
     let amount = f.money("amount", full == Some(false));
-    let sku = f.object("sku_data", 16 * 1024);
+    let sku = sku_data(&mut f);
     let store = in_store(&mut f, false);
     done(f)?;
     Ok(ReturnRequest {
@@ -681,7 +681,7 @@ pub fn refund(v: &Value) -> Result<RefundRequest, FxError> {
     let reference = f.text("reference", 40, false);
     let capture_id = f.int("capture_id", 9_999_999_999_999_999, false);
     let vcc = f.digits("vcc_number", 16..=16, false, true);
-    let sku = f.object("sku_data", 16 * 1024);
+    let sku = sku_data(&mut f);
     let store = in_store(&mut f, false);
     done(f)?;
     Ok(RefundRequest {
@@ -755,4 +755,10 @@ pub fn list(q: Option<String>, with_status: bool) -> Result<ListPage, FxError> {
     };
     done(f)?;
     Ok(ListPage { query, page, size })
+}
+
+/// The merchant's `sku_data`: any object of at most 16 KiB, kept as given.
+fn sku_data(f: &mut Fields) -> Option<OpaqueJson> {
+    let v = f.object("sku_data", 16 * 1024)?;
+    serde_json::from_value(v).ok()
 }

@@ -8,11 +8,11 @@
 use super::body::{dollars, dollars_number, rate};
 use super::request::GOVID_TYPES;
 use openflex_domain::aamva::Licence;
-use openflex_domain::financing::{self as fin, Plan, Quote};
+use openflex_domain::financing::{self as fin, AccountStatus, Plan, Quote};
 use openflex_domain::time::rfc3339;
 use openflex_engine::financing::auth::FxTokens;
 use openflex_engine::financing::ledger::{
-    Authorization, Authorized, Capture, Captured, Posted, Released, Returned,
+    Authorization, Authorized, Capture, Captured, OpaqueJson, Posted, Released, Returned,
 };
 use openflex_engine::financing::onboarding::ApplicationOutcome;
 use openflex_engine::financing::{Account, Calculation, Verification};
@@ -54,12 +54,34 @@ pub struct AccountSummary {
     pub preferred_language: String,
 }
 
+/// Flexiti's one-letter account status.
+fn status_letter(s: AccountStatus) -> &'static str {
+    match s {
+        AccountStatus::Normal => "N",
+        AccountStatus::AuthProhibited => "A",
+        AccountStatus::Frozen => "F",
+        AccountStatus::ChargedOff => "Z",
+        AccountStatus::Closed => "C",
+    }
+}
+
+/// Flexiti's reason code for an account status.
+fn status_reason(s: AccountStatus) -> &'static str {
+    match s {
+        AccountStatus::Normal => "NNOR",
+        AccountStatus::AuthProhibited => "AAUT",
+        AccountStatus::Frozen => "FLCK",
+        AccountStatus::ChargedOff => "ZCCO",
+        AccountStatus::Closed => "CCLS",
+    }
+}
+
 impl From<&Account> for AccountSummary {
     fn from(a: &Account) -> Self {
         Self {
             customer_id: a.customer_id.clone(),
-            account_status: a.status.code().into(),
-            account_status_reason_code: a.status.reason_code().into(),
+            account_status: status_letter(a.status).into(),
+            account_status_reason_code: status_reason(a.status).into(),
             tos_agreement: a.tos_agreement,
             risk_rating: a.risk_rating.as_str().into(),
             account_number: a.account_number.clone(),
@@ -345,7 +367,7 @@ pub struct AuthorizationView {
     pub external_location_id: Option<String>,
     pub external_employee_id: Option<String>,
     #[schema(value_type = Object)]
-    pub sku_data: Option<Value>,
+    pub sku_data: Option<OpaqueJson>,
     pub creation_date: String,
     pub expiry_date: String,
     pub captures: Vec<CaptureView>,
@@ -529,7 +551,7 @@ impl LookupResponse {
             credit_limit: dollars(a.credit_limit),
             account_number: a.account_number.clone(),
             customer_id: a.customer_id.clone(),
-            account_status: a.status.code().into(),
+            account_status: status_letter(a.status).into(),
             account_type: a.account_type.clone(),
             first_name: a.first_name.clone(),
             last_name: a.last_name.clone(),
@@ -640,7 +662,7 @@ impl From<ApplicationOutcome> for ApplyResponse {
                 credit_limit: Some(dollars(account.credit_limit)),
                 available_credit: Some(dollars(account.available_credit)),
                 risk_rating: Some(account.risk_rating.as_str().into()),
-                account_status: Some(account.status.code().into()),
+                account_status: Some(status_letter(account.status).into()),
             },
             ApplicationOutcome::Pending { application_id } => Self {
                 application_id,

@@ -513,7 +513,7 @@ pub fn bar_chart(label: &str, points: &[(String, i64)], fmt: fn(i64) -> String) 
 }
 
 /// Pretty JSON for display.
-pub fn pretty(v: &serde_json::Value) -> String {
+pub fn pretty<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 

@@ -257,15 +257,19 @@ pub async fn order_action(
     let result = match action.as_str() {
         "capture" => {
             st.engine
-                .ff_capture(&s.tenant, &o.id, amount, &currency)
+                .ff_capture(&s.tenant, &o.id, amount, &currency, None)
                 .await
         }
         "refund" => {
             st.engine
-                .ff_refund(&s.tenant, &o.id, amount, Some("portal"))
+                .ff_refund(&s.tenant, &o.id, amount, Some("portal"), None)
                 .await
         }
-        _ => st.engine.ff_cancel(&s.tenant, OrderRef::Id(&o.id)).await,
+        _ => {
+            st.engine
+                .ff_cancel(&s.tenant, OrderRef::Id(&o.id), None)
+                .await
+        }
     };
     let reason = match result {
         Ok(Some(OrderOutcome::Done { .. })) => {

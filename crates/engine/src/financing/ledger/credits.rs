@@ -11,7 +11,7 @@ use crate::financing::{
 };
 use crate::idempotency::Seal;
 use crate::{Engine, from_micros, micros};
-use openflex_domain::financing::{self as fin};
+use openflex_domain::financing::{self as fin, AccountStatus};
 use openflex_store::{FxTransactionRow, Store};
 
 impl Engine {
@@ -218,7 +218,7 @@ impl Engine {
             .fx_account_for(c, &req.account_number, req.vcc.as_ref(), "not_found")
             .await?;
         let account = Account::of(row, &c.merchant_name);
-        if account.status == openflex_domain::financing::AccountStatus::Closed {
+        if account.status == AccountStatus::Closed {
             return refuse("user_not_active");
         }
         if req.kind == SideKind::Deposit {
@@ -262,8 +262,10 @@ impl Engine {
                 }
                 apply(&mut acct, 0, -req.amount, now)?;
                 // Arrears holds lift themselves once the account is paid up.
-                if acct.status == "A" && acct.balance <= 0 {
-                    acct.status = "N".into();
+                if AccountStatus::parse(&acct.status) == Some(AccountStatus::AuthProhibited)
+                    && acct.balance <= 0
+                {
+                    acct.status = AccountStatus::Normal.code().into();
                 }
             }
         }

@@ -15,32 +15,24 @@ mod types;
 mod views;
 
 pub use types::{
-    Authorization, AuthorizeRequest, Authorized, Capture, Captured, InStore, Posted, PurchaseType,
-    RefundRequest, Released, ReturnRequest, Returned, SideKind, SideRequest,
+    Authorization, AuthorizeRequest, Authorized, Capture, Captured, InStore, OpaqueJson, Posted,
+    PurchaseType, RefundRequest, Released, ReturnRequest, Returned, SideKind, SideRequest,
 };
 
 use super::{FxCaller, FxFail, FxResult, Refusal, refuse};
-use crate::idempotency::Seal;
+use crate::idempotency::{self, Committed, Seal};
 use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::financing::{self as fin};
 use openflex_store::{FxAccountRow, Store, Tx};
 
-/// Commits `tx` and, when the request came with an idempotency key, its answer for `out` in the
-/// same transaction; a claim taken over by a retry meanwhile rolls the movement back.
-async fn commit_answering<T>(
-    mut tx: Tx,
-    t: &Tenant,
-    seal: Option<&Seal<T>>,
-    out: &T,
-) -> FxResult<()> {
-    if let Some(s) = seal
-        && !s.write(&mut tx, t, out).await?
-    {
-        return refuse("idempotency_in_progress");
+/// Commits `tx` with the answer for `out` when the request came with an idempotency key; a
+/// claim taken over by a retry meanwhile rolls the movement back.
+async fn commit_answering<T>(tx: Tx, t: &Tenant, seal: Option<&Seal<T>>, out: &T) -> FxResult<()> {
+    match idempotency::commit_answering(tx, t, seal, out).await? {
+        Committed::Yes => Ok(()),
+        Committed::TakenOver => refuse("idempotency_in_progress"),
     }
-    tx.commit().await?;
-    Ok(())
 }
 
 async fn capture_views_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<Capture>> {
@@ -51,8 +43,8 @@ async fn capture_views_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<Capt
         .collect())
 }
 
-fn store_json(v: &Option<serde_json::Value>) -> Option<String> {
-    v.as_ref().map(|v| v.to_string())
+fn store_json(v: &Option<OpaqueJson>) -> Option<String> {
+    v.as_ref().map(OpaqueJson::text)
 }
 
 async fn lock_account(tx: &mut Tx, t: &Tenant, account: &str) -> FxResult<FxAccountRow> {

@@ -3,8 +3,8 @@
 //! the cent across all of them.
 
 use super::{
-    Authorization, AuthorizeRequest, Authorized, Capture, Captured, PurchaseType, Released, apply,
-    capture_views_in, commit_answering, lock_account, store_json,
+    Authorization, AuthorizeRequest, Authorized, Capture, Captured, OpaqueJson, PurchaseType,
+    Released, apply, capture_views_in, commit_answering, lock_account, store_json,
 };
 use crate::financing::{
     Account, FxCaller, FxFail, FxResult, Refusal, numeric_id, purchasable, refuse,
@@ -12,7 +12,7 @@ use crate::financing::{
 use crate::idempotency::Seal;
 use crate::scheduler::{self, JobResult};
 use crate::{Engine, Result, Tenant, from_micros, micros};
-use openflex_domain::financing::{self as fin};
+use openflex_domain::financing::{self as fin, AccountStatus};
 use openflex_store::{FxAuthorizationRow, FxCaptureRow, Store, Tx};
 
 impl Engine {
@@ -120,12 +120,10 @@ impl Engine {
         };
         let mut tx = self.store.begin().await?;
         let mut acct = lock_account(&mut tx, t, &account.account_number).await?;
-        if acct.status != "N" {
-            return refuse(if acct.status == "C" {
-                "user_not_active"
-            } else {
-                "user_not_able_to_purchase"
-            });
+        match AccountStatus::parse(&acct.status) {
+            Some(s) if s.may_purchase() => {}
+            Some(AccountStatus::Closed) => return refuse("user_not_active"),
+            _ => return refuse("user_not_able_to_purchase"),
         }
         apply(&mut acct, hold, 0, now)?;
         if let Some(pin) = &pin
@@ -216,7 +214,7 @@ impl Engine {
         id: i64,
         amount: i64,
         reference: Option<String>,
-        sku_data: Option<serde_json::Value>,
+        sku_data: Option<OpaqueJson>,
         seal: Option<Seal<Captured>>,
     ) -> FxResult<Captured> {
         let t = &c.tenant;

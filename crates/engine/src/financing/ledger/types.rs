@@ -4,7 +4,27 @@
 use crate::from_micros;
 use openflex_domain::Secret;
 use openflex_store::{FxAuthorizationRow, FxCaptureRow};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+/// Data a merchant attaches to a movement (`sku_data`) and reads back as given: any JSON,
+/// kept and returned, never read by the engine. Built by deserializing the merchant's value;
+/// the JSON document inside is private because nothing here looks into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpaqueJson(serde_json::Value);
+
+impl OpaqueJson {
+    /// The stored text, when it still reads as JSON.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok().map(Self)
+    }
+
+    /// The text to store.
+    pub(crate) fn text(&self) -> String {
+        self.0.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PurchaseType {
@@ -48,7 +68,7 @@ pub struct AuthorizeRequest {
     pub auto_capture: bool,
     pub verification_code: Option<Secret<String>>,
     pub store: InStore,
-    pub sku_data: Option<serde_json::Value>,
+    pub sku_data: Option<OpaqueJson>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +125,7 @@ pub struct Authorization {
     pub request_id: Option<String>,
     pub external_location_id: Option<String>,
     pub external_employee_id: Option<String>,
-    pub sku_data: Option<serde_json::Value>,
+    pub sku_data: Option<OpaqueJson>,
     pub expires_at: OffsetDateTime,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -134,10 +154,7 @@ impl Authorization {
             request_id: r.request_id.clone(),
             external_location_id: r.external_location_id.clone(),
             external_employee_id: r.external_employee_id.clone(),
-            sku_data: r
-                .sku_data
-                .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok()),
+            sku_data: r.sku_data.as_deref().and_then(OpaqueJson::parse),
             expires_at: from_micros(r.expires_at),
             created_at: from_micros(r.created_at),
             updated_at: from_micros(r.updated_at),
@@ -171,7 +188,7 @@ pub struct ReturnRequest {
     pub reference: Option<String>,
     pub vcc: Option<Secret<String>>,
     pub store: InStore,
-    pub sku_data: Option<serde_json::Value>,
+    pub sku_data: Option<OpaqueJson>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +207,7 @@ pub struct RefundRequest {
     pub reference: Option<String>,
     pub vcc: Option<Secret<String>>,
     pub store: InStore,
-    pub sku_data: Option<serde_json::Value>,
+    pub sku_data: Option<OpaqueJson>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
