@@ -252,7 +252,9 @@ async fn settle_together(
     settles: &[Settle],
 ) -> Result<Vec<Result<()>>> {
     let _gate = gate.lock().await;
-    let mut tx = conn.begin().await?;
+    // IMMEDIATE as every write transaction here (see `Store::begin`): another process on the
+    // same file then waits in the busy handler for the lock instead of failing an upgrade.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut answers = Vec::with_capacity(settles.len());
     for s in settles {
         let n = crate::transactions::finish_query!(s.row)
