@@ -1,11 +1,10 @@
-//! FlexFactor rescue orders (history, attempts, capture/cancel/refund) and Flexiti financing
-//! (accounts and authorizations) in the portal.
+//! FlexFactor rescue orders in the portal: history, attempts, capture/cancel/refund.
 
 use super::confirm::{Ask, ask};
+use super::transactions::pill;
 use super::words::status_words;
 use super::{
-    PageQuery, Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem,
-    when,
+    PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, pretty, problem, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -14,10 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_domain::rescue::{Action, OrderState};
-use openflex_engine::financing::{FxCaller, Scope};
+use openflex_domain::status;
 use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal};
 use openflex_engine::portal::PortalSession;
-use openflex_store::{FxListQuery, OrderQuery};
+use openflex_store::OrderQuery;
 use serde::Deserialize;
 
 const PAGE: i64 = 50;
@@ -58,19 +57,20 @@ pub async fn orders(
         div class="scroll" tabindex="0" {
             table {
                 thead { tr {
-                    th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Status" }
+                    th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Rescue state" }
                     th scope="col" class="num" { "Amount" } th scope="col" class="num" { "Captured" } th scope="col" class="num" { "Refunded" }
                 } }
                 tbody {
-                    @if rows.is_empty() { tr { td colspan="6" { "No orders." } } }
+                    @if rows.is_empty() { tr { td colspan="7" { "No orders." } } }
                     @for o in &rows {
                         tr {
+                            td { (pill(status::of_order(o.state, o.captured_amount, o.refunded_amount))) }
                             td { a href={ "/portal/orders/" (o.id) } { (when(o.created_at)) } }
                             td { (o.external_order_id) }
                             td { (status_words(o.state.name())) }
-                            td class="num" { (money(o.amount)) " " (o.currency) }
-                            td class="num" { (money(o.captured_amount)) }
-                            td class="num" { (money(o.refunded_amount)) }
+                            td class="num" { (in_currency(o, o.amount)) }
+                            td class="num" { (in_currency(o, o.captured_amount)) }
+                            td class="num" { (in_currency(o, o.refunded_amount)) }
                         }
                     }
                 }
@@ -126,7 +126,7 @@ fn offers(o: &Order) -> Offers {
     }
 }
 
-/// An amount of the order's currency with its code ("12.50 USD").
+/// An amount of the order's currency ("$12.50 USD").
 fn in_currency(o: &Order, minor: i64) -> String {
     super::in_currency(minor, &o.currency)
 }
@@ -385,83 +385,4 @@ fn refusal_words(o: &Order, r: &OrderRefusal) -> String {
         ),
         OrderRefusal::Gateway { detail, .. } => format!("the gateway declined it: {detail}"),
     }
-}
-
-/// Flexiti: the merchant's customer accounts and its latest authorizations with captures.
-pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Response {
-    let accounts = match st
-        .engine
-        .fx_admin_accounts(&s.tenant.merchant_id, s.tenant.mode)
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return engine_failure(e),
-    };
-    let caller = FxCaller {
-        tenant: s.tenant.clone(),
-        client_id: "portal".into(),
-        scope: Scope::Merchant,
-        merchant_name: s.merchant_name.clone(),
-    };
-    let q = FxListQuery {
-        limit: PAGE,
-        ..FxListQuery::default()
-    };
-    let (auths, total) = match st.engine.fx_authorizations(&caller, &q).await {
-        Ok(r) => r,
-        Err(e) => return engine_failure(e),
-    };
-    let body = html! {
-        h2 { "Accounts" }
-        div class="scroll" tabindex="0" {
-            table {
-                thead { tr {
-                    th scope="col" { "Account" } th scope="col" { "Customer" } th scope="col" { "Status" } th scope="col" { "Type" }
-                    th scope="col" class="num" { "Limit" } th scope="col" class="num" { "Available" } th scope="col" class="num" { "Held" } th scope="col" class="num" { "Balance" }
-                } }
-                tbody {
-                    @if accounts.is_empty() { tr { td colspan="8" { "No accounts." } } }
-                    @for a in &accounts {
-                        tr {
-                            td { (a.account_number) }
-                            td { (a.first_name) " " (a.last_name) }
-                            td { (a.status) }
-                            td { (a.account_type) }
-                            td class="num" { (a.credit_limit) }
-                            td class="num" { (a.available_credit) }
-                            td class="num" { (a.held) }
-                            td class="num" { (a.balance) }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Authorizations" }
-        p { (total) " authorizations; the latest " (auths.len()) " below." }
-        div class="scroll" tabindex="0" {
-            table {
-                thead { tr {
-                    th scope="col" { "Created" } th scope="col" { "Authorization" } th scope="col" { "Account" } th scope="col" { "Type" }
-                    th scope="col" class="num" { "Amount" } th scope="col" class="num" { "Captured" } th scope="col" class="num" { "Released" } th scope="col" { "Status" } th scope="col" { "Captures" }
-                } }
-                tbody {
-                    @if auths.is_empty() { tr { td colspan="9" { "No authorizations." } } }
-                    @for a in &auths {
-                        tr {
-                            td { (when(a.created_at)) }
-                            td { (a.id) }
-                            td { (a.account_number) }
-                            td { (a.transaction_type) }
-                            td class="num" { (money(a.amount)) }
-                            td class="num" { (money(a.captured_amount)) }
-                            td class="num" { (money(a.released_amount)) }
-                            td { (a.status) }
-                            td { @for c in &a.captures { (c.id) " (" (money(c.amount)) ") " } }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page(&s, "flexiti", "Financing", None, body)
 }
