@@ -67,7 +67,7 @@ const COLS: &str = "id, merchant_id, mode, external_order_id, status, status_nam
 
 /// A LIKE pattern (with `ESCAPE '\'`) for `text` anywhere in a value, its characters taken
 /// literally: unescaped, a search for `%` or `_` would match every order.
-fn contains(text: &str) -> String {
+pub(crate) fn contains(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for c in text.chars() {

@@ -7,6 +7,7 @@
 //! The statements are assembled with `sqlx::QueryBuilder`, which numbers the placeholders, so
 //! an optional condition can be added or left out without renumbering anything by hand.
 
+use crate::flexfactor::contains;
 use crate::transactions::TXN_COLUMNS as COLS;
 use crate::{Result, Store, TxnRow, on_pool};
 use sqlx::{Database, QueryBuilder};
@@ -59,19 +60,6 @@ pub struct FoundPage {
 pub struct FoundCount {
     pub seen: i64,
     pub matched: i64,
-}
-
-/// `%text%` for a LIKE with `\` as its escape character.
-fn contains(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// Appends ` AND <condition>` for each condition of `f`, over the window aliased `w`.
@@ -219,14 +207,5 @@ impl Store {
             push_window(&mut q, merchant_id, mode, From::Newest, bound);
             q.build_query_as::<FoundCount>().fetch_one(p).await
         })?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_patterns_escape_their_wildcards() {
-        assert_eq!(super::contains("ab"), "%ab%");
-        assert_eq!(super::contains("50%_\\"), "%50\\%\\_\\\\%");
     }
 }

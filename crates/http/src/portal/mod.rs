@@ -329,13 +329,15 @@ fn is_html(resp: &Response) -> bool {
 /// A page that failed because the engine did (the database is away, or a bug).
 pub fn engine_failure(e: openflex_engine::EngineError) -> Response {
     use openflex_engine::EngineError as E;
+    if e.unavailable().is_some() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is unavailable; try again shortly.",
+        );
+    }
     match e {
         E::NotFound => problem(StatusCode::NOT_FOUND, "Not found."),
         E::Invalid(m) => problem(StatusCode::BAD_REQUEST, &m),
-        E::Store(openflex_store::StoreError::Unavailable(_)) => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The database is unavailable; try again shortly.",
-        ),
         other => {
             tracing::error!(error = %other, "portal page failed");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.")

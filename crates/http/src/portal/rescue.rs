@@ -1,7 +1,7 @@
 //! FlexFactor rescue orders in the portal: history, attempts, capture/cancel/refund.
 
 use super::confirm::{Ask, ask};
-use super::transactions::pill;
+use super::transactions::{date, pill};
 use super::words::status_words;
 use super::{
     PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, pretty, problem, when,
@@ -22,21 +22,59 @@ use serde::Deserialize;
 const PAGE: i64 = 50;
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct OrdersQuery {
-    #[serde(default)]
     q: String,
-    #[serde(default)]
+    from: String,
+    to: String,
     page: i64,
 }
 
+impl OrdersQuery {
+    /// This list's link at `page`, the filters kept.
+    fn link(&self, page: i64) -> String {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
+        ] {
+            if !v.is_empty() {
+                ser.append_pair(k, v);
+            }
+        }
+        ser.append_pair("page", &page.to_string());
+        format!("/portal/orders?{}", ser.finish())
+    }
+}
+
+/// Rescue orders newest first, 50 a page (Newer and Older, with the count of matches), by an
+/// order id or text and a creation date range; each row leads with its status pill.
 pub async fn orders(
     State(st): State<AppState>,
     Session(s): Session,
     Query(f): Query<OrdersQuery>,
 ) -> Response {
     let page_no = f.page.clamp(0, 10_000);
+    let dates = date("Created from", f.from.trim())
+        .and_then(|from| date("Created to", f.to.trim()).map(|to| (from, to)));
+    let (from, to) = match dates {
+        Ok(d) => d,
+        Err(bad) => {
+            let body = html! {
+                p class="error" role="alert" { (bad.field) ": " (bad.why) }
+                (order_filters(&f))
+            };
+            let mut resp = page(&s, "orders", "Rescue orders", None, body);
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
+            return resp;
+        }
+    };
+    let micros = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
     let q = OrderQuery {
         text: Some(f.q.trim().to_string()).filter(|t| !t.is_empty()),
+        from: from.map(|d| micros(d.midnight().assume_utc())),
+        to: to.map(|d| micros(d.midnight().assume_utc() + time::Duration::days(1)) - 1),
         descending: true,
         offset: page_no * PAGE,
         limit: PAGE,
@@ -48,13 +86,9 @@ pub async fn orders(
     };
     let more = (page_no + 1) * PAGE < total;
     let body = html! {
-        form method="get" action="/portal/orders" class="filters" role="search" {
-            label for="q" { "Order id or text" }
-            input id="q" name="q" type="search" value=(f.q.trim());
-            button type="submit" { "Find" }
-        }
-        p { (total) " orders." }
-        div class="scroll" tabindex="0" {
+        (order_filters(&f))
+        p role="status" { (total) " matching orders." }
+        div class="scroll" tabindex="0" role="region" aria-label="Rescue orders" {
             table {
                 thead { tr {
                     th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Rescue state" }
@@ -76,11 +110,23 @@ pub async fn orders(
                 }
             }
         }
-        @if more {
-            p { a rel="next" href={ "/portal/orders?page=" (page_no + 1) "&q=" (form_urlencoded::byte_serialize(f.q.trim().as_bytes()).collect::<String>()) } { "Older orders →" } }
+        nav class="pager" aria-label="Pages" {
+            @if page_no > 0 { a rel="prev" href=(f.link(page_no - 1)) { "← Newer orders" } }
+            @if more { a rel="next" href=(f.link(page_no + 1)) { "Older orders →" } }
         }
     };
     page(&s, "orders", "Rescue orders", None, body)
+}
+
+fn order_filters(f: &OrdersQuery) -> maud::Markup {
+    html! {
+        form method="get" action="/portal/orders" class="filters" role="search" {
+            div class="field" { label for="q" { "Order id or text" } input id="q" name="q" type="search" value=(f.q.trim()); }
+            div class="field" { label for="from" { "Created from" } input id="from" name="from" type="date" value=(f.from.trim()); }
+            div class="field" { label for="to" { "Created to" } input id="to" name="to" type="date" value=(f.to.trim()); }
+            button type="submit" { "Find" }
+        }
+    }
 }
 
 pub async fn order(

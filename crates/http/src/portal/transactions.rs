@@ -61,7 +61,8 @@ pub struct BadFilter {
     pub why: String,
 }
 
-fn date(field: &'static str, text: &str) -> Result<Option<Date>, BadFilter> {
+/// A `YYYY-MM-DD` date field (empty: none).
+pub fn date(field: &'static str, text: &str) -> Result<Option<Date>, BadFilter> {
     if text.is_empty() {
         return Ok(None);
     }

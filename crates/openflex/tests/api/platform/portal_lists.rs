@@ -14,6 +14,7 @@ dual!(
     a_declined_payment_shows_where_its_recovery_stands,
     transactions_are_found_by_what_a_merchant_knows,
     the_list_pages_both_ways_with_a_count_and_exports_what_it_shows,
+    rescue_orders_are_found_by_text_and_dates_and_page_both_ways,
 );
 
 /// The table row (`<tr>…</tr>`) of `html` that contains `needle`.
@@ -341,4 +342,38 @@ async fn the_list_pages_both_ways_with_a_count_and_exports_what_it_shows(app: Te
     let page = p.get("/portal/transactions.csv?q=csv-injection").await.text;
     assert!(page.contains(",'+csv-injection,"), "{page}");
     assert!(!page.contains(",+csv-injection,"));
+}
+
+async fn rescue_orders_are_found_by_text_and_dates_and_page_both_ways(app: TestApp) {
+    use crate::flexfactor::ff::{RESCUABLE, evaluate, evaluate_body, token};
+    let b = token(&app).await;
+    evaluate(&app, &b, evaluate_body("dated-order", RESCUABLE)).await;
+    let mut p = Portal::signed_in(&app).await;
+    let page = p.get("/portal/orders?q=dated&from=2000-01-01").await.text;
+    assert!(
+        page.contains("dated-order") && page.contains("1 matching orders."),
+        "{page}"
+    );
+    let page = p.get("/portal/orders?q=dated&to=2000-01-01").await.text;
+    assert!(
+        !page.contains("<td>dated-order</td>") && page.contains("0 matching orders."),
+        "{page}"
+    );
+    let page = p.get("/portal/orders?from=01/02/2026").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.text.contains("role=\"alert\">Created from: "),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("value=\"01/02/2026\""),
+        "the form keeps what was typed"
+    );
+    // A later page links back to newer orders, filters kept.
+    let page = p.get("/portal/orders?q=dated&page=1").await.text;
+    assert!(
+        page.contains("rel=\"prev\" href=\"/portal/orders?q=dated&amp;page=0\""),
+        "{page}"
+    );
 }
