@@ -277,33 +277,20 @@ impl Store {
         q: &ListQuery,
     ) -> Result<Vec<TxnRow>> {
         let (cmp, dir) = if q.descending {
-            ("<", "DESC")
+            (" AND id < ", "DESC")
         } else {
-            (">", "ASC")
+            (" AND id > ", "ASC")
         };
-        let mut sql =
-            format!("SELECT {COLS} FROM transactions WHERE merchant_id = $1 AND mode = $2");
-        let mut n = 2;
-        if q.after.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND id {cmp} ${n}"));
-        }
-        if q.start.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND created_at >= ${n}"));
-        }
-        if q.end.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND created_at < ${n}"));
-        }
-        n += 1;
-        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
         Ok(on_pool!(&self.pool, p => {
-            let mut qq = sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(sql.clone())).bind(merchant_id).bind(mode);
-            if let Some(a) = &q.after { qq = qq.bind(a); }
-            if let Some(s) = q.start { qq = qq.bind(s); }
-            if let Some(e) = q.end { qq = qq.bind(e); }
-            qq.bind(q.limit).fetch_all(p).await
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {COLS} FROM transactions WHERE merchant_id = "
+            ));
+            qb.push_bind(merchant_id.to_string()).push(" AND mode = ").push_bind(mode.to_string());
+            if let Some(a) = &q.after { qb.push(cmp).push_bind(a.clone()); }
+            if let Some(s) = q.start { qb.push(" AND created_at >= ").push_bind(s); }
+            if let Some(e) = q.end { qb.push(" AND created_at < ").push_bind(e); }
+            qb.push(format!(" ORDER BY id {dir} LIMIT ")).push_bind(q.limit);
+            qb.build_query_as::<TxnRow>().fetch_all(p).await
         })?)
     }
 
