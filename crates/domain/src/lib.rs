@@ -21,6 +21,7 @@ pub mod risk;
 pub mod routing;
 pub mod sandbox;
 pub mod secret;
+pub mod status;
 pub mod time;
 
 pub use codes::{CodeClass, ResponseCode};

@@ -39,6 +39,50 @@ impl Currency {
     pub fn symbol(self) -> String {
         self.0.symbol().symbol
     }
+
+    /// An amount as people read it, in this currency's decimals with thousands grouped:
+    /// `$1,234.56 USD`, `€0.05 EUR`, `¥100 JPY`, `1,000.000 KWD`. The code follows because
+    /// a sign alone is shared (`$` is also CAD's and AUD's, `¥` also CNY's); a sign made of
+    /// letters (`kr`, `د.ك`) or none (`¤`) is left out in favour of the code.
+    pub fn display(self, minor: i64) -> String {
+        let number = grouped(minor, self.exponent());
+        let symbol = self.symbol();
+        let (sign, digits) = match number.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", number.as_str()),
+        };
+        if symbol == "¤" || symbol.chars().any(char::is_alphabetic) {
+            format!("{number} {}", self.code())
+        } else {
+            format!("{sign}{symbol}{digits} {}", self.code())
+        }
+    }
+}
+
+/// Minor units as a decimal with `exponent` places and the whole part grouped by thousands
+/// with commas (`-1,234,567.89`).
+pub fn grouped(amount: i64, exponent: u32) -> String {
+    let plain = minor_to_decimal(amount, exponent);
+    let (sign, rest) = match plain.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", plain.as_str()),
+    };
+    let (whole, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(w, f)| (w, Some(f)));
+    let mut out = String::with_capacity(plain.len() + whole.len() / 3);
+    out.push_str(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -126,6 +170,28 @@ mod tests {
         assert_eq!(symbol("EUR"), "€");
         assert_eq!(symbol("JPY"), "¥");
         assert_eq!(symbol("XAU"), "¤");
+    }
+
+    #[test]
+    fn amounts_display_with_sign_grouping_and_code() {
+        let show = |code, minor| Currency::parse(code).unwrap().display(minor);
+        assert_eq!(show("USD", 123_456), "$1,234.56 USD");
+        assert_eq!(show("USD", -123_456), "-$1,234.56 USD");
+        assert_eq!(show("EUR", 5), "€0.05 EUR");
+        assert_eq!(show("JPY", 1_234_567), "¥1,234,567 JPY");
+        assert_eq!(show("KWD", 1_000_000), "1,000.000 KWD");
+        assert_eq!(show("SEK", 100), "1.00 SEK");
+        assert_eq!(show("XAU", 7), "7 XAU");
+        assert_eq!(show("CAD", 100_000_000), "$1,000,000.00 CAD");
+    }
+
+    #[test]
+    fn grouping_by_thousands() {
+        assert_eq!(grouped(0, 2), "0.00");
+        assert_eq!(grouped(99_999, 2), "999.99");
+        assert_eq!(grouped(100_000, 2), "1,000.00");
+        assert_eq!(grouped(-100_000_000, 0), "-100,000,000");
+        assert_eq!(grouped(i64::MIN, 2), "-92,233,720,368,547,758.08");
     }
 
     #[test]

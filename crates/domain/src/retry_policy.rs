@@ -160,6 +160,48 @@ pub fn decide(
     }
 }
 
+/// One attempt of a recovery chain, as [`standing`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub approved: bool,
+    pub retry_count: i64,
+    pub retry_date: Option<OffsetDateTime>,
+}
+
+/// Where a recovery chain stands for the merchant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Approved at this attempt (1 is the first attempt, 2 the first retry).
+    Recovered { attempt: i64 },
+    /// The next retry is due at this time.
+    Scheduled { at: OffsetDateTime },
+    /// The retry date has passed and no retry was made: the server's scheduler makes it when
+    /// `scheduler_on`, else it is the merchant's to send.
+    Overdue {
+        since: OffsetDateTime,
+        scheduler_on: bool,
+    },
+    /// The latest decline has no retry date: the policy allows none.
+    Ended,
+}
+
+/// Where a chain (its attempts, oldest first) stands at `now`.
+pub fn standing(attempts: &[Attempt], now: OffsetDateTime, scheduler_on: bool) -> Standing {
+    if let Some(a) = attempts.iter().find(|a| a.approved) {
+        return Standing::Recovered {
+            attempt: a.retry_count + 1,
+        };
+    }
+    match attempts.last().and_then(|a| a.retry_date) {
+        None => Standing::Ended,
+        Some(at) if at > now => Standing::Scheduled { at },
+        Some(since) => Standing::Overdue {
+            since,
+            scheduler_on,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +323,50 @@ mod tests {
                 last = d.retry_at;
             }
         }
+    }
+
+    #[test]
+    fn a_chain_stands_recovered_scheduled_overdue_or_ended() {
+        let now = datetime!(2026-12-01 12:00 UTC);
+        let declined = |n: i64, at: Option<OffsetDateTime>| Attempt {
+            approved: false,
+            retry_count: n,
+            retry_date: at,
+        };
+        let later = now + Duration::days(2);
+        let earlier = now - Duration::hours(3);
+        assert_eq!(
+            standing(&[declined(0, Some(later))], now, false),
+            Standing::Scheduled { at: later }
+        );
+        assert_eq!(
+            standing(&[declined(0, Some(earlier))], now, false),
+            Standing::Overdue {
+                since: earlier,
+                scheduler_on: false
+            }
+        );
+        assert_eq!(
+            standing(&[declined(0, Some(earlier))], now, true),
+            Standing::Overdue {
+                since: earlier,
+                scheduler_on: true
+            }
+        );
+        assert_eq!(standing(&[declined(0, None)], now, false), Standing::Ended);
+        let won = Attempt {
+            approved: true,
+            retry_count: 2,
+            retry_date: None,
+        };
+        assert_eq!(
+            standing(
+                &[declined(0, Some(earlier)), declined(1, Some(earlier)), won],
+                now,
+                false
+            ),
+            Standing::Recovered { attempt: 3 }
+        );
+        assert_eq!(standing(&[], now, false), Standing::Ended);
     }
 }

@@ -51,6 +51,17 @@ pub enum EngineError {
     Unauthorized,
 }
 
+impl EngineError {
+    /// Why the database cannot be reached, when that is the failure (every caller answers it
+    /// 503, not as a fault of the request); callers ask this instead of matching store errors.
+    pub fn unavailable(&self) -> Option<&str> {
+        match self {
+            Self::Store(StoreError::Unavailable(m)) => Some(m),
+            _ => None,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, EngineError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

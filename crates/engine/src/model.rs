@@ -242,6 +242,8 @@ pub struct Transaction {
     pub merchant_account_reference_id: Option<String>,
     pub assigned_gateway_token: Option<String>,
     pub original_id: Option<String>,
+    /// The recovery chain (its first attempt's id) of a charge or authorization.
+    pub chain_id: Option<String>,
     pub captured_amount: i64,
     pub refunded_amount: i64,
     pub voided: bool,
@@ -297,6 +299,7 @@ impl Transaction {
             merchant_account_reference_id: r.merchant_account_reference_id.clone(),
             assigned_gateway_token: r.assigned_gateway_token.clone(),
             original_id: r.original_id.clone(),
+            chain_id: r.chain_id.clone(),
             captured_amount: r.captured_amount,
             refunded_amount: r.refunded_amount,
             voided: r.voided,

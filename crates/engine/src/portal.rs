@@ -33,18 +33,50 @@ pub struct PortalSession {
     pub token_hash: String,
 }
 
-/// One day of FlexPay activity, amounts in minor units.
+/// The overview's figures over a run of days: counts per day, and money per currency per day
+/// (amounts of different currencies are never added together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub days: Vec<DayStats>,
+    /// One entry per currency seen in the period, by code; each has every day of the period.
+    pub currencies: Vec<CurrencyDays>,
+}
+
+/// One day of FlexPay charges and authorizations, all currencies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayStats {
     /// Days since the Unix epoch.
     pub day: i64,
     pub attempts: i64,
     pub approved: i64,
+}
+
+/// The money of one currency, day by day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyDays {
+    pub currency: String,
+    pub days: Vec<DayMoney>,
+}
+
+/// One day of one currency, in its minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayMoney {
+    pub day: i64,
     pub volume: i64,
     /// Approved FlexPay retries of declined payments.
     pub recovered: i64,
     /// FlexFactor orders rescued (approved or completed).
     pub rescued: i64,
+}
+
+impl CurrencyDays {
+    pub fn volume(&self) -> i64 {
+        self.days.iter().map(|d| d.volume).sum()
+    }
+
+    pub fn recovered(&self) -> i64 {
+        self.days.iter().map(|d| d.recovered + d.rescued).sum()
+    }
 }
 
 /// Hashed once per process: what an unknown email is checked against.
@@ -274,30 +306,61 @@ impl Engine {
     }
 
     /// FlexPay charges and authorizations, and FlexFactor rescues, per day over the last
-    /// `days` days of the tenant's clock; days without activity are present with zeros.
-    pub async fn day_stats(&self, t: &Tenant, days: i64) -> Result<Vec<DayStats>> {
+    /// `days` days of the tenant's clock, money kept per currency; days without activity are
+    /// present with zeros.
+    pub async fn day_stats(&self, t: &Tenant, days: i64) -> Result<Activity> {
         const DAY_US: i64 = 86_400_000_000;
         let today = micros(self.now_for(t)).div_euclid(DAY_US);
         let first = today - days + 1;
         let (merchant, mode, since) = (&t.merchant_id, t.mode.as_str(), first * DAY_US);
         let rows = self.store.day_stats(merchant, mode, since).await?;
         let rescued = self.store.day_rescued(merchant, mode, since).await?;
-        Ok((first..=today)
+        let mut codes: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.currency.clone())
+            .chain(rescued.iter().map(|r| r.currency.clone()))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let stats = (first..=today)
             .map(|day| {
-                let r = rows.iter().find(|r| r.day == day);
+                let of_day = rows.iter().filter(|r| r.day == day);
                 DayStats {
                     day,
-                    attempts: r.map_or(0, |r| r.attempts),
-                    approved: r.map_or(0, |r| r.approved),
-                    volume: r.map_or(0, |r| r.volume),
-                    recovered: r.map_or(0, |r| r.recovered),
-                    rescued: rescued
-                        .iter()
-                        .find(|x| x.day == day)
-                        .map_or(0, |x| x.rescued),
+                    attempts: of_day.clone().map(|r| r.attempts).sum(),
+                    approved: of_day.map(|r| r.approved).sum(),
                 }
             })
-            .collect())
+            .collect();
+        let currencies = codes
+            .into_iter()
+            .map(|code| {
+                let days = (first..=today)
+                    .map(|day| {
+                        let r = rows
+                            .iter()
+                            .find(|r| r.day == day && r.currency.as_deref() == Some(code.as_str()));
+                        DayMoney {
+                            day,
+                            volume: r.map_or(0, |r| r.volume),
+                            recovered: r.map_or(0, |r| r.recovered),
+                            rescued: rescued
+                                .iter()
+                                .find(|x| x.day == day && x.currency == code)
+                                .map_or(0, |x| x.rescued),
+                        }
+                    })
+                    .collect();
+                CurrencyDays {
+                    currency: code,
+                    days,
+                }
+            })
+            .collect();
+        Ok(Activity {
+            days: stats,
+            currencies,
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
 use openflex_domain::money::Currency;
+use openflex_domain::status::{self, Pill, TxnFacts};
 use openflex_store::{Store, StoreError, TxnRow};
 use time::OffsetDateTime;
 
@@ -375,5 +376,45 @@ impl Engine {
         }
         self.name_gateways(t, &mut out).await?;
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// The status pill of each of `txns` (in order), by [`openflex_domain::status`]: a decline
+    /// counts as retrying while it has a retry date and no later attempt of its chain exists.
+    pub async fn pills(&self, t: &Tenant, txns: &[Transaction]) -> Result<Vec<Pill>> {
+        let mut chains: Vec<String> = txns
+            .iter()
+            .filter(|x| !x.code.is_approved() && x.retry_date.is_some())
+            .filter_map(|x| x.chain_id.clone())
+            .collect();
+        chains.sort();
+        chains.dedup();
+        let ends = self
+            .store
+            .chain_ends(&t.merchant_id, t.mode.as_str(), &chains)
+            .await?;
+        Ok(txns
+            .iter()
+            .map(|x| {
+                let latest = match &x.chain_id {
+                    Some(c) => ends
+                        .iter()
+                        .find(|e| &e.chain_id == c)
+                        .is_none_or(|e| e.last_retry <= x.retry_count),
+                    None => true,
+                };
+                status::of_transaction(&TxnFacts {
+                    kind: x.txn_type,
+                    approved: x.code.is_approved(),
+                    pending: x.pending,
+                    amount: x.amount,
+                    captured: x.captured_amount,
+                    refunded: x.refunded_amount,
+                    voided: x.voided,
+                    retry_ahead: x.retry_date.is_some() && latest,
+                })
+            })
+            .collect())
     }
 }

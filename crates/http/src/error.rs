@@ -7,7 +7,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use openflex_engine::EngineError;
-use openflex_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -28,14 +27,14 @@ pub enum ApiError {
 
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
+        if let Some(m) = e.unavailable() {
+            tracing::error!(error = %m, "database unavailable");
+            return Self::Unavailable;
+        }
         match e {
             EngineError::NotFound => Self::NotFound,
             EngineError::Unauthorized => Self::Unauthorized,
             EngineError::Invalid(m) => Self::BadRequest(m),
-            EngineError::Store(StoreError::Unavailable(m)) => {
-                tracing::error!(error = %m, "database unavailable");
-                Self::Unavailable
-            }
             other => Self::Internal(other.to_string()),
         }
     }

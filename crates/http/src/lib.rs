@@ -155,10 +155,7 @@ pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
 /// Whether an engine failure is the database being away (503 with `Retry-After` in every
 /// dialect's format), not a fault of the request or of the server.
 pub fn database_away(e: &openflex_engine::EngineError) -> bool {
-    matches!(
-        e,
-        openflex_engine::EngineError::Store(openflex_store::StoreError::Unavailable(_))
-    )
+    e.unavailable().is_some()
 }
 
 /// Sets `Retry-After: seconds` on `resp`.

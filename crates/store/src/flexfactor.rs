@@ -67,7 +67,7 @@ const COLS: &str = "id, merchant_id, mode, external_order_id, status, status_nam
 
 /// A LIKE pattern (with `ESCAPE '\'`) for `text` anywhere in a value, its characters taken
 /// literally: unescaped, a search for `%` or `_` would match every order.
-fn contains(text: &str) -> String {
+pub(crate) fn contains(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for c in text.chars() {
@@ -78,6 +78,44 @@ fn contains(text: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// ` WHERE …` of an order list: the merchant and mode, then each condition `q` gives.
+fn push_order_filter<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    merchant_id: &str,
+    mode: &str,
+    q: &OrderQuery,
+) where
+    String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push(" WHERE merchant_id = ")
+        .push_bind(merchant_id.to_string())
+        .push(" AND mode = ")
+        .push_bind(mode.to_string());
+    if !q.statuses.is_empty() {
+        qb.push(" AND status IN (");
+        let mut list = qb.separated(", ");
+        for s in &q.statuses {
+            list.push_bind(*s);
+        }
+        qb.push(")");
+    }
+    if let Some(f) = q.from {
+        qb.push(" AND created_at >= ").push_bind(f);
+    }
+    if let Some(t) = q.to {
+        qb.push(" AND created_at <= ").push_bind(t);
+    }
+    if let Some(text) = &q.text {
+        let like = contains(&text.to_lowercase());
+        qb.push(" AND (LOWER(external_order_id) LIKE ")
+            .push_bind(like.clone())
+            .push(" ESCAPE '\\' OR LOWER(payer) LIKE ")
+            .push_bind(like)
+            .push(" ESCAPE '\\')");
+    }
 }
 
 impl Store {
@@ -189,26 +227,6 @@ impl Store {
         mode: &str,
         q: &OrderQuery,
     ) -> Result<(Vec<OrderRow>, i64)> {
-        let mut filter = String::from(" WHERE merchant_id = $1 AND mode = $2");
-        let mut n = 2;
-        if !q.statuses.is_empty() {
-            let list: Vec<String> = q.statuses.iter().map(|s| s.to_string()).collect();
-            filter.push_str(&format!(" AND status IN ({})", list.join(", ")));
-        }
-        if q.from.is_some() {
-            n += 1;
-            filter.push_str(&format!(" AND created_at >= ${n}"));
-        }
-        if q.to.is_some() {
-            n += 1;
-            filter.push_str(&format!(" AND created_at <= ${n}"));
-        }
-        if q.text.is_some() {
-            n += 1;
-            filter.push_str(&format!(
-                " AND (LOWER(external_order_id) LIKE ${n} ESCAPE '\\' OR LOWER(payer) LIKE ${n} ESCAPE '\\')"
-            ));
-        }
         let order = format!(
             " ORDER BY {} {dir}, id {dir}",
             if q.order_by_amount {
@@ -218,26 +236,16 @@ impl Store {
             },
             dir = if q.descending { "DESC" } else { "ASC" }
         );
-        let page_sql = format!(
-            "SELECT {COLS} FROM ff_orders{filter}{order} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let count_sql = format!("SELECT COUNT(*) FROM ff_orders{filter}");
-        let like = q.text.as_ref().map(|t| contains(&t.to_lowercase()));
         let rows = on_pool!(&self.pool, p => {
-            let mut qq = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(page_sql.clone())).bind(merchant_id).bind(mode);
-            if let Some(f) = q.from { qq = qq.bind(f); }
-            if let Some(t) = q.to { qq = qq.bind(t); }
-            if let Some(l) = &like { qq = qq.bind(l.clone()); }
-            qq.bind(q.limit).bind(q.offset).fetch_all(p).await
+            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {COLS} FROM ff_orders"));
+            push_order_filter(&mut qb, merchant_id, mode, q);
+            qb.push(&order).push(" LIMIT ").push_bind(q.limit).push(" OFFSET ").push_bind(q.offset);
+            qb.build_query_as::<OrderRow>().fetch_all(p).await
         })?;
         let total = on_pool!(&self.pool, p => {
-            let mut qq = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())).bind(merchant_id).bind(mode);
-            if let Some(f) = q.from { qq = qq.bind(f); }
-            if let Some(t) = q.to { qq = qq.bind(t); }
-            if let Some(l) = &like { qq = qq.bind(l.clone()); }
-            qq.fetch_one(p).await
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ff_orders");
+            push_order_filter(&mut qb, merchant_id, mode, q);
+            qb.build_query_scalar::<i64>().fetch_one(p).await
         })?;
         Ok((rows, total))
     }

@@ -27,6 +27,7 @@ mod payment_methods;
 mod portal;
 mod sqlite_file;
 mod transactions;
+mod txn_search;
 mod webhooks;
 
 pub use config_cache::{CachedCredential, CachedGateways, Versioned};
@@ -45,7 +46,8 @@ pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::{PaymentMethodForPayment, PaymentMethodRow};
 pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
-pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnFilter, TxnRow};
+pub use transactions::{ChainEnd, ListQuery, Reservation, TXN_COLUMNS, TxnRow};
+pub use txn_search::{FoundCount, FoundPage, From as SearchFrom, TxnFilter};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use sqlx::postgres::PgPoolOptions;

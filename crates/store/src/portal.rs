@@ -22,20 +22,22 @@ pub struct PortalSessionRow {
     pub expires_at: i64,
 }
 
-/// One day of FlexPay activity (amounts in minor units).
+/// One day of FlexPay activity in one currency (amounts in minor units).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DayStatsRow {
     pub day: i64,
+    pub currency: Option<String>,
     pub attempts: i64,
     pub approved: i64,
     pub volume: i64,
     pub recovered: i64,
 }
 
-/// One day of FlexFactor rescues.
+/// One day of FlexFactor rescues in one currency.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DayRescuedRow {
     pub day: i64,
+    pub currency: String,
     pub rescued: i64,
 }
 
@@ -166,7 +168,8 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Per-day charges and authorizations since `since` (one indexed range scan).
+    /// Per-day charges and authorizations since `since`, one row per day and currency (one
+    /// indexed range scan).
     pub async fn day_stats(
         &self,
         merchant_id: &str,
@@ -174,18 +177,19 @@ impl Store {
         since: i64,
     ) -> Result<Vec<DayStatsRow>> {
         Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, DayStatsRow>(
-            "SELECT CAST(created_at / $4 AS BIGINT) AS day, \
+            "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, \
                     CAST(COUNT(*) AS BIGINT) AS attempts, \
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN 1 ELSE 0 END) AS BIGINT) AS approved, \
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN amount ELSE 0 END) AS BIGINT) AS volume, \
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 AND retry_count > 0 THEN amount ELSE 0 END) AS BIGINT) AS recovered \
              FROM transactions \
              WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND txn_type IN ('Charge', 'Authorize') \
-             GROUP BY CAST(created_at / $4 AS BIGINT) ORDER BY day")
+             GROUP BY CAST(created_at / $4 AS BIGINT), currency ORDER BY day, currency")
             .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?)
     }
 
-    /// Per-day amounts of FlexFactor orders rescued (approved or completed) since `since`.
+    /// Per-day amounts of FlexFactor orders rescued (approved or completed) since `since`, one
+    /// row per day and currency.
     pub async fn day_rescued(
         &self,
         merchant_id: &str,
@@ -194,10 +198,10 @@ impl Store {
     ) -> Result<Vec<DayRescuedRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, DayRescuedRow>(
-            "SELECT CAST(created_at / $4 AS BIGINT) AS day, CAST(SUM(amount) AS BIGINT) AS rescued \
+            "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, CAST(SUM(amount) AS BIGINT) AS rescued \
              FROM ff_orders \
              WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND status_name IN ('APPROVED', 'COMPLETED') \
-             GROUP BY CAST(created_at / $4 AS BIGINT) ORDER BY day")
+             GROUP BY CAST(created_at / $4 AS BIGINT), currency ORDER BY day, currency")
             .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?,
         )
     }

@@ -92,15 +92,6 @@ pub struct ListQuery {
     pub end: Option<i64>,
 }
 
-/// What a filtered list (the portal's) keeps.
-#[derive(Debug, Clone, Default)]
-pub struct TxnFilter {
-    /// Only this transaction type (`Charge`, `Authorize`, …).
-    pub txn_type: Option<String>,
-    /// Only this status (1 approved, 2 declined, 3 error).
-    pub status: Option<i64>,
-}
-
 /// Which follow-up reservation to take on an original transaction.
 #[derive(Debug, Clone, Copy)]
 pub enum Reservation {
@@ -292,90 +283,21 @@ impl Store {
         q: &ListQuery,
     ) -> Result<Vec<TxnRow>> {
         let (cmp, dir) = if q.descending {
-            ("<", "DESC")
+            (" AND id < ", "DESC")
         } else {
-            (">", "ASC")
+            (" AND id > ", "ASC")
         };
-        let mut sql =
-            format!("SELECT {COLS} FROM transactions WHERE merchant_id = $1 AND mode = $2");
-        let mut n = 2;
-        if q.after.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND id {cmp} ${n}"));
-        }
-        if q.start.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND created_at >= ${n}"));
-        }
-        if q.end.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND created_at < ${n}"));
-        }
-        n += 1;
-        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ${n}"));
         Ok(on_pool!(&self.pool, p => {
-            let mut qq = sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(sql.clone())).bind(merchant_id).bind(mode);
-            if let Some(a) = &q.after { qq = qq.bind(a); }
-            if let Some(s) = q.start { qq = qq.bind(s); }
-            if let Some(e) = q.end { qq = qq.bind(e); }
-            qq.bind(q.limit).fetch_all(p).await
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {COLS} FROM transactions WHERE merchant_id = "
+            ));
+            qb.push_bind(merchant_id.to_string()).push(" AND mode = ").push_bind(mode.to_string());
+            if let Some(a) = &q.after { qb.push(cmp).push_bind(a.clone()); }
+            if let Some(s) = q.start { qb.push(" AND created_at >= ").push_bind(s); }
+            if let Some(e) = q.end { qb.push(" AND created_at < ").push_bind(e); }
+            qb.push(format!(" ORDER BY id {dir} LIMIT ")).push_bind(q.limit);
+            qb.build_query_as::<TxnRow>().fetch_all(p).await
         })?)
-    }
-
-    /// Newest first, up to `limit` rows matching `f` among the `window` newest rows before
-    /// `before`. Filters need no index of their own (none slows the write path): the cost is
-    /// bounded by the window however large the table grows. The second value, when the window
-    /// was full, is where the next window starts.
-    pub async fn txns_filtered(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-        before: Option<&str>,
-        f: &TxnFilter,
-        limit: i64,
-        window: i64,
-    ) -> Result<(Vec<TxnRow>, Option<String>)> {
-        let scope = if before.is_some() {
-            "merchant_id = $1 AND mode = $2 AND id < $3"
-        } else {
-            "merchant_id = $1 AND mode = $2 AND $3 = ''"
-        };
-        let mut outer = Vec::new();
-        let mut n = 5;
-        if f.txn_type.is_some() {
-            n += 1;
-            outer.push(format!("txn_type = ${n}"));
-        }
-        if f.status.is_some() {
-            n += 1;
-            outer.push(format!("status = ${n}"));
-        }
-        let filter = if outer.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", outer.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {COLS} FROM (SELECT {COLS} FROM transactions WHERE {scope} ORDER BY id DESC LIMIT $4) w{filter} \
-             ORDER BY id DESC LIMIT $5"
-        );
-        let edge =
-            format!("SELECT id FROM transactions WHERE {scope} ORDER BY id DESC LIMIT 1 OFFSET $4");
-        let from = before.unwrap_or("");
-        let rows = on_pool!(&self.pool, p => {
-            let mut qq = sqlx::query_as::<_, TxnRow>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(merchant_id).bind(mode).bind(from).bind(window).bind(limit);
-            if let Some(t) = &f.txn_type { qq = qq.bind(t); }
-            if let Some(s) = f.status { qq = qq.bind(s); }
-            qq.fetch_all(p).await
-        })?;
-        let resume = if (rows.len() as i64) < limit {
-            on_pool!(&self.pool, p => sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(edge.clone()))
-                .bind(merchant_id).bind(mode).bind(from).bind(window - 1).fetch_optional(p).await)?
-        } else {
-            None
-        };
-        Ok((rows, resume))
     }
 
     /// Atomically reserves a follow-up on `original_id` if the invariant still holds. Returns
@@ -469,6 +391,44 @@ impl Store {
             .bind(chain_id).fetch_all(p).await)?;
         rows.retain(|r| r.merchant_id == merchant_id && r.mode == mode);
         rows.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rows)
+    }
+}
+
+/// How far a recovery chain has gone: its latest attempt's retry number.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainEnd {
+    pub chain_id: String,
+    pub merchant_id: String,
+    pub mode: String,
+    pub last_retry: i64,
+}
+
+impl Store {
+    /// The latest retry number of each of `chain_ids` that belongs to the merchant and mode.
+    pub async fn chain_ends(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        chain_ids: &[String],
+    ) -> Result<Vec<ChainEnd>> {
+        if chain_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Selected by chain id alone and scoped here, for the reason `chain` gives.
+        let mut rows = on_pool!(&self.pool, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT chain_id, merchant_id, mode, CAST(MAX(retry_count) AS BIGINT) AS last_retry \
+                 FROM transactions WHERE chain_id IN (",
+            );
+            let mut ids = q.separated(", ");
+            for id in chain_ids {
+                ids.push_bind(id);
+            }
+            q.push(") GROUP BY chain_id, merchant_id, mode");
+            q.build_query_as::<ChainEnd>().fetch_all(p).await
+        })?;
+        rows.retain(|r| r.merchant_id == merchant_id && r.mode == mode);
         Ok(rows)
     }
 }

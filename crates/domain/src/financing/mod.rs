@@ -21,6 +21,10 @@ pub use sandbox_customers::{
 
 use serde::{Deserialize, Serialize};
 
+/// Flexiti lends in Canadian dollars only (docs/flexiti.md: the dialect is Canadian); its wire
+/// carries no currency, so amounts are in CAD cents.
+pub const CURRENCY: &str = "CAD";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RiskRating {
     L,

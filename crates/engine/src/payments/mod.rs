@@ -19,6 +19,7 @@ mod inquiry;
 mod process;
 mod reads;
 mod record;
+pub mod search;
 mod source;
 
 pub(crate) use inquiry::stored_details;

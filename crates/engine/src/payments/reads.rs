@@ -5,7 +5,7 @@
 use crate::connector::ConnectorResult;
 use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
 use openflex_domain::codes::ResponseCode;
-use openflex_store::{ListQuery, Store, TxnFilter, TxnRow};
+use openflex_store::{ListQuery, Store, TxnRow};
 use std::collections::HashMap;
 
 impl Engine {
@@ -119,25 +119,7 @@ impl Engine {
         Ok(txns)
     }
 
-    /// Newest first: up to `limit` transactions matching `f` among the `window` before
-    /// `before`, and where the next window starts when this one was full (see
-    /// [`Store::txns_filtered`]).
-    pub async fn transactions_filtered(
-        &self,
-        t: &Tenant,
-        before: Option<&str>,
-        f: &TxnFilter,
-        limit: i64,
-        window: i64,
-    ) -> Result<(Vec<Transaction>, Option<String>)> {
-        let (rows, resume) = self
-            .store
-            .txns_filtered(&t.merchant_id, t.mode.as_str(), before, f, limit, window)
-            .await?;
-        Ok((self.with_pms(t, &rows).await?, resume))
-    }
-
-    async fn with_pms(&self, t: &Tenant, rows: &[TxnRow]) -> Result<Vec<Transaction>> {
+    pub(crate) async fn with_pms(&self, t: &Tenant, rows: &[TxnRow]) -> Result<Vec<Transaction>> {
         let mut ids: Vec<String> = rows
             .iter()
             .filter_map(|r| r.payment_method_id.clone())

@@ -35,7 +35,7 @@ pub enum Notice {
     Refused(StatusCode, Markup),
 }
 
-/// An amount in the transaction's currency with its code ("12.50 USD").
+/// An amount in the transaction's currency ("$12.50 USD").
 pub fn in_currency(t: &Transaction, minor: i64) -> String {
     super::in_currency(minor, t.currency.as_deref().unwrap_or(""))
 }

@@ -14,13 +14,19 @@
 mod auth;
 mod confirm;
 mod credentials;
+#[cfg(test)]
+mod css_tests;
 mod developers;
+mod export;
+mod financing;
 mod follow_ups;
 mod gateways;
 pub(crate) mod origin;
 mod payments;
+mod recovery_panel;
 mod rescue;
 mod settings;
+mod transactions;
 mod words;
 
 use crate::AppState;
@@ -32,6 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use maud::{DOCTYPE, Markup, html};
+use openflex_domain::money::{Currency, grouped};
 use openflex_engine::Mode;
 use openflex_engine::portal::PortalSession;
 use serde::Deserialize;
@@ -51,7 +58,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/portal/login", get(auth::login_page).post(auth::login))
         .route("/portal/logout", post(auth::logout))
         .route("/portal/mode", post(auth::switch_mode))
-        .route("/portal/transactions", get(payments::transactions))
+        .route("/portal/transactions", get(transactions::transactions))
+        .route("/portal/transactions.csv", get(export::transactions_csv))
         .route("/portal/transactions/{id}", get(payments::transaction))
         .route(
             "/portal/transactions/{id}/{action}",
@@ -65,7 +73,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/portal/orders", get(rescue::orders))
         .route("/portal/orders/{id}", get(rescue::order))
         .route("/portal/orders/{id}/{action}", post(rescue::order_action))
-        .route("/portal/flexiti", get(rescue::flexiti))
+        .route("/portal/flexiti", get(financing::flexiti))
         .route(
             "/portal/webhooks",
             get(developers::webhooks).post(developers::add_endpoint),
@@ -321,13 +329,15 @@ fn is_html(resp: &Response) -> bool {
 /// A page that failed because the engine did (the database is away, or a bug).
 pub fn engine_failure(e: openflex_engine::EngineError) -> Response {
     use openflex_engine::EngineError as E;
+    if e.unavailable().is_some() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is unavailable; try again shortly.",
+        );
+    }
     match e {
         E::NotFound => problem(StatusCode::NOT_FOUND, "Not found."),
         E::Invalid(m) => problem(StatusCode::BAD_REQUEST, &m),
-        E::Store(openflex_store::StoreError::Unavailable(_)) => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The database is unavailable; try again shortly.",
-        ),
         other => {
             tracing::error!(error = %other, "portal page failed");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.")
@@ -441,22 +451,22 @@ pub fn page(
     Html(markup.into_string()).into_response()
 }
 
-/// Minor units as a decimal amount ("1234.50").
-/// Decimal places of a currency code (2 for a code it does not know).
+/// Decimal places of a currency code (2 for a code it does not know): what an amount field
+/// of a form is filled and read with.
 pub fn exponent_of(currency: &str) -> u32 {
-    openflex_domain::money::Currency::parse(currency).map_or(2, |c| c.exponent())
+    Currency::parse(currency).map_or(2, |c| c.exponent())
 }
 
-/// An amount with its currency, in the currency's own decimals: `1234.56 USD`, `100 JPY`.
+/// An amount with its currency as people read it, by the currency's own sign and decimals
+/// ([`Currency::display`]): `$1,234.56 USD`, `¥100 JPY`. A code the currency table does not
+/// know keeps two decimals and is written as given.
 pub fn in_currency(minor: i64, currency: &str) -> String {
-    let amount = openflex_domain::money::minor_to_decimal(minor, exponent_of(currency));
-    format!("{amount} {currency}").trim_end().to_string()
-}
-
-pub fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
+    match Currency::parse(currency) {
+        Ok(c) => c.display(minor),
+        Err(_) => format!("{} {currency}", grouped(minor, 2))
+            .trim_end()
+            .to_string(),
+    }
 }
 
 pub fn when(t: OffsetDateTime) -> String {
@@ -472,7 +482,7 @@ pub fn when(t: OffsetDateTime) -> String {
 
 /// One bar per value, scaled to the largest; each bar names its value for screen readers and
 /// on hover, and the figures are repeated in a table for those who cannot see the chart.
-pub fn bar_chart(label: &str, points: &[(String, i64)], fmt: fn(i64) -> String) -> Markup {
+pub fn bar_chart(label: &str, points: &[(String, i64)], fmt: &dyn Fn(i64) -> String) -> Markup {
     const W: i64 = 600;
     const H: i64 = 140;
     let top = points.iter().map(|p| p.1).max().unwrap_or(0);
@@ -544,9 +554,10 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
 mod amount_tests {
     #[test]
     fn amounts_use_the_currencys_own_decimals() {
-        assert_eq!(super::in_currency(123_456, "USD"), "1234.56 USD");
-        assert_eq!(super::in_currency(100, "JPY"), "100 JPY");
+        assert_eq!(super::in_currency(123_456, "USD"), "$1,234.56 USD");
+        assert_eq!(super::in_currency(100, "JPY"), "¥100 JPY");
         assert_eq!(super::in_currency(1_000, "KWD"), "1.000 KWD");
+        assert_eq!(super::in_currency(123_456, "ZZZ"), "1,234.56 ZZZ");
         assert_eq!(super::in_currency(5, ""), "0.05");
     }
 }

@@ -1,26 +1,24 @@
-//! FlexPay in the portal: the overview, transactions with their recovery chains, follow-up
-//! actions and related transactions (`follow_ups`), and the vault's payment methods.
+//! FlexPay in the portal: the overview, a transaction with its recovery chain, follow-up
+//! actions and related transactions (`follow_ups`), and the vault's payment methods (the
+//! transaction list is `transactions`).
 
 use super::confirm::{Ask, Confirmation, ask};
 use super::follow_ups::{self, Notice};
+use super::recovery_panel;
 use super::words::explanation_words;
 use super::{
-    PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, money, page, when,
+    PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, in_currency, page,
+    when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
-use openflex_engine::model::{PaymentMethod, Transaction};
-use openflex_engine::portal::PortalSession;
-use openflex_store::TxnFilter;
-use serde::Deserialize;
+use openflex_engine::model::PaymentMethod;
+use openflex_engine::portal::{CurrencyDays, DayMoney, DayStats, PortalSession};
 
 const PAGE: i64 = 50;
-
-/// How many transactions one filtered page searches (bounds its cost at any table size).
-const WINDOW: i64 = 5000;
 
 fn day_label(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * 86_400)
@@ -36,169 +34,50 @@ fn percent(v: i64) -> String {
     format!("{}.{}%", v / 10, v % 10)
 }
 
-/// Volumes, approval rate and recovered revenue over the last 30 days of this mode.
+/// Volumes, approval rate and recovered revenue over the last 30 days of this mode; money is
+/// shown per currency, never added across currencies.
 pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Response {
-    let days = match st.engine.day_stats(&s.tenant, 30).await {
+    let activity = match st.engine.day_stats(&s.tenant, 30).await {
         Ok(d) => d,
         Err(e) => return engine_failure(e),
     };
+    let days = &activity.days;
     let attempts: i64 = days.iter().map(|d| d.attempts).sum();
     let approved: i64 = days.iter().map(|d| d.approved).sum();
-    let volume: i64 = days.iter().map(|d| d.volume).sum();
-    let recovered: i64 = days.iter().map(|d| d.recovered + d.rescued).sum();
     let rate = (approved * 1000).checked_div(attempts).unwrap_or(0);
-    let series = |f: fn(&openflex_engine::portal::DayStats) -> i64| -> Vec<(String, i64)> {
+    let per_day = |f: &dyn Fn(&DayStats) -> i64| -> Vec<(String, i64)> {
         days.iter().map(|d| (day_label(d.day), f(d))).collect()
+    };
+    let money_per_day = |c: &CurrencyDays, f: fn(&DayMoney) -> i64| -> Vec<(String, i64)> {
+        c.days.iter().map(|d| (day_label(d.day), f(d))).collect()
     };
     let body = html! {
         section class="cards" aria-label="Last 30 days" {
-            div class="card" { h2 { "Approved volume" } p class="figure" { (money(volume)) } }
+            div class="card" {
+                h2 { "Approved volume" }
+                @if activity.currencies.is_empty() { p class="figure" { "None" } }
+                @for c in &activity.currencies { p class="figure" { (in_currency(c.volume(), &c.currency)) } }
+            }
             div class="card" { h2 { "Approval rate" } p class="figure" { (percent(rate)) } p { (approved) " of " (attempts) " charges and authorizations" } }
-            div class="card" { h2 { "Recovered revenue" } p class="figure" { (money(recovered)) } p { "approved FlexPay retries and FlexFactor rescues" } }
+            div class="card" {
+                h2 { "Recovered revenue" }
+                @if activity.currencies.is_empty() { p class="figure" { "None" } }
+                @for c in &activity.currencies { p class="figure" { (in_currency(c.recovered(), &c.currency)) } }
+                p { "approved FlexPay retries and FlexFactor rescues" }
+            }
         }
-        (bar_chart("Approved volume per day", &series(|d| d.volume), money))
-        (bar_chart("Approval rate per day", &series(|d| (d.approved * 1000).checked_div(d.attempts).unwrap_or(0)), percent))
-        (bar_chart("Recovered revenue per day", &series(|d| d.recovered + d.rescued), money))
-        (bar_chart("Attempts per day", &series(|d| d.attempts), count))
+        @for c in &activity.currencies {
+            @let fmt = |v: i64| in_currency(v, &c.currency);
+            (bar_chart(&format!("Approved volume per day, {}", c.currency), &money_per_day(c, |d| d.volume), &fmt))
+        }
+        (bar_chart("Approval rate per day", &per_day(&|d| (d.approved * 1000).checked_div(d.attempts).unwrap_or(0)), &percent))
+        @for c in &activity.currencies {
+            @let fmt = |v: i64| in_currency(v, &c.currency);
+            (bar_chart(&format!("Recovered revenue per day, {}", c.currency), &money_per_day(c, |d| d.recovered + d.rescued), &fmt))
+        }
+        (bar_chart("Attempts per day", &per_day(&|d| d.attempts), &count))
     };
     page(&s, "overview", "Overview", None, body)
-}
-
-#[derive(Deserialize, Default)]
-pub struct TxnQuery {
-    #[serde(default)]
-    r#type: String,
-    #[serde(default)]
-    outcome: String,
-    #[serde(default)]
-    q: String,
-    after: Option<String>,
-}
-
-const TYPES: &[&str] = &["Charge", "Authorize", "Capture", "Void", "Refund"];
-
-/// Newest first, 50 a page (keyset), filtered by type and outcome; the search box takes a
-/// transaction id or merchantTransactionId and opens it.
-pub async fn transactions(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Query(f): Query<TxnQuery>,
-) -> Response {
-    let q = f.q.trim();
-    if !q.is_empty() {
-        let found = match st.engine.transaction(&s.tenant, q).await {
-            Ok(t) => Some(t),
-            Err(EngineError::NotFound) => match st
-                .engine
-                .transaction_by_mtid(&s.tenant, &crate::nfc(q))
-                .await
-            {
-                Ok(t) => Some(t),
-                Err(EngineError::NotFound) => None,
-                Err(e) => return engine_failure(e),
-            },
-            Err(e) => return engine_failure(e),
-        };
-        if let Some(t) = found {
-            return Redirect::to(&format!("/portal/transactions/{}", t.id)).into_response();
-        }
-    }
-    let filter = TxnFilter {
-        txn_type: TYPES.contains(&f.r#type.as_str()).then(|| f.r#type.clone()),
-        status: match f.outcome.as_str() {
-            "approved" => Some(1),
-            "declined" => Some(2),
-            "error" => Some(3),
-            _ => None,
-        },
-    };
-    let after = f.after.as_deref().filter(|a| !a.is_empty());
-    let (rows, resume) = match st
-        .engine
-        .transactions_filtered(&s.tenant, after, &filter, PAGE, WINDOW)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return engine_failure(e),
-    };
-    let link = |from: &str| {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
-        ser.append_pair("type", &f.r#type);
-        ser.append_pair("outcome", &f.outcome);
-        ser.append_pair("after", from);
-        format!("/portal/transactions?{}", ser.finish())
-    };
-    let next = if rows.len() as i64 == PAGE {
-        rows.last().map(|t| (link(&t.id), "Older transactions →"))
-    } else {
-        resume.map(|r| (link(&r), "Search older transactions →"))
-    };
-    let body = html! {
-        form method="get" action="/portal/transactions" class="filters" role="search" {
-            label for="q" { "Transaction id or merchantTransactionId" }
-            input id="q" name="q" type="search" value=(q);
-            label for="type" { "Type" }
-            select id="type" name="type" {
-                option value="" { "Any" }
-                @for t in TYPES {
-                    option value=(t) selected[f.r#type == *t] { (t) }
-                }
-            }
-            label for="outcome" { "Outcome" }
-            select id="outcome" name="outcome" {
-                option value="" { "Any" }
-                option value="approved" selected[f.outcome == "approved"] { "Approved" }
-                option value="declined" selected[f.outcome == "declined"] { "Declined" }
-                option value="error" selected[f.outcome == "error"] { "Error" }
-            }
-            button type="submit" { "Find" }
-        }
-        @if !q.is_empty() {
-            p class="error" role="alert" { "No transaction has the id or merchantTransactionId " code { (q) } "." }
-        }
-        (txn_table(&rows))
-        @if let Some((href, label)) = next {
-            @if (rows.len() as i64) < PAGE {
-                p class="hint" { "Each page searches " (WINDOW) " transactions, newest first." }
-            }
-            p { a href=(href) rel="next" { (label) } }
-        }
-    };
-    page(&s, "transactions", "Transactions", None, body)
-}
-
-fn txn_table(rows: &[Transaction]) -> Markup {
-    html! {
-        div class="scroll" {
-            table {
-                thead {
-                    tr {
-                        th scope="col" { "Created" }
-                        th scope="col" { "Type" }
-                        th scope="col" class="num" { "Amount" }
-                        th scope="col" { "Result" }
-                        th scope="col" { "merchantTransactionId" }
-                        th scope="col" { "Card" }
-                    }
-                }
-                tbody {
-                    @if rows.is_empty() {
-                        tr { td colspan="6" { "No transactions." } }
-                    }
-                    @for t in rows {
-                        tr {
-                            td { a href={ "/portal/transactions/" (t.id) } { (when(t.created_at)) } }
-                            td { (t.txn_type.as_str()) }
-                            td class="num" { (money(t.amount)) " " (t.currency.as_deref().unwrap_or("")) }
-                            td { span class={ "code " @if t.code.is_approved() { "ok" } @else { "bad" } } { (t.code.0) } " " (t.code.message()) }
-                            td { (t.merchant_transaction_id.as_deref().unwrap_or("—")) }
-                            td { (t.payment_method.as_ref().and_then(|p| p.masked_number.as_deref()).unwrap_or("—")) }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// One transaction: its follow-up actions, its related transactions, and the recovery chain it
@@ -282,12 +161,11 @@ pub async fn transaction_page(
             }
             (field("Card", t.payment_method.as_ref().and_then(|p| p.masked_number.clone())))
             (field("Retry count", Some(t.retry_count.to_string())))
-            (field("Next retry", t.retry_date.map(when)))
-            (field("Retry decision", t.result.retry_explanation.as_deref().map(explanation_words)))
             @if let Some(o) = &t.original_id {
                 dt { "Original" } dd { a href={ "/portal/transactions/" (o) } { (o) } }
             }
         }
+        (recovery_panel::panel(&t, &chain, &s.tenant.retry_policy, st.engine.now_for(&s.tenant)))
         (follow_ups::actions(s, &t, &can))
         (follow_ups::related(original.as_ref(), &children))
         @if !events.is_empty() {
@@ -298,7 +176,7 @@ pub async fn transaction_page(
                         (when(e.received_at)) " — " strong { (e.kind.replace('_', " ")) }
                         " (" code { (e.gateway_kind) } ")"
                         @if let Some(a) = e.amount {
-                            " · " (money(a)) " " (e.currency.clone().unwrap_or_default())
+                            " · " (in_currency(a, e.currency.as_deref().unwrap_or("")))
                         }
                         @if let Some(r) = &e.reason { " · " (r) }
                     }
@@ -314,6 +192,7 @@ pub async fn transaction_page(
                     li class=(if a.code.is_approved() { "ok" } else { "bad" }) {
                         a href={ "/portal/transactions/" (a.id) } { (when(a.created_at)) }
                         " — attempt " (a.retry_count + 1) ": " (a.code.0) " " (a.code.message())
+                        " · " (in_currency(a.amount, a.currency.as_deref().unwrap_or("")))
                         @if let Some(r) = a.retry_date {
                             " · next retry " (when(r))
                         }

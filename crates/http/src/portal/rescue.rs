@@ -1,11 +1,10 @@
-//! FlexFactor rescue orders (history, attempts, capture/cancel/refund) and Flexiti financing
-//! (accounts and authorizations) in the portal.
+//! FlexFactor rescue orders in the portal: history, attempts, capture/cancel/refund.
 
 use super::confirm::{Ask, ask};
+use super::transactions::{date, pill};
 use super::words::status_words;
 use super::{
-    PageQuery, Posted, Session, csrf_field, engine_failure, flash, money, page, pretty, problem,
-    when,
+    PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, pretty, problem, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -14,30 +13,68 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_domain::rescue::{Action, OrderState};
-use openflex_engine::financing::{FxCaller, Scope};
+use openflex_domain::status;
 use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal};
 use openflex_engine::portal::PortalSession;
-use openflex_store::{FxListQuery, OrderQuery};
+use openflex_store::OrderQuery;
 use serde::Deserialize;
 
 const PAGE: i64 = 50;
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct OrdersQuery {
-    #[serde(default)]
     q: String,
-    #[serde(default)]
+    from: String,
+    to: String,
     page: i64,
 }
 
+impl OrdersQuery {
+    /// This list's link at `page`, the filters kept.
+    fn link(&self, page: i64) -> String {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
+        ] {
+            if !v.is_empty() {
+                ser.append_pair(k, v);
+            }
+        }
+        ser.append_pair("page", &page.to_string());
+        format!("/portal/orders?{}", ser.finish())
+    }
+}
+
+/// Rescue orders newest first, 50 a page (Newer and Older, with the count of matches), by an
+/// order id or text and a creation date range; each row leads with its status pill.
 pub async fn orders(
     State(st): State<AppState>,
     Session(s): Session,
     Query(f): Query<OrdersQuery>,
 ) -> Response {
     let page_no = f.page.clamp(0, 10_000);
+    let dates = date("Created from", f.from.trim())
+        .and_then(|from| date("Created to", f.to.trim()).map(|to| (from, to)));
+    let (from, to) = match dates {
+        Ok(d) => d,
+        Err(bad) => {
+            let body = html! {
+                p class="error" role="alert" { (bad.field) ": " (bad.why) }
+                (order_filters(&f))
+            };
+            let mut resp = page(&s, "orders", "Rescue orders", None, body);
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
+            return resp;
+        }
+    };
+    let micros = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
     let q = OrderQuery {
         text: Some(f.q.trim().to_string()).filter(|t| !t.is_empty()),
+        from: from.map(|d| micros(d.midnight().assume_utc())),
+        to: to.map(|d| micros(d.midnight().assume_utc() + time::Duration::days(1)) - 1),
         descending: true,
         offset: page_no * PAGE,
         limit: PAGE,
@@ -49,38 +86,47 @@ pub async fn orders(
     };
     let more = (page_no + 1) * PAGE < total;
     let body = html! {
-        form method="get" action="/portal/orders" class="filters" role="search" {
-            label for="q" { "Order id or text" }
-            input id="q" name="q" type="search" value=(f.q.trim());
-            button type="submit" { "Find" }
-        }
-        p { (total) " orders." }
-        div class="scroll" tabindex="0" {
+        (order_filters(&f))
+        p role="status" { (total) " matching orders." }
+        div class="scroll" tabindex="0" role="region" aria-label="Rescue orders" {
             table {
                 thead { tr {
-                    th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Status" }
+                    th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Rescue state" }
                     th scope="col" class="num" { "Amount" } th scope="col" class="num" { "Captured" } th scope="col" class="num" { "Refunded" }
                 } }
                 tbody {
-                    @if rows.is_empty() { tr { td colspan="6" { "No orders." } } }
+                    @if rows.is_empty() { tr { td colspan="7" { "No orders." } } }
                     @for o in &rows {
                         tr {
+                            td { (pill(status::of_order(o.state, o.captured_amount, o.refunded_amount))) }
                             td { a href={ "/portal/orders/" (o.id) } { (when(o.created_at)) } }
                             td { (o.external_order_id) }
                             td { (status_words(o.state.name())) }
-                            td class="num" { (money(o.amount)) " " (o.currency) }
-                            td class="num" { (money(o.captured_amount)) }
-                            td class="num" { (money(o.refunded_amount)) }
+                            td class="num" { (in_currency(o, o.amount)) }
+                            td class="num" { (in_currency(o, o.captured_amount)) }
+                            td class="num" { (in_currency(o, o.refunded_amount)) }
                         }
                     }
                 }
             }
         }
-        @if more {
-            p { a rel="next" href={ "/portal/orders?page=" (page_no + 1) "&q=" (form_urlencoded::byte_serialize(f.q.trim().as_bytes()).collect::<String>()) } { "Older orders →" } }
+        nav class="pager" aria-label="Pages" {
+            @if page_no > 0 { a rel="prev" href=(f.link(page_no - 1)) { "← Newer orders" } }
+            @if more { a rel="next" href=(f.link(page_no + 1)) { "Older orders →" } }
         }
     };
     page(&s, "orders", "Rescue orders", None, body)
+}
+
+fn order_filters(f: &OrdersQuery) -> maud::Markup {
+    html! {
+        form method="get" action="/portal/orders" class="filters" role="search" {
+            div class="field" { label for="q" { "Order id or text" } input id="q" name="q" type="search" value=(f.q.trim()); }
+            div class="field" { label for="from" { "Created from" } input id="from" name="from" type="date" value=(f.from.trim()); }
+            div class="field" { label for="to" { "Created to" } input id="to" name="to" type="date" value=(f.to.trim()); }
+            button type="submit" { "Find" }
+        }
+    }
 }
 
 pub async fn order(
@@ -126,7 +172,7 @@ fn offers(o: &Order) -> Offers {
     }
 }
 
-/// An amount of the order's currency with its code ("12.50 USD").
+/// An amount of the order's currency ("$12.50 USD").
 fn in_currency(o: &Order, minor: i64) -> String {
     super::in_currency(minor, &o.currency)
 }
@@ -389,83 +435,4 @@ fn refusal_words(o: &Order, r: &OrderRefusal) -> String {
         ),
         OrderRefusal::Gateway { detail, .. } => format!("the gateway declined it: {detail}"),
     }
-}
-
-/// Flexiti: the merchant's customer accounts and its latest authorizations with captures.
-pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Response {
-    let accounts = match st
-        .engine
-        .fx_admin_accounts(&s.tenant.merchant_id, s.tenant.mode)
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return engine_failure(e),
-    };
-    let caller = FxCaller {
-        tenant: s.tenant.clone(),
-        client_id: "portal".into(),
-        scope: Scope::Merchant,
-        merchant_name: s.merchant_name.clone(),
-    };
-    let q = FxListQuery {
-        limit: PAGE,
-        ..FxListQuery::default()
-    };
-    let (auths, total) = match st.engine.fx_authorizations(&caller, &q).await {
-        Ok(r) => r,
-        Err(e) => return engine_failure(e),
-    };
-    let body = html! {
-        h2 { "Accounts" }
-        div class="scroll" tabindex="0" {
-            table {
-                thead { tr {
-                    th scope="col" { "Account" } th scope="col" { "Customer" } th scope="col" { "Status" } th scope="col" { "Type" }
-                    th scope="col" class="num" { "Limit" } th scope="col" class="num" { "Available" } th scope="col" class="num" { "Held" } th scope="col" class="num" { "Balance" }
-                } }
-                tbody {
-                    @if accounts.is_empty() { tr { td colspan="8" { "No accounts." } } }
-                    @for a in &accounts {
-                        tr {
-                            td { (a.account_number) }
-                            td { (a.first_name) " " (a.last_name) }
-                            td { (a.status) }
-                            td { (a.account_type) }
-                            td class="num" { (a.credit_limit) }
-                            td class="num" { (a.available_credit) }
-                            td class="num" { (a.held) }
-                            td class="num" { (a.balance) }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Authorizations" }
-        p { (total) " authorizations; the latest " (auths.len()) " below." }
-        div class="scroll" tabindex="0" {
-            table {
-                thead { tr {
-                    th scope="col" { "Created" } th scope="col" { "Authorization" } th scope="col" { "Account" } th scope="col" { "Type" }
-                    th scope="col" class="num" { "Amount" } th scope="col" class="num" { "Captured" } th scope="col" class="num" { "Released" } th scope="col" { "Status" } th scope="col" { "Captures" }
-                } }
-                tbody {
-                    @if auths.is_empty() { tr { td colspan="9" { "No authorizations." } } }
-                    @for a in &auths {
-                        tr {
-                            td { (when(a.created_at)) }
-                            td { (a.id) }
-                            td { (a.account_number) }
-                            td { (a.transaction_type) }
-                            td class="num" { (money(a.amount)) }
-                            td class="num" { (money(a.captured_amount)) }
-                            td class="num" { (money(a.released_amount)) }
-                            td { (a.status) }
-                            td { @for c in &a.captures { (c.id) " (" (money(c.amount)) ") " } }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    page(&s, "flexiti", "Financing", None, body)
 }

@@ -4,6 +4,8 @@
 //! which clients compare; the portal shows people words, and every page asks this function so
 //! the same code never reads two ways.
 
+use openflex_domain::financing::AccountStatus;
+
 /// Plain words for a status or reason code; an unknown one is de-shouted and de-underscored.
 pub fn status_words(code: &str) -> String {
     let known = match code {
@@ -29,6 +31,26 @@ pub fn status_words(code: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// A Flexiti account status as a name and what it means for the customer.
+pub fn account_status_words(st: AccountStatus) -> (&'static str, &'static str) {
+    match st {
+        AccountStatus::Normal => (
+            "Normal",
+            "In good standing; the only status that may make purchases.",
+        ),
+        AccountStatus::AuthProhibited => (
+            "Arrears",
+            "A payment is overdue; purchases are refused until a payment clears the arrears.",
+        ),
+        AccountStatus::Frozen => ("Frozen", "Locked by Flexiti; purchases are refused."),
+        AccountStatus::ChargedOff => (
+            "Charged off",
+            "The debt was written off as a loss; the account can no longer be used.",
+        ),
+        AccountStatus::Closed => ("Closed", "The account is closed; purchases are refused."),
     }
 }
 
@@ -72,6 +94,18 @@ mod tests {
         assert_eq!(
             explanation_words("retry at 09:00 (UTC)"),
             "retry at 09:00 (UTC)"
+        );
+    }
+
+    #[test]
+    fn every_account_status_has_its_own_words() {
+        let names: Vec<&str> = ["N", "A", "F", "Z", "C"]
+            .iter()
+            .map(|c| account_status_words(AccountStatus::parse(c).unwrap()).0)
+            .collect();
+        assert_eq!(
+            names,
+            ["Normal", "Arrears", "Frozen", "Charged off", "Closed"]
         );
     }
 }

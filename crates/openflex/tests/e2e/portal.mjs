@@ -3,7 +3,8 @@
 // confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
 // policy refused beside its field, meet an unknown page, capture a rescue order and have a
 // refund of more than is left refused, capture a FlexPay authorization from its page and
-// follow Related back, advance the test clock. Screenshots
+// follow Related back, search the transaction list (status pills, bookkeeping toggle), open a
+// decline's recovery panel, see the financing status legend, advance the test clock. Screenshots
 // of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
 // with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
@@ -61,6 +62,30 @@ try {
   assert.ok((await page.textContent('main')).includes(mtid));
   const txnPath = new URL(page.url()).pathname;
   await shot('03-transaction');
+
+  // Search the list by the card's last four with bookkeeping rows shown: each row leads with
+  // its status pill; a declined payment opens on its recovery panel; the financing page has
+  // its status legend; keyboard focus draws the ring in the portal's focus colour.
+  await page.getByRole('link', { name: 'Transactions' }).click();
+  await page.getByLabel('Last four digits').fill('9560');
+  await page.getByLabel('Show payment-method bookkeeping').check();
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('status').filter({ hasText: 'matching' }).waitFor();
+  assert.ok((await page.locator('tbody tr td:first-child .pill').count()) > 2, 'a pill leads each row');
+  assert.ok(await page.getByLabel('Show payment-method bookkeeping').isChecked());
+  assert.ok((await page.textContent('main')).includes('CreatePaymentMethod'));
+  const searchPath = new URL(page.url()).pathname + new URL(page.url()).search;
+  await shot('03b-transactions-searched');
+  await page.getByRole('row').filter({ hasText: 'e2e-declined-1' }).getByRole('link').click();
+  await page.getByRole('heading', { name: 'Recovery', exact: true }).waitFor();
+  assert.ok((await page.textContent('main')).includes('Insufficient funds'));
+  const declinedPath = new URL(page.url()).pathname;
+  await shot('03c-recovery-panel');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.activeElement).outlineColor), 'rgb(11, 61, 145)');
+  await page.getByRole('link', { name: 'Financing' }).click();
+  await page.getByText('What the account statuses mean').waitFor();
+  await shot('03d-financing-legend');
 
   // Redeliver a webhook.
   await page.getByRole('link', { name: 'Webhooks' }).click();
@@ -138,7 +163,7 @@ try {
   await shot('06f-refund-confirm');
   refusalsExpected += 1;
   await page.getByRole('button', { name: 'Refund', exact: true }).click();
-  await page.getByRole('alert').filter({ hasText: 'more than the 15.00 USD left to refund' }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'more than the $15.00 USD left to refund' }).waitFor();
   assert.equal(await page.locator('.flash').count(), 0, 'no success box beside a refusal');
   await shot('06g-refund-refused');
 
@@ -224,7 +249,7 @@ try {
   };
   for (const width of [1280, 390]) {
     await a11y.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page']) {
+    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page', searchPath, declinedPath, '/portal/transactions?last4=12']) {
       await a11y.goto(`${base}${path}`);
       await check(`${path} at ${width} px`);
     }

@@ -275,6 +275,8 @@ async fn actions_change_what_the_apis_see(app: TestApp) {
 }
 
 async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
+    use openflex_domain::codes::TxnStatus;
+    use openflex_engine::payments::search::{Position, TxnSearch};
     let declined = app.charge("window-declined", 2008).await;
     let mut approved = Vec::new();
     for i in 0..4 {
@@ -287,23 +289,34 @@ async fn filtered_lists_search_a_bounded_window_and_resume(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let only_declined = openflex_store::TxnFilter {
-        txn_type: None,
-        status: Some(2),
+    let only_declined = TxnSearch {
+        outcome: Some(TxnStatus::Declined),
+        ..TxnSearch::default()
     };
     // The three newest are approved: no match in the window, and where to go on.
-    let (rows, resume) = app
+    let found = app
         .engine
-        .transactions_filtered(&s.tenant, None, &only_declined, 50, 3)
+        .transactions_filtered(&s.tenant, Position::Newest, &only_declined, 50, 3)
         .await
         .unwrap();
-    assert!(rows.is_empty());
-    assert_eq!(resume.as_deref(), approved[1]["transactionId"].as_str());
-    let (rows, resume) = app
+    assert!(found.txns.is_empty());
+    assert_eq!(
+        found.resume.as_deref(),
+        approved[1]["transactionId"].as_str()
+    );
+    let resume = found.resume.unwrap();
+    let found = app
         .engine
-        .transactions_filtered(&s.tenant, resume.as_deref(), &only_declined, 50, 3)
+        .transactions_filtered(
+            &s.tenant,
+            Position::OlderThan(&resume),
+            &only_declined,
+            50,
+            3,
+        )
         .await
         .unwrap();
+    let (rows, resume) = (found.txns, found.resume);
     assert_eq!(rows.len(), 1);
     assert_eq!(
         Some(rows[0].id.as_str()),
@@ -371,7 +384,7 @@ async fn rescue_orders_are_captured_refunded_and_cancelled_from_the_portal(app: 
         page.text.contains("role=\"alert\"")
             && page
                 .text
-                .contains("100.00 USD is more than the 9.50 USD left to refund"),
+                .contains("$100.00 USD is more than the $9.50 USD left to refund"),
         "{}",
         page.text
     );

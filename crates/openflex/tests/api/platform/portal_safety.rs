@@ -141,7 +141,7 @@ async fn irreversible_actions_change_nothing_until_confirmed(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.text.contains("Cancel this order?")
-            && page.text.contains("authorization of 15.00 USD is voided"),
+            && page.text.contains("authorization of $15.00 USD is voided"),
         "{}",
         page.text
     );
