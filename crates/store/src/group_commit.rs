@@ -609,7 +609,10 @@ mod tests {
             ..r.clone()
         };
         // s2 is settled first (an inquiry won the race): its second answer must not land.
-        store.finish_txn_alone(&settled(&rows[1], 10001)).await.unwrap();
+        store
+            .finish_txn_alone(&settled(&rows[1], 10001))
+            .await
+            .unwrap();
         let answers = futures::future::join_all([
             store.finish_txn_alone(&settled(&rows[0], 10000)),
             store.finish_txn_alone(&settled(&rows[1], 10000)),

@@ -346,7 +346,10 @@ impl StripeConnector {
     /// `GET /v1/payment_intents/{id}`: the current state of a payment Stripe still processes.
     async fn retrieve(&self, settings: &Settings, read: Read, id: &str) -> ConnectorResult {
         let url = self.url(&format!("/v1/payment_intents/{id}?expand[]=latest_charge"));
-        answer::sent(read, self.wire.send(self.get(settings, url), String::new).await)
+        answer::sent(
+            read,
+            self.wire.send(self.get(settings, url), String::new).await,
+        )
     }
 
     /// Finds the attempt by `metadata['openflex_reference']`. Stripe's search index lags writes

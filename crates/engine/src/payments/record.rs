@@ -85,8 +85,7 @@ impl Engine {
         }
         // A card keeps the network id of its first customer-initiated approval only: once it has
         // one, later approvals have nothing to add, and their answer can be written alone.
-        let keeps_network_id =
-            source.network_transaction_id.is_none()
+        let keeps_network_id = source.network_transaction_id.is_none()
             && Self::cit_network_id(&row, &details, result).is_some();
         let answer_only = write_ahead
             && !result.is_unknown()
