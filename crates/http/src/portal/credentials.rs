@@ -89,7 +89,7 @@ pub async fn credentials(
                                 @if !c.revoked {
                                     form method="post" action={ "/portal/credentials/" (c.id) "/revoke" } class="inline" {
                                         (csrf_field(&s))
-                                        button type="submit" class="danger" aria-label={ "Revoke " (name_of(c)) " " (c.kind) " " (preview_of(c)) } { "Revoke…" }
+                                        button type="submit" class="danger" aria-label={ "Revoke " (c.kind) " " (name_of(c)) " " (preview_of(c)) } { "Revoke…" }
                                     }
                                 }
                             }
