@@ -12,6 +12,7 @@ pub mod country;
 pub mod decline;
 pub mod financing;
 pub mod gateway_codes;
+pub mod key_label;
 pub mod lifecycle;
 pub mod money;
 pub mod network;

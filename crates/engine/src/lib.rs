@@ -11,6 +11,7 @@ pub mod gateway_webhooks;
 pub mod gateways;
 pub mod idempotency;
 pub mod ids;
+mod key_usage;
 pub mod keys;
 pub mod model;
 pub mod payment_methods;
@@ -196,6 +197,8 @@ pub struct Engine {
     pub(crate) connectors: connector::Connectors,
     pub(crate) http: reqwest::Client,
     pub(crate) geo: Arc<dyn openflex_domain::risk::GeoLookup>,
+    /// When this node last wrote each credential's use (see `key_usage`).
+    pub(crate) use_writes: Arc<key_usage::UseWrites>,
 }
 
 impl Engine {
@@ -210,6 +213,7 @@ impl Engine {
             connectors: connector::Connectors::default(),
             http,
             geo: Arc::new(openflex_domain::risk::SandboxGeo),
+            use_writes: Arc::default(),
         }
     }
 

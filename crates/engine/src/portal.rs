@@ -232,9 +232,14 @@ impl Engine {
 
     /// Issues a full set of credentials for the session's mode and leaves them, sealed, in the
     /// session for the next page to show once (post/redirect/get: a reload cannot mint more).
-    pub async fn portal_issue_credentials(&self, s: &PortalSession) -> Result<()> {
+    /// `name` labels the set on the credentials page.
+    pub async fn portal_issue_credentials(
+        &self,
+        s: &PortalSession,
+        name: Option<&str>,
+    ) -> Result<()> {
         let issued = self
-            .issue_credentials(&s.tenant.merchant_id, s.tenant.mode)
+            .issue_credentials(&s.tenant.merchant_id, s.tenant.mode, name)
             .await?;
         let json = serde_json::to_string(&issued)
             .map_err(|e| EngineError::Internal(format!("issued credentials: {e}")))?;

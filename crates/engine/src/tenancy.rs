@@ -73,7 +73,14 @@ pub struct CredentialInfo {
     pub mode: String,
     pub kind: String,
     pub public_id: Option<String>,
+    /// The name given when its set was issued; `None` for none (and for older credentials).
+    pub name: Option<String>,
+    /// The secret's last four characters ("…abcd"); `None` without a secret or for older
+    /// credentials.
+    pub preview: Option<String>,
     pub created_at: String,
+    /// When it last authenticated a request, to within a minute; `None` when never.
+    pub last_used_at: Option<String>,
     pub revoked: bool,
 }
 
@@ -106,23 +113,25 @@ impl Engine {
         };
         let mut tx = self.store.begin().await?;
         Store::insert_merchant(&mut tx, &merchant).await?;
-        let issued = self.issue_into(&mut tx, &merchant.id, mode).await?;
+        let issued = self.issue_into(&mut tx, &merchant.id, mode, None).await?;
         tx.commit().await?;
         Ok(issued)
     }
 
     /// Issues a fresh set of credentials for an existing merchant (rotation: the old set stays
-    /// valid until revoked).
+    /// valid until revoked), under the name the merchant gives it, if any.
     pub async fn issue_credentials(
         &self,
         merchant_id: &str,
         mode: Mode,
+        name: Option<&str>,
     ) -> Result<IssuedCredentials> {
+        let name = openflex_domain::key_label::name(name).map_err(EngineError::Invalid)?;
         if self.store.merchant(merchant_id).await?.is_none() {
             return Err(EngineError::NotFound);
         }
         let mut tx = self.store.begin().await?;
-        let issued = self.issue_into(&mut tx, merchant_id, mode).await?;
+        let issued = self.issue_into(&mut tx, merchant_id, mode, name).await?;
         tx.commit().await?;
         // A first sandbox set also gives the merchant its sandbox gateway.
         self.store.config_changed();
@@ -134,6 +143,7 @@ impl Engine {
         tx: &mut openflex_store::Tx,
         merchant_id: &str,
         mode: Mode,
+        name: Option<String>,
     ) -> Result<IssuedCredentials> {
         let now = micros(self.now());
         let api_key = openflex_vault::random_secret_b64()?;
@@ -155,6 +165,8 @@ impl Engine {
             created_at: now,
             revoked_at: None,
             trusted_networks: None,
+            name: name.clone(),
+            preview: secret.map(openflex_domain::key_label::preview),
         };
         let mut rows = vec![
             row(kind::FLEXPAY_API_KEY, None, Some(&api_key)),
@@ -174,6 +186,7 @@ impl Engine {
             &webhook_key,
         )?;
         webhook.sealed_secret = Some(sealed);
+        webhook.preview = Some(openflex_domain::key_label::preview(&webhook_key));
         webhook.kek_version = Some(i64::from(version));
         rows.push(webhook);
         for r in &rows {
@@ -273,16 +286,25 @@ impl Engine {
         if self.store.merchant(merchant_id).await?.is_none() {
             return Err(EngineError::NotFound);
         }
+        let used: std::collections::HashMap<String, i64> = self
+            .store
+            .credential_last_used(merchant_id)
+            .await?
+            .into_iter()
+            .collect();
         Ok(self
             .store
             .credentials_of(merchant_id)
             .await?
             .into_iter()
             .map(|c| CredentialInfo {
+                last_used_at: used.get(&c.id).map(|&t| rfc3339(crate::from_micros(t))),
                 id: c.id,
                 mode: c.mode,
                 kind: c.kind,
                 public_id: c.public_id,
+                name: c.name,
+                preview: c.preview,
                 created_at: rfc3339(crate::from_micros(c.created_at)),
                 revoked: c.revoked_at.is_some(),
             })
@@ -314,7 +336,11 @@ impl Engine {
         let Some((cred, merchant)) = self.store.credential_by_secret(kind, hash).await? else {
             return Ok(None);
         };
-        tenant_of(&cred, &merchant, hash)
+        let tenant = tenant_of(&cred, &merchant, hash)?;
+        if tenant.is_some() {
+            self.note_use(&cred.id);
+        }
+        Ok(tenant)
     }
 
     /// [`Engine::authenticate`] through the node's configuration cache, for the payment use
@@ -337,6 +363,7 @@ impl Engine {
         let Some(mut tenant) = tenant_of(cred, merchant, &hash)? else {
             return Ok(None);
         };
+        self.note_use(&cred.id);
         tenant.cached = Some(crate::CachedAuth {
             kind,
             secret_hash: hash,

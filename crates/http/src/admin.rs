@@ -184,6 +184,8 @@ async fn list_credentials(
 #[derive(Deserialize)]
 struct IssueRequest {
     mode: Option<String>,
+    /// A name for the set, shown beside each key (optional).
+    name: Option<String>,
 }
 
 async fn issue_credentials(
@@ -193,14 +195,21 @@ async fn issue_credentials(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<IssuedCredentials>), ApiError> {
     let req: IssueRequest = if bytes.is_empty() {
-        IssueRequest { mode: None }
+        IssueRequest {
+            mode: None,
+            name: None,
+        }
     } else {
         body(bytes)?
     };
     let mode = mode_of(req.mode.as_deref())?;
     Ok((
         StatusCode::CREATED,
-        Json(s.engine.issue_credentials(&id, mode).await?),
+        Json(
+            s.engine
+                .issue_credentials(&id, mode, req.name.as_deref())
+                .await?,
+        ),
     ))
 }
 

@@ -277,6 +277,9 @@ enum MerchantCommand {
         merchant: String,
         #[arg(long)]
         live: bool,
+        /// A name for the set, shown beside each key so a revoke names the right one.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// List a merchant's credentials (never the secrets).
     Credentials {
@@ -653,9 +656,15 @@ async fn merchant(command: MerchantCommand, config: &Config) -> anyhow::Result<(
                 }
             }
         }
-        MerchantCommand::Issue { merchant, live } => {
+        MerchantCommand::Issue {
+            merchant,
+            live,
+            name,
+        } => {
             let mode = if live { Mode::Live } else { Mode::Sandbox };
-            let issued = engine.issue_credentials(&merchant, mode).await?;
+            let issued = engine
+                .issue_credentials(&merchant, mode, name.as_deref())
+                .await?;
             println!("{}", serde_json::to_string_pretty(&issued)?);
         }
         MerchantCommand::RetryPolicy {
@@ -676,11 +685,13 @@ async fn merchant(command: MerchantCommand, config: &Config) -> anyhow::Result<(
         MerchantCommand::Credentials { merchant } => {
             for c in engine.credentials(&merchant).await? {
                 println!(
-                    "{}  {:7}  {:24}  {}{}",
+                    "{}  {:7}  {:24}  {}  {}  {}{}",
                     c.id,
                     c.mode,
                     c.kind,
-                    c.public_id.unwrap_or_default(),
+                    c.public_id.as_deref().unwrap_or("—"),
+                    c.preview.as_deref().unwrap_or("—"),
+                    c.name.as_deref().unwrap_or("—"),
                     if c.revoked { "  (revoked)" } else { "" }
                 );
             }

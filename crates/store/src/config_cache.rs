@@ -211,7 +211,7 @@ impl Store {
         }
         let row = on_pool!(&self.pool, p => sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(format!(
             "SELECT c.id, c.merchant_id, c.mode, c.kind, c.public_id, c.secret_hash, c.sealed_secret, c.kek_version, \
-             c.created_at, c.revoked_at, c.trusted_networks, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, \
+             c.created_at, c.revoked_at, c.trusted_networks, c.name, c.preview, m.name AS m_name, m.clock_offset_us AS m_clock_offset_us, \
              m.created_at AS m_created_at, m.settings AS m_settings, {GENERATION} AS generation \
              FROM credentials c JOIN merchants m ON m.id = c.merchant_id \
              WHERE c.secret_hash = $1 AND c.revoked_at IS NULL")))

@@ -18,18 +18,24 @@ pub struct CredentialRow {
     pub revoked_at: Option<i64>,
     /// A Flexiti client's trusted networks: a JSON array of CIDR blocks; `None` for any.
     pub trusted_networks: Option<String>,
+    /// The name the merchant gave the set it was issued in; `None` before names existed.
+    pub name: Option<String>,
+    /// The secret's last four characters ("…abcd"); `None` without a secret or before
+    /// previews existed.
+    pub preview: Option<String>,
 }
 
-const COLS: &str = "id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks";
+const COLS: &str = "id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks, name, preview";
 
 impl Store {
     pub async fn insert_credential(tx: &mut Tx, row: &CredentialRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "INSERT INTO credentials (id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            "INSERT INTO credentials (id, merchant_id, mode, kind, public_id, secret_hash, sealed_secret, kek_version, created_at, revoked_at, trusted_networks, name, preview) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&row.id).bind(&row.merchant_id).bind(&row.mode).bind(&row.kind)
             .bind(&row.public_id).bind(&row.secret_hash).bind(&row.sealed_secret)
             .bind(row.kek_version).bind(row.created_at).bind(row.revoked_at).bind(&row.trusted_networks)
+            .bind(&row.name).bind(&row.preview)
             .execute(c).await.map(|_| ()))?;
         Ok(())
     }
@@ -136,5 +142,31 @@ impl Store {
             .bind(id).fetch_optional(p).await)?;
         let Some(cred) = cred else { return Ok(None) };
         Ok(self.merchant(&cred.merchant_id).await?.map(|m| (cred, m)))
+    }
+}
+
+/// When credentials were last used: a table of its own, so recording a use never raises the
+/// configuration generation that every write to `credentials` raises.
+impl Store {
+    /// Records that credential `id` authenticated a request at `at`; an older time never
+    /// replaces a newer one (nodes write in any order).
+    pub async fn record_credential_use(&self, id: &str, at: i64) -> Result<()> {
+        on_write!(self, p => sqlx::query(
+            "INSERT INTO credential_usage (credential_id, last_used_at) VALUES ($1, $2) \
+             ON CONFLICT (credential_id) DO UPDATE SET last_used_at = excluded.last_used_at \
+             WHERE credential_usage.last_used_at < excluded.last_used_at")
+            .bind(id).bind(at).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// When each of a merchant's credentials was last used, by credential id (those never
+    /// used are absent).
+    pub async fn credential_last_used(&self, merchant_id: &str) -> Result<Vec<(String, i64)>> {
+        Ok(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, (String, i64)>(
+            "SELECT u.credential_id, u.last_used_at FROM credential_usage u \
+             JOIN credentials c ON c.id = u.credential_id WHERE c.merchant_id = $1")
+            .bind(merchant_id).fetch_all(p).await)?,
+        )
     }
 }

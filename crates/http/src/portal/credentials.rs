@@ -1,19 +1,51 @@
 //! API credentials in the portal: the list, issuing a new set, and revoking one.
 //!
+//! Each key is listed with the name its set was given, a preview of its secret's last four
+//! characters and when it was last used, and the revoke confirmation repeats them, so a
+//! merchant with several sets knows which key a revoke kills. Keys issued before names and
+//! previews existed show "—".
+//!
 //! Issuing is post/redirect/get: the POST mints the set and leaves its secrets, sealed, in the
 //! server-side session; the page it redirects to takes them out and shows them once. Reloading
 //! that page mints nothing and shows nothing, so a refresh or a back button neither leaks the
 //! secrets again nor issues a second set.
 
 use super::confirm::{Ask, Confirmation, ask};
-use super::{
-    NoFields, PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, redirect_after,
-};
+use super::{PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, redirect_after};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
+use openflex_domain::key_label::NAME_MAX;
 use openflex_engine::EngineError;
+use openflex_engine::tenancy::CredentialInfo;
+use serde::Deserialize;
+
+/// The issue form: an optional name for the new set.
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// A credential's name, or "—" for a key issued without one.
+fn name_of(c: &CredentialInfo) -> &str {
+    c.name.as_deref().unwrap_or("—")
+}
+
+/// A credential's secret preview ("…abcd"), or "—" when it has none.
+fn preview_of(c: &CredentialInfo) -> &str {
+    c.preview.as_deref().unwrap_or("—")
+}
+
+/// How the revoke confirmation and the button's label name a key.
+fn label(c: &CredentialInfo) -> Markup {
+    html! {
+        strong { (name_of(c)) } " (" (c.kind) ", secret " code { (preview_of(c)) }
+        @if let Some(p) = &c.public_id { ", public id " code { (p) } }
+        ")"
+    }
+}
 
 /// The credentials of this mode (never their secrets), issue and revoke.
 pub async fn credentials(
@@ -29,24 +61,35 @@ pub async fn credentials(
     let body = html! {
         form method="post" action="/portal/credentials" {
             (csrf_field(&s))
+            label for="key-name" { "Name (optional)" }
+            " "
+            input id="key-name" name="name" type="text" maxlength=(NAME_MAX) placeholder="e.g. Checkout server";
+            " "
             button type="submit" { "Issue new " (mode) " credentials" }
         }
-        p class="hint" { "A new set works beside the old one until you revoke it; its secrets are shown once." }
+        p class="hint" { "A new set works beside the old one until you revoke it; its secrets are shown once. The name helps you tell sets apart. Last used is updated at most once a minute." }
         div class="scroll" {
             table {
-                thead { tr { th scope="col" { "Kind" } th scope="col" { "Public id" } th scope="col" { "Created" } th scope="col" { "State" } th scope="col" { span class="sr-only" { "Actions" } } } }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Secret" }
+                    th scope="col" { "Public id" } th scope="col" { "Created" } th scope="col" { "Last used" }
+                    th scope="col" { "State" } th scope="col" { span class="sr-only" { "Actions" } }
+                } }
                 tbody {
                     @for c in creds.iter().filter(|c| c.mode == mode) {
                         tr {
+                            td { (name_of(c)) }
                             td { (c.kind) }
+                            td { code { (preview_of(c)) } }
                             td { code { (c.public_id.as_deref().unwrap_or("—")) } }
                             td { (c.created_at) }
+                            td { (c.last_used_at.as_deref().unwrap_or("never")) }
                             td { (if c.revoked { "revoked" } else { "active" }) }
                             td {
                                 @if !c.revoked {
                                     form method="post" action={ "/portal/credentials/" (c.id) "/revoke" } class="inline" {
                                         (csrf_field(&s))
-                                        button type="submit" class="danger" aria-label={ "Revoke " (c.kind) " " (c.id) } { "Revoke…" }
+                                        button type="submit" class="danger" aria-label={ "Revoke " (c.kind) " " (name_of(c)) " " (preview_of(c)) } { "Revoke…" }
                                     }
                                 }
                             }
@@ -65,9 +108,10 @@ pub async fn credentials(
     )
 }
 
-/// Issues a full set for this mode; the page after the redirect shows the secrets.
-pub async fn issue(State(st): State<AppState>, Posted(s, _): Posted<NoFields>) -> Response {
-    match st.engine.portal_issue_credentials(&s).await {
+/// Issues a full set for this mode under the given name; the page after the redirect shows
+/// the secrets.
+pub async fn issue(State(st): State<AppState>, Posted(s, f): Posted<IssueForm>) -> Response {
+    match st.engine.portal_issue_credentials(&s, Some(&f.name)).await {
         Ok(()) => Redirect::to("/portal/credentials/new").into_response(),
         Err(e) => engine_failure(e),
     }
@@ -129,14 +173,14 @@ pub async fn revoke(
         return engine_failure(EngineError::NotFound);
     };
     if !f.given() {
-        let public = c.public_id.as_deref().unwrap_or(&c.id);
         return ask(
             &s,
             Ask {
                 section: "credentials",
                 title: "Revoke this credential?",
                 what: html! {
-                    p { "The " (mode) " credential " strong { (c.kind) } " " code { (public) } " will be revoked." }
+                    p { "The " (mode) " credential " (label(c)) " will be revoked." }
+                    p { "Last used: " (c.last_used_at.as_deref().unwrap_or("never")) "." }
                     p { "Every request made with it is refused from then on. This cannot be undone." }
                 },
                 action: &format!("/portal/credentials/{id}/revoke"),

@@ -23,6 +23,7 @@ mod portal_actions;
 pub(crate) mod portal_e2e;
 mod portal_follow_ups;
 mod portal_gateways;
+mod portal_keys;
 mod portal_lists;
 mod portal_origin;
 mod portal_safety;
