@@ -30,6 +30,7 @@ mod routing;
 mod scale_out;
 mod scheduler;
 mod schemathesis;
+mod simulate;
 mod slow_clients;
 mod unicode_ids;
 mod webhooks;
