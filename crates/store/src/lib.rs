@@ -25,6 +25,7 @@ mod merchants;
 mod network_ids;
 mod payment_methods;
 mod portal;
+mod recovery;
 mod sqlite_file;
 mod transactions;
 mod webhooks;
@@ -45,6 +46,7 @@ pub use jobs::JobRow;
 pub use merchants::MerchantRow;
 pub use payment_methods::{PaymentMethodForPayment, PaymentMethodRow};
 pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
+pub use recovery::RecoveryChainRow;
 pub use transactions::{ListQuery, Reservation, TXN_COLUMNS, TxnFilter, TxnRow};
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 

@@ -19,6 +19,7 @@ mod follow_ups;
 mod gateways;
 pub(crate) mod origin;
 mod payments;
+mod recovery;
 mod rescue;
 mod settings;
 mod words;

@@ -42,6 +42,10 @@ pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Respon
         Ok(d) => d,
         Err(e) => return engine_failure(e),
     };
+    let recovery = match st.engine.recovery_stats(&s.tenant, 30).await {
+        Ok(r) => r,
+        Err(e) => return engine_failure(e),
+    };
     let attempts: i64 = days.iter().map(|d| d.attempts).sum();
     let approved: i64 = days.iter().map(|d| d.approved).sum();
     let volume: i64 = days.iter().map(|d| d.volume).sum();
@@ -60,6 +64,7 @@ pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Respon
         (bar_chart("Approval rate per day", &series(|d| (d.approved * 1000).checked_div(d.attempts).unwrap_or(0)), percent))
         (bar_chart("Recovered revenue per day", &series(|d| d.recovered + d.rescued), money))
         (bar_chart("Attempts per day", &series(|d| d.attempts), count))
+        (super::recovery::section(&recovery))
     };
     page(&s, "overview", "Overview", None, body)
 }

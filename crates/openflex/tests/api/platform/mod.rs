@@ -24,6 +24,7 @@ pub(crate) mod portal_e2e;
 mod portal_follow_ups;
 mod portal_gateways;
 mod portal_origin;
+mod portal_recovery;
 mod portal_safety;
 mod refresh_tokens;
 mod routing;
