@@ -22,7 +22,7 @@ const PAGE: i64 = 50;
 /// How many transactions one filtered page searches (bounds its cost at any table size).
 const WINDOW: i64 = 5000;
 
-fn day_label(day: i64) -> String {
+pub(super) fn day_label(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * 86_400)
         .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
         .unwrap_or_default()
@@ -32,7 +32,7 @@ fn count(v: i64) -> String {
     v.to_string()
 }
 
-fn percent(v: i64) -> String {
+pub(super) fn percent(v: i64) -> String {
     format!("{}.{}%", v / 10, v % 10)
 }
 

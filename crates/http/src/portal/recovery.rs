@@ -4,6 +4,7 @@
 //! sends no script). The figures come from `Engine::recovery_stats`.
 
 use super::money;
+use super::payments::{day_label, percent};
 use maud::{Markup, html};
 use openflex_engine::recovery_stats::{RecoveryFigures, RecoveryStats};
 
@@ -14,19 +15,9 @@ const LEFT: i64 = 72;
 const BOTTOM: i64 = 36;
 const TOP: i64 = 12;
 
-fn percent(permille: i64) -> String {
-    format!("{}.{} %", permille / 10, permille % 10)
-}
-
 fn per_recovery(f: &RecoveryFigures) -> String {
     f.retries_per_recovery_centi()
         .map_or("–".into(), |c| format!("{}.{:02}", c / 100, c % 100))
-}
-
-fn day_label(day: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(day * 86_400)
-        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-        .unwrap_or_default()
 }
 
 /// The recovery section of the overview.

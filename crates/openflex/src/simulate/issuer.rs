@@ -89,8 +89,9 @@ pub enum Cadence {
     Monthly,
 }
 
-/// Share of each cadence among customers: weekly, biweekly, semi-monthly, monthly.
-pub const CADENCE_SHARES: [f64; 4] = [0.33, 0.43, 0.19, 0.05];
+/// Share of each cadence among customers: weekly, biweekly, semi-monthly, monthly (BLS, private
+/// businesses by length of pay period, March 2013; docs/recovery.md §2).
+pub const CADENCE_SHARES: [f64; 4] = [0.324, 0.365, 0.198, 0.113];
 
 impl Cadence {
     fn paydays_per_month(self) -> f64 {

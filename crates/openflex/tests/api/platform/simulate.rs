@@ -68,18 +68,25 @@ fn a_small_run_prints_its_report_and_draws_its_chart() {
     );
 }
 
+/// Writes a history file: the header, then `rows`.
+fn history_file(path: &std::path::Path, rows: &str) {
+    std::fs::write(
+        path,
+        format!("first_attempt,amount,currency,decline_code\n{rows}"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_history_file_is_simulated_and_its_bad_rows_named() {
     let dir = scratch();
     let history = dir.join("declines.csv");
-    std::fs::write(
+    history_file(
         &history,
-        "first_attempt,amount,currency,decline_code\n\
-         2026-02-02T09:15:00Z,19.99,USD,20023\n\
+        "2026-02-02T09:15:00Z,19.99,USD,20023\n\
          2026-02-03T10:00:00Z,49.99,USD,20003\n\
          2026-02-03T11:00:00Z,2500,JPY,20046\n",
-    )
-    .unwrap();
+    );
     let (ok, out, err) = process::run(&[
         "simulate",
         "recovery",
@@ -100,13 +107,11 @@ fn a_history_file_is_simulated_and_its_bad_rows_named() {
         "{out}"
     );
 
-    std::fs::write(
+    history_file(
         &history,
-        "first_attempt,amount,currency,decline_code\n\
-         2026-02-02T09:15:00Z,19.99,USD,20023\n\
+        "2026-02-02T09:15:00Z,19.99,USD,20023\n\
          2026-02-03T10:00:00Z,ten,USD,20003\n",
-    )
-    .unwrap();
+    );
     let (ok, out, err) = process::run(&[
         "simulate",
         "recovery",
