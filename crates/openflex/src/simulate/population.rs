@@ -51,7 +51,7 @@ pub const SPREAD_DAYS: i64 = 30;
 
 /// The synthetic population: `size` declines from `start`, seeded.
 pub fn synthetic(size: usize, seed: u64, start: OffsetDateTime) -> Vec<Decline> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_DEC1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_DEC1);
     let usd = Currency::parse("USD").expect("USD is an ISO 4217 currency");
     let code_shares: Vec<f64> = MIX.iter().map(|(_, s)| *s).collect();
     let price_shares: Vec<f64> = PRICES.iter().map(|(_, s)| *s).collect();
