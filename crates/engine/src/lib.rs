@@ -18,6 +18,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod portal;
 pub mod recovery;
+pub mod recovery_stats;
 mod routing;
 pub mod scheduler;
 pub mod settings;

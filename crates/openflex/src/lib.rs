@@ -6,6 +6,7 @@ mod bench_db;
 pub mod bootstrap;
 pub mod config;
 mod serve;
+pub mod simulate;
 pub mod telemetry;
 pub mod tls;
 

@@ -118,6 +118,18 @@ enum Command {
         #[arg(long, env = "OPENFLEX_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
     },
+    /// Simulations on a scratch database (nothing touches the data directory).
+    Simulate {
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// Compare retry policies' recovery of declined payments against a seeded issuer model
+    /// (docs/recovery.md); openflex's policy runs through the engine on a scratch database.
+    Recovery(openflex::simulate::RecoveryArgs),
 }
 
 #[derive(Subcommand)]
@@ -381,6 +393,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User { command } => user(command, &config).await,
         Command::Webhook { command } => webhook(command, &config).await,
         Command::Flexiti { command } => flexiti(command, &config).await,
+        Command::Simulate {
+            command: SimulateCommand::Recovery(args),
+        } => openflex::simulate::recovery(args).await,
         Command::Bench {
             target,
             scenario,

@@ -23,6 +23,7 @@ mod follow_ups;
 mod gateways;
 pub(crate) mod origin;
 mod payments;
+mod recovery;
 mod recovery_panel;
 mod rescue;
 mod settings;

@@ -20,7 +20,7 @@ use openflex_engine::portal::{CurrencyDays, DayMoney, DayStats, PortalSession};
 
 const PAGE: i64 = 50;
 
-fn day_label(day: i64) -> String {
+pub(super) fn day_label(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day * 86_400)
         .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
         .unwrap_or_default()
@@ -30,7 +30,7 @@ fn count(v: i64) -> String {
     v.to_string()
 }
 
-fn percent(v: i64) -> String {
+pub(super) fn percent(v: i64) -> String {
     format!("{}.{}%", v / 10, v % 10)
 }
 
@@ -39,6 +39,10 @@ fn percent(v: i64) -> String {
 pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Response {
     let activity = match st.engine.day_stats(&s.tenant, 30).await {
         Ok(d) => d,
+        Err(e) => return engine_failure(e),
+    };
+    let recovery = match st.engine.recovery_stats(&s.tenant, 30).await {
+        Ok(r) => r,
         Err(e) => return engine_failure(e),
     };
     let days = &activity.days;
@@ -76,6 +80,7 @@ pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Respon
             (bar_chart(&format!("Recovered revenue per day, {}", c.currency), &money_per_day(c, |d| d.recovered + d.rescued), &fmt))
         }
         (bar_chart("Attempts per day", &per_day(&|d| d.attempts), &count))
+        (super::recovery::section(&recovery))
     };
     page(&s, "overview", "Overview", None, body)
 }

@@ -52,6 +52,8 @@ try {
   await page.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   assert.equal(await page.getByRole('img', { name: 'Approved volume per day' }).count(), 1);
+  await page.getByRole('heading', { name: 'Recovery of declined payments, last 30 days' }).waitFor();
+  assert.equal(await page.getByRole('img', { name: 'Declined and recovered revenue by day of the decline' }).count(), 1);
   await shot('02-overview');
 
   // Find a transaction by its merchantTransactionId.
