@@ -84,6 +84,7 @@ impl Engine {
         {
             let stored = cred.secret_hash.as_deref().unwrap_or_default();
             if openflex_vault::constant_time_eq(stored.as_bytes(), given.as_bytes()) {
+                self.note_use(&cred.id);
                 let Some(merchant) = self.store.merchant(&cred.merchant_id).await? else {
                     return Ok(None);
                 };

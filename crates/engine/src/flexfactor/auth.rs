@@ -141,6 +141,7 @@ impl Engine {
         {
             let stored = cred.secret_hash.as_deref().unwrap_or_default();
             if openflex_vault::constant_time_eq(stored.as_bytes(), given.as_bytes()) {
+                self.note_use(&cred.id);
                 let mid = self.mid_of(&cred.merchant_id, &cred.mode).await?;
                 let now = self.now().unix_timestamp();
                 let (family, jti) = (crate::ids::guid(), crate::ids::guid());

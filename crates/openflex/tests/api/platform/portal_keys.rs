@@ -3,6 +3,7 @@
 //! a revoke confirmation that names the key it kills, and no secret ever shown in full.
 
 use crate::dual;
+use crate::flexfactor::ff::token_with;
 use crate::helpers::*;
 use crate::platform::portal::{Portal, merchant_get};
 use reqwest::{Method, StatusCode};
@@ -166,4 +167,23 @@ async fn the_admin_api_names_a_set_and_refuses_a_bad_name(app: TestApp) {
     }
     let after = merchant_get(&app, "/credentials").await;
     assert_eq!(after["credentials"].as_array().unwrap().len(), before);
+
+    // A FlexFactor token exchange counts as a use of the AppKey/AppSecret credential.
+    token_with(&app, &v["flexfactor"]).await;
+    let mut used = Vec::new();
+    for _ in 0..50 {
+        let listed = merchant_get(&app, "/credentials").await;
+        used = listed["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "Reporting job" && !c["lastUsedAt"].is_null())
+            .map(|c| c["kind"].as_str().unwrap().to_string())
+            .collect();
+        if !used.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(used, ["flexfactor_app"]);
 }
