@@ -95,10 +95,16 @@ impl GroupCommit {
             let mut conn: Option<SqliteConnection> = None;
             while let Some(batch) = next_batch(&mut rx).await {
                 if !batch.inserts.is_empty() {
-                    conn = run(conn, &opts, &gate, batch.inserts).await;
+                    conn = run(conn, &opts, batch.inserts, async |c, b| {
+                        write(c, &gate, b).await
+                    })
+                    .await;
                 }
                 if !batch.settles.is_empty() {
-                    conn = run_settles(conn, &opts, &gate, batch.settles).await;
+                    conn = run(conn, &opts, batch.settles, async |c, b| {
+                        settle(c, &gate, b).await
+                    })
+                    .await;
                 }
                 if let Some(ack) = batch.close {
                     if let Some(c) = conn.take() {
@@ -146,50 +152,41 @@ impl GroupCommit {
     }
 }
 
-/// Writes `batch` on `conn`, connecting first when there is none; returns the connection if it
-/// is still fit for the next batch.
-async fn run(
-    conn: Option<SqliteConnection>,
-    opts: &SqliteConnectOptions,
-    gate: &Mutex<()>,
-    batch: Vec<Pending>,
-) -> Option<SqliteConnection> {
-    match connected(conn, opts).await {
-        Ok(mut c) => write(&mut c, gate, batch).await.then_some(c),
-        Err(e) => {
-            for p in batch {
-                let _ = p.done.send(Err(e.clone()));
-            }
-            None
-        }
+/// A queued write whose caller waits for its outcome.
+trait Answered {
+    fn answer(self, outcome: Result<()>);
+}
+
+impl Answered for Pending {
+    fn answer(self, outcome: Result<()>) {
+        let _ = self.done.send(outcome);
     }
 }
 
-async fn connected(
+impl Answered for Settle {
+    fn answer(self, outcome: Result<()>) {
+        let _ = self.done.send(outcome);
+    }
+}
+
+/// Writes `items` with `write` on `conn`, connecting first when there is none (a failed
+/// connect answers every item with its error); returns the connection if it is still fit for
+/// the next batch.
+async fn run<T: Answered>(
     conn: Option<SqliteConnection>,
     opts: &SqliteConnectOptions,
-) -> Result<SqliteConnection> {
-    match conn {
+    items: Vec<T>,
+    write: impl AsyncFnOnce(&mut SqliteConnection, Vec<T>) -> bool,
+) -> Option<SqliteConnection> {
+    let connected = match conn {
         Some(c) => Ok(c),
         None => opts.connect().await.map_err(StoreError::from),
-    }
-}
-
-/// Writes `settles` on `conn` as [`run`] writes inserts.
-async fn run_settles(
-    conn: Option<SqliteConnection>,
-    opts: &SqliteConnectOptions,
-    gate: &Mutex<()>,
-    settles: Vec<Settle>,
-) -> Option<SqliteConnection> {
-    match connected(conn, opts).await {
-        Ok(mut c) => {
-            let healthy = settle(&mut c, gate, settles).await;
-            healthy.then_some(c)
-        }
+    };
+    match connected {
+        Ok(mut c) => write(&mut c, items).await.then_some(c),
         Err(e) => {
-            for s in settles {
-                let _ = s.done.send(Err(e.clone()));
+            for item in items {
+                item.answer(Err(e.clone()));
             }
             None
         }
@@ -207,7 +204,7 @@ async fn settle(conn: &mut SqliteConnection, gate: &Mutex<()>, settles: Vec<Sett
             Ok(answers) => answers,
             Err(StoreError::Unavailable(why)) => {
                 for s in settles {
-                    let _ = s.done.send(Err(StoreError::Unavailable(why.clone())));
+                    s.answer(Err(StoreError::Unavailable(why.clone())));
                 }
                 return false;
             }
@@ -218,7 +215,7 @@ async fn settle(conn: &mut SqliteConnection, gate: &Mutex<()>, settles: Vec<Sett
         .iter()
         .any(|a| matches!(a, Err(StoreError::Unavailable(_))));
     for (s, answer) in settles.into_iter().zip(answers) {
-        let _ = s.done.send(answer);
+        s.answer(answer);
     }
     healthy
 }
@@ -298,17 +295,17 @@ async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending
                 } else {
                     skipped(conn, p.guard, &mut generation).await
                 };
-                let _ = p.done.send(answer);
+                p.answer(answer);
             }
         }
         Err(StoreError::Unavailable(why)) => {
             for p in batch {
-                let _ = p.done.send(Err(StoreError::Unavailable(why.clone())));
+                p.answer(Err(StoreError::Unavailable(why.clone())));
             }
         }
         Err(e) if batch.len() == 1 => {
             for p in batch {
-                let _ = p.done.send(Err(e.clone()));
+                p.answer(Err(e.clone()));
             }
         }
         Err(_) => {
@@ -318,7 +315,7 @@ async fn write(conn: &mut SqliteConnection, gate: &Mutex<()>, batch: Vec<Pending
                     Ok(_) => Ok(()),
                     Err(e) => Err(e),
                 };
-                let _ = p.done.send(answer);
+                p.answer(answer);
             }
         }
     }
