@@ -84,7 +84,6 @@ impl Engine {
         {
             let stored = cred.secret_hash.as_deref().unwrap_or_default();
             if openflex_vault::constant_time_eq(stored.as_bytes(), given.as_bytes()) {
-                self.note_use(&cred.id);
                 let Some(merchant) = self.store.merchant(&cred.merchant_id).await? else {
                     return Ok(None);
                 };
@@ -140,6 +139,8 @@ impl Engine {
             return Err(Refusal::new("invalid_role").into());
         }
         client.admit(client_id, origin)?;
+        // A use is a call that got in: a right secret from an untrusted network is not one.
+        self.note_use(&client.credential_id);
         Ok(self.fx_mint(&client.credential_id, scope).await?)
     }
 
@@ -172,6 +173,7 @@ impl Engine {
             return Err(Refusal::new("invalid_role").into());
         }
         client.admit(client_id, origin)?;
+        self.note_use(&credential_id);
         if !self
             .store
             .revoke_fx_token(&found.token.token_hash, now)
