@@ -267,7 +267,15 @@ impl Engine {
             .open_secret(&flash_context(s), version, &sealed)?;
         serde_json::from_str(json.expose())
             .map(Some)
-            .map_err(|e| EngineError::Internal(format!("flashed credentials: {e}")))
+            // serde's message quotes the offending value, here a secret: say where, never what.
+            .map_err(|e| {
+                EngineError::Internal(format!(
+                    "flashed credentials unreadable ({:?} at line {} column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ))
+            })
     }
 
     /// Ends a session (and sweeps expired ones).
