@@ -36,11 +36,25 @@ pub(crate) enum SessionAttrs {
     ReadWrite,
 }
 
-/// A PostgreSQL URL split into one connect option per host.
-#[derive(Debug)]
+/// A PostgreSQL URL split into one connect option per host. No `Debug` derive: the options
+/// hold the password (see the manual impl below).
 pub(crate) struct Target {
     pub hosts: Vec<PgConnectOptions>,
     pub attrs: SessionAttrs,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| format!("{}:{}", h.get_host(), h.get_port()))
+            .collect();
+        f.debug_struct("Target")
+            .field("hosts", &hosts)
+            .field("attrs", &self.attrs)
+            .finish()
+    }
 }
 
 impl Target {
