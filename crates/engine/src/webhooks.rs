@@ -150,20 +150,25 @@ fn invalid(msg: impl Into<String>) -> EngineError {
     EngineError::Invalid(msg.into())
 }
 
+/// An absolute http(s) URL naming a host, at most 2048 characters, and https in live mode:
+/// where openflex sends data (webhook endpoints) or sends a shopper back (the widget's return
+/// URL). `Err` says what is wrong.
+pub(crate) fn web_url(url: &str, mode: Mode) -> std::result::Result<reqwest::Url, &'static str> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "url must be an absolute http(s) URL")?;
+    match (parsed.scheme(), mode) {
+        ("https", _) | ("http", Mode::Sandbox) => {}
+        ("http", Mode::Live) => return Err("live webhook endpoints must use https"),
+        _ => return Err("url must be an absolute http(s) URL"),
+    }
+    if parsed.host_str().is_none() || url.len() > 2048 {
+        return Err("url must name a host and be at most 2048 characters");
+    }
+    Ok(parsed)
+}
+
 impl Engine {
     fn check_url(&self, url: &str, mode: Mode) -> Result<reqwest::Url> {
-        let parsed =
-            reqwest::Url::parse(url).map_err(|_| invalid("url must be an absolute http(s) URL"))?;
-        match (parsed.scheme(), mode) {
-            ("https", _) | ("http", Mode::Sandbox) => {}
-            ("http", Mode::Live) => return Err(invalid("live webhook endpoints must use https")),
-            _ => return Err(invalid("url must be an absolute http(s) URL")),
-        }
-        if parsed.host_str().is_none() || url.len() > 2048 {
-            return Err(invalid(
-                "url must name a host and be at most 2048 characters",
-            ));
-        }
+        let parsed = web_url(url, mode).map_err(invalid)?;
         if !self.config.allow_private_webhook_targets {
             target::check_host(&parsed).map_err(|e| invalid(e.to_string()))?;
         }

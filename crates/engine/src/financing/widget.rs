@@ -111,14 +111,12 @@ impl Engine {
             // one the merchant gave.
             return Err(Refusal::on("insufficient_scope", "return_url").into());
         }
-        if c.tenant.mode == crate::Mode::Live
-            && w.return_url.as_deref().is_some_and(|u| {
-                !u.get(..8)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-            })
+        if w.return_url
+            .as_deref()
+            .is_some_and(|u| crate::webhooks::web_url(u, c.tenant.mode).is_err())
         {
             // The shopper is sent back with the authorization and order ids in the query: in
-            // live mode only over TLS, as live webhook endpoints.
+            // live mode only over TLS, by the one rule webhook endpoints follow too.
             return Err(Refusal::on("wrong_inputs", "return_url").into());
         }
         let account_number = if let Some(n) = &w.account_number {
