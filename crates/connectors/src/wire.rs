@@ -41,17 +41,15 @@ impl Wire {
     }
 
     /// Sends `req`. `logged_body` gives the request body as the debug log may show it, already
-    /// masked ([`masked_form`], [`masked_json`]); it runs only when that log line is enabled, so
-    /// the masking costs nothing on the payment path otherwise.
+    /// masked ([`masked_form`], [`masked_json`]); `tracing` evaluates it only when that log line
+    /// is enabled, so the masking costs nothing on the payment path otherwise.
     pub async fn send(
         &self,
         req: reqwest::RequestBuilder,
         logged_body: impl FnOnce() -> String,
     ) -> Sent {
         let gateway = self.gateway;
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            tracing::debug!(gateway, body = logged_body(), "gateway request");
-        }
+        tracing::debug!(gateway, body = logged_body(), "gateway request");
         let response = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => {

@@ -9,14 +9,14 @@
 //! order ids are the merchant's customers' text.
 
 use super::transactions::TxnQuery;
-use super::{Session, engine_failure, problem};
+use super::{Session, engine_failure, exponent_of, problem};
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use openflex_domain::money::{Currency, minor_to_decimal};
+use openflex_domain::money::minor_to_decimal;
 use openflex_domain::status::Pill;
 use openflex_engine::Tenant;
 use openflex_engine::model::Transaction;
@@ -56,7 +56,7 @@ pub fn cell(text: &str) -> String {
 
 fn record(t: &Transaction, p: Pill) -> Vec<String> {
     let currency = t.currency.as_deref().unwrap_or("");
-    let exp = Currency::parse(currency).map_or(2, |c| c.exponent());
+    let exp = exponent_of(currency);
     let created = t
         .created_at
         .format(&time::format_description::well_known::Rfc3339)
