@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use openflex_domain::card;
 use openflex_domain::codes::TxnStatus;
 use openflex_domain::lifecycle::TxnType;
 use openflex_domain::money::{Currency, decimal_to_minor};
@@ -19,6 +20,7 @@ use openflex_domain::status::Pill;
 use openflex_engine::EngineError;
 use openflex_engine::model::Transaction;
 use openflex_engine::payments::search::{AmountRange, Position, TxnSearch};
+use openflex_engine::portal::PortalSession;
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use time::{Date, Duration};
@@ -177,11 +179,37 @@ impl TxnQuery {
 
 /// Newest first, 50 a page, by the filters; a search text that is exactly a transaction id or
 /// a merchantTransactionId opens that transaction.
+/// Whether `q` is a card number (12–19 digits, spaces and dashes allowed, Luhn-valid).
+fn is_card_number(q: &str) -> bool {
+    card::normalize_pan(q.trim()).is_ok_and(|digits| card::luhn_valid(&digits))
+}
+
+/// The filter form again, naming the field it could not read (400).
+fn bad_filter(s: &PortalSession, f: &TxnQuery, bad: &BadFilter) -> Response {
+    let body = html! {
+        (filters(f, Some(bad)))
+    };
+    let mut resp = page(s, "transactions", "Transactions", None, body);
+    *resp.status_mut() = StatusCode::BAD_REQUEST;
+    resp
+}
+
 pub async fn transactions(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(f): Query<TxnQuery>,
+    Query(mut f): Query<TxnQuery>,
 ) -> Response {
+    if is_card_number(&f.q) {
+        // A full card number typed into the search box is neither looked up nor shown back
+        // (nor carried into the pager and export links): the form comes back without it.
+        f.q.clear();
+        let bad = BadFilter {
+            field: "Search",
+            why: "that looks like a full card number; search by its last four digits instead."
+                .into(),
+        };
+        return bad_filter(&s, &f, &bad);
+    }
     let q = f.q.trim();
     if !q.is_empty() {
         let found = match st.engine.transaction(&s.tenant, q).await {
@@ -203,14 +231,7 @@ pub async fn transactions(
     }
     let search = match f.search() {
         Ok(search) => search,
-        Err(bad) => {
-            let body = html! {
-                (filters(&f, Some(&bad)))
-            };
-            let mut resp = page(&s, "transactions", "Transactions", None, body);
-            *resp.status_mut() = StatusCode::BAD_REQUEST;
-            return resp;
-        }
+        Err(bad) => return bad_filter(&s, &f, &bad),
     };
     let found = match st
         .engine

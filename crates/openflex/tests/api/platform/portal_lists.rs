@@ -266,6 +266,17 @@ async fn transactions_are_found_by_what_a_merchant_knows(app: TestApp) {
     check(&page, &all, &[]);
     let page = p.get("/portal/transactions?to=2000-01-01").await.text;
     check(&page, &[], &all);
+    // A full card number in the search box is refused and not shown back, nor put in links.
+    let page = p.get("/portal/transactions?q=5244+2090+8466+5514").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
+    assert!(
+        page.text.contains("last four digits instead"),
+        "{}",
+        page.text
+    );
+    for shown in ["5244209084665514", "5244 2090 8466 5514", "5244+2090"] {
+        assert!(!page.text.contains(shown), "{shown} echoed: {}", page.text);
+    }
     // What cannot be read is named, and the form keeps what was typed.
     for (query, field) in [
         ("last4=55a4", "Last four digits"),
