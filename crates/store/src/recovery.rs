@@ -23,7 +23,9 @@ const DAY_US: i64 = 86_400_000_000;
 impl Store {
     /// Chains whose first attempt (a declined charge or authorization) was made since `since`.
     /// A chain's attempts share its first attempt's id as `chain_id` (indexed with the retry
-    /// number), so each chain costs two index lookups.
+    /// number), so each chain costs two index lookups. The retries are matched by chain id alone:
+    /// a chain's id is its first attempt's, already scoped here, and adding the merchant and
+    /// mode makes SQLite's planner walk the merchant's index instead (see `Store::chain`).
     pub async fn recovery_chains(
         &self,
         merchant_id: &str,
@@ -35,11 +37,9 @@ impl Store {
             "SELECT f.response_code AS first_code, f.amount, f.currency, \
                     CAST(f.created_at / $4 AS BIGINT) AS day, \
                     CAST((SELECT COUNT(*) FROM transactions r \
-                          WHERE r.chain_id = f.id AND r.retry_count > 0 \
-                            AND r.merchant_id = $1 AND r.mode = $2) AS BIGINT) AS retries, \
+                          WHERE r.chain_id = f.id AND r.retry_count > 0) AS BIGINT) AS retries, \
                     CAST(COALESCE((SELECT SUM(r.amount) FROM transactions r \
                           WHERE r.chain_id = f.id AND r.retry_count > 0 \
-                            AND r.merchant_id = $1 AND r.mode = $2 \
                             AND r.response_code BETWEEN 10000 AND 19999), 0) AS BIGINT) AS recovered \
              FROM transactions f \
              WHERE f.merchant_id = $1 AND f.mode = $2 AND f.created_at >= $3 \
