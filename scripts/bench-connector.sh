@@ -11,7 +11,7 @@ rm -rf /tmp/bench-conn; mkdir -p /tmp/bench-conn
 $B/fake-gateway --gateway stripe --bind 127.0.0.1:18190 --latency-ms $LAT >/tmp/bench-conn/gw.log 2>&1 &
 GW=$!
 ENVDB=""
-if [ "$DB" = pg ]; then psql -h 127.0.0.1 -U postgres -qc "drop database if exists benchconn" -c "create database benchconn" >/dev/null; ENVDB="postgres://postgres@127.0.0.1:5432/benchconn"; fi
+if [ "$DB" = pg ]; then psql -h 127.0.0.1 -p ${PGPORT_BENCH:-5432} -U postgres -qc "drop database if exists benchconn" -c "create database benchconn" >/dev/null; ENVDB="postgres://postgres@127.0.0.1:${PGPORT_BENCH:-5432}/benchconn"; fi
 env OPENFLEX_ADMIN_TOKEN=benchtoken OPENFLEX_GATEWAY_URL_STRIPE=http://127.0.0.1:18190 ${ENVDB:+OPENFLEX_DATABASE_URL=$ENVDB} RUST_LOG=${RUST_LOG:-warn} \
   $OF serve --bind 127.0.0.1:18191 --data-dir /tmp/bench-conn/data >/tmp/bench-conn/srv.log 2>&1 &
 SRV=$!

@@ -10,6 +10,7 @@
 //! their amount with a conditional `UPDATE … WHERE <invariant still holds>`, so concurrent
 //! refunds or captures of one transaction cannot over-spend whatever the interleaving.
 
+mod checkpoint;
 mod config_cache;
 mod credentials;
 mod failover;
@@ -176,6 +177,8 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite's group commit (see `group_commit` for why PostgreSQL goes without).
     group: Option<group_commit::GroupCommit>,
+    /// SQLite's WAL checkpoints, off the writer's path (see `checkpoint`).
+    checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
     /// Credentials and gateways as last read (see `config_cache`).
     cache: std::sync::Arc<config_cache::ConfigCache>,
     /// PostgreSQL with several hosts or `target_session_attrs`: whether a primary answers.
@@ -200,13 +203,15 @@ impl Store {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             sqlite_file::restrict(path.split('?').next().unwrap_or(path))
                 .map_err(|e| StoreError::Unavailable(format!("database file: {e}")))?;
-            let opts = SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+            let opts = checkpoint::without_auto_checkpoint(
+                SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true),
+            );
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(max_connections)
@@ -225,6 +230,12 @@ impl Store {
                     (*p.connect_options()).clone(),
                     writer.clone(),
                 )),
+                Pool::Pg(_) => None,
+            },
+            checkpointer: match &pool {
+                Pool::Sqlite(p) => Some(std::sync::Arc::new(checkpoint::Checkpointer::start(
+                    (*p.connect_options()).clone(),
+                ))),
                 Pool::Pg(_) => None,
             },
             pool,
@@ -283,6 +294,9 @@ impl Store {
         self.cache.stop_listening();
         if let Some(group) = &self.group {
             group.close().await;
+        }
+        if let Some(c) = &self.checkpointer {
+            c.close().await;
         }
         on_pool!(&self.pool, p => p.close().await)
     }
