@@ -379,7 +379,7 @@ struct Chart<'a> {
 /// Chart geometry (SVG user units): the plot area and the margins holding the axes' labels.
 const W: i64 = 640;
 const H: i64 = 170;
-const LEFT: i64 = 84;
+const LEFT: i64 = 100;
 const TOP: i64 = 10;
 const BOTTOM: i64 = 36;
 
