@@ -10,9 +10,9 @@ use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
     Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential,
+    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
-use openflex_gateway_doubles::adyen::{self, Ledger, REJECTED_API_KEY};
+use openflex_gateway_doubles::adyen::{self, FOREIGN_MERCHANT_ACCOUNT, Ledger, REJECTED_API_KEY};
 use openflex_gateway_doubles::{Double, Fault};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -615,4 +615,51 @@ async fn the_double_rejects_bodies_the_official_schema_rejects() {
     assert!(!error.to_string().contains(PAN));
     assert!(!s.double.control.violations().is_empty());
     assert_eq!(s.ledger.payment_count(), 0);
+}
+
+#[tokio::test]
+async fn test_connection_lists_payment_methods_and_words_a_refused_key_or_account() {
+    let s = setup().await;
+    let ok = s.connector.verify(Some(&s.settings)).await;
+    assert!(
+        matches!(&ok, VerifyResult::Accepted(m) if m.contains("OpenflexECOM") && m.contains("nothing was charged")),
+        "{ok:?}"
+    );
+    let asked = s.double.control.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(
+        (asked[0].method.as_str(), asked[0].uri.as_str()),
+        ("POST", "/v71/paymentMethods")
+    );
+    assert_eq!(asked[0].header("x-api-key"), Some(API_KEY));
+    let body: Value = serde_json::from_str(&asked[0].body).unwrap();
+    assert_eq!(body, json!({"merchantAccount": "OpenflexECOM"}));
+    assert_eq!(s.double.control.violations(), Vec::<String>::new());
+    assert_eq!(s.ledger.payment_count(), 0, "nothing was charged");
+
+    let verify = |settings: Value| {
+        let c = &s.connector;
+        async move { c.verify(Some(&settings)).await }
+    };
+    let key = verify(json!({"apiKey": REJECTED_API_KEY, "merchantAccount": "OpenflexECOM"})).await;
+    assert!(
+        matches!(&key, VerifyResult::Refused(m) if m.contains("refused the API key") && m.contains("HTTP 401")),
+        "{key:?}"
+    );
+    let account =
+        verify(json!({"apiKey": API_KEY, "merchantAccount": FOREIGN_MERCHANT_ACCOUNT})).await;
+    let VerifyResult::Refused(why) = &account else {
+        panic!("{account:?}")
+    };
+    assert!(
+        why.contains("HTTP 403") && why.contains("901") && why.contains("Invalid Merchant Account"),
+        "{why}"
+    );
+    assert!(!why.contains(API_KEY));
+    let unset = verify(json!({"apiKey": API_KEY})).await;
+    assert!(
+        matches!(&unset, VerifyResult::Refused(m) if m.contains("merchantAccount is required")),
+        "{unset:?}"
+    );
+    assert_eq!(s.double.control.violations(), Vec::<String>::new());
 }

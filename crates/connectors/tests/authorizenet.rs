@@ -11,7 +11,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
     Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential,
+    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::authorizenet::{
     self as double, API_LOGIN_ID, Ledger, PROFILE, REASON_CARD, TRANSACTION_KEY,
@@ -697,4 +697,36 @@ async fn the_double_refuses_what_the_gateway_refuses() {
         violations[2].contains("originalNetworkTransId"),
         "{violations:?}"
     );
+}
+
+#[tokio::test]
+async fn test_connection_authenticates_and_words_refused_credentials() {
+    let e = env().await;
+    let ok = e.conn.verify(Some(&e.settings)).await;
+    assert!(
+        matches!(&ok, VerifyResult::Accepted(m) if m.contains("(sandbox) accepted") && m.contains("nothing was charged")),
+        "{ok:?}"
+    );
+    let asked = e.double.control.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let body = asked[0].body.trim_start_matches('\u{feff}');
+    let sent: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"authenticateTestRequest": {"merchantAuthentication": {
+            "name": API_LOGIN_ID, "transactionKey": TRANSACTION_KEY}}})
+    );
+    assert_eq!(e.ledger.payments(), 0, "nothing was charged");
+
+    let wrong = json!({"apiLoginId": API_LOGIN_ID, "transactionKey": "WrongKey4242", "environment": "sandbox"});
+    let refused = e.conn.verify(Some(&wrong)).await;
+    let VerifyResult::Refused(why) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        why.contains("E00007") && why.contains("User authentication failed"),
+        "{why}"
+    );
+    assert!(!why.contains("WrongKey4242"), "{why}");
+    assert_eq!(e.double.control.violations(), Vec::<String>::new());
 }

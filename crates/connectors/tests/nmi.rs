@@ -12,7 +12,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
     Billing, CardData, Connector, ConnectorRequest, Initiator, Instrument, Operation, Outcome,
-    PriorTxn, StoredCredential,
+    PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::nmi::{Nmi, SECURITY_KEY, spawn_with_state};
 use openflex_gateway_doubles::{Double, Fault};
@@ -690,4 +690,40 @@ async fn the_double_refuses_a_wrong_key_and_flags_undocumented_variables() {
     let v = double.control.violations();
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(v[1].contains("card_number"));
+}
+
+#[tokio::test]
+async fn test_connection_queries_for_nothing_and_words_a_refused_key() {
+    let (double, nmi, c) = setup().await;
+    let ok = c.verify(Some(&settings())).await;
+    assert!(
+        matches!(&ok, VerifyResult::Accepted(m) if m.contains("security key") && m.contains("nothing was charged")),
+        "{ok:?}"
+    );
+    let asked = double.control.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].uri, "/query.php");
+    for pair in [
+        "order_id=openflex-connection-test",
+        "start_date=20000101000000",
+        "end_date=20000101000000",
+    ] {
+        assert!(asked[0].body.contains(pair), "{pair} in {}", asked[0].body);
+    }
+    assert_eq!(double.control.violations(), Vec::<String>::new());
+    assert_eq!(nmi.payments(), 0, "nothing was charged");
+
+    let refused = c
+        .verify(Some(&serde_json::json!({"securityKey": "wrong-key-5555"})))
+        .await;
+    let VerifyResult::Refused(why) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(why.contains("Invalid Security Key"), "{why}");
+    assert!(!why.contains("wrong-key-5555"), "{why}");
+    let unset = c.verify(None).await;
+    assert!(
+        matches!(&unset, VerifyResult::Refused(m) if m.contains("securityKey is required")),
+        "{unset:?}"
+    );
 }

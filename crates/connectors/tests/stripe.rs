@@ -12,7 +12,7 @@ use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
     Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential,
+    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::stripe::{Stripe, spawn_with_state};
 use openflex_gateway_doubles::{Double, Fault};
@@ -757,4 +757,53 @@ async fn the_double_refuses_what_stripe_refuses() {
     assert_eq!(anonymous.status(), 401);
     assert_eq!(d.control.violations().len(), 2);
     assert_eq!(s.payments().len(), 1);
+}
+
+#[tokio::test]
+async fn test_connection_reads_the_balance_and_words_a_refused_key() {
+    const REVOKED: &str = "sk_test_revokedKey000000abcd";
+    let (d, s, c) = double().await;
+    let logs = support::capture();
+    let ok = c.verify(Some(&settings())).await;
+    assert!(
+        matches!(&ok, VerifyResult::Accepted(m) if m.contains("test mode") && m.contains("nothing was charged")),
+        "{ok:?}"
+    );
+    let asked = d.control.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(
+        (asked[0].method.as_str(), asked[0].uri.as_str()),
+        ("GET", "/v1/balance")
+    );
+    assert_clean(&d);
+    assert!(s.payments().is_empty(), "nothing was charged");
+
+    let refused = c
+        .verify(Some(&serde_json::json!({ "secretKey": REVOKED })))
+        .await;
+    let VerifyResult::Refused(why) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        why.contains("HTTP 401") && why.contains("Invalid API Key provided"),
+        "{why}"
+    );
+    assert!(!why.contains("abcd") && !why.contains("sk_test"), "{why}");
+    let unset = c.verify(None).await;
+    assert!(
+        matches!(&unset, VerifyResult::Refused(m) if m.contains("secretKey is required")),
+        "{unset:?}"
+    );
+    let nowhere = connector("http://127.0.0.1:9")
+        .verify(Some(&settings()))
+        .await;
+    assert!(
+        matches!(nowhere, VerifyResult::Unavailable(_)),
+        "{nowhere:?}"
+    );
+    let logs = logs.text();
+    assert!(
+        !logs.contains(KEY) && !logs.contains(REVOKED),
+        "a key in the logs"
+    );
 }

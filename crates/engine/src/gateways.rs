@@ -1,7 +1,15 @@
 //! Gateway (merchant account) management: CRUD, statuses and routing weights. Connector
 //! settings are write-only: sealed by the vault and never returned.
+//!
+//! A form edits settings field by field ([`SettingsPatch`]): a credential left empty keeps
+//! the sealed value, so a merchant changing a merchant account name never has to type the API
+//! key again, and no page ever needs the key to fill an input. The patch is merged into the
+//! opened settings here, then checked and sealed exactly as a whole `settings` object from the
+//! API is. "Test connection" ([`Engine::verify_gateway`]) opens the settings for one call of
+//! the connector's [`Connector::verify`](crate::connector::Connector::verify), which moves no
+//! money.
 
-use crate::connector::SettingField;
+use crate::connector::{SettingField, VerifyResult};
 use crate::{Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant, micros};
 use openflex_domain::card::Brand;
 use openflex_domain::money::Currency;
@@ -26,6 +34,32 @@ pub struct GatewayInput {
 pub struct GatewayType {
     pub gateway_type: &'static str,
     pub settings: &'static [SettingField],
+}
+
+/// One settings field as an edit form shows it: a non-secret field's current value, and for a
+/// credential only whether one is stored.
+#[derive(Debug, Clone)]
+pub struct SettingState {
+    pub field: SettingField,
+    /// The stored value of a non-secret field; always `None` for a credential.
+    pub value: Option<String>,
+    /// Whether a value is stored.
+    pub set: bool,
+}
+
+/// Field-by-field changes to a gateway's settings: values typed (credentials included) and
+/// optional fields to remove. A field in neither keeps its stored value. No `Debug`: the
+/// values may be credentials in clear.
+#[derive(Default, Clone)]
+pub struct SettingsPatch {
+    pub set: Vec<(String, String)>,
+    pub remove: Vec<String>,
+}
+
+impl SettingsPatch {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
 }
 
 fn invalid(field: &str, why: &str) -> EngineError {
@@ -209,6 +243,29 @@ impl Engine {
         token: &str,
         input: GatewayInput,
     ) -> Result<Gateway> {
+        self.change_gateway(t, token, input, None).await
+    }
+
+    /// [`Engine::update_gateway`] with the settings changed field by field (the portal's edit
+    /// form): `patch` is merged into the stored settings, and the result is checked and sealed
+    /// as a whole `settings` would be. `input.settings` is ignored.
+    pub async fn edit_gateway(
+        &self,
+        t: &Tenant,
+        token: &str,
+        input: GatewayInput,
+        patch: &SettingsPatch,
+    ) -> Result<Gateway> {
+        self.change_gateway(t, token, input, Some(patch)).await
+    }
+
+    async fn change_gateway(
+        &self,
+        t: &Tenant,
+        token: &str,
+        mut input: GatewayInput,
+        patch: Option<&SettingsPatch>,
+    ) -> Result<Gateway> {
         let mut row = self
             .store
             .gateway(&t.merchant_id, t.mode.as_str(), token)
@@ -223,6 +280,12 @@ impl Engine {
             .is_some_and(|g| g != &row.gateway_type)
         {
             return Err(invalid("gatewayType", "is set at creation only"));
+        }
+        if let Some(patch) = patch {
+            input.settings = None;
+            if !patch.is_empty() {
+                input.settings = Some(self.patched_settings(t, &row, patch)?);
+            }
         }
         self.apply_gateway_input(t, &mut row, input)?;
         if !self.store.update_gateway(&row).await? {
@@ -246,5 +309,103 @@ impl Engine {
         } else {
             Err(EngineError::NotFound)
         }
+    }
+
+    /// The stored settings of `row` with `patch` applied, as JSON text. Only the fields the
+    /// gateway type declares may be patched; other stored keys (a sandbox outcome table set
+    /// through the API) are kept as they are.
+    fn patched_settings(
+        &self,
+        t: &Tenant,
+        row: &GatewayRow,
+        patch: &SettingsPatch,
+    ) -> Result<String> {
+        let fields = self
+            .connectors
+            .get(&row.gateway_type)
+            .map(|c| c.settings_fields())
+            .unwrap_or_default();
+        let declared = |name: &str| fields.iter().any(|f| f.name == name);
+        if let Some(name) = patch
+            .set
+            .iter()
+            .map(|(k, _)| k)
+            .chain(&patch.remove)
+            .find(|k| !declared(k))
+        {
+            return Err(invalid(
+                "settings",
+                &format!("{name} is not a setting of {} gateways", row.gateway_type),
+            ));
+        }
+        let mut current = match self.gateway_settings(t, &Gateway::from_row(row))? {
+            Some(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        for name in &patch.remove {
+            current.remove(name);
+        }
+        for (name, value) in &patch.set {
+            current.insert(name.clone(), serde_json::Value::String(value.clone()));
+        }
+        Ok(serde_json::Value::Object(current).to_string())
+    }
+
+    /// A gateway and its settings as an edit form shows them: the value of each non-secret
+    /// field, and for each credential only whether one is stored.
+    pub async fn gateway_for_edit(
+        &self,
+        t: &Tenant,
+        token: &str,
+    ) -> Result<(Gateway, Vec<SettingState>)> {
+        let g = self.gateway(t, token).await?;
+        let stored = self.gateway_settings(t, &g)?;
+        let fields = self
+            .connectors
+            .get(&g.gateway_type)
+            .map(|c| c.settings_fields())
+            .unwrap_or_default();
+        let states = fields
+            .iter()
+            .map(|field| {
+                let value = stored
+                    .as_ref()
+                    .and_then(|s| s.get(field.name))
+                    .and_then(|v| match v {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(s) if s.trim().is_empty() => None,
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    });
+                SettingState {
+                    field: *field,
+                    set: value.is_some(),
+                    value: value.filter(|_| !field.secret),
+                }
+            })
+            .collect();
+        Ok((g, states))
+    }
+
+    /// "Test connection": asks the gateway, through its connector, whether the stored settings
+    /// work, with a call that moves no money. The sandbox answers without any I/O.
+    pub async fn verify_gateway(&self, t: &Tenant, token: &str) -> Result<VerifyResult> {
+        let g = self.gateway(t, token).await?;
+        let Some(connector) = self.connectors.get(&g.gateway_type) else {
+            return Ok(VerifyResult::Refused(format!(
+                "{} gateways are not supported by this server",
+                g.gateway_type
+            )));
+        };
+        let settings = self.gateway_settings(t, &g)?;
+        let result = connector.verify(settings.as_ref()).await;
+        // Not the gateway's token: it is also the secret part of the gateway's webhook URL.
+        tracing::info!(
+            merchant = %t.merchant_id,
+            gateway_type = %g.gateway_type,
+            outcome = result.kind(),
+            "gateway connection tested"
+        );
+        Ok(result)
     }
 }

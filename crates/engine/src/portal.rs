@@ -95,6 +95,8 @@ fn flash_context(s: &PortalSession) -> String {
     format!("portal-flash|{}", s.token_hash)
 }
 
+const DAY_US: i64 = 86_400_000_000;
+
 fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
@@ -318,16 +320,20 @@ impl Engine {
         }
     }
 
-    /// FlexPay charges and authorizations, and FlexFactor rescues, per day over the last
-    /// `days` days of the tenant's clock, money kept per currency; days without activity are
-    /// present with zeros.
-    pub async fn day_stats(&self, t: &Tenant, days: i64) -> Result<Activity> {
-        const DAY_US: i64 = 86_400_000_000;
-        let today = micros(self.now_for(t)).div_euclid(DAY_US);
-        let first = today - days + 1;
-        let (merchant, mode, since) = (&t.merchant_id, t.mode.as_str(), first * DAY_US);
-        let rows = self.store.day_stats(merchant, mode, since).await?;
-        let rescued = self.store.day_rescued(merchant, mode, since).await?;
+    /// The UTC day of the tenant's clock (days since the Unix epoch): where the overview's
+    /// periods end by default.
+    pub fn today_for(&self, t: &Tenant) -> i64 {
+        micros(self.now_for(t)).div_euclid(DAY_US)
+    }
+
+    /// FlexPay charges and authorizations, and FlexFactor rescues, per UTC day over the days
+    /// `first..=today` (days since the Unix epoch), money kept per currency; days without
+    /// activity are present with zeros.
+    pub async fn day_stats(&self, t: &Tenant, first: i64, today: i64) -> Result<Activity> {
+        let (merchant, mode) = (&t.merchant_id, t.mode.as_str());
+        let (since, until) = (first * DAY_US, (today + 1) * DAY_US);
+        let rows = self.store.day_stats(merchant, mode, since, until).await?;
+        let rescued = self.store.day_rescued(merchant, mode, since, until).await?;
         let mut codes: Vec<String> = rows
             .iter()
             .filter_map(|r| r.currency.clone())

@@ -4,7 +4,7 @@
 //! (`openflex simulate recovery`) estimates the same figures for policies not yet used; this is
 //! what the merchant's own policy did.
 
-use crate::{Engine, Result, Tenant, micros};
+use crate::{Engine, Result, Tenant};
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::classify;
 use openflex_store::RecoveryChainRow;
@@ -94,16 +94,23 @@ pub fn summarise(
 }
 
 impl Engine {
-    /// The recovery figures of the chains that started in the last `days` days (the merchant's
-    /// business time).
-    /// One set of figures per currency, by currency code.
-    pub async fn recovery_stats(&self, t: &Tenant, days: i64) -> Result<Vec<RecoveryStats>> {
+    /// The recovery figures of the chains that started on the UTC days `first..=last` (days
+    /// since the Unix epoch). One set of figures per currency, by currency code.
+    pub async fn recovery_stats(
+        &self,
+        t: &Tenant,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<RecoveryStats>> {
         const DAY_US: i64 = 86_400_000_000;
-        let today = micros(self.now_for(t)).div_euclid(DAY_US);
-        let first = today - days + 1;
         let rows = self
             .store
-            .recovery_chains(&t.merchant_id, t.mode.as_str(), first * DAY_US)
+            .recovery_chains(
+                &t.merchant_id,
+                t.mode.as_str(),
+                first * DAY_US,
+                (last + 1) * DAY_US,
+            )
             .await?;
         let mut currencies: Vec<&str> = rows
             .iter()
@@ -118,7 +125,7 @@ impl Engine {
                     .iter()
                     .filter(|r| r.currency.as_deref().unwrap_or("") == c)
                     .collect();
-                summarise(c, &of_c, first, today)
+                summarise(c, &of_c, first, last)
             })
             .collect())
     }

@@ -168,13 +168,14 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Per-day charges and authorizations since `since`, one row per day and currency (one
-    /// indexed range scan).
+    /// Per-day charges and authorizations created in `since..until` (microseconds), one row
+    /// per day and currency (one indexed range scan).
     pub async fn day_stats(
         &self,
         merchant_id: &str,
         mode: &str,
         since: i64,
+        until: i64,
     ) -> Result<Vec<DayStatsRow>> {
         Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, DayStatsRow>(
             "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, \
@@ -183,26 +184,29 @@ impl Store {
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN amount ELSE 0 END) AS BIGINT) AS volume, \
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 AND retry_count > 0 THEN amount ELSE 0 END) AS BIGINT) AS recovered \
              FROM transactions \
-             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND txn_type IN ('Charge', 'Authorize') \
+             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND created_at < $5 \
+               AND txn_type IN ('Charge', 'Authorize') \
              GROUP BY CAST(created_at / $4 AS BIGINT), currency ORDER BY day, currency")
-            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?)
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?)
     }
 
-    /// Per-day amounts of FlexFactor orders rescued (approved or completed) since `since`, one
-    /// row per day and currency.
+    /// Per-day amounts of FlexFactor orders rescued (approved or completed) created in
+    /// `since..until`, one row per day and currency.
     pub async fn day_rescued(
         &self,
         merchant_id: &str,
         mode: &str,
         since: i64,
+        until: i64,
     ) -> Result<Vec<DayRescuedRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, DayRescuedRow>(
             "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, CAST(SUM(amount) AS BIGINT) AS rescued \
              FROM ff_orders \
-             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND status_name IN ('APPROVED', 'COMPLETED') \
+             WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND created_at < $5 \
+               AND status_name IN ('APPROVED', 'COMPLETED') \
              GROUP BY CAST(created_at / $4 AS BIGINT), currency ORDER BY day, currency")
-            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?,
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?,
         )
     }
 }

@@ -21,7 +21,7 @@ pub struct RecoveryChainRow {
 const DAY_US: i64 = 86_400_000_000;
 
 impl Store {
-    /// Chains whose first attempt (a declined charge or authorization) was made since `since`.
+    /// Chains whose first attempt (a declined charge or authorization) was made in `since..until` (microseconds).
     /// A chain's attempts share its first attempt's id as `chain_id` (indexed with the retry
     /// number), so each chain costs two index lookups. The retries are matched by chain id alone:
     /// a chain's id is its first attempt's, already scoped here, and adding the merchant and
@@ -31,6 +31,7 @@ impl Store {
         merchant_id: &str,
         mode: &str,
         since: i64,
+        until: i64,
     ) -> Result<Vec<RecoveryChainRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, RecoveryChainRow>(
@@ -42,10 +43,10 @@ impl Store {
                           WHERE r.chain_id = f.id AND r.retry_count > 0 \
                             AND r.response_code BETWEEN 10000 AND 19999), 0) AS BIGINT) AS recovered \
              FROM transactions f \
-             WHERE f.merchant_id = $1 AND f.mode = $2 AND f.created_at >= $3 \
+             WHERE f.merchant_id = $1 AND f.mode = $2 AND f.created_at >= $3 AND f.created_at < $5 \
                AND f.txn_type IN ('Charge', 'Authorize') AND f.retry_count = 0 AND f.status = 2 \
              ORDER BY f.created_at")
-            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).fetch_all(p).await)?,
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?,
         )
     }
 }

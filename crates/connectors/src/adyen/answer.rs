@@ -5,7 +5,7 @@
 use crate::wire::{Sent, not_sent};
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::gateway_codes::{CodeField, lookup, map};
-use openflex_engine::connector::{ConnectorResult, Outcome};
+use openflex_engine::connector::{ConnectorResult, Outcome, VerifyResult};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -208,6 +208,52 @@ fn service_error(status: u16, body: &str, secrets: &[&str], inquiry: bool) -> Co
         gateway_message: Some(message),
         ..ConnectorResult::refused(code)
     }
+}
+
+/// The answer to "test connection"'s `/paymentMethods`. 401 is Adyen's word on the API key,
+/// 403 on a merchant account the key may not act for (errorCode 901 "Invalid Merchant
+/// Account"); a 5xx says nothing about either.
+pub(super) fn verified(sent: Sent, merchant: &str, secrets: &[&str]) -> VerifyResult {
+    let (status, body) = match sent {
+        Sent::Answered { status, body } => (status, body),
+        Sent::NotSent(why) | Sent::Lost(why) => return VerifyResult::Unavailable(why),
+    };
+    if status == 200 {
+        let methods = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("paymentMethods")?.as_array().map(Vec::len));
+        return match methods {
+            Some(n) => VerifyResult::Accepted(format!(
+                "Adyen accepted the API key for merchant account {merchant} ({n} payment \
+                 method{} enabled); nothing was charged.",
+                if n == 1 { "" } else { "s" }
+            )),
+            None => VerifyResult::Unavailable(
+                "adyen answered a body that is not a list of payment methods".into(),
+            ),
+        };
+    }
+    if status >= 500 {
+        return VerifyResult::Unavailable(format!(
+            "adyen answered HTTP {status}; try again in a moment"
+        ));
+    }
+    let err = serde_json::from_str::<ServiceError>(&body).ok();
+    let message = err
+        .as_ref()
+        .and_then(|e| e.message.as_deref())
+        .map(|m| scrub(m, secrets))
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    let code = err
+        .and_then(|e| e.error_code)
+        .map(|c| format!(", errorCode {c}"))
+        .unwrap_or_default();
+    let what = match status {
+        401 => "Adyen refused the API key",
+        403 => "Adyen refused the merchant account for this API key",
+        _ => "Adyen refused the request",
+    };
+    VerifyResult::Refused(format!("{what} (HTTP {status}{code}): {message}"))
 }
 
 /// Adyen's `avsResult` ("7 Both postal code and address match") as a Visa AVS letter.

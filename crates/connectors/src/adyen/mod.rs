@@ -11,6 +11,10 @@
 //! `liveUrlPrefix`, which Adyen gives each live company account and without which a live key
 //! cannot be used; the prefix is restricted to letters, digits and `-` so a merchant setting
 //! cannot point card data at another host. The operator override replaces the whole API root.
+//!
+//! "Test connection" lists the payment methods of the merchant account (`POST /paymentMethods`
+//! with `merchantAccount` alone): it moves nothing, yet Adyen answers it only for a valid API
+//! key that may act for that account, so one call proves both settings that a payment needs.
 
 mod answer;
 pub mod webhook;
@@ -23,7 +27,7 @@ use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, SettingField,
-    WebhookBatch, WebhookRefusal, WebhookRequest,
+    VerifyResult, WebhookBatch, WebhookRefusal, WebhookRequest,
 };
 use serde_json::Value;
 
@@ -116,6 +120,30 @@ impl AdyenConnector {
     }
 }
 
+impl AdyenConnector {
+    /// `POST /paymentMethods` for the merchant account; no idempotency key, as nothing changes.
+    async fn verify_account(&self, settings: Option<&Value>) -> VerifyResult {
+        let settings = match Settings::parse(settings) {
+            Ok(s) => s,
+            Err(why) => return VerifyResult::Refused(why),
+        };
+        let body = serde_json::json!({ "merchantAccount": settings.merchant_account });
+        let request = self
+            .wire
+            .client()
+            .post(format!("{}/paymentMethods", self.root(&settings)))
+            .header("X-API-Key", settings.api_key.expose().as_str())
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        let sent = self.wire.send(request, || body.to_string()).await;
+        answer::verified(
+            sent,
+            &settings.merchant_account,
+            &[settings.api_key.expose().as_str()],
+        )
+    }
+}
+
 /// Settings that cannot be used: the merchant's API credentials are wrong, nothing was sent.
 const SETTINGS_INVALID: ResponseCode = ResponseCode(30096);
 
@@ -193,6 +221,10 @@ impl Connector for AdyenConnector {
     /// the first one. Had Adyen never seen it, the replay is that request's one processing.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.call(req, true))
+    }
+
+    fn verify<'a>(&'a self, settings: Option<&'a Value>) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(self.verify_account(settings))
     }
 
     fn webhook(&self, req: WebhookRequest<'_>) -> Result<WebhookBatch, WebhookRefusal> {

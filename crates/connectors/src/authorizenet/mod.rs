@@ -13,6 +13,8 @@
 //!   follow-up: the connector reads them from `getTransactionDetails` first. That read also tells
 //!   whether the payment has settled: Authorize.net refuses to refund an unsettled payment
 //!   (reason 54), so a full refund of one is sent as a void, which returns the whole amount.
+//! - "Test connection" is `authenticateTestRequest`, the call Authorize.net provides for
+//!   checking credentials: it moves nothing and answers E00007 for a wrong login or key.
 //! - Inquiries look the attempt up by invoice number in the unsettled-transaction list
 //!   ([`inquiry`]), never by resending the payment.
 
@@ -27,7 +29,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_engine::connector::{
     Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, SettingField,
+    Operation, SettingField, VerifyResult,
 };
 use request::*;
 use serde_json::Value;
@@ -154,6 +156,43 @@ impl AuthorizeNetConnector {
                 Ok(v) => Called::Body(v),
                 Err(why) => Called::Done(ConnectorResult::unknown(why)),
             },
+        }
+    }
+
+    async fn authenticate(&self, settings_json: Option<&Value>) -> VerifyResult {
+        let s = match settings(settings_json) {
+            Ok(s) => s,
+            Err(e) => return VerifyResult::Refused(e),
+        };
+        let body = AuthenticateTest {
+            request: AuthenticateTestRequest {
+                merchant_authentication: s.auth(),
+            },
+        };
+        let environment = if s.sandbox { "sandbox" } else { "production" };
+        match self.call(&s, &body).await {
+            Called::Done(r) => VerifyResult::Unavailable(
+                r.gateway_message
+                    .unwrap_or_else(|| "authorizenet did not answer".into()),
+            ),
+            Called::Body(v) => {
+                let env = answer::envelope(&v);
+                let said = [env.code.as_deref(), env.text.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if env.ok {
+                    VerifyResult::Accepted(format!(
+                        "Authorize.net ({environment}) accepted the API login id and the \
+                         transaction key; nothing was charged."
+                    ))
+                } else {
+                    VerifyResult::Refused(format!(
+                        "Authorize.net ({environment}) refused the credentials: {said}"
+                    ))
+                }
+            }
         }
     }
 
@@ -457,6 +496,10 @@ impl Connector for AuthorizeNetConnector {
             }),
             Operation::Refund => Box::pin(self.refund_(req)),
         }
+    }
+
+    fn verify<'a>(&'a self, settings: Option<&'a Value>) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(self.authenticate(settings))
     }
 
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {

@@ -11,6 +11,20 @@ pub struct MerchantAuthentication<'a> {
     pub transaction_key: &'a str,
 }
 
+/// `{"authenticateTestRequest": {...}}`: checks the API login id and transaction key, and
+/// nothing else.
+#[derive(Serialize)]
+pub struct AuthenticateTest<'a> {
+    #[serde(rename = "authenticateTestRequest")]
+    pub request: AuthenticateTestRequest<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateTestRequest<'a> {
+    pub merchant_authentication: MerchantAuthentication<'a>,
+}
+
 /// `{"createTransactionRequest": {...}}`.
 #[derive(Serialize)]
 pub struct CreateTransaction<'a> {

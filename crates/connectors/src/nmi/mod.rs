@@ -16,6 +16,10 @@
 //! customer-initiated payment's `transactionid` is what this connector returns as
 //! `network_transaction_id`, and what it sends back as `initial_transaction_id` on MIT.
 //!
+//! **Test connection.** A Query API search that can match nothing (an order id openflex never
+//! sends, within one second of the year 2000): NMI checks the security key before it searches,
+//! so an empty `<nm_response>` proves the key and nothing moved.
+//!
 //! **Base URL.** `https://secure.nmi.com/api` (NMI's documented live host; `…/transact.php` and
 //! `…/query.php` are appended). Test accounts use the same host (or
 //! `https://sandbox.nmi.com/api` through the operator's override).
@@ -31,7 +35,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, minor_to_decimal};
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    SettingField,
+    SettingField, VerifyResult,
 };
 use query::Found;
 use wire::{Answer, Form, QueryAnswer};
@@ -280,6 +284,53 @@ impl NmiConnector {
     }
 }
 
+/// The order id of "test connection"'s search: never one of ours (attempt ids are ULIDs).
+const VERIFY_ORDER_ID: &str = "openflex-connection-test";
+/// The search's window: one second long and before any NMI account existed.
+const VERIFY_WINDOW: &str = "20000101000000";
+
+impl NmiConnector {
+    async fn verify_key(&self, settings: Option<&serde_json::Value>) -> VerifyResult {
+        let s = match self::settings(settings) {
+            Ok(s) => s,
+            Err(e) => return VerifyResult::Refused(e),
+        };
+        let mut f = Form::default();
+        f.push("security_key", s.security_key.expose().as_str());
+        f.push("order_id", VERIFY_ORDER_ID);
+        f.push("start_date", VERIFY_WINDOW);
+        f.push("end_date", VERIFY_WINDOW);
+        let http = self
+            .wire
+            .client()
+            .post(format!("{}/query.php", self.root))
+            .form(f.pairs());
+        let sent = self.wire.send(http, || f.logged()).await;
+        drop(f);
+        let body = match sent {
+            Sent::NotSent(why) | Sent::Lost(why) => return VerifyResult::Unavailable(why),
+            Sent::Answered { status, .. } if status >= 400 => {
+                return VerifyResult::Unavailable(format!("nmi answered HTTP {status}"));
+            }
+            Sent::Answered { body, .. } => body,
+        };
+        match wire::parse_query(&body) {
+            Some(QueryAnswer::Transactions(_)) => VerifyResult::Accepted(
+                "NMI accepted the security key: its Query API answered a search that matches \
+                 no transaction; nothing was charged."
+                    .into(),
+            ),
+            Some(QueryAnswer::Error(text)) => VerifyResult::Refused(format!(
+                "NMI refused the security key: {}",
+                text.replace(s.security_key.expose().as_str(), "[masked]")
+            )),
+            None => VerifyResult::Unavailable(
+                "nmi answered a body that is not a Query API answer".into(),
+            ),
+        }
+    }
+}
+
 /// An approved customer-initiated payment's `transactionid` is what later MIT name as their
 /// initial transaction (see the module doc).
 fn keep_network_id(req: &ConnectorRequest<'_>, r: &mut ConnectorResult) {
@@ -311,6 +362,13 @@ impl Connector for NmiConnector {
 
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.inquire_impl(req))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        settings: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(self.verify_key(settings))
     }
 }
 

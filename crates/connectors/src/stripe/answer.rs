@@ -9,7 +9,7 @@ use crate::wire;
 use openflex_domain::ResponseCode;
 use openflex_domain::decline::classify;
 use openflex_domain::gateway_codes::{CodeField, map};
-use openflex_engine::connector::{ConnectorResult, Operation};
+use openflex_engine::connector::{ConnectorResult, Operation, VerifyResult};
 use serde_json::Value;
 
 /// How to read an answer: what the call was.
@@ -56,6 +56,46 @@ pub(super) fn read(read: Read, status: u16, body: &str) -> ConnectorResult {
         (404 | 429, _) => by_status(status),
         _ => ConnectorResult::unknown(format!(
             "Stripe answered HTTP {status} with a body that could not be read"
+        )),
+    }
+}
+
+/// The answer to the balance read of "test connection". A 401 is Stripe's word on a wrong or
+/// revoked key, a 403 on a restricted key without the balance permission; both are refusals in
+/// Stripe's own message (the key it quotes masked again here).
+pub(super) fn verified(sent: wire::Sent) -> VerifyResult {
+    let (status, body) = match sent {
+        wire::Sent::Answered { status, body } => (status, body),
+        wire::Sent::NotSent(why) | wire::Sent::Lost(why) => return VerifyResult::Unavailable(why),
+    };
+    let parsed: Option<Value> = serde_json::from_str(&body).ok();
+    match (status, parsed) {
+        (200, Some(v)) if text(&v, "/object") == Some("balance") => {
+            VerifyResult::Accepted(format!(
+                "Stripe accepted the secret key ({} mode): the account's balance was read; \
+                 nothing was charged.",
+                if v["livemode"] == Value::Bool(true) {
+                    "live"
+                } else {
+                    "test"
+                }
+            ))
+        }
+        (500..=599, _) => VerifyResult::Unavailable(format!(
+            "Stripe answered HTTP {status}; try again in a moment"
+        )),
+        (_, Some(v)) if v.get("error").is_some_and(Value::is_object) => {
+            let e = &v["error"];
+            let kind = text(e, "/code")
+                .or_else(|| text(e, "/type"))
+                .unwrap_or("error");
+            let message = text(e, "/message").map(scrub).unwrap_or_default();
+            VerifyResult::Refused(format!(
+                "Stripe refused the key (HTTP {status}, {kind}): {message}"
+            ))
+        }
+        _ => VerifyResult::Unavailable(format!(
+            "Stripe answered HTTP {status} with a body that is not its API's"
         )),
     }
 }

@@ -13,6 +13,9 @@
 //!   `invoice_settings.default_payment_method`, else the legacy `default_source`.
 //! - `Stripe-Version` is pinned so a dashboard upgrade of the account cannot change the shapes
 //!   this module reads.
+//! - "Test connection" reads the balance (`GET /v1/balance`): Stripe's zero-amount check is a
+//!   SetupIntent, which needs a card the merchant does not type into a settings page, while
+//!   any call authenticated by the key proves it, and a balance read moves nothing.
 
 mod answer;
 pub mod webhook;
@@ -24,7 +27,7 @@ use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    SettingField, WebhookBatch, WebhookRefusal, WebhookRequest,
+    SettingField, VerifyResult, WebhookBatch, WebhookRefusal, WebhookRequest,
 };
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
@@ -343,6 +346,16 @@ impl StripeConnector {
         }
     }
 
+    /// `GET /v1/balance` with the key: Stripe authenticates it and moves nothing.
+    async fn verify_key(&self, settings: Option<&serde_json::Value>) -> VerifyResult {
+        let settings = match Settings::parse(settings) {
+            Ok(s) => s,
+            Err(e) => return VerifyResult::Refused(e),
+        };
+        let url = self.url("/v1/balance");
+        answer::verified(self.wire.send(self.get(&settings, url), String::new).await)
+    }
+
     /// `GET /v1/payment_intents/{id}`: the current state of a payment Stripe still processes.
     async fn retrieve(&self, settings: &Settings, read: Read, id: &str) -> ConnectorResult {
         let url = self.url(&format!("/v1/payment_intents/{id}?expand[]=latest_charge"));
@@ -440,6 +453,13 @@ impl Connector for StripeConnector {
     /// the attempt is looked up by its reference in Stripe's search, which may lag.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(self.replay(req))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        settings: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(self.verify_key(settings))
     }
 
     fn webhook(&self, req: WebhookRequest<'_>) -> Result<WebhookBatch, WebhookRefusal> {

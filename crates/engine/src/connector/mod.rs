@@ -247,6 +247,38 @@ impl ConnectorResult {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// What a gateway said when asked whether a merchant's settings work, by a call that moves no
+/// money ([`Connector::verify`]). Each text is in words a merchant can act on and never holds
+/// a secret: a gateway's message is scrubbed of keys before it lands here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyResult {
+    /// The gateway accepted the credentials; what the call proved.
+    Accepted(String),
+    /// The gateway refused them, or the settings cannot even make the call: why.
+    Refused(String),
+    /// No usable answer (not reached, too slow, a 5xx, a body that is not the gateway's API):
+    /// says nothing either way about the credentials.
+    Unavailable(String),
+}
+
+impl VerifyResult {
+    /// The outcome as one word, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Accepted(_) => "accepted",
+            Self::Refused(_) => "refused",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The words of the result, whatever it was.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Accepted(m) | Self::Refused(m) | Self::Unavailable(m) => m,
+        }
+    }
+}
+
 /// One field of a gateway type's `settings`, as a form offers it (the portal): the connector
 /// knows its own settings, so no page keeps a second list that could drift from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,6 +355,13 @@ pub trait Connector: Send + Sync {
     /// reference up, and one they have no record of is a decided refusal the retry policy may
     /// retry. Still [`Outcome::Unknown`] when the gateway cannot tell yet.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult>;
+
+    /// Asks the gateway whether `settings` work ("test connection"), with a call that moves no
+    /// money: a read of the account, a list of payment methods, a query that matches nothing,
+    /// an authentication test. No default: a connector that answered "ok" without asking its
+    /// gateway would make the button lie.
+    fn verify<'a>(&'a self, settings: Option<&'a serde_json::Value>)
+    -> BoxFuture<'a, VerifyResult>;
 
     /// True when a call moves nothing outside this process (no network, no money), so it may
     /// be made before the attempt is written. Connectors to real gateways keep the default.

@@ -3,7 +3,7 @@
 
 use super::{
     Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
-    Outcome,
+    Outcome, VerifyResult,
 };
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::sandbox::{self, CvvResult};
@@ -72,6 +72,20 @@ impl Connector for SandboxConnector {
     /// The sandbox always answers, so there is never anything to learn: the same decision.
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(async move { Self::answer(&req) })
+    }
+
+    /// There is no gateway behind the sandbox and nothing to authenticate: ok, without I/O.
+    fn verify<'a>(
+        &'a self,
+        _settings: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(async {
+            VerifyResult::Accepted(
+                "The sandbox gateway needs no credentials: it answers from the test card table \
+                 and nothing was sent anywhere."
+                    .into(),
+            )
+        })
     }
 
     fn side_effect_free(&self) -> bool {

@@ -1,6 +1,6 @@
 //! A double of Adyen's Checkout API v71 (`/payments`, `/payments/{pspReference}/captures`,
-//! `/cancels`, `/refunds`), served under `/v71` like `checkout-test.adyen.com/v71`: point the
-//! connector's API root at [`api_root`].
+//! `/cancels`, `/refunds`, and `/paymentMethods`, which "test connection" calls), served under
+//! `/v71` like `checkout-test.adyen.com/v71`: point the connector's API root at [`api_root`].
 //!
 //! It checks what Adyen checks: the `X-API-Key` header, a JSON body that validates against the
 //! official OpenAPI schemas ([`schema`]; any error is a violation and a 422 `ServiceError` with
@@ -31,6 +31,12 @@
 //! makes a received modification fail later through the [`Ledger`] (`fail_capture`,
 //! `fail_cancel`, `fail_refund`), then sends the notification Adyen would.
 //!
+//! Credentials: [`REJECTED_API_KEY`] is answered 401, as Adyen answers a revoked key; any
+//! request for [`FOREIGN_MERCHANT_ACCOUNT`] is answered 403 with errorCode 901 "Invalid
+//! Merchant Account", as Adyen answers a merchant account the key may not act for.
+//! `/paymentMethods` moves nothing, so it is the one call that may come without an
+//! `Idempotency-Key`.
+//!
 //! Idempotency: an `Idempotency-Key` seen before with the same path and body answers the stored
 //! answer; with another path or body, a 422 with errorCode 704 (a conflict), without processing.
 
@@ -48,6 +54,9 @@ use std::sync::{Arc, Mutex};
 
 /// An API key the double answers 401 to, as Adyen does to a revoked key.
 pub const REJECTED_API_KEY: &str = "rejected-api-key";
+
+/// A merchant account no API key of the double may act for (403, errorCode 901).
+pub const FOREIGN_MERCHANT_ACCOUNT: &str = "NotYourMerchantECOM";
 
 /// The connector's API root for this double (`…/v71`).
 pub fn api_root(double: &Double) -> String {
@@ -215,6 +224,7 @@ fn handle(
     }
     let key = header("idempotency-key").map(str::to_string);
     match key.as_deref() {
+        None if matches!(route, Route::PaymentMethods) => {}
         None => control.violation("adyen: Idempotency-Key header missing"),
         Some(k) if k.is_empty() || k.len() > 64 => {
             control.violation("adyen: Idempotency-Key must be 1 to 64 characters");
@@ -258,9 +268,16 @@ fn handle(
         }
         return reply(error(422, "702", &errors[0], "validation"), None);
     }
+    if body.get("merchantAccount").and_then(Value::as_str) == Some(FOREIGN_MERCHANT_ACCOUNT) {
+        return reply(
+            error(403, "901", "Invalid Merchant Account", "security"),
+            None,
+        );
+    }
     let answer = {
         let mut state = ledger.lock();
         match &route {
+            Route::PaymentMethods => payment_methods(),
             Route::Payments => payment(control, &mut state, &body),
             Route::Modification(psp, action) => {
                 modification(control, &mut state, psp, *action, &body)
@@ -284,6 +301,7 @@ enum Action {
 }
 
 enum Route {
+    PaymentMethods,
     Payments,
     Modification(String, Action),
 }
@@ -291,6 +309,7 @@ enum Route {
 impl Route {
     fn schema(&self) -> Body {
         match self {
+            Self::PaymentMethods => Body::PaymentMethods,
             Self::Payments => Body::Payment,
             Self::Modification(_, Action::Capture) => Body::Capture,
             Self::Modification(_, Action::Cancel) => Body::Cancel,
@@ -300,6 +319,9 @@ impl Route {
 }
 
 fn route(path: &str) -> Option<Route> {
+    if path == "/v71/paymentMethods" {
+        return Some(Route::PaymentMethods);
+    }
     let rest = path.strip_prefix("/v71/payments")?;
     if rest.is_empty() {
         return Some(Route::Payments);
@@ -312,6 +334,18 @@ fn route(path: &str) -> Option<Route> {
         _ => return None,
     };
     Some(Route::Modification(psp.to_string(), action))
+}
+
+/// The merchant account's payment methods: cards only, as a card-only test account shows.
+fn payment_methods() -> (u16, Value) {
+    (
+        200,
+        json!({"paymentMethods": [{
+            "brands": ["visa", "mc", "amex", "discover", "jcb", "diners"],
+            "name": "Cards",
+            "type": "scheme",
+        }]}),
+    )
 }
 
 /// Adyen's pspReference: 16 characters, digits and a final letter.

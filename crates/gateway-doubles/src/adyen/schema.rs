@@ -12,6 +12,7 @@ const SPEC: &str = include_str!("../../specs/adyen-checkout-v71.json");
 /// The request schemas the double checks.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Body {
+    PaymentMethods,
     Payment,
     Capture,
     Cancel,
@@ -21,6 +22,7 @@ pub(super) enum Body {
 impl Body {
     fn name(self) -> &'static str {
         match self {
+            Self::PaymentMethods => "PaymentMethodsRequest",
             Self::Payment => "PaymentRequest",
             Self::Capture => "PaymentCaptureRequest",
             Self::Cancel => "PaymentCancelRequest",
@@ -29,7 +31,7 @@ impl Body {
     }
 
     fn validator(self) -> &'static Validator {
-        static CELLS: [OnceLock<Validator>; 4] = [const { OnceLock::new() }; 4];
+        static CELLS: [OnceLock<Validator>; 5] = [const { OnceLock::new() }; 5];
         CELLS[self as usize].get_or_init(|| {
             let spec: Value = serde_json::from_str(SPEC).expect("the bundled spec is JSON");
             let root = json!({
@@ -89,5 +91,12 @@ mod tests {
             "reference": "r"});
         assert!(Body::Capture.errors(&capture).is_empty());
         assert!(!Body::Cancel.errors(&json!({"reference": "r"})).is_empty());
+        let methods = json!({"merchantAccount": "M"});
+        assert!(Body::PaymentMethods.errors(&methods).is_empty());
+        assert!(
+            !Body::PaymentMethods
+                .errors(&json!({"merchantAcount": "M"}))
+                .is_empty()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Authorize.net's JSON API (`POST /xml/v1/request.api`, the root key names the call):
 //! `createTransactionRequest` (authCapture, authOnly, priorAuthCapture, void, refund),
-//! `getTransactionDetailsRequest` and `getUnsettledTransactionListRequest`. Answers start with a
+//! `getTransactionDetailsRequest`, `getUnsettledTransactionListRequest` and
+//! `authenticateTestRequest` (credentials only). Answers start with a
 //! UTF-8 byte-order mark, like the real API's, and follow the shape of the captured answers in
 //! the reference pack converted to JSON (arrays for `message`, `messages`, `errors`).
 //!
@@ -210,11 +211,12 @@ async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
     let login = req.text_at("merchantAuthentication/name");
     let key = req.text_at("merchantAuthentication/transactionKey");
     if login.as_deref() != Some(API_LOGIN_ID) || key.as_deref() != Some(TRANSACTION_KEY) {
+        // Wrong credentials are what an authentication test exists to catch, not a breach.
         return call_error(
             &app,
             "E00007",
             "User authentication failed due to invalid authentication values.",
-            true,
+            name != "authenticateTestRequest",
         );
     }
     if req.text_at("refId").is_some_and(|r| r.chars().count() > 20) {
@@ -226,6 +228,7 @@ async fn handle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             Some(tr) => transactions::create(&app, tr),
             None => return call_error(&app, "E00003", "transactionRequest is required.", true),
         },
+        "authenticateTestRequest" => json!({"messages": messages(true, "I00001", "Successful.")}),
         "getTransactionDetailsRequest" => lookups::details(&app, req),
         "getUnsettledTransactionListRequest" => lookups::unsettled(&app, req),
         other => {

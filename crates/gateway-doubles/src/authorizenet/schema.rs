@@ -99,6 +99,7 @@ fn sequence(name: &str) -> Option<&'static [&'static str]> {
             "refId",
             "transactionRequest",
         ],
+        "authenticateTestRequest" => &["merchantAuthentication", "clientId", "refId"],
         "getTransactionDetailsRequest" => {
             &["merchantAuthentication", "clientId", "refId", "transId"]
         }

@@ -1,6 +1,15 @@
-//! The Query API: the book's transactions as NMI's `<nm_response>` XML.
+//! The Query API: the book's transactions as NMI's `<nm_response>` XML, filtered by
+//! `order_id`, `transaction_id` and the `start_date` / `end_date` window (`YYYYMMDDhhmmss`,
+//! UTC; every action of the double is dated [`ACTION_DATE`]).
 
 use super::*;
+
+/// The date of every action the double records.
+const ACTION_DATE: &str = "20261130120000";
+
+fn is_query_date(v: &str) -> bool {
+    v.len() == 14 && v.bytes().all(|b| b.is_ascii_digit())
+}
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -18,12 +27,23 @@ pub(super) async fn query(State((control, nmi)): St, headers: HeaderMap, body: S
         return xml("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nm_response>\n\t<error_response>Invalid Security Key REFID:3161856100</error_response>\n</nm_response>\n".into());
     }
     let (order, txid) = (get(&f, "order_id"), get(&f, "transaction_id"));
+    let (start, end) = (get(&f, "start_date"), get(&f, "end_date"));
+    for (name, v) in [("start_date", start), ("end_date", end)] {
+        if !v.is_empty() && !is_query_date(v) {
+            control.violation(format!("nmi query: {name} {v:?} is not YYYYMMDDhhmmss"));
+            return xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nm_response>\n\t<error_response>Invalid {name} REFID:3161856101</error_response>\n</nm_response>\n"
+            ));
+        }
+    }
+    let in_window =
+        (start.is_empty() || ACTION_DATE >= start) && (end.is_empty() || ACTION_DATE <= end);
     let b = nmi.book();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<nm_response>\n");
-    for t in b
-        .txns
-        .iter()
-        .filter(|t| (order.is_empty() || t.order_id == order) && (txid.is_empty() || t.id == txid))
+    for t in
+        b.txns.iter().filter(|_| in_window).filter(|t| {
+            (order.is_empty() || t.order_id == order) && (txid.is_empty() || t.id == txid)
+        })
     {
         out.push_str("\t<transaction>\n");
         let mut field =
@@ -49,7 +69,7 @@ pub(super) async fn query(State((control, nmi)): St, headers: HeaderMap, body: S
                 |k: &str, v: &str| out.push_str(&format!("\t\t\t<{k}>{}</{k}>\n", xml_escape(v)));
             af("amount", &a.amount);
             af("action_type", a.kind);
-            af("date", "20261130120000");
+            af("date", ACTION_DATE);
             af("success", if a.success { "1" } else { "0" });
             af("source", "api");
             af("response_text", &a.text);

@@ -1,5 +1,6 @@
-//! The double's endpoints: create-and-confirm, capture, cancel, refund, retrieve, search and
-//! the customer read, each validating its parameters the way Stripe documents them.
+//! The double's endpoints: create-and-confirm, capture, cancel, refund, retrieve, search, the
+//! customer read and the balance read, each validating its parameters the way Stripe
+//! documents them.
 
 use super::bodies::{self, CardOutcome, ChargeFacts};
 use super::{Answer, Intent, Ledger, Shared, Stripe, meta, unrecognized};
@@ -123,8 +124,43 @@ pub(super) fn get(stripe: &Stripe, path: &str, q: &Params) -> Answer {
             }
         }
         ["v1", "customers", id] => customer(id),
+        ["v1", "balance"] => match unknown_param(q, &["expand[*"]) {
+            Some(refusal) => refusal,
+            None => balance(stripe),
+        },
         _ => unrecognized(&Method::GET, path),
     }
+}
+
+/// `GET /v1/balance`: what the account's payments left it, per currency, all of it still
+/// `pending` (the double never pays out), as Stripe shapes the balance object.
+fn balance(stripe: &Stripe) -> Answer {
+    let mut by_currency: Vec<(String, i64)> = Vec::new();
+    for i in &stripe.lock().intents {
+        let net = i.received - i.refunded;
+        match by_currency.iter_mut().find(|(c, _)| *c == i.currency) {
+            Some((_, sum)) => *sum += net,
+            None => by_currency.push((i.currency.clone(), net)),
+        }
+    }
+    if by_currency.is_empty() {
+        by_currency.push(("usd".into(), 0));
+    }
+    let funds = |pending: bool| -> Vec<Value> {
+        by_currency
+            .iter()
+            .map(|(c, sum)| {
+                let amount = if pending { *sum } else { 0 };
+                json!({"amount": amount, "currency": c, "source_types": {"card": amount}})
+            })
+            .collect()
+    };
+    Answer::ok(json!({
+        "object": "balance",
+        "available": funds(false),
+        "pending": funds(true),
+        "livemode": false,
+    }))
 }
 
 fn missing(kind: &str, id: &str) -> Answer {

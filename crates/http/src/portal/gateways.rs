@@ -108,7 +108,7 @@ pub async fn create_gateway(State(st): State<AppState>, Posted(s, f): Posted<Typ
     }
 }
 
-fn label(gateway_type: &str) -> &str {
+pub(super) fn label(gateway_type: &str) -> &str {
     match gateway_type {
         "stripe" => "Stripe",
         "adyen" => "Adyen",

@@ -20,8 +20,10 @@ mod developers;
 mod export;
 mod financing;
 mod follow_ups;
+mod gateway_edit;
 mod gateways;
 pub(crate) mod origin;
+mod overview;
 mod payments;
 mod recovery;
 mod recovery_panel;
@@ -54,7 +56,7 @@ const CSS: &str = include_str!("portal.css");
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/portal", get(|| async { Redirect::to("/portal/") }))
-        .route("/portal/", get(payments::overview))
+        .route("/portal/", get(overview::overview))
         .route("/portal/assets/portal.css", get(css))
         .route("/portal/login", get(auth::login_page).post(auth::login))
         .route("/portal/logout", post(auth::logout))
@@ -89,7 +91,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/portal/gateways", post(gateways::create_gateway))
         .route("/portal/gateways/new", get(gateways::new_gateway))
-        .route("/portal/gateways/{token}", post(settings::save_gateway))
+        .route(
+            "/portal/gateways/{token}",
+            get(gateway_edit::gateway).post(settings::save_gateway),
+        )
+        .route("/portal/gateways/{token}/edit", post(gateway_edit::save))
+        .route("/portal/gateways/{token}/test", post(gateway_edit::test))
         .route(
             "/portal/webhooks/deliveries/{id}/redeliver",
             post(developers::redeliver),
@@ -481,48 +488,6 @@ pub fn when(t: OffsetDateTime) -> String {
     )
 }
 
-/// One bar per value, scaled to the largest; each bar names its value for screen readers and
-/// on hover, and the figures are repeated in a table for those who cannot see the chart.
-pub fn bar_chart(label: &str, points: &[(String, i64)], fmt: &dyn Fn(i64) -> String) -> Markup {
-    const W: i64 = 600;
-    const H: i64 = 140;
-    let top = points.iter().map(|p| p.1).max().unwrap_or(0);
-    let max = top.max(1);
-    let n = points.len().max(1) as i64;
-    let step = W / n;
-    let bar = (step - 2).max(1);
-    html! {
-        figure class="chart" {
-            figcaption { (label) }
-            svg viewBox={ "0 0 " (W) " " (H + 16) } role="img" aria-label=(label) preserveAspectRatio="none" {
-                @for (i, (name, v)) in points.iter().enumerate() {
-                    @let h = (v * H) / max;
-                    rect x=(i as i64 * step) y=(H - h) width=(bar) height=(h.max(if *v > 0 { 1 } else { 0 })) class="bar" {
-                        title { (name) ": " (fmt(*v)) }
-                    }
-                }
-                line x1="0" y1=(H) x2=(W) y2=(H) class="axis" {}
-            }
-            p class="range" {
-                span { (points.first().map(|p| p.0.as_str()).unwrap_or("")) }
-                span { "highest " (fmt(top)) }
-                span { (points.last().map(|p| p.0.as_str()).unwrap_or("")) }
-            }
-            details {
-                summary { "Figures" }
-                table {
-                    thead { tr { th scope="col" { "Day" } th scope="col" { (label) } } }
-                    tbody {
-                        @for (name, v) in points {
-                            tr { td { (name) } td class="num" { (fmt(*v)) } }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Pretty JSON for display.
 pub fn pretty<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
@@ -538,6 +503,7 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
         "disabled" => "The endpoint was disabled; it receives no events until enabled again.",
         "saved" => "Saved.",
         "gateway-created" => "The gateway was created.",
+        "gateway-saved" => "The gateway was saved.",
         "captured" => "The order was captured.",
         "cancelled" => "The order was cancelled.",
         "refunded" => "The refund was accepted.",

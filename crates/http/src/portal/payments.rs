@@ -1,4 +1,4 @@
-//! FlexPay in the portal: the overview, a transaction with its recovery chain, follow-up
+//! FlexPay in the portal: a transaction with its recovery chain, follow-up
 //! actions and related transactions (`follow_ups`), and the vault's payment methods (the
 //! transaction list is `transactions`).
 
@@ -7,8 +7,7 @@ use super::follow_ups::{self, Notice};
 use super::recovery_panel;
 use super::words::explanation_words;
 use super::{
-    PageQuery, Posted, Session, bar_chart, csrf_field, engine_failure, flash, in_currency, page,
-    when,
+    PageQuery, Posted, Session, csrf_field, engine_failure, flash, in_currency, page, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -16,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
 use openflex_engine::model::PaymentMethod;
-use openflex_engine::portal::{CurrencyDays, DayMoney, DayStats, PortalSession};
+use openflex_engine::portal::PortalSession;
 
 const PAGE: i64 = 50;
 
@@ -26,63 +25,8 @@ pub(super) fn day_label(day: i64) -> String {
         .unwrap_or_default()
 }
 
-fn count(v: i64) -> String {
-    v.to_string()
-}
-
 pub(super) fn percent(v: i64) -> String {
     format!("{}.{}%", v / 10, v % 10)
-}
-
-/// Volumes, approval rate and recovered revenue over the last 30 days of this mode; money is
-/// shown per currency, never added across currencies.
-pub async fn overview(State(st): State<AppState>, Session(s): Session) -> Response {
-    let activity = match st.engine.day_stats(&s.tenant, 30).await {
-        Ok(d) => d,
-        Err(e) => return engine_failure(e),
-    };
-    let recovery = match st.engine.recovery_stats(&s.tenant, 30).await {
-        Ok(r) => r,
-        Err(e) => return engine_failure(e),
-    };
-    let days = &activity.days;
-    let attempts: i64 = days.iter().map(|d| d.attempts).sum();
-    let approved: i64 = days.iter().map(|d| d.approved).sum();
-    let rate = (approved * 1000).checked_div(attempts).unwrap_or(0);
-    let per_day = |f: &dyn Fn(&DayStats) -> i64| -> Vec<(String, i64)> {
-        days.iter().map(|d| (day_label(d.day), f(d))).collect()
-    };
-    let money_per_day = |c: &CurrencyDays, f: fn(&DayMoney) -> i64| -> Vec<(String, i64)> {
-        c.days.iter().map(|d| (day_label(d.day), f(d))).collect()
-    };
-    let body = html! {
-        section class="cards" aria-label="Last 30 days" {
-            div class="card" {
-                h2 { "Approved volume" }
-                @if activity.currencies.is_empty() { p class="figure" { "None" } }
-                @for c in &activity.currencies { p class="figure" { (in_currency(c.volume(), &c.currency)) } }
-            }
-            div class="card" { h2 { "Approval rate" } p class="figure" { (percent(rate)) } p { (approved) " of " (attempts) " charges and authorizations" } }
-            div class="card" {
-                h2 { "Recovered revenue" }
-                @if activity.currencies.is_empty() { p class="figure" { "None" } }
-                @for c in &activity.currencies { p class="figure" { (in_currency(c.recovered(), &c.currency)) } }
-                p { "approved FlexPay retries and FlexFactor rescues" }
-            }
-        }
-        @for c in &activity.currencies {
-            @let fmt = |v: i64| in_currency(v, &c.currency);
-            (bar_chart(&format!("Approved volume per day, {}", c.currency), &money_per_day(c, |d| d.volume), &fmt))
-        }
-        (bar_chart("Approval rate per day", &per_day(&|d| (d.approved * 1000).checked_div(d.attempts).unwrap_or(0)), &percent))
-        @for c in &activity.currencies {
-            @let fmt = |v: i64| in_currency(v, &c.currency);
-            (bar_chart(&format!("Recovered revenue per day, {}", c.currency), &money_per_day(c, |d| d.recovered + d.rescued), &fmt))
-        }
-        (bar_chart("Attempts per day", &per_day(&|d| d.attempts), &count))
-        (super::recovery::section(&recovery))
-    };
-    page(&s, "overview", "Overview", None, body)
 }
 
 /// One transaction: its follow-up actions, its related transactions, and the recovery chain it

@@ -1,5 +1,5 @@
 //! The overview's recovery view: what the merchant's own retry policy recovered from the
-//! chains of the last 30 days — declined and recovered revenue, the recovered share, retries per
+//! chains of the overview's period — declined and recovered revenue, the recovered share, retries per
 //! recovery, by decline family and by day, with a chart drawn here as inline SVG (the portal
 //! sends no script). The figures come from `Engine::recovery_stats`.
 
@@ -21,16 +21,16 @@ fn per_recovery(f: &RecoveryFigures) -> String {
 }
 
 /// The recovery section of the overview: one block per currency (amounts are never added
-/// across currencies).
-pub fn section(all: &[RecoveryStats]) -> Markup {
+/// across currencies). `period` names the overview's period ("last 30 days").
+pub fn section(all: &[RecoveryStats], period: &str) -> Markup {
     html! {
         section class="recovery" aria-labelledby="recovery-title" {
-            h2 id="recovery-title" { "Recovery of declined payments, last 30 days" }
+            h2 id="recovery-title" { "Recovery of declined payments, " (period) }
             @for stats in all {
                 (in_one_currency(stats))
             }
             @if all.is_empty() {
-                p { "No declined payments in the last 30 days." }
+                p { "No declined payments in this period." }
             }
         }
     }

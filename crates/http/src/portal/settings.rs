@@ -99,7 +99,7 @@ async fn settings_page(
                     @if gateways.is_empty() { tr { td colspan="7" { "No gateways." } } }
                     @for g in &gateways {
                         tr {
-                            td { (g.name) }
+                            td { a href={ "/portal/gateways/" (g.token) } { (g.name) } }
                             td { code { (g.token) } }
                             td { (g.gateway_type) }
                             td { (status_words(g.status.as_str())) }
@@ -129,7 +129,7 @@ async fn settings_page(
             }
         }
         p { a href="/portal/gateways/new" { "Add a gateway" } }
-        p class="hint" { "Gateways are created here or through the FlexPay gateway API; routing is changed here." }
+        p class="hint" { "Gateways are created here or through the FlexPay gateway API. Open a gateway by its name to edit its settings or test its connection; routing can also be changed in this table." }
         h2 { "Retry policy" }
         p class="hint" { "One policy per merchant: it applies to both modes, sandbox and live." }
         @if !errors.is_empty() {

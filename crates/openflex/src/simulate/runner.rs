@@ -21,6 +21,7 @@ use openflex_domain::codes::ResponseCode;
 use openflex_domain::retry_policy::Policy as RetryPolicy;
 use openflex_engine::connector::{
     BoxFuture, Connector, ConnectorRequest, ConnectorResult, Connectors, Initiator, Instrument,
+    VerifyResult,
 };
 use openflex_engine::gateways::GatewayInput;
 use openflex_engine::payment_methods::GatewayCard;
@@ -105,6 +106,16 @@ impl Connector for IssuerConnector {
 
     fn inquire<'a>(&'a self, req: ConnectorRequest<'a>) -> BoxFuture<'a, ConnectorResult> {
         Box::pin(async move { self.answer(&req) })
+    }
+
+    /// A model in memory has no credentials to check.
+    fn verify<'a>(
+        &'a self,
+        _settings: Option<&'a serde_json::Value>,
+    ) -> BoxFuture<'a, VerifyResult> {
+        Box::pin(async {
+            VerifyResult::Accepted("the simulated issuer needs no credentials".into())
+        })
     }
 
     /// A model in memory: no network, no money.

@@ -4,7 +4,9 @@
 // policy refused beside its field, meet an unknown page, capture a rescue order and have a
 // refund of more than is left refused, capture a FlexPay authorization from its page and
 // follow Related back, search the transaction list (status pills, bookkeeping toggle), open a
-// decline's recovery panel, see the financing status legend, advance the test clock. Screenshots
+// decline's recovery panel, see the financing status legend, pick the overview's period, add a
+// Stripe gateway and open its page (credentials shown only as "set"), test the sandbox
+// gateway's connection, advance the test clock. Screenshots
 // of each step go to $SHOTS. Then every page (and each confirmation and refusal) is checked
 // with axe-core against WCAG 2 A/AA (serious and critical findings fail) at 1280 and 390 px. Run by the Rust test `portal_e2e` (which starts the server and
 // seeds the data); exits non-zero on the first failed expectation.
@@ -55,6 +57,13 @@ try {
   await page.getByRole('heading', { name: 'Recovery of declined payments, last 30 days' }).waitFor();
   assert.equal(await page.getByRole('img', { name: 'Declined and recovered revenue by day of the decline' }).count(), 1);
   await shot('02-overview');
+
+  // The overview's period: a preset, compared with the period before it.
+  await page.getByRole('link', { name: 'Last 7 days' }).click();
+  await page.getByRole('heading', { name: 'Recovery of declined payments, last 7 days' }).waitFor();
+  assert.ok((await page.textContent('main')).includes('in the previous period'));
+  assert.equal(await page.getByRole('img', { name: /Attempts per day \(y: attempts per day; x: day, UTC\)/ }).count(), 1);
+  await shot('02b-overview-7-days');
 
   // Find a transaction by its merchantTransactionId.
   await page.getByRole('link', { name: 'Transactions' }).click();
@@ -205,6 +214,26 @@ try {
   assert.notEqual(before, after);
   await shot('07-clock-advanced');
 
+  // A gateway (last, so no payment above is routed to it): a Stripe one added, its page
+  // shows the key only as "set"; the sandbox gateway's connection is tested (it asks nobody).
+  await page.goto(`${base}/portal/gateways/new?type=stripe`);
+  await page.getByLabel('Name').fill('E2E Stripe');
+  await page.getByLabel(/Secret key/).fill('sk_test_e2eSecretKey0001');
+  await page.getByRole('button', { name: 'Create gateway' }).click();
+  await page.getByRole('status').filter({ hasText: 'was created' }).waitFor();
+  await page.getByRole('link', { name: 'E2E Stripe' }).click();
+  await page.getByRole('heading', { name: 'Gateway E2E Stripe' }).waitFor();
+  const stripePath = new URL(page.url()).pathname;
+  assert.ok(!(await page.content()).includes('sk_test_e2eSecretKey0001'), 'the key is never shown');
+  assert.equal(await page.getByLabel(/Secret key/).inputValue(), '', 'the key input is empty');
+  await shot('06k-gateway-page');
+  await page.getByRole('link', { name: 'Back to settings' }).click();
+  await page.locator('main table').getByRole('link', { name: 'Sandbox', exact: true }).click();
+  const gatewayPath = new URL(page.url()).pathname;
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByRole('status').filter({ hasText: 'Connection works' }).waitFor();
+  await shot('06l-gateway-tested');
+
   // Accessibility: axe-core in a context that may inject it (the portal's CSP allows no
   // script of its own), signed in with the same session.
   // Pages reached by a form (a confirmation, a refusal) are audited after that form is used.
@@ -212,6 +241,7 @@ try {
   const a11y = await audit.newPage();
   const submit = (button) => Promise.all([a11y.waitForNavigation(), button.click()]);
   const reached = [
+    ['gateway tested', gatewayPath, () => submit(a11y.getByRole('button', { name: 'Test connection' }))],
     ['revoke confirmation', '/portal/credentials', () => submit(a11y.getByRole('button', { name: /^Revoke / }).first())],
     ['redact confirmation', '/portal/payment-methods', () => submit(a11y.getByRole('button', { name: /^Redact / }).first())],
     ['retry policy refused', '/portal/settings', async () => {
@@ -251,7 +281,7 @@ try {
   };
   for (const width of [1280, 390]) {
     await a11y.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page', searchPath, declinedPath, '/portal/transactions?last4=12']) {
+    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page', searchPath, declinedPath, '/portal/transactions?last4=12', stripePath, gatewayPath, '/portal/?days=7', '/portal/?days=8']) {
       await a11y.goto(`${base}${path}`);
       await check(`${path} at ${width} px`);
     }

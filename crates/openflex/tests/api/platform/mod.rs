@@ -26,6 +26,7 @@ mod portal_gateways;
 mod portal_keys;
 mod portal_lists;
 mod portal_origin;
+mod portal_overview;
 mod portal_recovery;
 mod portal_safety;
 mod refresh_tokens;

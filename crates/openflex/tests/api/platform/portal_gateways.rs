@@ -345,3 +345,369 @@ async fn the_transaction_page_shows_the_gateways_answer(backend: Backend) {
         .text;
     assert!(page.contains("AVS result"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_of_every_type_are_edited_and_tested_from_the_portal_sqlite() {
+    gateways_of_every_type_are_edited_and_tested_from_the_portal(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_of_every_type_are_edited_and_tested_from_the_portal_postgres() {
+    gateways_of_every_type_are_edited_and_tested_from_the_portal(Backend::Postgres).await
+}
+
+const EDIT_STRIPE_KEY: &str = "sk_test_PortalEditKey0006";
+const EDIT_WEBHOOK_SECRET: &str = "whsec_PortalEditSecret0007";
+const REVOKED_STRIPE_KEY: &str = "sk_test_revokedPortalKey0008wxyz";
+const REFUSED_TYPED_KEY: &str = "sk_test_TypedThenRefused0009";
+
+/// The token of the gateway named `name`, from the FlexPay API.
+async fn token_of(app: &TestApp, name: &str) -> String {
+    let (status, v) = app.get("/v1/gateways").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let g = v["gateways"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("{name} listed: {v}"))
+        .clone();
+    g["gatewayToken"].as_str().unwrap().to_string()
+}
+
+/// Tests the connection from the gateway's page and returns the page.
+async fn test_connection(p: &mut Portal<'_>, token: &str) -> Page {
+    let path = format!("/portal/gateways/{token}");
+    let page = p.submit(&path, &format!("{path}/test"), &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    page
+}
+
+/// Saves the edit form with the routing fields the test does not change filled as stored.
+async fn save(p: &mut Portal<'_>, token: &str, fields: &[(&str, &str)]) -> Page {
+    let path = format!("/portal/gateways/{token}");
+    let mut form: Vec<(&str, &str)> = [("status", "Available"), ("weight", "1")]
+        .into_iter()
+        .filter(|(k, _)| !fields.iter().any(|(f, _)| f == k))
+        .collect();
+    form.push(("accept_retries", "on"));
+    form.extend_from_slice(fields);
+    p.submit(&path, &format!("{path}/edit"), &form).await
+}
+
+fn edit_secrets() -> Vec<&'static str> {
+    let mut all = SECRETS.to_vec();
+    all.extend([
+        EDIT_STRIPE_KEY,
+        EDIT_WEBHOOK_SECRET,
+        REVOKED_STRIPE_KEY,
+        REFUSED_TYPED_KEY,
+        openflex_gateway_doubles::nmi::SECURITY_KEY,
+        openflex_gateway_doubles::authorizenet::TRANSACTION_KEY,
+    ]);
+    all
+}
+
+fn assert_no_edit_secret(what: &str, page: &Page) {
+    for s in edit_secrets() {
+        assert!(!page.text.contains(s), "{what} shows a secret");
+    }
+    assert!(
+        !page.text.contains("wxyz"),
+        "{what} shows a key's last four"
+    );
+}
+
+async fn gateways_of_every_type_are_edited_and_tested_from_the_portal(backend: Backend) {
+    use openflex_gateway_doubles::{adyen, authorizenet, nmi, stripe};
+    let (stripe_d, stripe_state) = stripe::spawn_with_state().await;
+    let (adyen_d, adyen_ledger) = adyen::spawn_with_ledger().await;
+    let (nmi_d, nmi_state) = nmi::spawn_with_state().await;
+    let (anet_d, anet_ledger) = authorizenet::start().await;
+    let urls = (
+        stripe_d.url.clone(),
+        adyen::api_root(&adyen_d),
+        nmi_d.url.clone(),
+        format!("{}/xml/v1/request.api", anet_d.url),
+    );
+    let app = spawn_app_with(backend, move |c| {
+        let u = &mut c.gateway_base_urls;
+        u.stripe = Some(urls.0);
+        u.adyen = Some(urls.1);
+        u.nmi = Some(urls.2);
+        u.authorizenet = Some(urls.3);
+    })
+    .await;
+    let mut p = Portal::signed_in(&app).await;
+    let made: [(&str, Vec<(&str, &str)>); 5] = [
+        (
+            "stripe",
+            vec![
+                ("name", "Edit Stripe"),
+                ("setting.secretKey", EDIT_STRIPE_KEY),
+                ("setting.webhookSecret", EDIT_WEBHOOK_SECRET),
+            ],
+        ),
+        (
+            "adyen",
+            vec![
+                ("name", "Edit Adyen"),
+                ("setting.apiKey", ADYEN_KEY),
+                ("setting.merchantAccount", "PortalECOM"),
+            ],
+        ),
+        (
+            "nmi",
+            vec![
+                ("name", "Edit NMI"),
+                ("setting.securityKey", nmi::SECURITY_KEY),
+            ],
+        ),
+        (
+            "authorizenet",
+            vec![
+                ("name", "Edit Authorize.net"),
+                ("setting.apiLoginId", authorizenet::API_LOGIN_ID),
+                ("setting.transactionKey", authorizenet::TRANSACTION_KEY),
+                ("setting.environment", "sandbox"),
+            ],
+        ),
+        ("sandbox", vec![("name", "Edit sandbox")]),
+    ];
+    let mut tokens = Vec::new();
+    for (t, fields) in &made {
+        let page = create(&mut p, t, fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{t}: {}", page.text);
+        tokens.push(token_of(&app, fields[0].1).await);
+    }
+    let [stripe_t, adyen_t, nmi_t, anet_t, sandbox_t] = tokens.try_into().unwrap();
+
+    // The settings table leads to each gateway's page.
+    let settings = p.get("/portal/settings").await.text;
+    for t in [&stripe_t, &adyen_t, &nmi_t, &anet_t, &sandbox_t] {
+        assert!(
+            settings.contains(&format!("href=\"/portal/gateways/{t}\"")),
+            "{settings}"
+        );
+    }
+
+    // The page shows non-secret settings as stored and credentials only as "set".
+    let page = p.get(&format!("/portal/gateways/{adyen_t}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(r#"value="PortalECOM""#), "{}", page.text);
+    assert!(
+        page.text.contains("Stored: <strong>set</strong>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("Stored: <strong>not set</strong>"),
+        "the HMAC key was never given: {}",
+        page.text
+    );
+    let page = p.get(&format!("/portal/gateways/{anet_t}")).await;
+    assert!(
+        page.text
+            .contains(&format!(r#"value="{}""#, authorizenet::API_LOGIN_ID)),
+        "{}",
+        page.text
+    );
+    for t in [&stripe_t, &adyen_t, &nmi_t, &anet_t, &sandbox_t] {
+        let page = p.get(&format!("/portal/gateways/{t}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("Test connection"), "{}", page.text);
+        assert_no_edit_secret("a gateway page", &page);
+    }
+
+    // Test connection: each gateway is asked once, with a call that moves no money.
+    for (t, asked, path) in [
+        (&stripe_t, &stripe_d, "/v1/balance"),
+        (&adyen_t, &adyen_d, "/v71/paymentMethods"),
+        (&nmi_t, &nmi_d, "/query.php"),
+        (&anet_t, &anet_d, "/xml/v1/request.api"),
+    ] {
+        let page = test_connection(&mut p, t).await;
+        assert!(page.text.contains("Connection works."), "{}", page.text);
+        assert!(page.text.contains("nothing was charged"), "{}", page.text);
+        assert_no_edit_secret("a tested gateway's page", &page);
+        assert_eq!(asked.control.requests_to(path).len(), 1, "{path}");
+    }
+    let page = test_connection(&mut p, &sandbox_t).await;
+    assert!(
+        page.text.contains("Connection works.") && page.text.contains("sandbox"),
+        "{}",
+        page.text
+    );
+    assert!(stripe_state.payments().is_empty());
+    assert_eq!(adyen_ledger.payment_count(), 0);
+    assert_eq!(nmi_state.payments(), 0);
+    assert_eq!(anet_ledger.payments(), 0);
+
+    // Routing and acceptance change; a credential left empty keeps its sealed value.
+    for t in [&stripe_t, &adyen_t, &nmi_t, &anet_t, &sandbox_t] {
+        let page = save(
+            &mut p,
+            t,
+            &[
+                ("status", "Disabled"),
+                ("weight", "7"),
+                ("currencies", "usd, eur"),
+                ("card.VISA", "on"),
+                ("cvv_required", "on"),
+                ("reference", "ref-42"),
+            ],
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{t}: {}", page.text);
+        assert_eq!(
+            page.location(),
+            format!("/portal/gateways/{t}?msg=gateway-saved")
+        );
+        let (_, v) = app.get(&format!("/v1/gateways/{t}")).await;
+        let g = &v["gateway"];
+        assert_eq!(g["status"], "Disabled", "{v}");
+        assert_eq!(g["weight"], 7, "{v}");
+        assert_eq!(g["acceptedCurrencyCodes"], json!(["USD", "EUR"]), "{v}");
+        assert_eq!(g["acceptedCards"], json!(["VISA"]), "{v}");
+        assert_eq!(g["merchantAccountReferenceId"], "ref-42", "{v}");
+        let page = test_connection(&mut p, t).await;
+        assert!(
+            page.text.contains("Connection works."),
+            "the credentials were kept: {}",
+            page.text
+        );
+    }
+    let saved = p
+        .get(&format!("/portal/gateways/{stripe_t}?msg=gateway-saved"))
+        .await;
+    assert!(
+        saved.text.contains("The gateway was saved."),
+        "{}",
+        saved.text
+    );
+
+    // Credentials replaced: the wrong ones are refused by the gateway, in its own words, and
+    // never shown.
+    let page = save(
+        &mut p,
+        &stripe_t,
+        &[("setting.secretKey", REVOKED_STRIPE_KEY)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = test_connection(&mut p, &stripe_t).await;
+    assert!(
+        page.text.contains("The gateway refused the settings.")
+            && page.text.contains("HTTP 401")
+            && page.text.contains("Invalid API Key provided"),
+        "{}",
+        page.text
+    );
+    assert_no_edit_secret("a refused Stripe test", &page);
+    let page = save(
+        &mut p,
+        &adyen_t,
+        &[("setting.merchantAccount", adyen::FOREIGN_MERCHANT_ACCOUNT)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = test_connection(&mut p, &adyen_t).await;
+    assert!(
+        page.text.contains("Invalid Merchant Account") && page.text.contains("901"),
+        "{}",
+        page.text
+    );
+    let page = save(
+        &mut p,
+        &nmi_t,
+        &[("setting.securityKey", "nmi-wrong-key-0010")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = test_connection(&mut p, &nmi_t).await;
+    assert!(
+        page.text.contains("Invalid Security Key") && !page.text.contains("nmi-wrong-key"),
+        "{}",
+        page.text
+    );
+    let page = save(
+        &mut p,
+        &anet_t,
+        &[
+            ("setting.apiLoginId", authorizenet::API_LOGIN_ID),
+            ("setting.transactionKey", "WrongAnetKey0011"),
+            ("setting.environment", "sandbox"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = test_connection(&mut p, &anet_t).await;
+    assert!(
+        page.text.contains("E00007") && !page.text.contains("WrongAnetKey0011"),
+        "{}",
+        page.text
+    );
+
+    // An optional credential is removed only when asked; a required one cannot be emptied.
+    let page = p.get(&format!("/portal/gateways/{stripe_t}")).await.text;
+    assert!(page.contains(r#"name="clear.webhookSecret""#), "{page}");
+    let page = save(&mut p, &stripe_t, &[("clear.webhookSecret", "on")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = p.get(&format!("/portal/gateways/{stripe_t}")).await.text;
+    assert!(!page.contains(r#"name="clear.webhookSecret""#), "{page}");
+    assert_eq!(
+        page.matches("Stored: <strong>not set</strong>").count(),
+        1,
+        "{page}"
+    );
+    let page = save(&mut p, &adyen_t, &[("setting.merchantAccount", "")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
+    assert!(
+        page.text.contains("merchantAccount is required"),
+        "{}",
+        page.text
+    );
+
+    // A refused form names the field and keeps what was typed, except credentials.
+    let page = save(
+        &mut p,
+        &stripe_t,
+        &[
+            ("weight", "5000"),
+            ("currencies", "usd"),
+            ("setting.secretKey", REFUSED_TYPED_KEY),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
+    assert!(page.text.contains("gateway.weight"), "{}", page.text);
+    assert!(page.text.contains(r#"value="5000""#), "{}", page.text);
+    assert_no_edit_secret("a refused edit", &page);
+    let page = save(&mut p, &stripe_t, &[("weight", "many")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
+    assert!(
+        page.text.contains("weight: enter a whole number"),
+        "{}",
+        page.text
+    );
+    let page = test_connection(&mut p, &stripe_t).await;
+    assert!(
+        page.text.contains("HTTP 401"),
+        "the refused form changed nothing: {}",
+        page.text
+    );
+    let page = save(&mut p, &stripe_t, &[("setting.notAField", "x")]).await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "unknown form fields are not settings"
+    );
+
+    // Another merchant's gateway is not found, and the API never shows a secret.
+    let page = p.get("/portal/gateways/no-such-gateway").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.text);
+    let (_, v) = app.get("/v1/gateways").await;
+    for s in edit_secrets() {
+        assert!(!v.to_string().contains(s), "the API shows a secret");
+    }
+}
