@@ -3,10 +3,12 @@
 //! and each endpoint's health — disabled, or failing with the error and the scheduler's next
 //! automatic attempt.
 //!
-//! Why "failing" is the endpoint's latest tried delivery: a receiver that is down fails every
-//! delivery, and one that came back has just succeeded, so the newest delivery that was tried
-//! says how the endpoint stands now; a count over its history would keep flagging an endpoint
-//! long after it was fixed.
+//! Why "failing" is the last attempt of the endpoint's latest tried delivery: a receiver that is
+//! down fails every delivery, and one that came back has just succeeded, so the newest delivery
+//! that was tried says how the endpoint stands now; a count over its history would keep
+//! flagging an endpoint long after it was fixed. The delivery's own state is not the test: a
+//! delivered one queued again by hand is `pending` until it is sent, and says nothing against
+//! its endpoint.
 
 use super::{Attempt, AttemptCause, Delivery, WebhookEndpoint, endpoint_view};
 use crate::payments::search::Position;
@@ -70,7 +72,7 @@ pub enum EndpointHealth {
     Healthy,
     /// Switched off: nothing is sent to it.
     Disabled,
-    /// Its latest tried delivery failed.
+    /// The last attempt of its latest tried delivery failed.
     Failing {
         /// What the last attempt met (`HTTP 500`, `timed out`, …).
         error: String,
@@ -164,7 +166,7 @@ impl Engine {
                     .latest_tried_webhook_delivery(&t.merchant_id, &e.id)
                     .await?
                 {
-                    Some(d) if d.state != DeliveryState::Delivered.as_str() => {
+                    Some(d) if d.last_error.is_some() => {
                         if next.is_none() {
                             next = Some(self.next_attempts(t).await?);
                         }
@@ -177,9 +179,7 @@ impl Engine {
                                 crate::from_micros(a.attempted_at)
                             });
                         EndpointHealth::Failing {
-                            error: d.last_error.clone().unwrap_or_else(|| {
-                                format!("HTTP {}", d.last_status.unwrap_or_default())
-                            }),
+                            error: d.last_error.clone().unwrap_or_default(),
                             at,
                             next_attempt: next.as_ref().and_then(|n| n.get(&e.id)).copied(),
                         }

@@ -197,6 +197,7 @@ fn health_cell(h: &EndpointHealth) -> Markup {
 /// The add form: the URL, and the event types to send ticked (none ticked: every event).
 fn add_form(s: &PortalSession) -> Markup {
     html! {
+        h3 { "Add an endpoint" }
         form method="post" action="/portal/webhooks" class="stack" {
             (csrf_field(s))
             label for="url" { "Endpoint URL" }

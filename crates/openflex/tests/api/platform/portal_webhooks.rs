@@ -105,7 +105,6 @@ async fn deliveries_name_their_endpoint_and_filter_by_endpoint_and_status(app: T
     assert!(row.contains("Next automatic attempt <time"), "{row}");
     let row = endpoint_row(&page, &good.url);
     assert!(row.contains("Enabled") && !row.contains("Failing"), "{row}");
-
     // Filters: by endpoint, by status, and both; the form keeps what was chosen.
     let page = p
         .get(&format!("/portal/webhooks?endpoint={ep_bad}"))
@@ -146,6 +145,19 @@ async fn deliveries_name_their_endpoint_and_filter_by_endpoint_and_status(app: T
         row.contains("Disabled") && !row.contains("Failing"),
         "{row}"
     );
+
+    // A delivered event queued again by hand is pending, but says nothing against its endpoint.
+    let page = p
+        .submit(
+            "/portal/webhooks",
+            &format!("/portal/webhooks/deliveries/{d_good}/redeliver"),
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let page = p.get("/portal/webhooks").await.text;
+    let row = endpoint_row(&page, &good.url);
+    assert!(row.contains("Enabled") && !row.contains("Failing"), "{row}");
 }
 
 /// The endpoint table's row for `url`.
