@@ -2,6 +2,12 @@
 //! automatic attempt, or disabled), adding one with the event types ticked, the delivery log
 //! filtered by endpoint and state and paged both ways, each attempt's cause in words, and the
 //! signing secret (`webhook_secret.rs`).
+//!
+//! Why event types are ticked from the engine's list rather than typed: a typo in a free-text
+//! list was refused only after the form was sent, and a merchant had to know the names; the
+//! boxes offer exactly what the engine accepts. Why the log is paged by id both ways rather
+//! than by page number: deliveries arrive while a merchant reads, and an offset would shift
+//! under them.
 
 use super::confirm::{Ask, ask};
 use super::{
@@ -18,23 +24,20 @@ use openflex_engine::webhooks::{
     AttemptCause, Delivery, DeliveryState, EVENTS_BY_DIALECT, EndpointHealth, EndpointInput,
     LogFilter, WebhookEndpoint,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 /// Deliveries a page shows.
 const PAGE: i64 = 25;
 
 /// The page's query string: the log's filters as chosen, a position, a `?msg=` code.
-#[derive(Deserialize, Serialize, Default, Clone)]
+#[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct HooksQuery {
     pub endpoint: String,
     pub state: String,
-    #[serde(skip_serializing)]
     pub before: String,
-    #[serde(skip_serializing)]
     pub after: String,
-    #[serde(skip_serializing)]
     pub msg: Option<String>,
 }
 
