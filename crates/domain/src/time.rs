@@ -10,6 +10,23 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
+/// `#[serde(serialize_with = "…::time::as_rfc3339")]`: a typed instant written as [`rfc3339`]
+/// on the wire, so views keep the instant and pages format it their own way.
+pub fn as_rfc3339<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// [`as_rfc3339`] for an optional instant (`null` for none).
+pub fn as_rfc3339_opt<S: serde::Serializer>(
+    t: &Option<OffsetDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

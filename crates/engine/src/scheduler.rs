@@ -46,7 +46,8 @@ pub mod kind {
 pub struct RanJob {
     pub id: String,
     pub kind: String,
-    pub due_at: String,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339")]
+    pub due_at: time::OffsetDateTime,
     pub outcome: String,
     pub detail: String,
 }
@@ -145,7 +146,7 @@ impl Engine {
         Ok(RanJob {
             id: job.id,
             kind: job.kind,
-            due_at: rfc3339(crate::from_micros(job.run_at)),
+            due_at: crate::from_micros(job.run_at),
             outcome: outcome.to_string(),
             detail,
         })

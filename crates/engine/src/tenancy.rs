@@ -78,9 +78,11 @@ pub struct CredentialInfo {
     /// The secret's last four characters ("…abcd"); `None` without a secret or for older
     /// credentials.
     pub preview: Option<String>,
-    pub created_at: String,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339")]
+    pub created_at: time::OffsetDateTime,
     /// When it last authenticated a request, to within a minute; `None` when never.
-    pub last_used_at: Option<String>,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339_opt")]
+    pub last_used_at: Option<time::OffsetDateTime>,
     pub revoked: bool,
 }
 
@@ -298,14 +300,14 @@ impl Engine {
             .await?
             .into_iter()
             .map(|c| CredentialInfo {
-                last_used_at: used.get(&c.id).map(|&t| rfc3339(crate::from_micros(t))),
+                last_used_at: used.get(&c.id).map(|&t| crate::from_micros(t)),
                 id: c.id,
                 mode: c.mode,
                 kind: c.kind,
                 public_id: c.public_id,
                 name: c.name,
                 preview: c.preview,
-                created_at: rfc3339(crate::from_micros(c.created_at)),
+                created_at: crate::from_micros(c.created_at),
                 revoked: c.revoked_at.is_some(),
             })
             .collect())

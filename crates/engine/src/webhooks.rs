@@ -8,10 +8,11 @@
 //! HTTPS, and in either mode a target must be a public address (the SSRF guard, [`target`]),
 //! unless the operator allows private ones.
 
+mod delivery_log;
+mod signing_key;
 mod target;
 
 use crate::scheduler::{self, JobResult};
-use crate::tenancy::kind as cred_kind;
 use crate::{Engine, EngineError, Mode, Result, Tenant, micros};
 use openflex_domain::time::rfc3339;
 use openflex_store::{Store, Tx, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
+pub use delivery_log::{DeliveryPage, DeliveryState, EndpointHealth, LOG_COUNT_BOUND, LogFilter};
 pub(crate) use target::http_client;
 
 pub const EVENTS: &[&str] = &[
@@ -36,6 +38,10 @@ pub const EVENTS: &[&str] = &[
     "payout.updated",
     "webhook.test",
 ];
+
+/// The event types an endpoint may subscribe to, per dialect. Only FlexFactor has webhooks
+/// (docs/platform.md §7), so it is the one entry.
+pub const EVENTS_BY_DIALECT: &[(&str, &[&str])] = &[("FlexFactor", EVENTS)];
 
 /// The FlexFactor payload, PascalCase, in the SDK sample's field order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,7 +88,8 @@ pub struct WebhookEndpoint {
     /// Empty: every event.
     pub events: Vec<String>,
     pub enabled: bool,
-    pub created_at: String,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -97,8 +104,11 @@ pub struct EndpointInput {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
-    pub attempted_at: String,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339")]
+    pub attempted_at: OffsetDateTime,
     pub is_resent: bool,
+    /// What started the attempt; `None` for attempts logged before causes were kept.
+    pub cause: Option<AttemptCause>,
     pub status_code: Option<i64>,
     pub latency_ms: i64,
     pub response_snippet: Option<String>,
@@ -115,9 +125,50 @@ pub struct Delivery {
     pub state: String,
     /// The event as sent (`None` for a stored payload that no longer reads).
     pub payload: Option<Payload>,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "openflex_domain::time::as_rfc3339_opt")]
+    pub delivered_at: Option<OffsetDateTime>,
     pub attempts: Vec<Attempt>,
+}
+
+/// What started a delivery attempt. `is_resent` is true for both retries and redeliveries
+/// (the payload's `IsResent`), so the cause is kept on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptCause {
+    /// The delivery's first try.
+    First,
+    /// The scheduler trying again after a failed attempt.
+    Retry,
+    /// A redelivery the merchant asked for (the portal's button, or the admin API).
+    Manual,
+}
+
+impl AttemptCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Retry => "retry",
+            Self::Manual => "manual",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::First, Self::Retry, Self::Manual]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+
+    /// The cause of a delivery job's run: its first run is the delivery's first try or the
+    /// manual redelivery that queued it; every later run is the scheduler's retry.
+    fn of_run(resend: bool, job_attempt: i64) -> Self {
+        match (resend, job_attempt <= 1) {
+            (_, false) => Self::Retry,
+            (true, true) => Self::Manual,
+            (false, true) => Self::First,
+        }
+    }
 }
 
 /// RFC 1123 date, as in `x-fc-date`.
@@ -142,7 +193,7 @@ fn endpoint_view(r: &WebhookEndpointRow) -> WebhookEndpoint {
             .map(str::to_string)
             .collect(),
         enabled: r.enabled,
-        created_at: rfc3339(crate::from_micros(r.created_at)),
+        created_at: crate::from_micros(r.created_at),
     }
 }
 
@@ -407,76 +458,6 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn webhook_deliveries(
-        &self,
-        merchant_id: &str,
-        before: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<Delivery>> {
-        if self.store.merchant(merchant_id).await?.is_none() {
-            return Err(EngineError::NotFound);
-        }
-        let mut out = Vec::new();
-        for d in self
-            .store
-            .webhook_deliveries(merchant_id, before, limit.clamp(1, 100))
-            .await?
-        {
-            let attempts = self
-                .store
-                .webhook_attempts(&d.id)
-                .await?
-                .into_iter()
-                .map(|a| Attempt {
-                    attempted_at: rfc3339(crate::from_micros(a.attempted_at)),
-                    is_resent: a.is_resent,
-                    status_code: a.status_code,
-                    latency_ms: a.latency_ms,
-                    response_snippet: a.response_snippet,
-                    error: a.error,
-                })
-                .collect();
-            out.push(Delivery {
-                id: d.id,
-                endpoint_id: d.endpoint_id,
-                mode: d.mode,
-                event: d.event,
-                state: d.state,
-                payload: serde_json::from_str(&d.payload).ok(),
-                created_at: rfc3339(crate::from_micros(d.created_at)),
-                delivered_at: d.delivered_at.map(|t| rfc3339(crate::from_micros(t))),
-                attempts,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The merchant's current webhook signing key for `mode` (the newest active one).
-    async fn webhook_key(
-        &self,
-        merchant_id: &str,
-        mode: &str,
-    ) -> Result<Option<openflex_domain::Secret<String>>> {
-        let cred = self
-            .store
-            .credentials_of(merchant_id)
-            .await?
-            .into_iter()
-            .filter(|c| {
-                c.kind == cred_kind::FLEXFACTOR_WEBHOOK && c.mode == mode && c.revoked_at.is_none()
-            })
-            .max_by_key(|c| c.created_at);
-        let Some(c) = cred else { return Ok(None) };
-        let (Some(version), Some(sealed)) = (c.kek_version, c.sealed_secret) else {
-            return Ok(None);
-        };
-        Ok(Some(self.vault.open_secret(
-            &format!("webhook|{merchant_id}|{}", c.id),
-            version as u32,
-            &sealed,
-        )?))
-    }
-
     /// One delivery attempt (a job). `attempt` is the job's attempt number.
     pub(crate) async fn deliver_webhook(
         &self,
@@ -536,6 +517,7 @@ impl Engine {
                     latency_ms: outcome.latency.as_millis() as i64,
                     response_snippet: outcome.snippet,
                     error: outcome.error.clone(),
+                    cause: Some(AttemptCause::of_run(resend, attempt).as_str().to_string()),
                 },
                 delivered,
                 final_failure,

@@ -101,6 +101,21 @@ impl Store {
         self.config_changed();
         Ok(n == 1)
     }
+
+    /// [`Store::revoke_credential`] inside the caller's transaction (a key rolled: the new one
+    /// is written in the same transaction); false when it was revoked already. The caller
+    /// clears the configuration cache once the transaction commits.
+    pub async fn revoke_credential_in(
+        tx: &mut Tx,
+        merchant_id: &str,
+        id: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE credentials SET revoked_at = $1 WHERE id = $2 AND merchant_id = $3 AND revoked_at IS NULL")
+            .bind(at).bind(id).bind(merchant_id).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
 }
 
 impl Store {

@@ -55,6 +55,17 @@ pub struct OrderQuery {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub text: Option<String>,
+    /// The card's last four digits (of the order's payment method).
+    pub last_four: Option<String>,
+    /// A fragment the payer column contains, compared in lower case (the engine writes it as
+    /// the column's JSON spells an email).
+    pub payer_contains: Option<String>,
+    pub currency: Option<String>,
+    pub min_amount: Option<i64>,
+    pub max_amount: Option<i64>,
+    /// Keyset position of an export: only orders older than this `(created_at, id)` (in the
+    /// newest-first order).
+    pub older_than: Option<(i64, String)>,
     pub order_by_amount: bool,
     pub descending: bool,
     pub offset: i64,
@@ -115,6 +126,34 @@ fn push_order_filter<DB: sqlx::Database>(
             .push(" ESCAPE '\\' OR LOWER(payer) LIKE ")
             .push_bind(like)
             .push(" ESCAPE '\\')");
+    }
+    if let Some(l) = &q.last_four {
+        qb.push(" AND EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.id = ff_orders.payment_method_id AND pm.last_four = ")
+            .push_bind(l.clone())
+            .push(")");
+    }
+    if let Some(p) = &q.payer_contains {
+        qb.push(" AND LOWER(payer) LIKE ")
+            .push_bind(contains(&p.to_lowercase()))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(c) = &q.currency {
+        qb.push(" AND currency = ").push_bind(c.clone());
+    }
+    if let Some(v) = q.min_amount {
+        qb.push(" AND amount >= ").push_bind(v);
+    }
+    if let Some(v) = q.max_amount {
+        qb.push(" AND amount <= ").push_bind(v);
+    }
+    if let Some((at, id)) = &q.older_than {
+        qb.push(" AND (created_at < ")
+            .push_bind(*at)
+            .push(" OR (created_at = ")
+            .push_bind(*at)
+            .push(" AND id < ")
+            .push_bind(id.clone())
+            .push("))");
     }
 }
 
@@ -227,6 +266,22 @@ impl Store {
         mode: &str,
         q: &OrderQuery,
     ) -> Result<(Vec<OrderRow>, i64)> {
+        let rows = self.orders_only(merchant_id, mode, q).await?;
+        let total = on_pool!(&self.pool, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ff_orders");
+            push_order_filter(&mut qb, merchant_id, mode, q);
+            qb.build_query_scalar::<i64>().fetch_one(p).await
+        })?;
+        Ok((rows, total))
+    }
+
+    /// A page of orders matching the filters, without the count (an export's steps).
+    pub async fn orders_only(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+        q: &OrderQuery,
+    ) -> Result<Vec<OrderRow>> {
         let order = format!(
             " ORDER BY {} {dir}, id {dir}",
             if q.order_by_amount {
@@ -242,12 +297,7 @@ impl Store {
             qb.push(&order).push(" LIMIT ").push_bind(q.limit).push(" OFFSET ").push_bind(q.offset);
             qb.build_query_as::<OrderRow>().fetch_all(p).await
         })?;
-        let total = on_pool!(&self.pool, p => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ff_orders");
-            push_order_filter(&mut qb, merchant_id, mode, q);
-            qb.build_query_scalar::<i64>().fetch_one(p).await
-        })?;
-        Ok((rows, total))
+        Ok(rows)
     }
 }
 

@@ -30,6 +30,7 @@ mod recovery;
 mod sqlite_file;
 mod transactions;
 mod txn_search;
+mod webhook_log;
 mod webhooks;
 
 pub use config_cache::{CachedCredential, CachedGateways, Versioned};
@@ -51,6 +52,7 @@ pub use portal::{DayRescuedRow, DayStatsRow, PortalSessionRow, PortalUserRow};
 pub use recovery::RecoveryChainRow;
 pub use transactions::{ChainEnd, ListQuery, Reservation, TXN_COLUMNS, TxnRow};
 pub use txn_search::{FoundCount, FoundPage, From as SearchFrom, TxnFilter};
+pub use webhook_log::DeliveryFilter;
 pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use sqlx::postgres::PgPoolOptions;

@@ -43,10 +43,13 @@ pub struct WebhookAttemptRow {
     pub latency_ms: i64,
     pub response_snippet: Option<String>,
     pub error: Option<String>,
+    /// What started it: `first`, `retry` (automatic) or `manual` (a redelivery); `None` for
+    /// attempts logged before causes were kept.
+    pub cause: Option<String>,
 }
 
 const ENDPOINT_COLS: &str = "id, merchant_id, mode, url, events, enabled, created_at, updated_at";
-const DELIVERY_COLS: &str = "id, merchant_id, mode, endpoint_id, event, payload, state, attempts, last_status, last_error, created_at, delivered_at";
+pub(crate) const DELIVERY_COLS: &str = "id, merchant_id, mode, endpoint_id, event, payload, state, attempts, last_status, last_error, created_at, delivered_at";
 
 impl Store {
     pub async fn insert_webhook_endpoint(&self, e: &WebhookEndpointRow) -> Result<()> {
@@ -154,10 +157,10 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(
-            "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, is_resent, status_code, latency_ms, response_snippet, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, is_resent, status_code, latency_ms, response_snippet, error, cause) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&a.id).bind(&a.delivery_id).bind(a.attempted_at).bind(a.is_resent).bind(a.status_code)
-            .bind(a.latency_ms).bind(&a.response_snippet).bind(&a.error)
+            .bind(a.latency_ms).bind(&a.response_snippet).bind(&a.error).bind(&a.cause)
             .execute(c).await.map(|_| ()))?;
         let state = if delivered {
             "delivered"
@@ -184,7 +187,7 @@ impl Store {
     pub async fn webhook_attempts(&self, delivery_id: &str) -> Result<Vec<WebhookAttemptRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, WebhookAttemptRow>(
-            "SELECT id, delivery_id, attempted_at, is_resent, status_code, latency_ms, response_snippet, error \
+            "SELECT id, delivery_id, attempted_at, is_resent, status_code, latency_ms, response_snippet, error, cause \
              FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id")
             .bind(delivery_id).fetch_all(p).await)?,
         )

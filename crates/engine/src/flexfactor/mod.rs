@@ -15,6 +15,7 @@ mod evaluate;
 mod jobs;
 mod live;
 mod record;
+pub mod search;
 
 pub use actions::{REFUND_SCOPE, identical_refund};
 pub use record::{

@@ -142,6 +142,7 @@ pub fn orders(raw: Option<&str>) -> Read<OrdersPage> {
         descending,
         offset: (page_number - 1).saturating_mul(page_size),
         limit: page_size,
+        ..OrderQuery::default()
     };
     Ok(OrdersPage {
         query,

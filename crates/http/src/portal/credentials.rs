@@ -11,7 +11,9 @@
 //! secrets again nor issues a second set.
 
 use super::confirm::{Ask, Confirmation, ask};
-use super::{PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, redirect_after};
+use super::{
+    PageQuery, Posted, Session, at, csrf_field, engine_failure, flash, page, redirect_after, when,
+};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -82,8 +84,8 @@ pub async fn credentials(
                             td { (c.kind) }
                             td { code { (preview_of(c)) } }
                             td { code { (c.public_id.as_deref().unwrap_or("—")) } }
-                            td { (c.created_at) }
-                            td { (c.last_used_at.as_deref().unwrap_or("never")) }
+                            td { (at(c.created_at)) }
+                            td { @if let Some(t) = c.last_used_at { (at(t)) } @else { "never" } }
                             td { (if c.revoked { "revoked" } else { "active" }) }
                             td {
                                 @if !c.revoked {
@@ -180,7 +182,7 @@ pub async fn revoke(
                 title: "Revoke this credential?",
                 what: html! {
                     p { "The " (mode) " credential " (label(c)) " will be revoked." }
-                    p { "Last used: " (c.last_used_at.as_deref().unwrap_or("never")) "." }
+                    p { "Last used: " (c.last_used_at.map_or_else(|| "never".to_string(), when)) "." }
                     p { "Every request made with it is refused from then on. This cannot be undone." }
                 },
                 action: &format!("/portal/credentials/{id}/revoke"),

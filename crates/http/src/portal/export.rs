@@ -83,7 +83,7 @@ fn record(t: &Transaction, p: Pill) -> Vec<String> {
     .collect()
 }
 
-fn lines(records: &[Vec<String>]) -> Bytes {
+pub fn lines(records: &[Vec<String>]) -> Bytes {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in records {
         // Writing to a Vec cannot fail.

@@ -5,7 +5,7 @@
 //! the merchant's support staff quote, so the table keeps it beside the words.
 
 use super::words::{account_status_words, status_words};
-use super::{Session, engine_failure, in_currency, page, when};
+use super::{Session, at, engine_failure, in_currency, page};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -122,7 +122,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
                     @if auths.is_empty() { tr { td colspan="9" { "No authorizations." } } }
                     @for a in &auths {
                         tr {
-                            td { (when(a.created_at)) }
+                            td { (at(a.created_at)) }
                             td { (a.id) }
                             td { (a.account_number) }
                             td { (status_words(&a.transaction_type)) }

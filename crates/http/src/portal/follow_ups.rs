@@ -35,9 +35,9 @@ pub enum Notice {
     Refused(StatusCode, Markup),
 }
 
-/// An amount in the transaction's currency ("$12.50 USD").
+/// An amount in the transaction's currency ("$12.50 USD"), or a dash when it has none.
 pub fn in_currency(t: &Transaction, minor: i64) -> String {
-    super::in_currency(minor, t.currency.as_deref().unwrap_or(""))
+    super::money_or_dash(minor, t.currency.as_deref())
 }
 
 fn exponent(t: &Transaction) -> u32 {
@@ -122,7 +122,7 @@ pub fn related(original: Option<&Transaction>, children: &[Transaction]) -> Mark
                     tbody {
                         @for c in children {
                             tr {
-                                td { a href={ "/portal/transactions/" (c.id) } { (super::when(c.created_at)) } }
+                                td { a href={ "/portal/transactions/" (c.id) } { (super::at(c.created_at)) } }
                                 td { (c.txn_type.as_str()) }
                                 td class="num" { (in_currency(c, c.amount)) }
                                 td { span class={ "code " @if c.code.is_approved() { "ok" } @else { "bad" } } { (result_words(c)) } }

@@ -12,6 +12,7 @@
 //! a handler.
 
 mod auth;
+mod clock;
 mod confirm;
 mod credentials;
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod financing;
 mod follow_ups;
 mod gateway_edit;
 mod gateways;
+mod orders;
 pub(crate) mod origin;
 mod overview;
 mod payments;
@@ -30,6 +32,7 @@ mod recovery_panel;
 mod rescue;
 mod settings;
 mod transactions;
+mod webhook_secret;
 mod words;
 
 use crate::AppState;
@@ -73,7 +76,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/portal/payment-methods/{id}/redact",
             post(payments::redact),
         )
-        .route("/portal/orders", get(rescue::orders))
+        .route("/portal/orders", get(orders::orders))
+        .route("/portal/orders.csv", get(orders::orders_csv))
         .route("/portal/orders/{id}", get(rescue::order))
         .route("/portal/orders/{id}/{action}", post(rescue::order_action))
         .route("/portal/flexiti", get(financing::flexiti))
@@ -81,6 +85,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/portal/webhooks",
             get(developers::webhooks).post(developers::add_endpoint),
         )
+        .route("/portal/webhooks/secret", post(webhook_secret::reveal))
+        .route("/portal/webhooks/secret/roll", post(webhook_secret::roll))
         .route(
             "/portal/webhooks/{id}/test",
             post(developers::test_endpoint),
@@ -113,7 +119,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/portal/clock",
-            get(developers::clock).post(developers::advance_clock),
+            get(clock::clock).post(clock::advance_clock),
         )
         .route("/portal/{*rest}", any(no_such_page))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -477,15 +483,55 @@ pub fn in_currency(minor: i64, currency: &str) -> String {
     }
 }
 
+/// [`in_currency`] for an amount that may have no currency: a payment-method operation (the
+/// bookkeeping rows) moves no money, and its zero is shown as a dash rather than a bare `0.00`.
+pub fn money_or_dash(minor: i64, currency: Option<&str>) -> String {
+    match currency.filter(|c| !c.is_empty()) {
+        Some(c) => in_currency(minor, c),
+        None => "—".into(),
+    }
+}
+
+/// The portal's one spelling of an instant, to the minute: `2026-03-01 14:05 UTC`.
 pub fn when(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+    stamp(t, false)
+}
+
+/// [`when`] to the second (`2026-03-01 14:05:09 UTC`), for lists of attempts, which can
+/// follow each other within a minute.
+pub fn when_exact(t: OffsetDateTime) -> String {
+    stamp(t, true)
+}
+
+fn stamp(t: OffsetDateTime, seconds: bool) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let mut out = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute()
-    )
+    );
+    if seconds {
+        out.push_str(&format!(":{:02}", t.second()));
+    }
+    out.push_str(" UTC");
+    out
+}
+
+/// [`when`] as a `<time>` element (machine-readable, and never wrapped inside a table cell).
+pub fn at(t: OffsetDateTime) -> Markup {
+    html! { time datetime=(utc_rfc3339(t)) { (when(t)) } }
+}
+
+/// [`when_exact`] as a `<time>` element.
+pub fn at_exact(t: OffsetDateTime) -> Markup {
+    html! { time datetime=(utc_rfc3339(t)) { (when_exact(t)) } }
+}
+
+fn utc_rfc3339(t: OffsetDateTime) -> String {
+    openflex_domain::time::rfc3339(t.to_offset(time::UtcOffset::UTC))
 }
 
 /// Pretty JSON for display.
@@ -518,6 +564,22 @@ pub fn flash(code: Option<&str>) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+mod when_tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn one_format_to_the_minute_or_the_second_in_utc() {
+        let t = datetime!(2026-03-01 14:05:09.5 +02:00);
+        assert_eq!(super::when(t), "2026-03-01 12:05 UTC");
+        assert_eq!(super::when_exact(t), "2026-03-01 12:05:09 UTC");
+        assert_eq!(
+            super::at(t).into_string(),
+            r#"<time datetime="2026-03-01T12:05:09.5Z">2026-03-01 12:05 UTC</time>"#
+        );
+    }
+}
+
+#[cfg(test)]
 mod amount_tests {
     #[test]
     fn amounts_use_the_currencys_own_decimals() {
@@ -526,5 +588,8 @@ mod amount_tests {
         assert_eq!(super::in_currency(1_000, "KWD"), "1.000 KWD");
         assert_eq!(super::in_currency(123_456, "ZZZ"), "1,234.56 ZZZ");
         assert_eq!(super::in_currency(5, ""), "0.05");
+        assert_eq!(super::money_or_dash(0, None), "—");
+        assert_eq!(super::money_or_dash(0, Some("")), "—");
+        assert_eq!(super::money_or_dash(1_250, Some("EUR")), "€12.50 EUR");
     }
 }

@@ -7,7 +7,8 @@ use super::follow_ups::{self, Notice};
 use super::recovery_panel;
 use super::words::explanation_words;
 use super::{
-    PageQuery, Posted, Session, csrf_field, engine_failure, flash, in_currency, page, when,
+    PageQuery, Posted, Session, at, at_exact, csrf_field, engine_failure, flash,
+    in_currency, money_or_dash, page, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -122,10 +123,10 @@ pub async fn transaction_page(
             ol class="timeline" aria-label="Events the gateway sent, oldest first" {
                 @for e in &events {
                     li class=(if e.kind.starts_with("chargeback") || e.kind.ends_with("failed") { "bad" } else { "ok" }) {
-                        (when(e.received_at)) " — " strong { (e.kind.replace('_', " ")) }
+                        (at_exact(e.received_at)) " — " strong { (e.kind.replace('_', " ")) }
                         " (" code { (e.gateway_kind) } ")"
                         @if let Some(a) = e.amount {
-                            " · " (in_currency(a, e.currency.as_deref().unwrap_or("")))
+                            " · " (money_or_dash(a, e.currency.as_deref()))
                         }
                         @if let Some(r) = &e.reason { " · " (r) }
                     }
@@ -139,11 +140,11 @@ pub async fn transaction_page(
             ol class="timeline" aria-label="Attempts, oldest first" {
                 @for a in &chain {
                     li class=(if a.code.is_approved() { "ok" } else { "bad" }) {
-                        a href={ "/portal/transactions/" (a.id) } { (when(a.created_at)) }
+                        a href={ "/portal/transactions/" (a.id) } { (at_exact(a.created_at)) }
                         " — attempt " (a.retry_count + 1) ": " (a.code.0) " " (a.code.message())
-                        " · " (in_currency(a.amount, a.currency.as_deref().unwrap_or("")))
+                        " · " (money_or_dash(a.amount, a.currency.as_deref()))
                         @if let Some(r) = a.retry_date {
-                            " · next retry " (when(r))
+                            " · next retry " (at(r))
                         }
                         @if let Some(x) = &a.result.retry_explanation {
                             br; small { (explanation_words(x)) }
@@ -235,7 +236,7 @@ fn pm_row(s: &PortalSession, p: &PaymentMethod) -> Markup {
     let redacted = p.is_redacted();
     html! {
         tr {
-            td { (when(p.created_at)) }
+            td { (at(p.created_at)) }
             td { code { (p.id) } }
             td { (p.card_type.as_deref().unwrap_or("")) " " (p.masked_number.as_deref().unwrap_or("—")) }
             td { (p.expiry_month.as_deref().unwrap_or("")) "/" (p.expiry_year.as_deref().unwrap_or("")) }

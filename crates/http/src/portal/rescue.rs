@@ -1,10 +1,11 @@
-//! FlexFactor rescue orders in the portal: history, attempts, capture/cancel/refund.
+//! A FlexFactor rescue order in the portal: history, attempts, capture/cancel/refund (the list
+//! and its export are in `orders.rs`).
 
 use super::confirm::{Ask, ask};
-use super::transactions::{date, pill};
 use super::words::status_words;
 use super::{
-    PageQuery, Posted, Session, csrf_field, engine_failure, flash, page, pretty, problem, when,
+    PageQuery, Posted, Session, at_exact, csrf_field, engine_failure, flash, page, pretty, problem,
+    when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -13,121 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_domain::rescue::{Action, OrderState};
-use openflex_domain::status;
 use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal};
 use openflex_engine::portal::PortalSession;
-use openflex_store::OrderQuery;
 use serde::Deserialize;
-
-const PAGE: i64 = 50;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct OrdersQuery {
-    q: String,
-    from: String,
-    to: String,
-    page: i64,
-}
-
-impl OrdersQuery {
-    /// This list's link at `page`, the filters kept.
-    fn link(&self, page: i64) -> String {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", self.q.trim()),
-            ("from", self.from.trim()),
-            ("to", self.to.trim()),
-        ] {
-            if !v.is_empty() {
-                ser.append_pair(k, v);
-            }
-        }
-        ser.append_pair("page", &page.to_string());
-        format!("/portal/orders?{}", ser.finish())
-    }
-}
-
-/// Rescue orders newest first, 50 a page (Newer and Older, with the count of matches), by an
-/// order id or text and a creation date range; each row leads with its status pill.
-pub async fn orders(
-    State(st): State<AppState>,
-    Session(s): Session,
-    Query(f): Query<OrdersQuery>,
-) -> Response {
-    let page_no = f.page.clamp(0, 10_000);
-    let dates = date("Created from", f.from.trim())
-        .and_then(|from| date("Created to", f.to.trim()).map(|to| (from, to)));
-    let (from, to) = match dates {
-        Ok(d) => d,
-        Err(bad) => {
-            let body = html! {
-                p class="error" role="alert" { (bad.field) ": " (bad.why) }
-                (order_filters(&f))
-            };
-            let mut resp = page(&s, "orders", "Rescue orders", None, body);
-            *resp.status_mut() = StatusCode::BAD_REQUEST;
-            return resp;
-        }
-    };
-    let micros = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
-    let q = OrderQuery {
-        text: Some(f.q.trim().to_string()).filter(|t| !t.is_empty()),
-        from: from.map(|d| micros(d.midnight().assume_utc())),
-        to: to.map(|d| micros(d.midnight().assume_utc() + time::Duration::days(1)) - 1),
-        descending: true,
-        offset: page_no * PAGE,
-        limit: PAGE,
-        ..OrderQuery::default()
-    };
-    let (rows, total) = match st.engine.ff_orders(&s.tenant, &q).await {
-        Ok(r) => r,
-        Err(e) => return engine_failure(e),
-    };
-    let more = (page_no + 1) * PAGE < total;
-    let body = html! {
-        (order_filters(&f))
-        p role="status" { (total) " matching orders." }
-        div class="scroll" tabindex="0" role="region" aria-label="Rescue orders" {
-            table {
-                thead { tr {
-                    th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Order" } th scope="col" { "Rescue state" }
-                    th scope="col" class="num" { "Amount" } th scope="col" class="num" { "Captured" } th scope="col" class="num" { "Refunded" }
-                } }
-                tbody {
-                    @if rows.is_empty() { tr { td colspan="7" { "No orders." } } }
-                    @for o in &rows {
-                        tr {
-                            td { (pill(status::of_order(o.state, o.captured_amount, o.refunded_amount))) }
-                            td { a href={ "/portal/orders/" (o.id) } { (when(o.created_at)) } }
-                            td { (o.external_order_id) }
-                            td { (status_words(o.state.name())) }
-                            td class="num" { (in_currency(o, o.amount)) }
-                            td class="num" { (in_currency(o, o.captured_amount)) }
-                            td class="num" { (in_currency(o, o.refunded_amount)) }
-                        }
-                    }
-                }
-            }
-        }
-        nav class="pager" aria-label="Pages" {
-            @if page_no > 0 { a rel="prev" href=(f.link(page_no - 1)) { "← Newer orders" } }
-            @if more { a rel="next" href=(f.link(page_no + 1)) { "Older orders →" } }
-        }
-    };
-    page(&s, "orders", "Rescue orders", None, body)
-}
-
-fn order_filters(f: &OrdersQuery) -> maud::Markup {
-    html! {
-        form method="get" action="/portal/orders" class="filters" role="search" {
-            div class="field" { label for="q" { "Order id or text" } input id="q" name="q" type="search" value=(f.q.trim()); }
-            div class="field" { label for="from" { "Created from" } input id="from" name="from" type="date" value=(f.from.trim()); }
-            div class="field" { label for="to" { "Created to" } input id="to" name="to" type="date" value=(f.to.trim()); }
-            button type="submit" { "Find" }
-        }
-    }
-}
 
 pub async fn order(
     State(st): State<AppState>,
@@ -231,7 +120,7 @@ fn order_page(s: &PortalSession, o: &Order, notice: Notice<'_>) -> Response {
         ol class="timeline" {
             @for e in &o.events {
                 li class=(if e.outcome.eq_ignore_ascii_case("approved") || e.outcome.eq_ignore_ascii_case("ok") { "ok" } else { "" }) {
-                    (when(e.created_at)) " — " strong { (e.kind) } " · " (status_words(&e.outcome))
+                    (at_exact(e.created_at)) " — " strong { (e.kind) } " · " (status_words(&e.outcome))
                     @if let Some(a) = e.amount { " · " (in_currency(o, a)) }
                     @if let Some(g) = &e.gateway_token { " · gateway " code { (g) } }
                     @if let Some(d) = &e.detail { br; small { (d) } }

@@ -6,7 +6,7 @@
 //! Why each page searches a window: see `openflex_engine::payments::search` — the cost of a
 //! page is bounded however large the table grows, and the page says where to go on.
 
-use super::{Session, engine_failure, in_currency, page, when};
+use super::{Session, at, engine_failure, money_or_dash, page};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -76,57 +76,74 @@ pub fn date(field: &'static str, text: &str) -> Result<Option<Date>, BadFilter> 
         })
 }
 
+/// Text as typed, trimmed; `None` when empty.
+pub fn text(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// A card's last four digits (empty: none).
+pub fn last_four(typed: &str) -> Result<Option<String>, BadFilter> {
+    let last_four = text(typed);
+    if let Some(l) = &last_four
+        && (l.len() != 4 || !l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(BadFilter {
+            field: "Last four digits",
+            why: "enter the card's last four digits, such as 4242.".into(),
+        });
+    }
+    Ok(last_four)
+}
+
+/// An amount range: bounds as decimals in a currency, which must be given with them.
+pub fn amount_range(
+    currency: &str,
+    min: &str,
+    max: &str,
+) -> Result<Option<AmountRange>, BadFilter> {
+    let (min, max) = (text(min), text(max));
+    match (text(currency), min.is_some() || max.is_some()) {
+        (None, false) => Ok(None),
+        (None, true) => Err(BadFilter {
+            field: "Currency",
+            why: "choose the currency the amounts are in, such as USD.".into(),
+        }),
+        (Some(code), _) => {
+            let currency = Currency::parse(&code).map_err(|_| BadFilter {
+                field: "Currency",
+                why: "enter an ISO 4217 code such as USD.".into(),
+            })?;
+            let minor = |field: &'static str, v: &Option<String>| match v {
+                None => Ok(None),
+                Some(v) => decimal_to_minor(v, currency.exponent())
+                    .ok()
+                    .filter(|m| *m >= 0)
+                    .map(Some)
+                    .ok_or(BadFilter {
+                        field,
+                        why: format!(
+                            "enter an amount in {} such as {}.",
+                            currency.code(),
+                            openflex_domain::money::minor_to_decimal(1234, currency.exponent())
+                        ),
+                    }),
+            };
+            Ok(Some(AmountRange {
+                currency,
+                min: minor("Amount from", &min)?,
+                max: minor("Amount to", &max)?,
+            }))
+        }
+    }
+}
+
 impl TxnQuery {
     /// The engine's search for these filters, or the first field it cannot read.
     pub fn search(&self) -> Result<TxnSearch, BadFilter> {
-        let text = |s: &str| Some(s.trim().to_string()).filter(|t| !t.is_empty());
-        let last_four = text(&self.last4);
-        if let Some(l) = &last_four
-            && (l.len() != 4 || !l.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(BadFilter {
-                field: "Last four digits",
-                why: "enter the card's last four digits, such as 4242.".into(),
-            });
-        }
+        let last_four = last_four(&self.last4)?;
         let from = date("Created from", self.from.trim())?;
         let to = date("Created to", self.to.trim())?;
-        let (min, max) = (text(&self.min), text(&self.max));
-        let amount = match (text(&self.currency), min.is_some() || max.is_some()) {
-            (None, false) => None,
-            (None, true) => {
-                return Err(BadFilter {
-                    field: "Currency",
-                    why: "choose the currency the amounts are in, such as USD.".into(),
-                });
-            }
-            (Some(code), _) => {
-                let currency = Currency::parse(&code).map_err(|_| BadFilter {
-                    field: "Currency",
-                    why: "enter an ISO 4217 code such as USD.".into(),
-                })?;
-                let minor = |field: &'static str, v: &Option<String>| match v {
-                    None => Ok(None),
-                    Some(v) => decimal_to_minor(v, currency.exponent())
-                        .ok()
-                        .filter(|m| *m >= 0)
-                        .map(Some)
-                        .ok_or(BadFilter {
-                            field,
-                            why: format!(
-                                "enter an amount in {} such as {}.",
-                                currency.code(),
-                                openflex_domain::money::minor_to_decimal(1234, currency.exponent())
-                            ),
-                        }),
-                };
-                Some(AmountRange {
-                    currency,
-                    min: minor("Amount from", &min)?,
-                    max: minor("Amount to", &max)?,
-                })
-            }
-        };
+        let amount = amount_range(&self.currency, &self.min, &self.max)?;
         Ok(TxnSearch {
             kind: TxnType::parse(&self.r#type).filter(|k| TYPES.contains(&k.as_str())),
             outcome: match self.outcome.as_str() {
@@ -375,9 +392,9 @@ fn txn_table(rows: &[Transaction], pills: &[Pill]) -> Markup {
                     @for (t, p) in rows.iter().zip(pills) {
                         tr {
                             td { (pill(*p)) }
-                            td { a href={ "/portal/transactions/" (t.id) } { (when(t.created_at)) } }
+                            td { a href={ "/portal/transactions/" (t.id) } { (at(t.created_at)) } }
                             td { (t.txn_type.as_str()) }
-                            td class="num" { (in_currency(t.amount, t.currency.as_deref().unwrap_or(""))) }
+                            td class="num" { (money_or_dash(t.amount, t.currency.as_deref())) }
                             td { span class={ "code " @if t.code.is_approved() { "ok" } @else { "bad" } } { (t.code.0) } " " (t.code.message()) }
                             td { (t.merchant_transaction_id.as_deref().unwrap_or("—")) }
                             td class="card-number" { (t.payment_method.as_ref().and_then(|p| p.masked_number.as_deref()).unwrap_or("—")) }

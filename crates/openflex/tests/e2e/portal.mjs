@@ -1,5 +1,6 @@
 // The portal in headless Chromium, as a merchant uses it: sign in, find a transaction,
-// redeliver a webhook, issue an API key (shown once; a reload shows nothing), meet the
+// redeliver a webhook, filter the delivery log, reveal and roll the webhook signing secret,
+// find a rescue order by its card and email, issue an API key (shown once; a reload shows nothing), meet the
 // confirmation step of a revoke and of disabling a webhook endpoint, have a too-high retry
 // policy refused beside its field, meet an unknown page, capture a rescue order and have a
 // refund of more than is left refused, capture a FlexPay authorization from its page and
@@ -106,6 +107,32 @@ try {
   await page.getByRole('status').filter({ hasText: 'queued again' }).waitFor();
   await shot('05-webhook-redelivered');
 
+  // The delivery log names each delivery's endpoint and filters by status.
+  assert.ok((await page.locator('.deliveries li').first().textContent()).includes('/hook'), 'the endpoint is named');
+  await page.getByLabel('Status').selectOption('delivered');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('status').filter({ hasText: 'matching deliver' }).waitFor();
+  assert.ok(page.url().includes('state=delivered'));
+  const hooksFiltered = new URL(page.url()).pathname + new URL(page.url()).search;
+  await shot('05a-webhook-log-filtered');
+
+  // The signing secret: shown by a button (never on the page itself), rolled after a confirmation.
+  await page.getByRole('button', { name: 'Reveal the signing secret' }).click();
+  await page.getByRole('heading', { name: 'Webhook signing secret', exact: true }).waitFor();
+  const secret = (await page.locator('code.secret').textContent()).trim();
+  assert.ok(secret.length >= 40, 'the key is shown');
+  await shot('05c-webhook-secret');
+  await page.getByRole('link', { name: 'Back to webhooks' }).click();
+  assert.ok(!(await page.content()).includes(secret), 'not on the webhooks page');
+  await page.getByRole('button', { name: 'Roll the secret…' }).click();
+  await page.getByRole('heading', { name: 'Roll the signing secret?' }).waitFor();
+  await shot('05d-webhook-roll-confirm');
+  await page.getByRole('button', { name: 'Roll the secret', exact: true }).click();
+  await page.getByRole('heading', { name: 'New webhook signing secret' }).waitFor();
+  assert.notEqual((await page.locator('code.secret').textContent()).trim(), secret, 'a new key');
+  await shot('05e-webhook-secret-rolled');
+  await page.getByRole('link', { name: 'Back to webhooks' }).click();
+
   // Disabling an endpoint asks first; Back leaves it enabled, Confirm disables it.
   await page.getByRole('button', { name: 'Disable…' }).first().click();
   await page.getByRole('heading', { name: 'Disable this endpoint?' }).waitFor();
@@ -158,6 +185,16 @@ try {
   await page.getByRole('alert').filter({ hasText: 'no page at this address' }).waitFor();
   assert.equal(await page.getByRole('navigation', { name: 'Portal' }).count(), 1);
   await shot('06e-not-found');
+
+  // Rescue orders found by the card's last four and the payer's email; the export keeps the filters.
+  await page.getByRole('link', { name: 'Rescue orders' }).click();
+  await page.getByLabel('Last four digits').fill('3184');
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('status').filter({ hasText: '1 matching orders' }).waitFor();
+  assert.match(await page.getByRole('link', { name: 'Export these as CSV' }).getAttribute('href'), /last4=3184/);
+  const ordersFiltered = new URL(page.url()).pathname + new URL(page.url()).search;
+  await shot('06e2-orders-filtered');
 
   // A rescue order: captured, then a refund of more than is left is refused in red.
   await page.getByRole('link', { name: 'Rescue orders' }).click();
@@ -242,6 +279,8 @@ try {
   const submit = (button) => Promise.all([a11y.waitForNavigation(), button.click()]);
   const reached = [
     ['gateway tested', gatewayPath, () => submit(a11y.getByRole('button', { name: 'Test connection' }))],
+    ['webhook secret shown', '/portal/webhooks', () => submit(a11y.getByRole('button', { name: 'Reveal the signing secret' }))],
+    ['webhook roll confirmation', '/portal/webhooks', () => submit(a11y.getByRole('button', { name: 'Roll the secret…' }))],
     ['revoke confirmation', '/portal/credentials', () => submit(a11y.getByRole('button', { name: /^Revoke / }).first())],
     ['redact confirmation', '/portal/payment-methods', () => submit(a11y.getByRole('button', { name: /^Redact / }).first())],
     ['retry policy refused', '/portal/settings', async () => {
@@ -281,7 +320,7 @@ try {
   };
   for (const width of [1280, 390]) {
     await a11y.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page', searchPath, declinedPath, '/portal/transactions?last4=12', stripePath, gatewayPath, '/portal/?days=7', '/portal/?days=8']) {
+    for (const path of [...PAGES, txnPath, auth, capturePath, process.env.ORDER, '/portal/credentials/new', '/portal/no-such-page', searchPath, declinedPath, '/portal/transactions?last4=12', stripePath, gatewayPath, '/portal/?days=7', '/portal/?days=8', hooksFiltered, ordersFiltered, '/portal/orders?last4=12']) {
       await a11y.goto(`${base}${path}`);
       await check(`${path} at ${width} px`);
     }

@@ -1,6 +1,7 @@
 //! The portal end to end in headless Chromium (Debian's `chromium`, driven by `playwright-core`
 //! from npm): `tests/e2e/portal.mjs` signs in, finds a transaction, redelivers a webhook,
-//! issues an API key, meets the confirmation steps and the refusals, captures and over-refunds
+//! filters the delivery log, reveals and rolls the webhook signing secret, finds a rescue order
+//! by its card and email, issues an API key, meets the confirmation steps and the refusals, captures and over-refunds
 //! a rescue order, captures a FlexPay authorization from its page, and advances the test clock against a real server seeded here.
 //! Screenshots of every step are left in `target/portal-e2e/`.
 
