@@ -7,8 +7,8 @@ use super::follow_ups::{self, Notice};
 use super::recovery_panel;
 use super::words::explanation_words;
 use super::{
-    PageQuery, Posted, Session, at, at_exact, csrf_field, engine_failure, flash,
-    in_currency, money_or_dash, page, when,
+    PageQuery, Posted, Session, at, at_exact, csrf_field, engine_failure, flash, money_or_dash,
+    page, when,
 };
 use crate::AppState;
 use axum::extract::{Path, Query, State};
