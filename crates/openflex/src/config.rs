@@ -12,6 +12,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// A PostgreSQL streaming replica for reads that tolerate lag (lists, portal pages);
+    /// never for anything that decides money. Needs a PostgreSQL `database_url`.
+    pub database_read_url: Option<String>,
     pub admin_token: Option<String>,
     pub max_connections: u32,
     /// `json` (default) or `pretty`.
@@ -92,6 +95,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("openflex-data"),
             database_url: None,
+            database_read_url: None,
             admin_token: None,
             max_connections: default_pool_size(),
             log_format: "json".into(),

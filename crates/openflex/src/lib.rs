@@ -33,9 +33,14 @@ pub async fn open_engine_with_clock(
 ) -> anyhow::Result<Engine> {
     bootstrap::ensure_data_dir(&config.data_dir)?;
     let (ring, _) = KeyRing::load_or_create(&config.key_file()).context("vault key ring")?;
-    let store = Store::connect(&config.database_url(), config.max_connections)
+    let mut store = Store::connect(&config.database_url(), config.max_connections)
         .await
         .context("connecting to the database")?;
+    if let Some(url) = config.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        store = store
+            .with_read_replica(url, config.max_connections)
+            .context("the read replica")?;
+    }
     store.migrate().await.context("running migrations")?;
     Ok(Engine::new(
         store,

@@ -2,7 +2,7 @@
 //! status, refunds within the captured amount) so that concurrent requests and jobs on one
 //! order agree on a single winner without holding a lock across the processor call.
 
-use crate::{Result, Store, Tx, on_pool, on_tx, on_write};
+use crate::{Result, Store, Tx, on_pool, on_read, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
@@ -267,7 +267,7 @@ impl Store {
         q: &OrderQuery,
     ) -> Result<(Vec<OrderRow>, i64)> {
         let rows = self.orders_only(merchant_id, mode, q).await?;
-        let total = on_pool!(&self.pool, p => {
+        let total = on_read!(self, p => {
             let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ff_orders");
             push_order_filter(&mut qb, merchant_id, mode, q);
             qb.build_query_scalar::<i64>().fetch_one(p).await
@@ -291,7 +291,7 @@ impl Store {
             },
             dir = if q.descending { "DESC" } else { "ASC" }
         );
-        let rows = on_pool!(&self.pool, p => {
+        let rows = on_read!(self, p => {
             let mut qb = sqlx::QueryBuilder::new(format!("SELECT {COLS} FROM ff_orders"));
             push_order_filter(&mut qb, merchant_id, mode, q);
             qb.push(&order).push(" LIMIT ").push_bind(q.limit).push(" OFFSET ").push_bind(q.offset);

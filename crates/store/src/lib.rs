@@ -26,6 +26,7 @@ mod merchants;
 mod network_ids;
 mod payment_methods;
 mod portal;
+mod read_replica;
 mod recovery;
 mod sqlite_file;
 mod transactions;
@@ -167,6 +168,7 @@ macro_rules! on_tx {
     };
 }
 
+pub(crate) use read_replica::on_read;
 pub(crate) use {on_pool, on_tx, on_write};
 
 #[derive(Clone)]
@@ -185,6 +187,8 @@ pub struct Store {
     cache: std::sync::Arc<config_cache::ConfigCache>,
     /// PostgreSQL with several hosts or `target_session_attrs`: whether a primary answers.
     failover: Option<std::sync::Arc<failover::Failover>>,
+    /// A streaming replica for reads that tolerate lag (see `read_replica`).
+    replica: Option<std::sync::Arc<read_replica::Replica>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,9 +248,25 @@ impl Store {
             writer,
             cache: Default::default(),
             failover,
+            replica: None,
         };
         store.listen_for_config_changes();
         Ok(store)
+    }
+
+    /// Sends the reads that tolerate lag (lists, portal pages) to the PostgreSQL replica at
+    /// `url` (see `read_replica`). Only beside a PostgreSQL primary.
+    pub fn with_read_replica(mut self, url: &str, max_connections: u32) -> Result<Self> {
+        if self.backend() != Backend::Postgres {
+            return Err(StoreError::Unavailable(
+                "database_read_url: a read replica needs a PostgreSQL database_url".into(),
+            ));
+        }
+        self.replica = Some(std::sync::Arc::new(read_replica::Replica::new(
+            url,
+            max_connections,
+        )?));
+        Ok(self)
     }
 
     pub fn backend(&self) -> Backend {
@@ -299,6 +319,9 @@ impl Store {
         }
         if let Some(c) = &self.checkpointer {
             c.close().await;
+        }
+        if let Some(r) = &self.replica {
+            r.close().await;
         }
         on_pool!(&self.pool, p => p.close().await)
     }

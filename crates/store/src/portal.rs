@@ -1,6 +1,6 @@
 //! Portal users, their sessions, and the aggregates the overview charts draw.
 
-use crate::{Result, Store, StoreError, on_pool, on_tx, on_write};
+use crate::{Result, Store, StoreError, on_pool, on_read, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PortalUserRow {
@@ -177,7 +177,7 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<Vec<DayStatsRow>> {
-        Ok(on_pool!(&self.pool, p => sqlx::query_as::<_, DayStatsRow>(
+        Ok(on_read!(self, p => sqlx::query_as::<_, DayStatsRow>(
             "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, \
                     CAST(COUNT(*) AS BIGINT) AS attempts, \
                     CAST(SUM(CASE WHEN response_code BETWEEN 10000 AND 19999 THEN 1 ELSE 0 END) AS BIGINT) AS approved, \
@@ -200,7 +200,7 @@ impl Store {
         until: i64,
     ) -> Result<Vec<DayRescuedRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, DayRescuedRow>(
+            on_read!(self, p => sqlx::query_as::<_, DayRescuedRow>(
             "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, CAST(SUM(amount) AS BIGINT) AS rescued \
              FROM ff_orders \
              WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND created_at < $5 \

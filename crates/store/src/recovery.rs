@@ -1,7 +1,7 @@
 //! The recovery chains of a merchant, one row per declined first attempt, for the portal's
 //! recovery view: what was declined and what the retries of its chain brought back.
 
-use crate::{Result, Store, on_pool};
+use crate::{Result, Store, on_read};
 
 /// One recovery chain (amounts in minor units of `currency`).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,7 +34,7 @@ impl Store {
         until: i64,
     ) -> Result<Vec<RecoveryChainRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, RecoveryChainRow>(
+            on_read!(self, p => sqlx::query_as::<_, RecoveryChainRow>(
             "SELECT f.response_code AS first_code, f.amount, f.currency, \
                     CAST(f.created_at / $4 AS BIGINT) AS day, \
                     CAST((SELECT COUNT(*) FROM transactions r \

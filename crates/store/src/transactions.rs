@@ -2,7 +2,7 @@
 //! row in the same transaction that inserts them, so two concurrent refunds cannot both spend
 //! the same remaining amount; list queries page by key so deep pages stay cheap.
 
-use crate::{Result, Store, StoreError, Tx, on_pool, on_tx, on_write};
+use crate::{Result, Store, StoreError, Tx, on_pool, on_read, on_tx, on_write};
 
 /// One FlexPay transaction (payments and vault operations alike). `result` and `details` are
 /// JSON owned by the engine (processor result fields, request echo); the columns are what is
@@ -287,7 +287,7 @@ impl Store {
         } else {
             (" AND id > ", "ASC")
         };
-        Ok(on_pool!(&self.pool, p => {
+        Ok(on_read!(self, p => {
             let mut qb = sqlx::QueryBuilder::new(format!(
                 "SELECT {COLS} FROM transactions WHERE merchant_id = "
             ));

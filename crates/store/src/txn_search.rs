@@ -9,7 +9,7 @@
 
 use crate::flexfactor::contains;
 use crate::transactions::TXN_COLUMNS as COLS;
-use crate::{Result, Store, TxnRow, on_pool};
+use crate::{Result, Store, TxnRow, on_read};
 use sqlx::{Database, QueryBuilder};
 
 /// What a filtered list keeps: every condition given holds.
@@ -166,7 +166,7 @@ impl Store {
         } else {
             "DESC"
         };
-        let mut rows = on_pool!(&self.pool, p => {
+        let mut rows = on_read!(self, p => {
             let mut q = QueryBuilder::new(format!("SELECT {COLS} FROM "));
             push_window(&mut q, merchant_id, mode, from, window);
             push_conditions(&mut q, f);
@@ -174,7 +174,7 @@ impl Store {
             q.build_query_as::<TxnRow>().fetch_all(p).await
         })?;
         let resume = if (rows.len() as i64) < limit {
-            on_pool!(&self.pool, p => {
+            on_read!(self, p => {
                 let mut q = QueryBuilder::new("SELECT w.id FROM ");
                 push_window(&mut q, merchant_id, mode, from, window);
                 q.push(format!(" ORDER BY id {dir} LIMIT 1 OFFSET ")).push_bind(window - 1);
@@ -197,7 +197,7 @@ impl Store {
         f: &TxnFilter,
         bound: i64,
     ) -> Result<FoundCount> {
-        Ok(on_pool!(&self.pool, p => {
+        Ok(on_read!(self, p => {
             let mut q = QueryBuilder::new(
                 "SELECT CAST(COUNT(*) AS BIGINT) AS seen, \
                  CAST(COALESCE(SUM(CASE WHEN 1 = 1",

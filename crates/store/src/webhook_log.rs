@@ -7,7 +7,7 @@
 //! record of one fact.
 
 use crate::webhooks::DELIVERY_COLS;
-use crate::{Result, SearchFrom, Store, WebhookDeliveryRow, on_pool};
+use crate::{Result, SearchFrom, Store, WebhookDeliveryRow, on_pool, on_read};
 use sqlx::{Database, QueryBuilder};
 
 /// Which deliveries a log page keeps.
@@ -50,7 +50,7 @@ impl Store {
         from: SearchFrom<'_>,
         limit: i64,
     ) -> Result<Vec<WebhookDeliveryRow>> {
-        Ok(on_pool!(&self.pool, p => {
+        Ok(on_read!(self, p => {
             let mut q = QueryBuilder::new(format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries"));
             push_filter(&mut q, merchant_id, mode, f);
             let dir = match from {
@@ -77,7 +77,7 @@ impl Store {
         f: &DeliveryFilter,
         bound: i64,
     ) -> Result<i64> {
-        Ok(on_pool!(&self.pool, p => {
+        Ok(on_read!(self, p => {
             let mut q = QueryBuilder::new(
                 "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT id FROM webhook_deliveries",
             );

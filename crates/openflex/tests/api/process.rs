@@ -54,6 +54,16 @@ pub fn binary() -> &'static str {
 // The child is reaped by `Server`'s Drop (or before the panic when it never starts).
 #[allow(clippy::zombie_processes)]
 pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
+    start_with_env(data_dir, database_url, log_level, &[])
+}
+
+/// [`start`] with more `OPENFLEX_*` settings in the environment.
+pub fn start_with_env(
+    data_dir: &Path,
+    database_url: &str,
+    log_level: &str,
+    env: &[(&str, &str)],
+) -> Server {
     std::fs::create_dir_all(data_dir).unwrap();
     let stdout = data_dir.join("console.out");
     let stderr = data_dir.join("server.log");
@@ -69,6 +79,7 @@ pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
         .env("OPENFLEX_ADMIN_TOKEN", "leak-test-admin-token")
         // The test receivers listen on 127.0.0.1, as on a developer's machine.
         .env("OPENFLEX_ALLOW_PRIVATE_WEBHOOK_TARGETS", "true")
+        .envs(env.iter().copied())
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .stdin(Stdio::null())

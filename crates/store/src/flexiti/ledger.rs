@@ -2,7 +2,7 @@
 //! their lists. Apart from the accounts because these rows only ever change under the account
 //! lock the engine takes first (see the parent module).
 
-use crate::{Result, Store, Tx, on_pool, on_tx};
+use crate::{Result, Store, Tx, on_pool, on_read, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FxAuthorizationRow {
@@ -224,10 +224,10 @@ impl Store {
             q.limit, q.offset
         );
         let count = format!("SELECT COUNT(*) FROM fx_authorizations{filter}");
-        let rows = on_pool!(&self.pool, p => bind_args!(
+        let rows = on_read!(self, p => bind_args!(
             sqlx::query_as::<_, FxAuthorizationRow>(sqlx::AssertSqlSafe(page.clone())).bind(merchant_id).bind(mode), &args)
             .fetch_all(p).await)?;
-        let total = on_pool!(&self.pool, p => bind_args!(
+        let total = on_read!(self, p => bind_args!(
             sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone())).bind(merchant_id).bind(mode), &args)
             .fetch_one(p).await)?;
         Ok((rows, total))
@@ -323,10 +323,10 @@ impl Store {
             q.limit, q.offset
         );
         let count = format!("SELECT COUNT(*) FROM fx_captures{filter}");
-        let rows = on_pool!(&self.pool, p => bind_args!(
+        let rows = on_read!(self, p => bind_args!(
             sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(page.clone())).bind(merchant_id).bind(mode), &args)
             .fetch_all(p).await)?;
-        let total = on_pool!(&self.pool, p => bind_args!(
+        let total = on_read!(self, p => bind_args!(
             sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone())).bind(merchant_id).bind(mode), &args)
             .fetch_one(p).await)?;
         Ok((rows, total))

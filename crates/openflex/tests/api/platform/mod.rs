@@ -31,6 +31,7 @@ mod portal_overview;
 mod portal_recovery;
 mod portal_safety;
 mod portal_webhooks;
+mod read_replica;
 mod refresh_tokens;
 mod routing;
 mod scale_out;
