@@ -36,7 +36,11 @@ pub async fn open_engine_with_clock(
     let mut store = Store::connect(&config.database_url(), config.max_connections)
         .await
         .context("connecting to the database")?;
-    if let Some(url) = config.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
+    if let Some(url) = config
+        .database_read_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
         store = store
             .with_read_replica(url, config.max_connections)
             .context("the read replica")?;

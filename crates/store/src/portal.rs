@@ -199,14 +199,12 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<Vec<DayRescuedRow>> {
-        Ok(
-            on_read!(self, p => sqlx::query_as::<_, DayRescuedRow>(
+        Ok(on_read!(self, p => sqlx::query_as::<_, DayRescuedRow>(
             "SELECT CAST(created_at / $4 AS BIGINT) AS day, currency, CAST(SUM(amount) AS BIGINT) AS rescued \
              FROM ff_orders \
              WHERE merchant_id = $1 AND mode = $2 AND created_at >= $3 AND created_at < $5 \
                AND status_name IN ('APPROVED', 'COMPLETED') \
              GROUP BY CAST(created_at / $4 AS BIGINT), currency ORDER BY day, currency")
-            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?,
-        )
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?)
     }
 }

@@ -33,8 +33,7 @@ impl Store {
         since: i64,
         until: i64,
     ) -> Result<Vec<RecoveryChainRow>> {
-        Ok(
-            on_read!(self, p => sqlx::query_as::<_, RecoveryChainRow>(
+        Ok(on_read!(self, p => sqlx::query_as::<_, RecoveryChainRow>(
             "SELECT f.response_code AS first_code, f.amount, f.currency, \
                     CAST(f.created_at / $4 AS BIGINT) AS day, \
                     CAST((SELECT COUNT(*) FROM transactions r \
@@ -46,7 +45,6 @@ impl Store {
              WHERE f.merchant_id = $1 AND f.mode = $2 AND f.created_at >= $3 AND f.created_at < $5 \
                AND f.txn_type IN ('Charge', 'Authorize') AND f.retry_count = 0 AND f.status = 2 \
              ORDER BY f.created_at")
-            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?,
-        )
+            .bind(merchant_id).bind(mode).bind(since).bind(DAY_US).bind(until).fetch_all(p).await)?)
     }
 }
