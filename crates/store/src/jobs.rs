@@ -29,6 +29,17 @@ const COLS: &str = "id, kind, merchant_id, mode, payload, run_at, state, attempt
 const JOB_CLOCK_AHEAD: &str =
     "CASE WHEN j.mode = 'sandbox' THEN COALESCE(m.clock_offset_us, 0) ELSE 0 END";
 
+/// The furthest any job's clock (of the merchants `filter` selects) runs ahead: the same
+/// condition again as a bound the `run_at` indexes can range over. Without it a claim, or a
+/// count of due jobs, reads every pending job — however far in the future — because the
+/// per-job offset cannot bound an index search.
+fn latest_clock_ahead(filter: &str) -> String {
+    format!(
+        "(SELECT COALESCE(MAX(CASE WHEN clock_offset_us > 0 THEN clock_offset_us ELSE 0 END), 0) \
+         FROM merchants{filter})"
+    )
+}
+
 impl Store {
     /// Enqueues a job inside the caller's transaction (the outbox half of a state change).
     pub async fn insert_job(tx: &mut Tx, j: &JobRow) -> Result<()> {
@@ -57,15 +68,19 @@ impl Store {
             Backend::Postgres => " FOR UPDATE OF j SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let merchant_filter = if merchant_id.is_some() {
-            " AND j.merchant_id = $5"
+        let (merchant_filter, ahead) = if merchant_id.is_some() {
+            (
+                " AND j.merchant_id = $5",
+                latest_clock_ahead(" WHERE id = $5"),
+            )
         } else {
-            ""
+            ("", latest_clock_ahead(""))
         };
         let sql = format!(
             "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1, updated_at = $1 \
              WHERE id IN (SELECT j.id FROM jobs j LEFT JOIN merchants m ON m.id = j.merchant_id \
              WHERE j.state = 'pending' AND j.run_at <= $1 + {JOB_CLOCK_AHEAD} \
+             AND j.run_at <= $1 + {ahead} \
              AND (j.locked_until IS NULL OR j.locked_until < $1){merchant_filter} \
              ORDER BY j.run_at, j.id LIMIT $4{lock}) RETURNING {COLS}"
         );
@@ -134,10 +149,12 @@ impl Store {
 
     /// Pending jobs of a merchant that are due by their clock (claimed or not).
     pub async fn due_jobs_of(&self, merchant_id: &str, now: i64) -> Result<i64> {
+        let ahead = latest_clock_ahead(" WHERE id = $1");
         Ok(
             on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM jobs j JOIN merchants m ON m.id = j.merchant_id \
-             WHERE j.merchant_id = $1 AND j.state = 'pending' AND j.run_at <= $2 + {JOB_CLOCK_AHEAD}")))
+             WHERE j.merchant_id = $1 AND j.state = 'pending' AND j.run_at <= $2 + {JOB_CLOCK_AHEAD} \
+             AND j.run_at <= $2 + {ahead}")))
             .bind(merchant_id).bind(now).fetch_one(p).await)?,
         )
     }

@@ -229,6 +229,39 @@ impl Store {
                     .await?,
             )
         };
+        Ok(Self::with_pool(pool, failover))
+    }
+
+    /// A private SQLite database in memory, gone when the store closes: for scratch work such
+    /// as the recovery simulator's shards. The schema, the statements, the writer gate and the
+    /// group commit are a file database's; only durability is dropped, since nothing in it
+    /// outlives the run — no file and no journal to write, and one page cache shared by every
+    /// connection (a file database's connections each drop theirs whenever another writes).
+    pub async fn connect_scratch(max_connections: u32) -> Result<Self> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let opts = SqliteConnectOptions::new()
+            .filename(format!("file:openflex-scratch-{}-{n}", std::process::id()))
+            .in_memory(true)
+            .shared_cache(true)
+            .journal_mode(SqliteJournalMode::Memory)
+            .synchronous(SqliteSynchronous::Off)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            // The database lives as long as one connection to it is open.
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        Ok(Self::with_pool(Pool::Sqlite(pool), None))
+    }
+
+    fn with_pool(pool: Pool, failover: Option<std::sync::Arc<failover::Failover>>) -> Self {
         let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         let store = Self {
             group: match &pool {
@@ -251,7 +284,7 @@ impl Store {
             replica: None,
         };
         store.listen_for_config_changes();
-        Ok(store)
+        store
     }
 
     /// Sends the reads that tolerate lag (lists, portal pages) to the PostgreSQL replica at

@@ -1,6 +1,6 @@
 //! openflex's policy through the real engine: the same code path as scheduler mode, in-process.
 //!
-//! Each shard is its own scratch SQLite database (in a temporary directory) holding one sandbox
+//! Each shard is its own scratch SQLite database (in memory) holding one sandbox
 //! merchant in scheduler mode, with one gateway: the simulated issuer, a connector this module
 //! installs in the shard's engine alone — `serve` never registers it, so no merchant can reach
 //! it. Each declined card is a vaulted third-party token (`sim-<index>`) the issuer connector
@@ -30,7 +30,6 @@ use openflex_engine::tenancy::kind::FLEXPAY_API_KEY;
 use openflex_engine::{Clock, Engine, EngineConfig, Mode, Tenant, micros};
 use openflex_store::Store;
 use openflex_vault::{KeyRing, Vault};
-use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
@@ -133,15 +132,13 @@ pub async fn run(
     shards: usize,
     progress: ProgressBar,
 ) -> anyhow::Result<Vec<Vec<Attempt>>> {
-    let dir = scratch_dir()?;
     let shards = shards.clamp(1, cards.len().max(1));
     let mut tasks = Vec::new();
     for shard in 0..shards {
         let mine: Vec<usize> = (shard..cards.len()).step_by(shards).collect();
-        let db = dir.path().join(format!("shard-{shard}.db"));
         let (cards, policy, progress) = (cards.clone(), policy.clone(), progress.clone());
         tasks.push(tokio::spawn(async move {
-            run_shard(&db, issuer, cards, mine, policy, progress).await
+            run_shard(issuer, cards, mine, policy, progress).await
         }));
     }
     let mut out = vec![Vec::new(); cards.len()];
@@ -153,21 +150,8 @@ pub async fn run(
     Ok(out)
 }
 
-/// A temporary directory for the scratch databases, in memory (`/dev/shm`) where the system
-/// has one: nothing in them outlives the run, and a RAM disk spares every commit a disk write.
-fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
-    let shm = Path::new("/dev/shm");
-    let dir = if shm.is_dir() {
-        tempfile::tempdir_in(shm).or_else(|_| tempfile::tempdir())
-    } else {
-        tempfile::tempdir()
-    };
-    dir.context("scratch directory")
-}
-
 /// One shard: `mine` are card indices in first-attempt order.
 async fn run_shard(
-    db: &Path,
     issuer: Issuer,
     cards: Arc<Vec<Card>>,
     mine: Vec<usize>,
@@ -194,7 +178,7 @@ async fn run_shard(
         now_us: now_us.clone(),
         calls: Mutex::new(vec![Vec::new(); cards.len()]),
     });
-    let engine = scratch_engine(db, start, connector.clone()).await?;
+    let engine = scratch_engine(start, connector.clone()).await?;
     let (merchant, api_key) = merchant(&engine, policy).await?;
     let tenant = |engine: Engine, key: String| async move {
         engine
@@ -239,12 +223,13 @@ async fn run_shard(
         .collect())
 }
 
+/// An engine on a scratch database in memory (`Store::connect_scratch`): the same engine and
+/// statements as on a file, without the durability nothing in a simulation needs.
 async fn scratch_engine(
-    db: &Path,
     start: OffsetDateTime,
     issuer: Arc<IssuerConnector>,
 ) -> anyhow::Result<Engine> {
-    let store = Store::connect(&format!("sqlite://{}", db.display()), 4)
+    let store = Store::connect_scratch(4)
         .await
         .context("scratch database")?;
     store.migrate().await.context("scratch database")?;
