@@ -229,7 +229,7 @@ impl Store {
                     .await?,
             )
         };
-        Ok(Self::with_pool(pool, failover))
+        Ok(Self::with_pool(pool, failover, true))
     }
 
     /// A private SQLite database in memory, gone when the store closes: for scratch work such
@@ -258,10 +258,15 @@ impl Store {
             .max_lifetime(None)
             .connect_with(opts)
             .await?;
-        Ok(Self::with_pool(Pool::Sqlite(pool), None))
+        // No WAL, so nothing to checkpoint.
+        Ok(Self::with_pool(Pool::Sqlite(pool), None, false))
     }
 
-    fn with_pool(pool: Pool, failover: Option<std::sync::Arc<failover::Failover>>) -> Self {
+    fn with_pool(
+        pool: Pool,
+        failover: Option<std::sync::Arc<failover::Failover>>,
+        wal: bool,
+    ) -> Self {
         let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
         let store = Self {
             group: match &pool {
@@ -272,10 +277,10 @@ impl Store {
                 Pool::Pg(_) => None,
             },
             checkpointer: match &pool {
-                Pool::Sqlite(p) => Some(std::sync::Arc::new(checkpoint::Checkpointer::start(
-                    (*p.connect_options()).clone(),
-                ))),
-                Pool::Pg(_) => None,
+                Pool::Sqlite(p) if wal => Some(std::sync::Arc::new(
+                    checkpoint::Checkpointer::start((*p.connect_options()).clone()),
+                )),
+                _ => None,
             },
             pool,
             writer,
