@@ -1,13 +1,13 @@
 //! Gateway (merchant account) management: CRUD, statuses and routing weights. Connector
 //! settings are write-only: sealed by the vault and never returned.
 
-use crate::connector::SettingField;
+use crate::connector::{ConnectorSettings, SettingField};
 use crate::{Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant, micros};
 use openflex_domain::card::Brand;
 use openflex_domain::money::Currency;
 use openflex_store::{GatewayRow, Store};
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct GatewayInput {
     pub name: Option<String>,
     pub gateway_type: Option<String>,
@@ -18,7 +18,7 @@ pub struct GatewayInput {
     pub weight: Option<i64>,
     pub accept_retries: Option<bool>,
     pub cvv_required: Option<bool>,
-    pub settings: Option<String>,
+    pub settings: Option<ConnectorSettings>,
 }
 
 /// A gateway type a merchant may create, and the fields of its `settings`.
@@ -98,15 +98,14 @@ impl Engine {
             row.cvv_required = v;
         }
         if let Some(settings) = input.settings {
-            let parsed: Option<serde_json::Value> = serde_json::from_str(&settings).ok();
             if let Some(connector) = self.connectors.get(&row.gateway_type) {
                 connector
-                    .check_settings(parsed.as_ref())
+                    .check_settings(Some(&settings))
                     .map_err(|why| invalid("settings", &why))?;
             }
             let (version, sealed) = self.vault.seal_secret(
                 &format!("gateway|{}|{}", t.merchant_id, row.token),
-                &settings,
+                settings.json(),
             )?;
             row.settings_kek_version = Some(i64::from(version));
             row.settings_sealed = Some(sealed);

@@ -23,9 +23,11 @@ use answer::Read;
 use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    SettingField, WebhookBatch, WebhookRefusal, WebhookRequest,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, SettingField, SettingsError, Text, WebhookBatch, WebhookRefusal,
+    WebhookRequest,
 };
+use serde::Deserialize;
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
 pub const BASE_URL: &str = "https://api.stripe.com";
@@ -40,7 +42,15 @@ pub struct StripeConnector {
     base: String,
 }
 
-/// `{"secretKey": "sk_test_…", "webhookSecret"?: "whsec_…"}`.
+/// `{"secretKey": "sk_test_…", "webhookSecret"?: "whsec_…"}`, as typed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    secret_key: Option<Text>,
+    webhook_secret: Option<Text>,
+}
+
+/// The settings, checked.
 struct Settings {
     secret_key: Secret<String>,
     /// The signing secret of the webhook endpoint registered at Stripe.
@@ -48,15 +58,15 @@ struct Settings {
 }
 
 impl Settings {
-    fn parse(settings: Option<&serde_json::Value>) -> Result<Self, String> {
-        let key = settings
-            .and_then(|s| s.get("secretKey"))
-            .ok_or("secretKey is required")?
-            .as_str()
-            .ok_or("secretKey must be a string")?
-            .trim();
+    fn parse(settings: Option<&ConnectorSettings>) -> Result<Self, String> {
+        let typed = match settings.map(ConnectorSettings::parse::<Typed>) {
+            None | Some(Err(SettingsError::NotAnObject)) => return Err(REQUIRED.into()),
+            Some(Err(e)) => return Err(e.to_string()),
+            Some(Ok(t)) => t,
+        };
+        let key = typed.secret_key.as_ref().ok_or(REQUIRED)?.as_str().trim();
         if key.is_empty() {
-            return Err("secretKey is required".into());
+            return Err(REQUIRED.into());
         }
         let known = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
         if !known.iter().any(|p| key.starts_with(p)) || key.len() < 12 {
@@ -67,10 +77,10 @@ impl Settings {
         if key.chars().any(|c| !c.is_ascii_alphanumeric() && c != '_') {
             return Err("secretKey has characters a Stripe key never has".into());
         }
-        let webhook_secret = match settings.and_then(|s| s.get("webhookSecret")) {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v) => {
-                let w = v.as_str().ok_or("webhookSecret must be a string")?.trim();
+        let webhook_secret = match &typed.webhook_secret {
+            None => None,
+            Some(w) => {
+                let w = w.as_str().trim();
                 if !w.starts_with("whsec_") || w.len() < 12 {
                     return Err(
                         "webhookSecret must be the endpoint's signing secret (whsec_…)".into(),
@@ -85,6 +95,8 @@ impl Settings {
         })
     }
 }
+
+const REQUIRED: &str = "secretKey is required";
 
 type Form = Vec<(String, String)>;
 
@@ -413,7 +425,7 @@ impl Connector for StripeConnector {
         "stripe"
     }
 
-    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
     }
 

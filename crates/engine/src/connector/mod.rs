@@ -9,9 +9,11 @@
 //! learns what the gateway did, because retrying it blindly could charge a customer twice.
 
 mod sandbox;
+mod settings;
 mod webhook;
 
 pub use sandbox::SandboxConnector;
+pub use settings::{ConnectorSettings, SettingsError, Text};
 pub use webhook::{
     EventKind, GatewayEvent, WebhookBatch, WebhookHeaders, WebhookRefusal, WebhookRequest,
 };
@@ -181,7 +183,7 @@ pub struct ConnectorRequest<'a> {
     /// For captures, voids and refunds.
     pub original: Option<PriorTxn<'a>>,
     /// The gateway's connector settings (unsealed for this call only).
-    pub settings: Option<&'a serde_json::Value>,
+    pub settings: Option<&'a ConnectorSettings>,
 }
 
 /// Whether the gateway decided.
@@ -304,7 +306,7 @@ pub trait Connector: Send + Sync {
     }
 
     /// Checks a gateway's `settings` when it is created or changed; the error names the field.
-    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String>;
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String>;
 
     /// The fields of this type's `settings`, for forms (none for the sandbox).
     fn settings_fields(&self) -> &'static [SettingField] {

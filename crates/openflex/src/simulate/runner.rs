@@ -20,7 +20,8 @@ use indicatif::ProgressBar;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::retry_policy::Policy as RetryPolicy;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Connectors, Initiator, Instrument,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Connectors,
+    Initiator, Instrument,
 };
 use openflex_engine::gateways::GatewayInput;
 use openflex_engine::payment_methods::GatewayCard;
@@ -95,7 +96,7 @@ impl Connector for IssuerConnector {
         false
     }
 
-    fn check_settings(&self, _settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, _settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Ok(())
     }
 
