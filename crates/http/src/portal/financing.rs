@@ -12,8 +12,8 @@ use axum::response::Response;
 use maud::{Markup, html};
 use openflex_domain::financing::{AccountStatus, CURRENCY};
 use openflex_domain::money::decimal_to_minor;
+use openflex_engine::financing::ledger::LedgerQuery;
 use openflex_engine::financing::{FxCaller, Scope};
-use openflex_store::FxListQuery;
 
 const PAGE: i64 = 50;
 
@@ -75,9 +75,9 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
         scope: Scope::Merchant,
         merchant_name: s.merchant_name.clone(),
     };
-    let q = FxListQuery {
+    let q = LedgerQuery {
         limit: PAGE,
-        ..FxListQuery::default()
+        ..LedgerQuery::default()
     };
     let (auths, total) = match st.engine.fx_authorizations(&caller, &q).await {
         Ok(r) => r,

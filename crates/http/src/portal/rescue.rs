@@ -14,9 +14,8 @@ use maud::html;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_domain::rescue::{Action, OrderState};
 use openflex_domain::status;
-use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal};
+use openflex_engine::flexfactor::{Order, OrderOutcome, OrderRef, OrderRefusal, OrderSearch};
 use openflex_engine::portal::PortalSession;
-use openflex_store::OrderQuery;
 use serde::Deserialize;
 
 const PAGE: i64 = 50;
@@ -70,15 +69,16 @@ pub async fn orders(
             return resp;
         }
     };
-    let micros = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1000) as i64;
-    let q = OrderQuery {
+    let q = OrderSearch {
         text: Some(f.q.trim().to_string()).filter(|t| !t.is_empty()),
-        from: from.map(|d| micros(d.midnight().assume_utc())),
-        to: to.map(|d| micros(d.midnight().assume_utc() + time::Duration::days(1)) - 1),
+        created_from: from.map(|d| d.midnight().assume_utc()),
+        created_until: to.map(|d| {
+            d.midnight().assume_utc() + time::Duration::days(1) - time::Duration::microseconds(1)
+        }),
         descending: true,
         offset: page_no * PAGE,
         limit: PAGE,
-        ..OrderQuery::default()
+        ..OrderSearch::default()
     };
     let (rows, total) = match st.engine.ff_orders(&s.tenant, &q).await {
         Ok(r) => r,
