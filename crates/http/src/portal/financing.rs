@@ -35,13 +35,9 @@ fn cad_text(decimal: &str) -> String {
     decimal_to_minor(decimal, 2).map_or_else(|_| decimal.to_string(), cad)
 }
 
-fn status_cell(code: &str) -> Markup {
-    html! {
-        @match AccountStatus::parse(code) {
-            Some(st) => { abbr title=(account_status_words(st).1) { (code) } " " (account_status_words(st).0) }
-            None => { (code) }
-        }
-    }
+fn status_cell(st: AccountStatus) -> Markup {
+    let (name, meaning) = account_status_words(st);
+    html! { abbr title=(meaning) { (st.code()) } " " (name) }
 }
 
 fn legend() -> Markup {
@@ -98,7 +94,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
                         tr {
                             td { (a.account_number) }
                             td { (a.first_name) " " (a.last_name) }
-                            td { (status_cell(&a.status)) }
+                            td { (status_cell(a.status)) }
                             td { (status_words(&a.account_type)) }
                             td class="num" { (cad_text(&a.credit_limit)) }
                             td class="num" { (cad_text(&a.available_credit)) }
