@@ -9,8 +9,8 @@ use openflex_domain::card::Expiry;
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
-    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
+    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::adyen::{self, FOREIGN_MERCHANT_ACCOUNT, Ledger, REJECTED_API_KEY};
 use openflex_gateway_doubles::{Double, Fault};
@@ -25,7 +25,7 @@ struct Setup {
     double: Double,
     ledger: Ledger,
     connector: AdyenConnector,
-    settings: Value,
+    settings: ConnectorSettings,
 }
 
 async fn setup() -> Setup {
@@ -35,8 +35,13 @@ async fn setup() -> Setup {
         double,
         ledger,
         connector,
-        settings: json!({"apiKey": API_KEY, "merchantAccount": "OpenflexECOM"}),
+        settings: settings_of(json!({"apiKey": API_KEY, "merchantAccount": "OpenflexECOM"})),
     }
+}
+
+/// Settings as a dialect hands them to the engine.
+fn settings_of(v: Value) -> ConnectorSettings {
+    ConnectorSettings::from_json(v.to_string()).unwrap()
 }
 
 fn connector_at(root: String) -> AdyenConnector {
@@ -90,7 +95,7 @@ fn pay<'a>(
     instrument: Instrument<'a>,
     billing: Billing<'a>,
     stored: StoredCredential<'a>,
-    settings: &'a Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation,
@@ -110,7 +115,7 @@ fn follow<'a>(
     reference: &'a str,
     amount: i64,
     psp: &'a str,
-    settings: &'a Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation,
@@ -392,7 +397,7 @@ async fn first_cit_and_mit_carry_the_stored_credential_fields() {
 #[tokio::test]
 async fn check_settings_names_the_field() {
     let c = connector_at("http://127.0.0.1:9".into());
-    let check = |v: Value| c.check_settings(Some(&v));
+    let check = |v: Value| c.check_settings(Some(&settings_of(v)));
     assert_eq!(c.check_settings(None), Err("apiKey is required".into()));
     assert_eq!(
         check(json!({"merchantAccount": "M"})),
@@ -424,7 +429,8 @@ async fn check_settings_names_the_field() {
 #[tokio::test]
 async fn a_rejected_api_key_is_a_decided_configuration_error() {
     let s = setup().await;
-    let settings = json!({"apiKey": REJECTED_API_KEY, "merchantAccount": "OpenflexECOM"});
+    let settings =
+        settings_of(json!({"apiKey": REJECTED_API_KEY, "merchantAccount": "OpenflexECOM"}));
     let c = card(Some(CVV));
     let req = pay(
         Operation::Sale,
@@ -531,7 +537,7 @@ async fn a_closed_port_is_a_decided_system_error() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let c = connector_at(format!("http://127.0.0.1:{port}/v71"));
-    let settings = json!({"apiKey": API_KEY, "merchantAccount": "OpenflexECOM"});
+    let settings = settings_of(json!({"apiKey": API_KEY, "merchantAccount": "OpenflexECOM"}));
     let cd = card(Some(CVV));
     let req = pay(
         Operation::Sale,
@@ -639,7 +645,7 @@ async fn test_connection_lists_payment_methods_and_words_a_refused_key_or_accoun
 
     let verify = |settings: Value| {
         let c = &s.connector;
-        async move { c.verify(Some(&settings)).await }
+        async move { c.verify(Some(&settings_of(settings))).await }
     };
     let key = verify(json!({"apiKey": REJECTED_API_KEY, "merchantAccount": "OpenflexECOM"})).await;
     assert!(

@@ -10,8 +10,8 @@ use openflex_domain::card::Expiry;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
-    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
+    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::authorizenet::{
     self as double, API_LOGIN_ID, Ledger, PROFILE, REASON_CARD, TRANSACTION_KEY,
@@ -26,7 +26,7 @@ struct Env {
     double: Double,
     ledger: Ledger,
     conn: AuthorizeNetConnector,
-    settings: Value,
+    settings: ConnectorSettings,
 }
 
 fn connector(url: String) -> AuthorizeNetConnector {
@@ -40,8 +40,15 @@ fn connector(url: String) -> AuthorizeNetConnector {
     })
 }
 
-fn settings() -> Value {
-    json!({"apiLoginId": API_LOGIN_ID, "transactionKey": TRANSACTION_KEY, "environment": "sandbox"})
+fn settings() -> ConnectorSettings {
+    settings_of(
+        json!({"apiLoginId": API_LOGIN_ID, "transactionKey": TRANSACTION_KEY, "environment": "sandbox"}),
+    )
+}
+
+/// Settings as a dialect hands them to the engine.
+fn settings_of(v: Value) -> ConnectorSettings {
+    ConnectorSettings::from_json(v.to_string()).unwrap()
 }
 
 async fn env() -> Env {
@@ -70,7 +77,7 @@ fn request<'a>(
     op: Operation,
     reference: &'a str,
     amount: i64,
-    settings: &'a Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation: op,
@@ -442,7 +449,7 @@ async fn a_merchant_initiated_payment_sends_the_network_id() {
 #[tokio::test]
 async fn settings_are_checked_field_by_field() {
     let e = env().await;
-    let check = |v: Value| e.conn.check_settings(Some(&v));
+    let check = |v: Value| e.conn.check_settings(Some(&settings_of(v)));
     assert_eq!(
         check(json!({"transactionKey": "k"})),
         Err("apiLoginId is required".into())
@@ -458,7 +465,7 @@ async fn settings_are_checked_field_by_field() {
     assert!(check(json!({"apiLoginId": "a", "transactionKey": 5})).is_err());
     assert!(check(json!({"apiLoginId": "a", "transactionKey": "k", "signatureKey": "s"})).is_ok());
     assert!(e.conn.check_settings(None).is_err());
-    let wrong = json!({"apiLoginId": API_LOGIN_ID, "transactionKey": "not-the-key"});
+    let wrong = settings_of(json!({"apiLoginId": API_LOGIN_ID, "transactionKey": "not-the-key"}));
     let c = card(VISA, None);
     let r = e
         .conn
@@ -719,7 +726,7 @@ async fn test_connection_authenticates_and_words_refused_credentials() {
     assert_eq!(e.ledger.payments(), 0, "nothing was charged");
 
     let wrong = json!({"apiLoginId": API_LOGIN_ID, "transactionKey": "WrongKey4242", "environment": "sandbox"});
-    let refused = e.conn.verify(Some(&wrong)).await;
+    let refused = e.conn.verify(Some(&settings_of(wrong))).await;
     let VerifyResult::Refused(why) = &refused else {
         panic!("{refused:?}")
     };

@@ -11,8 +11,8 @@ use openflex_domain::card::Expiry;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
-    Billing, CardData, Connector, ConnectorRequest, Initiator, Instrument, Operation, Outcome,
-    PriorTxn, StoredCredential, VerifyResult,
+    Billing, CardData, Connector, ConnectorRequest, ConnectorSettings, Initiator, Instrument,
+    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::nmi::{Nmi, SECURITY_KEY, spawn_with_state};
 use openflex_gateway_doubles::{Double, Fault};
@@ -33,8 +33,13 @@ fn card(pan: &str) -> CardData {
     }
 }
 
-fn settings() -> serde_json::Value {
-    serde_json::json!({ "securityKey": SECURITY_KEY })
+fn settings() -> ConnectorSettings {
+    settings_of(serde_json::json!({ "securityKey": SECURITY_KEY }))
+}
+
+/// Settings as a dialect hands them to the engine.
+fn settings_of(v: serde_json::Value) -> ConnectorSettings {
+    ConnectorSettings::from_json(v.to_string()).unwrap()
 }
 
 fn reference() -> String {
@@ -63,7 +68,7 @@ fn request<'a>(
     amount: i64,
     instrument: Option<Instrument<'a>>,
     original: Option<PriorTxn<'a>>,
-    settings: &'a serde_json::Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation,
@@ -427,7 +432,7 @@ fn check_settings_names_the_field() {
         Err("securityKey is required".into())
     );
     assert_eq!(
-        c.check_settings(Some(&serde_json::json!({"secretKey": "x"}))),
+        c.check_settings(Some(&settings_of(serde_json::json!({"secretKey": "x"})))),
         Err("securityKey is required".into())
     );
     assert!(c.check_settings(Some(&settings())).is_ok());
@@ -714,7 +719,9 @@ async fn test_connection_queries_for_nothing_and_words_a_refused_key() {
     assert_eq!(nmi.payments(), 0, "nothing was charged");
 
     let refused = c
-        .verify(Some(&serde_json::json!({"securityKey": "wrong-key-5555"})))
+        .verify(Some(&settings_of(
+            serde_json::json!({"securityKey": "wrong-key-5555"}),
+        )))
         .await;
     let VerifyResult::Refused(why) = &refused else {
         panic!("{refused:?}")

@@ -11,8 +11,8 @@ use openflex_domain::card::Expiry;
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::decline::{Family, classify};
 use openflex_engine::connector::{
-    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
+    Billing, CardData, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, Outcome, PriorTxn, StoredCredential, VerifyResult,
 };
 use openflex_gateway_doubles::stripe::{Stripe, spawn_with_state};
 use openflex_gateway_doubles::{Double, Fault};
@@ -21,8 +21,13 @@ use std::time::Duration;
 const KEY: &str = "sk_test_51OfxDoubleSecretKey0001";
 const VISA: &str = "4242424242424242";
 
-fn settings() -> serde_json::Value {
-    serde_json::json!({ "secretKey": KEY })
+fn settings() -> ConnectorSettings {
+    settings_of(serde_json::json!({ "secretKey": KEY }))
+}
+
+/// Settings as a dialect hands them to the engine.
+fn settings_of(v: serde_json::Value) -> ConnectorSettings {
+    ConnectorSettings::from_json(v.to_string()).unwrap()
 }
 
 fn connector(url: &str) -> StripeConnector {
@@ -69,7 +74,7 @@ fn payment<'a>(
     reference: &'a str,
     amount: i64,
     instrument: Instrument<'a>,
-    settings: &'a serde_json::Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation: op,
@@ -89,7 +94,7 @@ fn follow<'a>(
     reference: &'a str,
     amount: i64,
     id: &'a str,
-    settings: &'a serde_json::Value,
+    settings: &'a ConnectorSettings,
 ) -> ConnectorRequest<'a> {
     ConnectorRequest {
         operation: op,
@@ -416,12 +421,13 @@ async fn settings_are_checked() {
     let c = connector("http://127.0.0.1:9");
     assert!(c.check_settings(Some(&settings())).is_ok());
     assert!(
-        c.check_settings(Some(
-            &serde_json::json!({"secretKey": "rk_live_abcdef123456"})
-        ))
+        c.check_settings(Some(&settings_of(
+            serde_json::json!({"secretKey": "rk_live_abcdef123456"})
+        )))
         .is_ok()
     );
-    let err = |v: Option<serde_json::Value>| c.check_settings(v.as_ref()).unwrap_err();
+    let err =
+        |v: Option<serde_json::Value>| c.check_settings(v.map(settings_of).as_ref()).unwrap_err();
     assert_eq!(err(None), "secretKey is required");
     assert_eq!(err(Some(serde_json::json!({}))), "secretKey is required");
     assert_eq!(
@@ -441,7 +447,7 @@ async fn settings_are_checked() {
 #[tokio::test]
 async fn a_revoked_key_is_a_configuration_refusal() {
     let (_d, _s, c) = double().await;
-    let set = serde_json::json!({"secretKey": "sk_test_revoked_key_0001"});
+    let set = settings_of(serde_json::json!({"secretKey": "sk_test_revoked_key_0001"}));
     let cd = card(VISA, Some("123"));
     let r = c
         .process(payment(
@@ -779,7 +785,9 @@ async fn test_connection_reads_the_balance_and_words_a_refused_key() {
     assert!(s.payments().is_empty(), "nothing was charged");
 
     let refused = c
-        .verify(Some(&serde_json::json!({ "secretKey": REVOKED })))
+        .verify(Some(&settings_of(
+            serde_json::json!({ "secretKey": REVOKED }),
+        )))
         .await;
     let VerifyResult::Refused(why) = &refused else {
         panic!("{refused:?}")

@@ -9,13 +9,13 @@
 //! the connector's [`Connector::verify`](crate::connector::Connector::verify), which moves no
 //! money.
 
-use crate::connector::{SettingField, VerifyResult};
+use crate::connector::{ConnectorSettings, SettingField, VerifyResult};
 use crate::{Engine, EngineError, Gateway, GatewayStatus, Mode, Result, Tenant, micros};
 use openflex_domain::card::Brand;
 use openflex_domain::money::Currency;
 use openflex_store::{GatewayRow, Store};
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct GatewayInput {
     pub name: Option<String>,
     pub gateway_type: Option<String>,
@@ -26,7 +26,7 @@ pub struct GatewayInput {
     pub weight: Option<i64>,
     pub accept_retries: Option<bool>,
     pub cvv_required: Option<bool>,
-    pub settings: Option<String>,
+    pub settings: Option<ConnectorSettings>,
 }
 
 /// A gateway type a merchant may create, and the fields of its `settings`.
@@ -132,15 +132,14 @@ impl Engine {
             row.cvv_required = v;
         }
         if let Some(settings) = input.settings {
-            let parsed: Option<serde_json::Value> = serde_json::from_str(&settings).ok();
             if let Some(connector) = self.connectors.get(&row.gateway_type) {
                 connector
-                    .check_settings(parsed.as_ref())
+                    .check_settings(Some(&settings))
                     .map_err(|why| invalid("settings", &why))?;
             }
             let (version, sealed) = self.vault.seal_secret(
                 &format!("gateway|{}|{}", t.merchant_id, row.token),
-                &settings,
+                settings.json(),
             )?;
             row.settings_kek_version = Some(i64::from(version));
             row.settings_sealed = Some(sealed);
@@ -311,15 +310,15 @@ impl Engine {
         }
     }
 
-    /// The stored settings of `row` with `patch` applied, as JSON text. Only the fields the
-    /// gateway type declares may be patched; other stored keys (a sandbox outcome table set
-    /// through the API) are kept as they are.
+    /// The stored settings of `row` with `patch` applied, to be checked and sealed. Only the
+    /// fields the gateway type declares may be patched; other stored keys (a sandbox outcome
+    /// table set through the API) are kept as they are.
     fn patched_settings(
         &self,
         t: &Tenant,
         row: &GatewayRow,
         patch: &SettingsPatch,
-    ) -> Result<String> {
+    ) -> Result<ConnectorSettings> {
         let fields = self
             .connectors
             .get(&row.gateway_type)
@@ -338,17 +337,18 @@ impl Engine {
                 &format!("{name} is not a setting of {} gateways", row.gateway_type),
             ));
         }
-        let mut current = match self.gateway_settings(t, &Gateway::from_row(row))? {
-            Some(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
+        let mut current = self
+            .gateway_settings(t, &Gateway::from_row(row))?
+            .and_then(|s| s.fields().cloned())
+            .unwrap_or_default();
         for name in &patch.remove {
             current.remove(name);
         }
         for (name, value) in &patch.set {
             current.insert(name.clone(), serde_json::Value::String(value.clone()));
         }
-        Ok(serde_json::Value::Object(current).to_string())
+        ConnectorSettings::from_json(serde_json::Value::Object(current).to_string())
+            .map_err(|e| invalid("settings", &e))
     }
 
     /// A gateway and its settings as an edit form shows them: the value of each non-secret
@@ -370,7 +370,8 @@ impl Engine {
             .map(|field| {
                 let value = stored
                     .as_ref()
-                    .and_then(|s| s.get(field.name))
+                    .and_then(|s| s.fields())
+                    .and_then(|m| m.get(field.name))
                     .and_then(|v| match v {
                         serde_json::Value::Null => None,
                         serde_json::Value::String(s) if s.trim().is_empty() => None,

@@ -11,11 +11,14 @@ use axum::{Json, Router};
 use openflex_domain::financing::Plan;
 use openflex_engine::financing::FlexitiSettings;
 use openflex_engine::financing::clients::FxClientInfo;
-use openflex_engine::financing::onboarding::{AccountChange, AdminAccount, NewCustomer};
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
 use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
 use openflex_engine::{Mode, settings};
 use serde::{Deserialize, Serialize};
+
+pub mod accounts;
+
+use accounts::{AccountChangeBody, AccountView, NewCustomerBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -488,9 +491,10 @@ async fn list_flexiti_customers(
     State(s): State<AppState>,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ModeQuery>,
-) -> Result<Json<Vec<AdminAccount>>, ApiError> {
+) -> Result<Json<Vec<AccountView>>, ApiError> {
     let mode = mode_of(q.mode.as_deref())?;
-    Ok(Json(s.engine.fx_admin_accounts(&id, mode).await?))
+    let accounts = s.engine.fx_admin_accounts(&id, mode).await?;
+    Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
 }
 
 /// Creates a customer account; the answer shows its card number once.
@@ -500,13 +504,13 @@ async fn create_flexiti_customer(
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ModeQuery>,
     bytes: axum::body::Bytes,
-) -> Result<(StatusCode, Json<AdminAccount>), ApiError> {
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let mode = mode_of(q.mode.as_deref())?;
-    let new: NewCustomer = body(bytes)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(s.engine.fx_admin_create_account(&id, mode, new).await?),
-    ))
+    let new = body::<NewCustomerBody>(bytes)?
+        .into_request()
+        .map_err(ApiError::BadRequest)?;
+    let account = s.engine.fx_admin_create_account(&id, mode, new).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
 }
 
 /// Changes an account's status, credit limit or risk rating.
@@ -516,12 +520,14 @@ async fn update_flexiti_customer(
     Path((id, account)): Path<(String, String)>,
     axum::extract::Query(q): axum::extract::Query<ModeQuery>,
     bytes: axum::body::Bytes,
-) -> Result<Json<AdminAccount>, ApiError> {
+) -> Result<Json<AccountView>, ApiError> {
     let mode = mode_of(q.mode.as_deref())?;
-    let change: AccountChange = body(bytes)?;
-    Ok(Json(
-        s.engine
-            .fx_admin_update_account(&id, mode, &account, change)
-            .await?,
-    ))
+    let change = body::<AccountChangeBody>(bytes)?
+        .into_request()
+        .map_err(ApiError::BadRequest)?;
+    let account = s
+        .engine
+        .fx_admin_update_account(&id, mode, &account, change)
+        .await?;
+    Ok(Json(account.into()))
 }

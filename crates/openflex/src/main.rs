@@ -459,6 +459,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()> {
     use openflex_engine::Mode;
     use openflex_engine::financing::onboarding::AccountChange;
+    use openflex_http::admin::accounts::{self, AccountView, NewCustomerBody};
     let engine = open_engine(config).await?;
     let mode = |live: bool| if live { Mode::Live } else { Mode::Sandbox };
     let read = |path: &std::path::Path| -> anyhow::Result<serde_json::Value> {
@@ -499,21 +500,23 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
                 .await?,
         )?,
         FlexitiCommand::Customers { merchant, live } => {
-            serde_json::to_string_pretty(&engine.fx_admin_accounts(&merchant, mode(live)).await?)?
+            let list = engine.fx_admin_accounts(&merchant, mode(live)).await?;
+            let views: Vec<AccountView> = list.into_iter().map(AccountView::from).collect();
+            serde_json::to_string_pretty(&views)?
         }
         FlexitiCommand::CreateCustomer {
             merchant,
             file,
             live,
-        } => serde_json::to_string_pretty(
-            &engine
-                .fx_admin_create_account(
-                    &merchant,
-                    mode(live),
-                    serde_json::from_value(read(&file)?)?,
-                )
-                .await?,
-        )?,
+        } => {
+            let new = serde_json::from_value::<NewCustomerBody>(read(&file)?)?
+                .into_request()
+                .map_err(anyhow::Error::msg)?;
+            let account = engine
+                .fx_admin_create_account(&merchant, mode(live), new)
+                .await?;
+            serde_json::to_string_pretty(&AccountView::from(account))?
+        }
         FlexitiCommand::UpdateCustomer {
             merchant,
             account,
@@ -529,16 +532,20 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
                     })
                 })
                 .transpose()?;
+            let status = status
+                .as_deref()
+                .map(accounts::parse_status)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             let change = AccountChange {
                 status,
                 credit_limit,
                 risk_rating,
             };
-            serde_json::to_string_pretty(
-                &engine
-                    .fx_admin_update_account(&merchant, mode(live), &account, change)
-                    .await?,
-            )?
+            let account = engine
+                .fx_admin_update_account(&merchant, mode(live), &account, change)
+                .await?;
+            serde_json::to_string_pretty(&AccountView::from(account))?
         }
     };
     println!("{out}");

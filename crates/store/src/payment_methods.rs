@@ -119,15 +119,18 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-        let sql = format!(
-            "SELECT {COLS} FROM payment_methods WHERE merchant_id = $1 AND mode = $2 AND id IN ({})",
-            placeholders.join(", ")
-        );
         Ok(on_pool!(&self.pool, p => {
-            let mut q = sqlx::query_as::<_, PaymentMethodRow>(sqlx::AssertSqlSafe(sql.clone())).bind(merchant_id).bind(mode);
-            for id in ids { q = q.bind(id); }
-            q.fetch_all(p).await
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {COLS} FROM payment_methods WHERE merchant_id = "
+            ));
+            qb.push_bind(merchant_id.to_string()).push(" AND mode = ").push_bind(mode.to_string())
+                .push(" AND id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(id.clone());
+            }
+            qb.push(")");
+            qb.build_query_as::<PaymentMethodRow>().fetch_all(p).await
         })?)
     }
 

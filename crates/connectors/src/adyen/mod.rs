@@ -26,10 +26,11 @@ use answer::Call;
 use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation, SettingField,
-    VerifyResult, WebhookBatch, WebhookRefusal, WebhookRequest,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Instrument,
+    Operation, SettingField, SettingsError, Text, VerifyResult, WebhookBatch, WebhookRefusal,
+    WebhookRequest,
 };
-use serde_json::Value;
+use serde::Deserialize;
 
 const TEST_ROOT: &str = "https://checkout-test.adyen.com/v71";
 
@@ -122,7 +123,7 @@ impl AdyenConnector {
 
 impl AdyenConnector {
     /// `POST /paymentMethods` for the merchant account; no idempotency key, as nothing changes.
-    async fn verify_account(&self, settings: Option<&Value>) -> VerifyResult {
+    async fn verify_account(&self, settings: Option<&ConnectorSettings>) -> VerifyResult {
         let settings = match Settings::parse(settings) {
             Ok(s) => s,
             Err(why) => return VerifyResult::Refused(why),
@@ -147,7 +148,18 @@ impl AdyenConnector {
 /// Settings that cannot be used: the merchant's API credentials are wrong, nothing was sent.
 const SETTINGS_INVALID: ResponseCode = ResponseCode(30096);
 
-/// The gateway's settings JSON: `{"apiKey", "merchantAccount", "liveUrlPrefix"?, "hmacKey"?}`.
+/// The gateway's settings as typed: `{"apiKey", "merchantAccount", "liveUrlPrefix"?,
+/// "hmacKey"?}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    api_key: Option<Text>,
+    merchant_account: Option<Text>,
+    live_url_prefix: Option<Text>,
+    hmac_key: Option<Text>,
+}
+
+/// The settings, checked.
 struct Settings {
     api_key: Secret<String>,
     merchant_account: String,
@@ -156,28 +168,30 @@ struct Settings {
     hmac_key: Option<Secret<Vec<u8>>>,
 }
 
+/// A value that is not blank.
+fn filled(t: &Option<Text>) -> Option<&str> {
+    t.as_ref()
+        .map(Text::as_str)
+        .filter(|v| !v.trim().is_empty())
+}
+
 impl Settings {
-    fn parse(settings: Option<&Value>) -> Result<Self, String> {
-        let s = settings
-            .and_then(Value::as_object)
-            .ok_or("apiKey is required")?;
-        let text = |name: &str| -> Result<Option<&str>, String> {
-            match s.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(v)) if v.trim().is_empty() => Ok(None),
-                Some(Value::String(v)) => Ok(Some(v.as_str())),
-                Some(_) => Err(format!("{name} must be a string")),
-            }
+    fn parse(settings: Option<&ConnectorSettings>) -> Result<Self, String> {
+        let typed = match settings.map(ConnectorSettings::parse::<Typed>) {
+            None | Some(Err(SettingsError::NotAnObject)) => return Err("apiKey is required".into()),
+            Some(Err(e)) => return Err(e.to_string()),
+            Some(Ok(t)) => t,
         };
-        let api_key = text("apiKey")?.ok_or("apiKey is required")?;
-        let merchant_account = text("merchantAccount")?.ok_or("merchantAccount is required")?;
-        let live_url_prefix = text("liveUrlPrefix")?;
+        let api_key = filled(&typed.api_key).ok_or("apiKey is required")?;
+        let merchant_account =
+            filled(&typed.merchant_account).ok_or("merchantAccount is required")?;
+        let live_url_prefix = filled(&typed.live_url_prefix);
         if let Some(p) = live_url_prefix
             && !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
             return Err("liveUrlPrefix must be the prefix Adyen gives (letters, digits, -)".into());
         }
-        let hmac_key = match text("hmacKey")? {
+        let hmac_key = match filled(&typed.hmac_key) {
             Some(h) => Some(Secret::new(
                 data_encoding::HEXLOWER_PERMISSIVE
                     .decode(h.trim().as_bytes())
@@ -199,7 +213,7 @@ impl Connector for AdyenConnector {
         "adyen"
     }
 
-    fn check_settings(&self, settings: Option<&Value>) -> Result<(), String> {
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
     }
 
@@ -223,7 +237,10 @@ impl Connector for AdyenConnector {
         Box::pin(self.call(req, true))
     }
 
-    fn verify<'a>(&'a self, settings: Option<&'a Value>) -> BoxFuture<'a, VerifyResult> {
+    fn verify<'a>(
+        &'a self,
+        settings: Option<&'a ConnectorSettings>,
+    ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(self.verify_account(settings))
     }
 

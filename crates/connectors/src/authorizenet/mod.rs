@@ -28,10 +28,11 @@ use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, decimal_to_minor, minor_to_decimal};
 use openflex_engine::connector::{
-    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument,
-    Operation, SettingField, VerifyResult,
+    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, SettingField, SettingsError, Text, VerifyResult,
 };
 use request::*;
+use serde::Deserialize;
 use serde_json::Value;
 
 pub const PRODUCTION_URL: &str = "https://api.authorize.net/xml/v1/request.api";
@@ -51,35 +52,47 @@ impl AuthorizeNetConnector {
     }
 }
 
-/// The merchant's settings, parsed for one call.
+/// The merchant's settings as typed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    api_login_id: Option<Text>,
+    transaction_key: Option<Text>,
+    /// Only checked to be a string: it signs webhooks, which this connector does not take.
+    #[serde(rename = "signatureKey")]
+    _signature_key: Option<Text>,
+    environment: Option<Text>,
+}
+
+/// The merchant's settings, checked for one call.
 struct Settings {
     api_login_id: String,
     transaction_key: Secret<String>,
     sandbox: bool,
 }
 
-fn settings(value: Option<&Value>) -> Result<Settings, String> {
-    let Some(Value::Object(s)) = value else {
-        return Err("settings with apiLoginId and transactionKey are required".into());
+fn settings(value: Option<&ConnectorSettings>) -> Result<Settings, String> {
+    let typed = match value.map(ConnectorSettings::parse::<Typed>) {
+        None | Some(Err(SettingsError::NotAnObject)) => {
+            return Err("settings with apiLoginId and transactionKey are required".into());
+        }
+        Some(Err(e)) => return Err(e.to_string()),
+        Some(Ok(t)) => t,
     };
-    let required = |name: &str| match s.get(name) {
-        Some(Value::String(v)) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-        Some(Value::String(_)) | None | Some(Value::Null) => Err(format!("{name} is required")),
-        Some(_) => Err(format!("{name} must be a string")),
+    let required = |value: Option<Text>, name: &str| {
+        value
+            .map(|v| v.as_str().trim().to_string())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{name} is required"))
     };
-    let api_login_id = required("apiLoginId")?;
+    let api_login_id = required(typed.api_login_id, "apiLoginId")?;
     if api_login_id.chars().count() > 25 {
         return Err("apiLoginId must be at most 25 characters".into());
     }
-    let transaction_key = Secret::new(required("transactionKey")?);
-    match s.get("signatureKey") {
-        None | Some(Value::Null) | Some(Value::String(_)) => {}
-        Some(_) => return Err("signatureKey must be a string".into()),
-    }
-    let sandbox = match s.get("environment") {
-        None | Some(Value::Null) => false,
-        Some(Value::String(e)) if e == "production" => false,
-        Some(Value::String(e)) if e == "sandbox" => true,
+    let transaction_key = Secret::new(required(typed.transaction_key, "transactionKey")?);
+    let sandbox = match typed.environment.as_ref().map(Text::as_str) {
+        None | Some("production") => false,
+        Some("sandbox") => true,
         Some(_) => return Err("environment must be \"sandbox\" or \"production\"".into()),
     };
     Ok(Settings {
@@ -159,7 +172,7 @@ impl AuthorizeNetConnector {
         }
     }
 
-    async fn authenticate(&self, settings_json: Option<&Value>) -> VerifyResult {
+    async fn authenticate(&self, settings_json: Option<&ConnectorSettings>) -> VerifyResult {
         let s = match settings(settings_json) {
             Ok(s) => s,
             Err(e) => return VerifyResult::Refused(e),
@@ -467,8 +480,8 @@ impl Connector for AuthorizeNetConnector {
         "authorizenet"
     }
 
-    fn check_settings(&self, settings_json: Option<&Value>) -> Result<(), String> {
-        settings(settings_json).map(|_| ())
+    fn check_settings(&self, value: Option<&ConnectorSettings>) -> Result<(), String> {
+        settings(value).map(|_| ())
     }
 
     fn settings_fields(&self) -> &'static [SettingField] {
@@ -498,7 +511,10 @@ impl Connector for AuthorizeNetConnector {
         }
     }
 
-    fn verify<'a>(&'a self, settings: Option<&'a Value>) -> BoxFuture<'a, VerifyResult> {
+    fn verify<'a>(
+        &'a self,
+        settings: Option<&'a ConnectorSettings>,
+    ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(self.authenticate(settings))
     }
 
@@ -548,6 +564,7 @@ mod tests {
         let pick = |c: &AuthorizeNetConnector, env: Value| {
             let v =
                 serde_json::json!({"apiLoginId": "a", "transactionKey": "k", "environment": env});
+            let v = ConnectorSettings::from_json(v.to_string()).unwrap();
             c.url(&settings(Some(&v)).expect("valid")).to_string()
         };
         assert_eq!(pick(&real, Value::Null), PRODUCTION_URL);
@@ -564,7 +581,10 @@ mod tests {
 
     #[test]
     fn settings_errors_name_the_field() {
-        let check = |v: Value| settings(Some(&v)).err();
+        let check = |v: Value| {
+            let v = ConnectorSettings::from_json(v.to_string()).unwrap();
+            settings(Some(&v)).err()
+        };
         assert_eq!(
             check(serde_json::json!({"transactionKey": "k"})).as_deref(),
             Some("apiLoginId is required")

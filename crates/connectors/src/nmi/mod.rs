@@ -34,10 +34,11 @@ use openflex_domain::Secret;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::money::{Currency, minor_to_decimal};
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    SettingField, VerifyResult,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, SettingField, SettingsError, Text, VerifyResult,
 };
 use query::Found;
+use serde::Deserialize;
 use wire::{Answer, Form, QueryAnswer};
 
 /// NMI's live API root.
@@ -48,27 +49,36 @@ pub struct NmiConnector {
     root: String,
 }
 
-/// The gateway's settings: `{"securityKey": "…"}`.
+/// The gateway's settings as typed: `{"securityKey": "…"}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    security_key: Option<Text>,
+}
+
+/// The settings, checked.
 struct Settings {
     security_key: Secret<String>,
 }
 
-fn settings(value: Option<&serde_json::Value>) -> Result<Settings, String> {
-    let obj = match value {
-        None | Some(serde_json::Value::Null) => return Err("securityKey is required".into()),
-        Some(serde_json::Value::Object(o)) => o,
-        Some(_) => return Err("settings must be an object with securityKey".into()),
-    };
-    match obj.get("securityKey") {
-        None | Some(serde_json::Value::Null) => Err("securityKey is required".into()),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
-            Err("securityKey is required".into())
+fn settings(value: Option<&ConnectorSettings>) -> Result<Settings, String> {
+    let typed = match value.map(ConnectorSettings::parse::<Typed>) {
+        None => return Err("securityKey is required".into()),
+        Some(Err(SettingsError::NotAnObject)) => {
+            return Err("settings must be an object with securityKey".into());
         }
-        Some(serde_json::Value::String(s)) => Ok(Settings {
-            security_key: Secret::new(s.trim().to_string()),
-        }),
-        Some(_) => Err("securityKey must be a string".into()),
-    }
+        Some(Err(e)) => return Err(e.to_string()),
+        Some(Ok(t)) => t,
+    };
+    let key = typed
+        .security_key
+        .as_ref()
+        .map(|k| k.as_str().trim())
+        .filter(|k| !k.is_empty())
+        .ok_or("securityKey is required")?;
+    Ok(Settings {
+        security_key: Secret::new(key.to_string()),
+    })
 }
 
 /// A refusal decided before calling NMI, for a request this connector cannot express.
@@ -290,7 +300,7 @@ const VERIFY_ORDER_ID: &str = "openflex-connection-test";
 const VERIFY_WINDOW: &str = "20000101000000";
 
 impl NmiConnector {
-    async fn verify_key(&self, settings: Option<&serde_json::Value>) -> VerifyResult {
+    async fn verify_key(&self, settings: Option<&ConnectorSettings>) -> VerifyResult {
         let s = match self::settings(settings) {
             Ok(s) => s,
             Err(e) => return VerifyResult::Refused(e),
@@ -347,7 +357,7 @@ impl Connector for NmiConnector {
         "nmi"
     }
 
-    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String> {
         self::settings(settings).map(|_| ())
     }
 
@@ -366,7 +376,7 @@ impl Connector for NmiConnector {
 
     fn verify<'a>(
         &'a self,
-        settings: Option<&'a serde_json::Value>,
+        settings: Option<&'a ConnectorSettings>,
     ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(self.verify_key(settings))
     }
@@ -378,7 +388,10 @@ mod tests {
 
     #[test]
     fn settings_name_the_field() {
-        let bad = |v: serde_json::Value| settings(Some(&v)).err().unwrap();
+        let bad = |v: serde_json::Value| {
+            let v = ConnectorSettings::from_json(v.to_string()).unwrap();
+            settings(Some(&v)).err().unwrap()
+        };
         assert_eq!(settings(None).err().unwrap(), "securityKey is required");
         assert_eq!(bad(serde_json::json!({})), "securityKey is required");
         assert_eq!(
@@ -389,6 +402,7 @@ mod tests {
             bad(serde_json::json!({"securityKey": 5})),
             "securityKey must be a string"
         );
-        assert!(settings(Some(&serde_json::json!({"securityKey": "k"}))).is_ok());
+        let good = ConnectorSettings::from_json(r#"{"securityKey": "k"}"#).unwrap();
+        assert!(settings(Some(&good)).is_ok());
     }
 }

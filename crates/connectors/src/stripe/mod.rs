@@ -26,9 +26,11 @@ use answer::Read;
 use openflex_domain::Secret;
 use openflex_domain::money::Currency;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation,
-    SettingField, VerifyResult, WebhookBatch, WebhookRefusal, WebhookRequest,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, SettingField, SettingsError, Text, VerifyResult, WebhookBatch,
+    WebhookRefusal, WebhookRequest,
 };
+use serde::Deserialize;
 
 /// The real API root; `ConnectorConfig.base_urls.stripe` replaces it.
 pub const BASE_URL: &str = "https://api.stripe.com";
@@ -43,7 +45,15 @@ pub struct StripeConnector {
     base: String,
 }
 
-/// `{"secretKey": "sk_test_…", "webhookSecret"?: "whsec_…"}`.
+/// `{"secretKey": "sk_test_…", "webhookSecret"?: "whsec_…"}`, as typed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed {
+    secret_key: Option<Text>,
+    webhook_secret: Option<Text>,
+}
+
+/// The settings, checked.
 struct Settings {
     secret_key: Secret<String>,
     /// The signing secret of the webhook endpoint registered at Stripe.
@@ -51,15 +61,15 @@ struct Settings {
 }
 
 impl Settings {
-    fn parse(settings: Option<&serde_json::Value>) -> Result<Self, String> {
-        let key = settings
-            .and_then(|s| s.get("secretKey"))
-            .ok_or("secretKey is required")?
-            .as_str()
-            .ok_or("secretKey must be a string")?
-            .trim();
+    fn parse(settings: Option<&ConnectorSettings>) -> Result<Self, String> {
+        let typed = match settings.map(ConnectorSettings::parse::<Typed>) {
+            None | Some(Err(SettingsError::NotAnObject)) => return Err(REQUIRED.into()),
+            Some(Err(e)) => return Err(e.to_string()),
+            Some(Ok(t)) => t,
+        };
+        let key = typed.secret_key.as_ref().ok_or(REQUIRED)?.as_str().trim();
         if key.is_empty() {
-            return Err("secretKey is required".into());
+            return Err(REQUIRED.into());
         }
         let known = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
         if !known.iter().any(|p| key.starts_with(p)) || key.len() < 12 {
@@ -70,10 +80,10 @@ impl Settings {
         if key.chars().any(|c| !c.is_ascii_alphanumeric() && c != '_') {
             return Err("secretKey has characters a Stripe key never has".into());
         }
-        let webhook_secret = match settings.and_then(|s| s.get("webhookSecret")) {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v) => {
-                let w = v.as_str().ok_or("webhookSecret must be a string")?.trim();
+        let webhook_secret = match &typed.webhook_secret {
+            None => None,
+            Some(w) => {
+                let w = w.as_str().trim();
                 if !w.starts_with("whsec_") || w.len() < 12 {
                     return Err(
                         "webhookSecret must be the endpoint's signing secret (whsec_…)".into(),
@@ -88,6 +98,8 @@ impl Settings {
         })
     }
 }
+
+const REQUIRED: &str = "secretKey is required";
 
 type Form = Vec<(String, String)>;
 
@@ -347,7 +359,7 @@ impl StripeConnector {
     }
 
     /// `GET /v1/balance` with the key: Stripe authenticates it and moves nothing.
-    async fn verify_key(&self, settings: Option<&serde_json::Value>) -> VerifyResult {
+    async fn verify_key(&self, settings: Option<&ConnectorSettings>) -> VerifyResult {
         let settings = match Settings::parse(settings) {
             Ok(s) => s,
             Err(e) => return VerifyResult::Refused(e),
@@ -426,7 +438,7 @@ impl Connector for StripeConnector {
         "stripe"
     }
 
-    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Settings::parse(settings).map(|_| ())
     }
 
@@ -457,7 +469,7 @@ impl Connector for StripeConnector {
 
     fn verify<'a>(
         &'a self,
-        settings: Option<&'a serde_json::Value>,
+        settings: Option<&'a ConnectorSettings>,
     ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(self.verify_key(settings))
     }

@@ -191,9 +191,9 @@ mod tests {
         use openflex_engine::connector::Connector;
         let c = super::super::StripeConnector::new(&crate::ConnectorConfig::default());
         let with = |w: serde_json::Value| {
-            c.check_settings(Some(
-                &serde_json::json!({"secretKey": "sk_test_abcdefgh", "webhookSecret": w}),
-            ))
+            let v = serde_json::json!({"secretKey": "sk_test_abcdefgh", "webhookSecret": w});
+            let v = openflex_engine::connector::ConnectorSettings::from_json(v.to_string());
+            c.check_settings(Some(&v.unwrap()))
         };
         assert_eq!(with(serde_json::Value::Null), Ok(()));
         assert_eq!(with("whsec_abcdefgh".into()), Ok(()));

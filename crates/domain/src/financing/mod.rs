@@ -109,7 +109,8 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
-    /// The one-letter code the ledger stores (the dialect renders its own wire letters).
+    /// The one-letter code: the vendor's, which the ledger stores and the Flexiti wire and the
+    /// admin API show.
     pub fn code(self) -> &'static str {
         match self {
             Self::Normal => "N",

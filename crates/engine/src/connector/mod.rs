@@ -9,9 +9,11 @@
 //! learns what the gateway did, because retrying it blindly could charge a customer twice.
 
 mod sandbox;
+mod settings;
 mod webhook;
 
 pub use sandbox::SandboxConnector;
+pub use settings::{ConnectorSettings, SettingsError, Text};
 pub use webhook::{
     EventKind, GatewayEvent, WebhookBatch, WebhookHeaders, WebhookRefusal, WebhookRequest,
 };
@@ -181,7 +183,7 @@ pub struct ConnectorRequest<'a> {
     /// For captures, voids and refunds.
     pub original: Option<PriorTxn<'a>>,
     /// The gateway's connector settings (unsealed for this call only).
-    pub settings: Option<&'a serde_json::Value>,
+    pub settings: Option<&'a ConnectorSettings>,
 }
 
 /// Whether the gateway decided.
@@ -336,7 +338,7 @@ pub trait Connector: Send + Sync {
     }
 
     /// Checks a gateway's `settings` when it is created or changed; the error names the field.
-    fn check_settings(&self, settings: Option<&serde_json::Value>) -> Result<(), String>;
+    fn check_settings(&self, settings: Option<&ConnectorSettings>) -> Result<(), String>;
 
     /// The fields of this type's `settings`, for forms (none for the sandbox).
     fn settings_fields(&self) -> &'static [SettingField] {
@@ -360,7 +362,7 @@ pub trait Connector: Send + Sync {
     /// money: a read of the account, a list of payment methods, a query that matches nothing,
     /// an authentication test. No default: a connector that answered "ok" without asking its
     /// gateway would make the button lie.
-    fn verify<'a>(&'a self, settings: Option<&'a serde_json::Value>)
+    fn verify<'a>(&'a self, settings: Option<&'a ConnectorSettings>)
     -> BoxFuture<'a, VerifyResult>;
 
     /// True when a call moves nothing outside this process (no network, no money), so it may

@@ -2,11 +2,14 @@
 //! sandbox-only and side-effect free, so the pipeline asks it before writing the attempt.
 
 use super::{
-    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, Instrument, Operation,
-    Outcome, VerifyResult,
+    Billing, BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings,
+    Instrument, Operation, Outcome, VerifyResult,
 };
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::sandbox::{self, CvvResult};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::collections::HashMap;
 
 pub struct SandboxConnector;
 
@@ -61,7 +64,7 @@ impl Connector for SandboxConnector {
         false
     }
 
-    fn check_settings(&self, _settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, _settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Ok(())
     }
 
@@ -77,7 +80,7 @@ impl Connector for SandboxConnector {
     /// There is no gateway behind the sandbox and nothing to authenticate: ok, without I/O.
     fn verify<'a>(
         &'a self,
-        _settings: Option<&'a serde_json::Value>,
+        _settings: Option<&'a ConnectorSettings>,
     ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(async {
             VerifyResult::Accepted(
@@ -95,15 +98,44 @@ impl Connector for SandboxConnector {
 
 /// A sandbox gateway's own outcome table, from its settings: `{"outcomes": {"<amount>": code}}`
 /// for given amounts and/or `{"declineCode": code}` for every other payment — so a merchant can
-/// have gateways that behave differently and see cascading work.
-fn override_code(settings: Option<&serde_json::Value>, amount: i64) -> Option<ResponseCode> {
-    let s = settings?;
-    let code = s
-        .get("outcomes")
-        .and_then(|o| o.get(amount.to_string()))
-        .or_else(|| s.get("declineCode"))?
-        .as_u64()?;
-    ResponseCode::known(u32::try_from(code).ok()?)
+/// have gateways that behave differently and see cascading work. The sandbox takes any
+/// settings, so a value of another kind counts as no code rather than as an error.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Overrides {
+    outcomes: Option<Lenient<HashMap<String, Lenient<u64>>>>,
+    decline_code: Option<Lenient<u64>>,
+}
+
+/// A value of the expected kind, or anything else.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Lenient<T> {
+    Is(T),
+    Not(IgnoredAny),
+}
+
+impl<T> Lenient<T> {
+    fn get(&self) -> Option<&T> {
+        match self {
+            Self::Is(v) => Some(v),
+            Self::Not(_) => None,
+        }
+    }
+}
+
+fn override_code(settings: Option<&ConnectorSettings>, amount: i64) -> Option<ResponseCode> {
+    let o: Overrides = settings?.parse().ok()?;
+    let for_amount = o
+        .outcomes
+        .as_ref()
+        .and_then(Lenient::get)
+        .and_then(|table| table.get(&amount.to_string()));
+    let code = match for_amount {
+        Some(code) => code.get()?,
+        None => o.decline_code.as_ref()?.get()?,
+    };
+    ResponseCode::known(u32::try_from(*code).ok()?)
 }
 
 /// A card sent without a street address or postal code (docs/flexpay.md §3) has nothing for

@@ -140,6 +140,6 @@ pub struct WebhookRequest<'a> {
     /// The raw body, exactly as received (signatures cover bytes, not a re-serialisation).
     pub body: &'a [u8],
     /// The gateway's settings (unsealed for this call only).
-    pub settings: Option<&'a serde_json::Value>,
+    pub settings: Option<&'a super::ConnectorSettings>,
     pub now: OffsetDateTime,
 }

@@ -54,9 +54,8 @@ pub enum ApplicationOutcome {
     },
 }
 
-/// An account an operator creates (admin API / CLI).
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// An account an operator creates (admin API / CLI, which read it from their JSON).
+#[derive(Debug, Clone)]
 pub struct NewCustomer {
     pub first_name: String,
     pub last_name: String,
@@ -64,46 +63,27 @@ pub struct NewCustomer {
     pub postal_code: String,
     pub province: Province,
     pub risk_rating: RiskRating,
-    #[serde(default = "default_status")]
-    pub status: String,
-    #[serde(default = "default_type")]
+    pub status: AccountStatus,
     pub account_type: String,
     /// Minor units.
     pub credit_limit: i64,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub city: Option<String>,
-    #[serde(default)]
     pub address1: Option<String>,
-    #[serde(default = "default_language")]
     pub preferred_language: String,
 }
 
-fn default_status() -> String {
-    AccountStatus::Normal.code().into()
-}
-fn default_type() -> String {
-    "consumer".into()
-}
-fn default_language() -> String {
-    "en-CA".into()
-}
-
 /// Changes an operator makes to an account.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct AccountChange {
-    pub status: Option<String>,
+    pub status: Option<AccountStatus>,
     pub credit_limit: Option<i64>,
     pub risk_rating: Option<RiskRating>,
 }
 
-/// An account as the operator sees it.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+/// An account as the operator sees it (money as decimal strings).
+#[derive(Debug, Clone)]
 pub struct AdminAccount {
     pub account_number: String,
     pub customer_id: String,
@@ -113,7 +93,7 @@ pub struct AdminAccount {
     pub postal_code: String,
     pub province: String,
     pub risk_rating: String,
-    pub status: String,
+    pub status: AccountStatus,
     pub account_type: String,
     pub credit_limit: String,
     pub available_credit: String,
@@ -121,9 +101,7 @@ pub struct AdminAccount {
     pub balance: String,
     pub card_ending_in: Option<String>,
     /// Sandbox seed accounts only: their published test card number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vcc_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
 
@@ -433,7 +411,7 @@ impl Engine {
             postal_code: row.postal_code,
             province: row.province,
             risk_rating: row.risk_rating,
-            status: row.status,
+            status: AccountStatus::parse(&row.status).unwrap_or(AccountStatus::Frozen),
             account_type: row.account_type,
             card_ending_in: row.card_ending_in,
             vcc_number: vcc,
@@ -489,11 +467,6 @@ impl Engine {
         {
             return Err(EngineError::Invalid("dob must be YYYY-MM-DD".into()));
         }
-        if AccountStatus::parse(&n.status).is_none() {
-            return Err(EngineError::Invalid(
-                "status must be one of N, A, F, Z, C".into(),
-            ));
-        }
         if n.account_type != "consumer" && n.account_type != "business" {
             return Err(EngineError::Invalid(
                 "accountType must be consumer or business".into(),
@@ -517,7 +490,7 @@ impl Engine {
             row.postal_code = n.postal_code.replace(' ', "").to_uppercase();
             row.province = n.province.as_str().into();
             row.risk_rating = n.risk_rating.as_str().into();
-            row.status = n.status.clone();
+            row.status = n.status.code().into();
             row.account_type = n.account_type.clone();
             row.credit_limit = n.credit_limit;
             row.available_credit = n.credit_limit;
@@ -562,12 +535,9 @@ impl Engine {
             )
             .await?
             .ok_or(EngineError::NotFound)?;
-        let status = change.status.unwrap_or(row.status.clone());
-        if AccountStatus::parse(&status).is_none() {
-            return Err(EngineError::Invalid(
-                "status must be one of N, A, F, Z, C".into(),
-            ));
-        }
+        let status = change
+            .status
+            .map_or_else(|| row.status.clone(), |s| s.code().to_string());
         let limit = change.credit_limit.unwrap_or(row.credit_limit);
         if !(0..=1_000_000_000).contains(&limit) {
             return Err(EngineError::Invalid(

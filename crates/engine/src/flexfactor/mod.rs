@@ -22,6 +22,7 @@ pub use record::{
     DeclinedTransaction, OrderAddress, OrderContext, OrderParties, Payer, Subscription,
     TransmitSummary, TransmittedCard, TransmittedTransaction, given,
 };
+pub use search::OrderSearch;
 
 use crate::scheduler;
 use crate::webhooks::EventData;
@@ -30,7 +31,7 @@ use openflex_domain::Secret;
 use openflex_domain::card::Expiry;
 use openflex_domain::money::Currency;
 use openflex_domain::rescue::{Action, Flow, OrderState};
-use openflex_store::{OrderEventRow, OrderQuery, OrderRow, Tx};
+use openflex_store::{OrderEventRow, OrderRow, Tx};
 use serde::Serialize;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -380,10 +381,10 @@ impl Engine {
         Ok(self.order_view(row, events))
     }
 
-    pub async fn ff_orders(&self, t: &Tenant, q: &OrderQuery) -> Result<(Vec<Order>, i64)> {
+    pub async fn ff_orders(&self, t: &Tenant, q: &OrderSearch) -> Result<(Vec<Order>, i64)> {
         let (rows, total) = self
             .store
-            .orders_page(&t.merchant_id, t.mode.as_str(), q)
+            .orders_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

@@ -1,7 +1,8 @@
-//! Searching a tenant's rescue orders for the portal: the engine's own query type, mapped here
-//! to the store's filter as the transaction search is (`payments::search`), so the portal
-//! speaks no store type and the meaning of a condition (an email is compared as the payer's
-//! JSON spells it) is kept in one place.
+//! Listing and searching a tenant's FlexFactor orders (the API's `GET /v1/orders`, the
+//! portal's rescue list, search and export): the engine's own query type, mapped here to the
+//! store's filter as the transaction search is (`payments::search`), so no dialect speaks a
+//! store type and the meaning of a condition (an email is compared as the payer's JSON spells
+//! it) is kept in one place.
 
 use super::Order;
 use crate::payments::search::AmountRange;
@@ -9,59 +10,55 @@ use crate::{Engine, Result, Tenant, micros};
 use openflex_store::OrderQuery;
 use time::OffsetDateTime;
 
-/// What an order search keeps: every condition given holds.
+/// Which orders (every condition given holds), in what order, and which page of them.
 #[derive(Debug, Clone, Default)]
 pub struct OrderSearch {
+    /// Only these statuses (the vendor's order status numbers, 0–7); empty for any.
+    pub statuses: Vec<i64>,
     /// Part of the merchant's order id or of the payer's details, in any case.
     pub text: Option<String>,
     pub created_from: Option<OffsetDateTime>,
-    pub created_before: Option<OffsetDateTime>,
+    /// Created at or before this instant.
+    pub created_until: Option<OffsetDateTime>,
     /// The card's last four digits.
     pub last_four: Option<String>,
     /// The payer's email, exactly but in any case.
     pub email: Option<String>,
     /// Order amounts in this currency's minor units, within the bounds given.
     pub amount: Option<AmountRange>,
+    /// By amount rather than by creation time.
+    pub by_amount: bool,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
 }
 
 impl OrderSearch {
-    fn to_store(&self) -> OrderQuery {
+    pub(crate) fn to_store(&self) -> OrderQuery {
         let email = self.email.as_ref().map(|e| {
             let quoted = serde_json::to_string(&e.to_lowercase()).unwrap_or_default();
             format!("\"email\":{quoted}")
         });
         OrderQuery {
+            statuses: self.statuses.clone(),
             text: self.text.clone(),
             from: self.created_from.map(micros),
-            to: self.created_before.map(|t| micros(t) - 1),
+            to: self.created_until.map(micros),
             last_four: self.last_four.clone(),
             payer_contains: email,
             currency: self.amount.map(|a| a.currency.code().to_string()),
             min_amount: self.amount.and_then(|a| a.min),
             max_amount: self.amount.and_then(|a| a.max),
-            descending: true,
+            order_by_amount: self.by_amount,
+            descending: self.descending,
+            offset: self.offset,
+            limit: self.limit,
             ..OrderQuery::default()
         }
     }
 }
 
 impl Engine {
-    /// Orders matching `s`, newest first, `limit` from `offset`, with the count of all matches.
-    pub async fn ff_orders_search(
-        &self,
-        t: &Tenant,
-        s: &OrderSearch,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(Vec<Order>, i64)> {
-        let q = OrderQuery {
-            offset,
-            limit,
-            ..s.to_store()
-        };
-        self.ff_orders(t, &q).await
-    }
-
     /// Up to `limit` orders matching `s` older than `after` (the last order of the previous
     /// step), newest first, without their event history: the steps of an export.
     pub async fn ff_orders_export(
@@ -73,6 +70,8 @@ impl Engine {
     ) -> Result<Vec<Order>> {
         let q = OrderQuery {
             limit,
+            offset: 0,
+            descending: true,
             older_than: after.map(|o| (micros(o.created_at), o.id.clone())),
             ..s.to_store()
         };
@@ -100,6 +99,7 @@ mod tests {
                 min: Some(1_000),
                 max: None,
             }),
+            descending: true,
             ..OrderSearch::default()
         };
         let q = s.to_store();

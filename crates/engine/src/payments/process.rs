@@ -6,7 +6,8 @@
 use super::source::Source;
 use super::{PaymentKind, PaymentRequest, Step, count_outcome};
 use crate::connector::{
-    Billing, Connector, ConnectorRequest, ConnectorResult, Initiator, Instrument, Operation, SentAs,
+    Billing, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Initiator,
+    Instrument, Operation, SentAs,
 };
 use crate::{Engine, Gateway, Result, ResultDetails, Tenant, micros};
 use openflex_domain::codes::ResponseCode;
@@ -175,7 +176,7 @@ impl Engine {
         &self,
         t: &Tenant,
         g: &Gateway,
-    ) -> Result<Option<serde_json::Value>> {
+    ) -> Result<Option<ConnectorSettings>> {
         let Some(sealed) = &g.sealed_settings else {
             return Ok(None);
         };
@@ -184,7 +185,7 @@ impl Engine {
             sealed.kek_version,
             &sealed.blob,
         )?;
-        Ok(serde_json::from_str(text.expose()).ok())
+        Ok(ConnectorSettings::from_json(text.expose().as_str()).ok())
     }
 
     /// Writes a connector's answer onto the attempt, with why the retry policy chose what it

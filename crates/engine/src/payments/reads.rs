@@ -2,10 +2,11 @@
 //! the empty attempt row every use case starts from, and the start-up sweep of attempts a
 //! crash left pending.
 
+use super::search::TxnPage;
 use crate::connector::ConnectorResult;
 use crate::{Engine, EngineError, PaymentMethod, Result, Tenant, Transaction, micros};
 use openflex_domain::codes::ResponseCode;
-use openflex_store::{ListQuery, Store, TxnRow};
+use openflex_store::{Store, TxnRow};
 use std::collections::HashMap;
 
 impl Engine {
@@ -109,10 +110,10 @@ impl Engine {
 
     /// A keyset page of transactions, payment methods loaded in one query (and gateway names
     /// in another).
-    pub async fn transactions(&self, t: &Tenant, q: &ListQuery) -> Result<Vec<Transaction>> {
+    pub async fn transactions(&self, t: &Tenant, q: &TxnPage) -> Result<Vec<Transaction>> {
         let rows = self
             .store
-            .txns_page(&t.merchant_id, t.mode.as_str(), q)
+            .txns_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         let mut txns = self.with_pms(t, &rows).await?;
         self.name_gateways(t, &mut txns).await?;

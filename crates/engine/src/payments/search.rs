@@ -1,5 +1,5 @@
-//! Searching a tenant's FlexPay transactions for the portal: the engine's own query type,
-//! mapped here to the store's filter, so the portal speaks no store type.
+//! Querying a tenant's FlexPay transactions: the portal's search and the API's list pages. The
+//! engine's own query types, mapped here to the store's, so no dialect speaks a store type.
 //!
 //! Why the mapping lives here: what a condition means (bookkeeping rows are the payment-method
 //! operations, an email is compared as the holder's JSON spells it) is a rule of the model,
@@ -10,7 +10,7 @@ use openflex_domain::codes::TxnStatus;
 use openflex_domain::lifecycle::TxnType;
 use openflex_domain::money::Currency;
 use openflex_domain::status::Pill;
-use openflex_store::{SearchFrom, TxnFilter};
+use openflex_store::{ListQuery, SearchFrom, TxnFilter};
 use time::OffsetDateTime;
 
 /// The money-moving types shown unless bookkeeping rows are asked for.
@@ -64,6 +64,30 @@ pub struct Found {
     /// The window was searched to its end without filling the page: the next window (in the
     /// page's direction) starts after this id.
     pub resume: Option<String>,
+}
+
+/// A keyset page of the transaction list (`GET /v1/transactions`), in id order (ids are
+/// time-ordered).
+#[derive(Debug, Clone, Default)]
+pub struct TxnPage {
+    /// Starts after this id, in the page's direction.
+    pub after: Option<String>,
+    pub newest_first: bool,
+    pub limit: i64,
+    pub created_from: Option<OffsetDateTime>,
+    pub created_before: Option<OffsetDateTime>,
+}
+
+impl TxnPage {
+    pub(crate) fn to_store(&self) -> ListQuery {
+        ListQuery {
+            after: self.after.clone(),
+            descending: self.newest_first,
+            limit: self.limit,
+            start: self.created_from.map(micros),
+            end: self.created_before.map(micros),
+        }
+    }
 }
 
 /// How many transactions match among the newest `seen`.

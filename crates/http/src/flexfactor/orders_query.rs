@@ -8,7 +8,7 @@
 use super::body::Errors;
 use super::request::{Read, utc_time};
 use super::validation;
-use openflex_store::OrderQuery;
+use openflex_engine::flexfactor::OrderSearch;
 
 /// The parameters as sent, decoded; `statuses` holds every `status` value in order.
 #[derive(Debug, Default)]
@@ -59,29 +59,25 @@ impl Params {
 
 /// One page of orders asked for.
 pub struct OrdersPage {
-    pub query: OrderQuery,
+    pub query: OrderSearch,
     pub page_number: i64,
     pub page_size: i64,
 }
 
-/// The store query of `GET /v1/orders` from its raw query string.
+/// The order search of `GET /v1/orders` from its raw query string.
 pub fn orders(raw: Option<&str>) -> Read<OrdersPage> {
     let mut errors = Errors::default();
     let q = Params::read(raw, &mut errors);
     let statuses = statuses(&q.statuses, &mut errors);
-    let mut time_bound =
-        |text: &Option<String>, name: &str| match text.as_deref().filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => match utc_time(t).or_else(|| {
-                crate::flexpay::binding::parse_date(t).map(|d| d.midnight().assume_utc())
-            }) {
-                Some(at) => Some(openflex_engine::micros(at)),
-                None => {
-                    errors.add(name, format!("The value '{t}' is not a valid date-time."));
-                    None
-                }
-            },
-        };
+    let mut time_bound = |text: &Option<String>, name: &str| {
+        let t = text.as_deref().filter(|t| !t.is_empty())?;
+        let at = utc_time(t)
+            .or_else(|| crate::flexpay::binding::parse_date(t).map(|d| d.midnight().assume_utc()));
+        if at.is_none() {
+            errors.add(name, format!("The value '{t}' is not a valid date-time."));
+        }
+        at
+    };
     let from = time_bound(&q.from, "From");
     let to = time_bound(&q.to, "To");
     let int = |text: &Option<String>, default: i64| {
@@ -130,19 +126,19 @@ pub fn orders(raw: Option<&str>) -> Read<OrdersPage> {
     if !errors.is_empty() {
         return Err(Box::new(validation(errors)));
     }
-    let query = OrderQuery {
+    let query = OrderSearch {
         statuses,
-        from,
-        to,
+        created_from: from,
+        created_until: to,
         text: q
             .query
             .filter(|t| !t.trim().is_empty())
             .map(|t| crate::nfc(&t)),
-        order_by_amount: by_amount,
+        by_amount,
         descending,
         offset: (page_number - 1).saturating_mul(page_size),
         limit: page_size,
-        ..OrderQuery::default()
+        ..OrderSearch::default()
     };
     Ok(OrdersPage {
         query,

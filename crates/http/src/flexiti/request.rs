@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, header};
 use openflex_domain::Secret;
 use openflex_domain::financing::Province;
 use openflex_engine::financing::ledger::{
-    AuthorizeRequest, InStore, OpaqueJson, PurchaseType, RefundRequest, ReturnRequest, SideKind,
+    AuthorizeRequest, InStore, LedgerQuery, OpaqueJson, PurchaseType, RefundRequest, ReturnRequest,
+    SideKind,
 };
 use openflex_engine::financing::onboarding::Application;
 use openflex_engine::financing::widget::WidgetInit;
 use openflex_engine::financing::{AccountKey, AccountNaming, Scope, VerifyFormat, VerifyRequest};
-use openflex_store::FxListQuery;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 
@@ -696,7 +696,7 @@ pub fn refund(v: &Value) -> Result<RefundRequest, FxError> {
 
 /// A list's filters, with the page asked for.
 pub struct ListPage {
-    pub query: FxListQuery,
+    pub query: LedgerQuery,
     pub page: i64,
     pub size: i64,
 }
@@ -739,17 +739,20 @@ pub fn list(q: Option<String>, with_status: bool) -> Result<ListPage, FxError> {
     let day = |d: &str| {
         time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
             .ok()
-            .map(|d| openflex_engine::micros(d.midnight().assume_utc()))
+            .map(|d| d.midnight().assume_utc())
     };
-    let query = FxListQuery {
+    let query = LedgerQuery {
         account_number,
-        transaction_type: transaction_type.map(str::to_string),
-        status: status.map(str::to_string),
+        purchase_type: transaction_type.and_then(PurchaseType::parse),
+        authorization_status: status.map(str::to_string),
         external_location_id: location,
         authorization_id,
-        from: from.as_deref().and_then(day),
+        created_from: from.as_deref().and_then(day),
         // Inclusive of the whole `to` day.
-        to: to.as_deref().and_then(day).map(|t| t + 86_400_000_000),
+        created_before: to
+            .as_deref()
+            .and_then(day)
+            .map(|t| t + time::Duration::days(1)),
         offset: (page - 1) * size,
         limit: size,
     };

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
+use openflex_engine::connector::ConnectorSettings;
 use serde_json::Value;
 
 fn gateway_input(body: &Value) -> Result<openflex_engine::gateways::GatewayInput, ApiError> {
@@ -48,10 +49,13 @@ fn gateway_input(body: &Value) -> Result<openflex_engine::gateways::GatewayInput
         weight: o.int("weight").map_err(to_api)?,
         accept_retries: o.bool("acceptRetries").map_err(to_api)?,
         cvv_required: o.bool("cvvRequired").map_err(to_api)?,
-        settings: o
-            .get("settings")
-            .filter(|v| !v.is_null())
-            .map(Value::to_string),
+        settings: match o.get("settings") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                ConnectorSettings::from_json(v.to_string())
+                    .map_err(|e| ApiError::BadRequest(format!("gateway.settings: {e}")))?,
+            ),
+        },
     })
 }
 

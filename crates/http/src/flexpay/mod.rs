@@ -20,9 +20,9 @@ use binding::{Fail, parse_date, parse_datetime};
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::lifecycle::TxnType;
 use openflex_engine::Tenant;
+use openflex_engine::payments::search::TxnPage;
 use openflex_engine::payments::{FollowUpKind, PaymentKind};
 use openflex_engine::tenancy::kind;
-use openflex_store::ListQuery;
 use payment_methods as pm;
 use serde::Deserialize;
 use serde_json::Value;
@@ -485,7 +485,7 @@ pub async fn refund(
     follow(s, t, id, body, FollowUpKind::Refund).await
 }
 
-fn date_bound(text: &Option<String>, end: bool) -> Result<Option<i64>, String> {
+fn date_bound(text: &Option<String>, end: bool) -> Result<Option<time::OffsetDateTime>, String> {
     let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -500,7 +500,7 @@ fn date_bound(text: &Option<String>, end: bool) -> Result<Option<i64>, String> {
         parse_datetime(text)
             .ok_or_else(|| format!("{text:?} is not a date (YYYY-M-D) or an RFC 3339 date-time"))?
     };
-    Ok(Some(openflex_engine::micros(at)))
+    Ok(Some(at))
 }
 
 /// List transactions (keyset pagination; page until an empty list).
@@ -527,12 +527,12 @@ pub async fn list_transactions(
     let start =
         try_resp!(date_bound(&p.start_date, false).map_err(|e| bad(format!("startDate: {e}"))));
     let end = try_resp!(date_bound(&p.end_date, true).map_err(|e| bad(format!("endDate: {e}"))));
-    let q = ListQuery {
+    let q = TxnPage {
         after: pg.after,
-        descending: pg.descending,
+        newest_first: pg.descending,
         limit: pg.limit,
-        start,
-        end,
+        created_from: start,
+        created_before: end,
     };
     let items = s.engine.transactions(&t, &q).await?;
     let simplified = p

@@ -12,8 +12,8 @@ use axum::response::Response;
 use maud::{Markup, html};
 use openflex_domain::financing::{AccountStatus, CURRENCY};
 use openflex_domain::money::decimal_to_minor;
+use openflex_engine::financing::ledger::LedgerQuery;
 use openflex_engine::financing::{FxCaller, Scope};
-use openflex_store::FxListQuery;
 
 const PAGE: i64 = 50;
 
@@ -35,13 +35,9 @@ fn cad_text(decimal: &str) -> String {
     decimal_to_minor(decimal, 2).map_or_else(|_| decimal.to_string(), cad)
 }
 
-fn status_cell(code: &str) -> Markup {
-    html! {
-        @match AccountStatus::parse(code) {
-            Some(st) => { abbr title=(account_status_words(st).1) { (code) } " " (account_status_words(st).0) }
-            None => { (code) }
-        }
-    }
+fn status_cell(st: AccountStatus) -> Markup {
+    let (name, meaning) = account_status_words(st);
+    html! { abbr title=(meaning) { (st.code()) } " " (name) }
 }
 
 fn legend() -> Markup {
@@ -75,9 +71,9 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
         scope: Scope::Merchant,
         merchant_name: s.merchant_name.clone(),
     };
-    let q = FxListQuery {
+    let q = LedgerQuery {
         limit: PAGE,
-        ..FxListQuery::default()
+        ..LedgerQuery::default()
     };
     let (auths, total) = match st.engine.fx_authorizations(&caller, &q).await {
         Ok(r) => r,
@@ -98,7 +94,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
                         tr {
                             td { (a.account_number) }
                             td { (a.first_name) " " (a.last_name) }
-                            td { (status_cell(&a.status)) }
+                            td { (status_cell(a.status)) }
                             td { (status_words(&a.account_type)) }
                             td class="num" { (cad_text(&a.credit_limit)) }
                             td class="num" { (cad_text(&a.available_credit)) }

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use openflex_engine::EngineError;
+use openflex_engine::connector::ConnectorSettings;
 use openflex_engine::gateways::{GatewayInput, GatewayType};
 use openflex_engine::portal::PortalSession;
 use serde::Deserialize;
@@ -88,17 +89,17 @@ pub async fn create_gateway(State(st): State<AppState>, Posted(s, f): Posted<Typ
             "gatewayType: choose one of the types offered for this mode.",
         );
     };
-    let mut settings = serde_json::Map::new();
+    let mut settings = Vec::new();
     for field in g.settings {
         let v = f.setting(field.name);
         if !v.is_empty() {
-            settings.insert(field.name.to_string(), v.into());
+            settings.push((field.name, v));
         }
     }
     let input = GatewayInput {
         name: Some(f.name.trim().to_string()),
         gateway_type: Some(g.gateway_type.to_string()),
-        settings: (!settings.is_empty()).then(|| serde_json::Value::Object(settings).to_string()),
+        settings: (!settings.is_empty()).then(|| ConnectorSettings::from_fields(settings)),
         ..GatewayInput::default()
     };
     match st.engine.create_gateway(&s.tenant, input).await {

@@ -70,10 +70,15 @@ impl OrdersQuery {
         Ok(OrderSearch {
             text: text(&self.q).map(|t| crate::nfc(&t)),
             created_from: from.map(|d| d.midnight().assume_utc()),
-            created_before: to.map(|d| d.midnight().assume_utc() + time::Duration::days(1)),
+            created_until: to.map(|d| {
+                d.midnight().assume_utc() + time::Duration::days(1)
+                    - time::Duration::microseconds(1)
+            }),
             last_four,
             email: text(&self.email),
             amount,
+            descending: true,
+            ..OrderSearch::default()
         })
     }
 
@@ -125,11 +130,12 @@ pub async fn orders(
         Ok(search) => search,
         Err(bad) => return bad_filter(&s, &f, &bad),
     };
-    let (rows, total) = match st
-        .engine
-        .ff_orders_search(&s.tenant, &search, page_no * PAGE, PAGE)
-        .await
-    {
+    let paged = OrderSearch {
+        offset: page_no * PAGE,
+        limit: PAGE,
+        ..search
+    };
+    let (rows, total) = match st.engine.ff_orders(&s.tenant, &paged).await {
         Ok(r) => r,
         Err(e) => return engine_failure(e),
     };

@@ -20,8 +20,8 @@ use indicatif::ProgressBar;
 use openflex_domain::codes::ResponseCode;
 use openflex_domain::retry_policy::Policy as RetryPolicy;
 use openflex_engine::connector::{
-    BoxFuture, Connector, ConnectorRequest, ConnectorResult, Connectors, Initiator, Instrument,
-    VerifyResult,
+    BoxFuture, Connector, ConnectorRequest, ConnectorResult, ConnectorSettings, Connectors,
+    Initiator, Instrument, VerifyResult,
 };
 use openflex_engine::gateways::GatewayInput;
 use openflex_engine::payment_methods::GatewayCard;
@@ -95,7 +95,7 @@ impl Connector for IssuerConnector {
         false
     }
 
-    fn check_settings(&self, _settings: Option<&serde_json::Value>) -> Result<(), String> {
+    fn check_settings(&self, _settings: Option<&ConnectorSettings>) -> Result<(), String> {
         Ok(())
     }
 
@@ -110,7 +110,7 @@ impl Connector for IssuerConnector {
     /// A model in memory has no credentials to check.
     fn verify<'a>(
         &'a self,
-        _settings: Option<&'a serde_json::Value>,
+        _settings: Option<&'a ConnectorSettings>,
     ) -> BoxFuture<'a, VerifyResult> {
         Box::pin(async {
             VerifyResult::Accepted("the simulated issuer needs no credentials".into())

@@ -94,54 +94,43 @@ pub struct FxListQuery {
     pub limit: i64,
 }
 
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// `WHERE` clause and its arguments (after `$1` merchant and `$2` mode).
-fn list_filter(q: &FxListQuery, with_status: bool, with_location: bool) -> (String, Vec<Arg>) {
-    let mut sql = String::from(" WHERE merchant_id = $1 AND mode = $2");
-    let mut args = Vec::new();
-    let mut push = |sql: &mut String, cond: &str, arg: Arg| {
-        args.push(arg);
-        sql.push_str(&format!(" AND {cond} ${}", args.len() + 2));
-    };
+/// ` WHERE …` of a list: the merchant and mode, then each filter `q` gives (`status` only for
+/// authorizations, which have one).
+fn push_list_filter<DB: sqlx::Database>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    merchant_id: &str,
+    mode: &str,
+    q: &FxListQuery,
+    with_status: bool,
+) where
+    String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push(" WHERE merchant_id = ")
+        .push_bind(merchant_id.to_string())
+        .push(" AND mode = ")
+        .push_bind(mode.to_string());
     if let Some(a) = &q.account_number {
-        push(&mut sql, "account_number =", Arg::Text(a.clone()));
+        qb.push(" AND account_number = ").push_bind(a.clone());
     }
     if let Some(t) = &q.transaction_type {
-        push(&mut sql, "transaction_type =", Arg::Text(t.clone()));
+        qb.push(" AND transaction_type = ").push_bind(t.clone());
     }
     if with_status && let Some(s) = &q.status {
-        push(&mut sql, "status =", Arg::Text(s.clone()));
+        qb.push(" AND status = ").push_bind(s.clone());
     }
-    if with_location && let Some(l) = &q.external_location_id {
-        push(&mut sql, "external_location_id =", Arg::Text(l.clone()));
+    if let Some(l) = &q.external_location_id {
+        qb.push(" AND external_location_id = ").push_bind(l.clone());
     }
     if let Some(id) = q.authorization_id {
-        push(&mut sql, "authorization_id =", Arg::Int(id));
+        qb.push(" AND authorization_id = ").push_bind(id);
     }
     if let Some(f) = q.from {
-        push(&mut sql, "created_at >=", Arg::Int(f));
+        qb.push(" AND created_at >= ").push_bind(f);
     }
     if let Some(t) = q.to {
-        push(&mut sql, "created_at <", Arg::Int(t));
+        qb.push(" AND created_at < ").push_bind(t);
     }
-    (sql, args)
-}
-
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
 }
 
 impl Store {
@@ -218,18 +207,18 @@ impl Store {
         mode: &str,
         q: &FxListQuery,
     ) -> Result<(Vec<FxAuthorizationRow>, i64)> {
-        let (filter, args) = list_filter(q, true, true);
-        let page = format!(
-            "SELECT {AUTH_COLS} FROM fx_authorizations{filter} ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
-            q.limit, q.offset
-        );
-        let count = format!("SELECT COUNT(*) FROM fx_authorizations{filter}");
-        let rows = on_read!(self, p => bind_args!(
-            sqlx::query_as::<_, FxAuthorizationRow>(sqlx::AssertSqlSafe(page.clone())).bind(merchant_id).bind(mode), &args)
-            .fetch_all(p).await)?;
-        let total = on_read!(self, p => bind_args!(
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone())).bind(merchant_id).bind(mode), &args)
-            .fetch_one(p).await)?;
+        let rows = on_read!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {AUTH_COLS} FROM fx_authorizations"));
+            push_list_filter(&mut qb, merchant_id, mode, q, true);
+            qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(q.limit)
+                .push(" OFFSET ").push_bind(q.offset);
+            qb.build_query_as::<FxAuthorizationRow>().fetch_all(p).await
+        })?;
+        let total = on_read!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM fx_authorizations");
+            push_list_filter(&mut qb, merchant_id, mode, q, true);
+            qb.build_query_scalar::<i64>().fetch_one(p).await
+        })?;
         Ok((rows, total))
     }
 
@@ -317,18 +306,18 @@ impl Store {
         mode: &str,
         q: &FxListQuery,
     ) -> Result<(Vec<FxCaptureRow>, i64)> {
-        let (filter, args) = list_filter(q, false, true);
-        let page = format!(
-            "SELECT {CAPTURE_COLS} FROM fx_captures{filter} ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
-            q.limit, q.offset
-        );
-        let count = format!("SELECT COUNT(*) FROM fx_captures{filter}");
-        let rows = on_read!(self, p => bind_args!(
-            sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(page.clone())).bind(merchant_id).bind(mode), &args)
-            .fetch_all(p).await)?;
-        let total = on_read!(self, p => bind_args!(
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.clone())).bind(merchant_id).bind(mode), &args)
-            .fetch_one(p).await)?;
+        let rows = on_read!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {CAPTURE_COLS} FROM fx_captures"));
+            push_list_filter(&mut qb, merchant_id, mode, q, false);
+            qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(q.limit)
+                .push(" OFFSET ").push_bind(q.offset);
+            qb.build_query_as::<FxCaptureRow>().fetch_all(p).await
+        })?;
+        let total = on_read!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM fx_captures");
+            push_list_filter(&mut qb, merchant_id, mode, q, false);
+            qb.build_query_scalar::<i64>().fetch_one(p).await
+        })?;
         Ok((rows, total))
     }
 }
@@ -354,19 +343,20 @@ impl Store {
         kinds: &[&str],
         since: i64,
     ) -> Result<i64> {
-        let list = kinds
-            .iter()
-            .map(|k| format!("'{}'", k.replace('\'', "")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM fx_transactions WHERE merchant_id = $1 AND mode = $2 \
-             AND account_number = $3 AND kind IN ({list}) AND created_at >= $4"
-        );
-        Ok(
-            on_tx!(tx, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(merchant_id).bind(mode).bind(account_number).bind(since).fetch_one(c).await)?,
-        )
+        Ok(on_tx!(tx, c => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM fx_transactions WHERE merchant_id = ",
+            );
+            qb.push_bind(merchant_id.to_string()).push(" AND mode = ").push_bind(mode.to_string())
+                .push(" AND account_number = ").push_bind(account_number.to_string())
+                .push(" AND kind IN (");
+            let mut list = qb.separated(", ");
+            for k in kinds {
+                list.push_bind(k.to_string());
+            }
+            qb.push(") AND created_at >= ").push_bind(since);
+            qb.build_query_scalar::<i64>().fetch_one(c).await
+        })?)
     }
 
     pub async fn fx_transactions_of_capture(

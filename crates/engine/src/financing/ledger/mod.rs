@@ -18,6 +18,7 @@ pub use types::{
     Authorization, AuthorizeRequest, Authorized, Capture, Captured, InStore, OpaqueJson, Posted,
     PurchaseType, RefundRequest, Released, ReturnRequest, Returned, SideKind, SideRequest,
 };
+pub use views::LedgerQuery;
 
 use super::{FxCaller, FxFail, FxResult, Refusal, refuse};
 use crate::idempotency::{self, Committed, Seal};

@@ -1,10 +1,46 @@
 //! Reading the ledger back (one authorization, the two lists): no locks and no rules, so it
-//! stays apart from the use cases that move money.
+//! stays apart from the use cases that move money. The lists take the engine's own query type,
+//! mapped here to the store's, so no dialect speaks a store type.
 
-use super::{Authorization, Capture};
+use super::{Authorization, Capture, PurchaseType};
 use crate::financing::{FxCaller, FxFail, FxResult, Refusal};
-use crate::{Engine, Result};
+use crate::{Engine, Result, micros};
 use openflex_store::FxListQuery;
+use time::OffsetDateTime;
+
+/// The filters and page of the authorization and capture lists; every filter given holds.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerQuery {
+    pub account_number: Option<String>,
+    pub purchase_type: Option<PurchaseType>,
+    /// The authorization's status (`opened`, `closed`, `released`, `expired`); authorizations
+    /// only.
+    pub authorization_status: Option<String>,
+    pub external_location_id: Option<String>,
+    /// Captures of this authorization only.
+    pub authorization_id: Option<i64>,
+    pub created_from: Option<OffsetDateTime>,
+    /// Created before this instant.
+    pub created_before: Option<OffsetDateTime>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl LedgerQuery {
+    fn to_store(&self) -> FxListQuery {
+        FxListQuery {
+            account_number: self.account_number.clone(),
+            transaction_type: self.purchase_type.map(|p| p.as_str().to_string()),
+            status: self.authorization_status.clone(),
+            external_location_id: self.external_location_id.clone(),
+            authorization_id: self.authorization_id,
+            from: self.created_from.map(micros),
+            to: self.created_before.map(micros),
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
+}
 
 impl Engine {
     async fn fx_capture_views(&self, authorization_id: i64) -> Result<Vec<Capture>> {
@@ -36,12 +72,12 @@ impl Engine {
     pub async fn fx_authorizations(
         &self,
         c: &FxCaller,
-        q: &FxListQuery,
+        q: &LedgerQuery,
     ) -> Result<(Vec<Authorization>, i64)> {
         let t = &c.tenant;
         let (rows, total) = self
             .store
-            .fx_authorizations_page(&t.merchant_id, t.mode.as_str(), q)
+            .fx_authorizations_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -51,11 +87,11 @@ impl Engine {
     }
 
     /// `GET /captures`: a page (newest first) and the total matching.
-    pub async fn fx_captures(&self, c: &FxCaller, q: &FxListQuery) -> Result<(Vec<Capture>, i64)> {
+    pub async fn fx_captures(&self, c: &FxCaller, q: &LedgerQuery) -> Result<(Vec<Capture>, i64)> {
         let t = &c.tenant;
         let (rows, total) = self
             .store
-            .fx_captures_page(&t.merchant_id, t.mode.as_str(), q)
+            .fx_captures_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         Ok((rows.iter().map(Capture::from).collect(), total))
     }
