@@ -35,7 +35,7 @@ pub mod kind {
     /// A FlexPay retry the server makes itself (scheduler mode).
     pub const FLEXPAY_SCHEDULED_RETRY: &str = "flexpay_scheduled_retry";
     /// A Flexiti authorization still open after 30 days gives its hold back.
-    pub const FX_AUTHORIZATION_EXPIRY: &str = "fx_authorization_expiry";
+    pub const FLEXITI_AUTHORIZATION_EXPIRY: &str = "flexiti_authorization_expiry";
     /// Ask a gateway what happened to an attempt whose answer was lost.
     pub const GATEWAY_INQUIRY: &str = "gateway_inquiry";
 }
@@ -213,9 +213,9 @@ impl Engine {
                 let order = payload["orderId"].as_str().unwrap_or_default();
                 self.ff_capture_expiry(&tenant, order).await
             }
-            kind::FX_AUTHORIZATION_EXPIRY => {
+            kind::FLEXITI_AUTHORIZATION_EXPIRY => {
                 let id = payload["authorizationId"].as_i64().unwrap_or_default();
-                self.fx_authorization_expiry(&tenant, id).await
+                self.flexiti_authorization_expiry(&tenant, id).await
             }
             other => Ok(JobResult::Retry(format!("unknown job kind {other}"))),
         }

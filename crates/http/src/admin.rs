@@ -10,7 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use openflex_domain::financing::Plan;
 use openflex_engine::financing::FlexitiSettings;
-use openflex_engine::financing::clients::FxClientInfo;
+use openflex_engine::financing::clients::FlexitiClientInfo;
 use openflex_engine::tenancy::{CredentialInfo, IssuedCredentials, MerchantInfo};
 use openflex_engine::webhooks::{Delivery, EndpointInput, WebhookEndpoint};
 use openflex_engine::{Mode, settings};
@@ -446,7 +446,7 @@ async fn set_flexiti_plans(
 
 #[derive(Serialize)]
 struct ClientList {
-    clients: Vec<FxClientInfo>,
+    clients: Vec<FlexitiClientInfo>,
 }
 
 /// The merchant's Flexiti clients (both modes, revoked ones too) and their trusted networks.
@@ -456,7 +456,7 @@ async fn list_flexiti_clients(
     Path(id): Path<String>,
 ) -> Result<Json<ClientList>, ApiError> {
     Ok(Json(ClientList {
-        clients: s.engine.fx_clients(&id).await?,
+        clients: s.engine.flexiti_clients(&id).await?,
     }))
 }
 
@@ -472,11 +472,11 @@ async fn set_flexiti_client(
     State(s): State<AppState>,
     Path((id, client_id)): Path<(String, String)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<FxClientInfo>, ApiError> {
+) -> Result<Json<FlexitiClientInfo>, ApiError> {
     let change: ClientChange = body(bytes)?;
     Ok(Json(
         s.engine
-            .set_fx_trusted_networks(&id, &client_id, &change.trusted_networks)
+            .set_flexiti_trusted_networks(&id, &client_id, &change.trusted_networks)
             .await?,
     ))
 }
@@ -493,7 +493,7 @@ async fn list_flexiti_customers(
     axum::extract::Query(q): axum::extract::Query<ModeQuery>,
 ) -> Result<Json<Vec<AccountView>>, ApiError> {
     let mode = mode_of(q.mode.as_deref())?;
-    let accounts = s.engine.fx_admin_accounts(&id, mode).await?;
+    let accounts = s.engine.flexiti_admin_accounts(&id, mode).await?;
     Ok(Json(accounts.into_iter().map(AccountView::from).collect()))
 }
 
@@ -509,7 +509,7 @@ async fn create_flexiti_customer(
     let new = body::<NewCustomerBody>(bytes)?
         .into_request()
         .map_err(ApiError::BadRequest)?;
-    let account = s.engine.fx_admin_create_account(&id, mode, new).await?;
+    let account = s.engine.flexiti_admin_create_account(&id, mode, new).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
@@ -527,7 +527,7 @@ async fn update_flexiti_customer(
         .map_err(ApiError::BadRequest)?;
     let account = s
         .engine
-        .fx_admin_update_account(&id, mode, &account, change)
+        .flexiti_admin_update_account(&id, mode, &account, change)
         .await?;
     Ok(Json(account.into()))
 }

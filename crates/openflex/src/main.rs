@@ -487,7 +487,7 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
             serde_json::to_string_pretty(&settings)?
         }
         FlexitiCommand::Clients { merchant } => {
-            serde_json::to_string_pretty(&engine.fx_clients(&merchant).await?)?
+            serde_json::to_string_pretty(&engine.flexiti_clients(&merchant).await?)?
         }
         FlexitiCommand::TrustedNetworks {
             merchant,
@@ -496,11 +496,11 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
             clear: _,
         } => serde_json::to_string_pretty(
             &engine
-                .set_fx_trusted_networks(&merchant, &client, &set)
+                .set_flexiti_trusted_networks(&merchant, &client, &set)
                 .await?,
         )?,
         FlexitiCommand::Customers { merchant, live } => {
-            let list = engine.fx_admin_accounts(&merchant, mode(live)).await?;
+            let list = engine.flexiti_admin_accounts(&merchant, mode(live)).await?;
             let views: Vec<AccountView> = list.into_iter().map(AccountView::from).collect();
             serde_json::to_string_pretty(&views)?
         }
@@ -513,7 +513,7 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
                 .into_request()
                 .map_err(anyhow::Error::msg)?;
             let account = engine
-                .fx_admin_create_account(&merchant, mode(live), new)
+                .flexiti_admin_create_account(&merchant, mode(live), new)
                 .await?;
             serde_json::to_string_pretty(&AccountView::from(account))?
         }
@@ -543,7 +543,7 @@ async fn flexiti(command: FlexitiCommand, config: &Config) -> anyhow::Result<()>
                 risk_rating,
             };
             let account = engine
-                .fx_admin_update_account(&merchant, mode(live), &account, change)
+                .flexiti_admin_update_account(&merchant, mode(live), &account, change)
                 .await?;
             serde_json::to_string_pretty(&AccountView::from(account))?
         }

@@ -11,11 +11,11 @@
 //! tokens. It runs after the credentials are known good, because the mode and the networks are
 //! the credential's, and before anything is minted.
 
-use super::{FxCaller, FxResult, Origin, Refusal, Scope, clients};
+use super::{FlexitiCaller, FlexitiResult, Origin, Refusal, Scope, clients};
 use crate::tenancy::kind;
 use crate::{Engine, Mode, Tenant, micros};
 use openflex_domain::financing::trust::{self, Presented};
-use openflex_store::FxTokenRow;
+use openflex_store::FlexitiTokenRow;
 use std::time::Duration;
 
 /// Token lifetime (docs/flexiti.md Decision 2).
@@ -23,7 +23,7 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(20 * 60);
 
 /// A token pair as issued.
 #[derive(Debug, Clone)]
-pub struct FxTokens {
+pub struct FlexitiTokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: u64,
@@ -44,7 +44,7 @@ struct Client {
 
 impl Client {
     /// The trust rule for a call made with the client's own credentials.
-    fn admit(&self, client_id: &str, origin: Origin) -> FxResult<()> {
+    fn admit(&self, client_id: &str, origin: Origin) -> FlexitiResult<()> {
         admit(
             &self.tenant,
             client_id,
@@ -62,7 +62,7 @@ fn admit(
     trusted_networks: Option<&str>,
     presented: Presented,
     origin: Origin,
-) -> FxResult<()> {
+) -> FlexitiResult<()> {
     let networks = clients::stored_networks(trusted_networks)?;
     trust::admit(tenant.mode == Mode::Live, &networks, presented, origin).map_err(|why| {
         tracing::info!(client_id, ?why, address = ?origin.address, "Flexiti call refused for where it came from");
@@ -72,7 +72,7 @@ fn admit(
 
 impl Engine {
     /// The active Flexiti client credential with this id and secret.
-    async fn fx_client(&self, client_id: &str, secret: &str) -> crate::Result<Option<Client>> {
+    async fn flexiti_client(&self, client_id: &str, secret: &str) -> crate::Result<Option<Client>> {
         if client_id.is_empty() || client_id.len() > 200 || secret.len() > 512 {
             return Ok(None);
         }
@@ -98,15 +98,15 @@ impl Engine {
         Ok(None)
     }
 
-    async fn fx_mint(&self, credential_id: &str, scope: Scope) -> crate::Result<FxTokens> {
+    async fn flexiti_mint(&self, credential_id: &str, scope: Scope) -> crate::Result<FlexitiTokens> {
         let access_token = hex_token()?;
         let refresh_token = hex_token()?;
         let now = micros(self.now());
         self.store
-            .purge_fx_tokens(credential_id, now - 24 * 3600 * 1_000_000)
+            .purge_flexiti_tokens(credential_id, now - 24 * 3600 * 1_000_000)
             .await?;
         self.store
-            .insert_fx_token(&FxTokenRow {
+            .insert_flexiti_token(&FlexitiTokenRow {
                 token_hash: self.vault.hash_secret(&access_token),
                 refresh_hash: self.vault.hash_secret(&refresh_token),
                 credential_id: credential_id.to_string(),
@@ -116,7 +116,7 @@ impl Engine {
                 created_at: now,
             })
             .await?;
-        Ok(FxTokens {
+        Ok(FlexitiTokens {
             access_token,
             refresh_token,
             expires_in: TOKEN_TTL.as_secs(),
@@ -125,14 +125,14 @@ impl Engine {
     }
 
     /// `grant_type=client_credentials`, from `origin`.
-    pub async fn fx_token(
+    pub async fn flexiti_token(
         &self,
         client_id: &str,
         secret: &str,
         scope: Scope,
         origin: Origin,
-    ) -> FxResult<FxTokens> {
-        let Some(client) = self.fx_client(client_id, secret).await? else {
+    ) -> FlexitiResult<FlexitiTokens> {
+        let Some(client) = self.flexiti_client(client_id, secret).await? else {
             return Err(Refusal::new("invalid_client").into());
         };
         if !client.tenant.flexiti.enabled {
@@ -141,25 +141,25 @@ impl Engine {
         client.admit(client_id, origin)?;
         // A use is a call that got in: a right secret from an untrusted network is not one.
         self.note_use(&client.credential_id);
-        Ok(self.fx_mint(&client.credential_id, scope).await?)
+        Ok(self.flexiti_mint(&client.credential_id, scope).await?)
     }
 
     /// `grant_type=refresh_token`: the client's own credentials and a refresh token issued to
     /// it, only while the access token is still valid.
-    pub async fn fx_refresh(
+    pub async fn flexiti_refresh(
         &self,
         refresh_token: &str,
         client_id: &str,
         secret: &str,
         origin: Origin,
-    ) -> FxResult<FxTokens> {
-        let Some(client) = self.fx_client(client_id, secret).await? else {
+    ) -> FlexitiResult<FlexitiTokens> {
+        let Some(client) = self.flexiti_client(client_id, secret).await? else {
             return Err(Refusal::new("invalid_client").into());
         };
         let credential_id = client.credential_id.clone();
         let hash = self.vault.hash_secret(refresh_token);
         let now = micros(self.now());
-        let Some(found) = self.store.fx_token(true, &hash).await? else {
+        let Some(found) = self.store.flexiti_token(true, &hash).await? else {
             return Err(Refusal::on("invalid_grant", "refresh_token").into());
         };
         if found.token.revoked_at.is_some()
@@ -176,23 +176,23 @@ impl Engine {
         self.note_use(&credential_id);
         if !self
             .store
-            .revoke_fx_token(&found.token.token_hash, now)
+            .revoke_flexiti_token(&found.token.token_hash, now)
             .await?
         {
             return Err(Refusal::on("invalid_grant", "refresh_token").into());
         }
         let scope = Scope::parse(&found.token.scope).unwrap_or(Scope::Customer);
-        Ok(self.fx_mint(&found.token.credential_id, scope).await?)
+        Ok(self.flexiti_mint(&found.token.credential_id, scope).await?)
     }
 
     /// Checks a bearer token: unknown, expired, revoked, or of a revoked client → `invalid_token`;
     /// then the client's trust rule for a call from `origin`.
-    pub async fn fx_authenticate(&self, bearer: &str, origin: Origin) -> FxResult<FxCaller> {
+    pub async fn flexiti_authenticate(&self, bearer: &str, origin: Origin) -> FlexitiResult<FlexitiCaller> {
         if bearer.is_empty() || bearer.len() > 200 {
             return Err(Refusal::new("invalid_token").into());
         }
         let hash = self.vault.hash_secret(bearer);
-        let Some(found) = self.store.fx_token(false, &hash).await? else {
+        let Some(found) = self.store.flexiti_token(false, &hash).await? else {
             return Err(Refusal::new("invalid_token").into());
         };
         if found.token.revoked_at.is_some() || found.token.expires_at <= micros(self.now()) {
@@ -215,7 +215,7 @@ impl Engine {
             presented,
             origin,
         )?;
-        Ok(FxCaller {
+        Ok(FlexitiCaller {
             tenant,
             client_id: found.client_id,
             scope,
@@ -224,24 +224,24 @@ impl Engine {
     }
 
     /// Whether `client_id`/`secret` are an active Flexiti client of `merchant_id`.
-    pub(crate) async fn fx_client_matches(
+    pub(crate) async fn flexiti_client_matches(
         &self,
         client_id: &str,
         secret: &str,
         merchant_id: &str,
     ) -> crate::Result<bool> {
         Ok(self
-            .fx_client(client_id, secret)
+            .flexiti_client(client_id, secret)
             .await?
             .is_some_and(|c| c.tenant.merchant_id == merchant_id))
     }
 
     /// Revokes a bearer token (logout); false when it was not active.
-    pub async fn fx_revoke(&self, bearer: &str) -> crate::Result<bool> {
+    pub async fn flexiti_revoke(&self, bearer: &str) -> crate::Result<bool> {
         let hash = self.vault.hash_secret(bearer);
         Ok(self
             .store
-            .revoke_fx_token(&hash, micros(self.now()))
+            .revoke_flexiti_token(&hash, micros(self.now()))
             .await?)
     }
 }

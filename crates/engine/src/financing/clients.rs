@@ -18,7 +18,7 @@ pub const MAX_TRUSTED_NETWORKS: usize = 100;
 /// A Flexiti client as the admin API and the CLI show it (never the secret).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FxClientInfo {
+pub struct FlexitiClientInfo {
     pub client_id: String,
     pub mode: String,
     /// CIDR blocks the client's credentials and merchant tokens may be used from; empty: any.
@@ -28,7 +28,7 @@ pub struct FxClientInfo {
 }
 
 /// A client's networks as stored: `None` is any address. A value that does not parse was not
-/// written by [`Engine::set_fx_trusted_networks`]; the call fails rather than run unchecked.
+/// written by [`Engine::set_flexiti_trusted_networks`]; the call fails rather than run unchecked.
 pub(crate) fn stored_networks(text: Option<&str>) -> Result<Vec<IpNet>> {
     let Some(text) = text else {
         return Ok(Vec::new());
@@ -39,8 +39,8 @@ pub(crate) fn stored_networks(text: Option<&str>) -> Result<Vec<IpNet>> {
         .map_err(|e| EngineError::Internal(format!("stored trusted network {e:?}")))
 }
 
-fn info(c: CredentialRow) -> Result<FxClientInfo> {
-    Ok(FxClientInfo {
+fn info(c: CredentialRow) -> Result<FlexitiClientInfo> {
+    Ok(FlexitiClientInfo {
         trusted_networks: stored_networks(c.trusted_networks.as_deref())?
             .iter()
             .map(ToString::to_string)
@@ -54,7 +54,7 @@ fn info(c: CredentialRow) -> Result<FxClientInfo> {
 
 impl Engine {
     /// The merchant's Flexiti clients, oldest first.
-    pub async fn fx_clients(&self, merchant_id: &str) -> Result<Vec<FxClientInfo>> {
+    pub async fn flexiti_clients(&self, merchant_id: &str) -> Result<Vec<FlexitiClientInfo>> {
         if self.store.merchant(merchant_id).await?.is_none() {
             return Err(EngineError::NotFound);
         }
@@ -70,12 +70,12 @@ impl Engine {
     /// Replaces the trusted networks of the merchant's active client `client_id`: IP addresses
     /// or CIDR blocks, kept as canonical blocks without repeats; an empty list lets the client
     /// call from anywhere again.
-    pub async fn set_fx_trusted_networks(
+    pub async fn set_flexiti_trusted_networks(
         &self,
         merchant_id: &str,
         client_id: &str,
         entries: &[String],
-    ) -> Result<FxClientInfo> {
+    ) -> Result<FlexitiClientInfo> {
         if entries.len() > MAX_TRUSTED_NETWORKS {
             return Err(EngineError::Invalid(format!(
                 "trustedNetworks: at most {MAX_TRUSTED_NETWORKS} networks"

@@ -16,7 +16,7 @@ pub mod widget;
 use crate::{Engine, EngineError, Tenant, micros};
 pub use openflex_domain::financing::trust::{Distrust, Origin};
 use openflex_domain::financing::{self as fin, AccountStatus, Plan, Province, Quote, RiskRating};
-use openflex_store::{FxAccountKey, FxAccountRow, FxVerificationRow};
+use openflex_store::{FlexitiAccountKey, FlexitiAccountRow, FlexitiVerificationRow};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -142,33 +142,33 @@ impl Refusal {
 }
 
 #[derive(Debug)]
-pub enum FxFail {
+pub enum FlexitiFail {
     Refused(Refusal),
     Engine(EngineError),
 }
 
-impl From<EngineError> for FxFail {
+impl From<EngineError> for FlexitiFail {
     fn from(e: EngineError) -> Self {
         Self::Engine(e)
     }
 }
 
-impl From<openflex_store::StoreError> for FxFail {
+impl From<openflex_store::StoreError> for FlexitiFail {
     fn from(e: openflex_store::StoreError) -> Self {
         Self::Engine(e.into())
     }
 }
 
-impl From<Refusal> for FxFail {
+impl From<Refusal> for FlexitiFail {
     fn from(r: Refusal) -> Self {
         Self::Refused(r)
     }
 }
 
-pub type FxResult<T> = std::result::Result<T, FxFail>;
+pub type FlexitiResult<T> = std::result::Result<T, FlexitiFail>;
 
-pub(crate) fn refuse<T>(code: &'static str) -> FxResult<T> {
-    Err(FxFail::Refused(Refusal::new(code)))
+pub(crate) fn refuse<T>(code: &'static str) -> FlexitiResult<T> {
+    Err(FlexitiFail::Refused(Refusal::new(code)))
 }
 
 /// Token scopes (docs/flexiti.md §2.2).
@@ -197,7 +197,7 @@ impl Scope {
 
 /// An authenticated Flexiti caller.
 #[derive(Debug, Clone)]
-pub struct FxCaller {
+pub struct FlexitiCaller {
     pub tenant: Tenant,
     pub client_id: String,
     pub scope: Scope,
@@ -246,7 +246,7 @@ pub struct Account {
 }
 
 impl Account {
-    fn of(row: FxAccountRow, merchant_name: &str) -> Self {
+    fn of(row: FlexitiAccountRow, merchant_name: &str) -> Self {
         Self {
             status: AccountStatus::parse(&row.status).unwrap_or(AccountStatus::Frozen),
             risk_rating: RiskRating::parse(&row.risk_rating).unwrap_or(RiskRating::N),
@@ -385,35 +385,35 @@ impl Engine {
     }
 
     /// Finds an account by number, customer id or card number.
-    pub(crate) async fn fx_find(
+    pub(crate) async fn flexiti_find(
         &self,
         t: &Tenant,
         key: &AccountKey,
-    ) -> crate::Result<Option<FxAccountRow>> {
+    ) -> crate::Result<Option<FlexitiAccountRow>> {
         let (col, value) = match key {
-            AccountKey::Number(n) => (FxAccountKey::AccountNumber, n.clone()),
-            AccountKey::Customer(c) => (FxAccountKey::CustomerId, c.clone()),
+            AccountKey::Number(n) => (FlexitiAccountKey::AccountNumber, n.clone()),
+            AccountKey::Customer(c) => (FlexitiAccountKey::CustomerId, c.clone()),
             AccountKey::Vcc(v) => (
-                FxAccountKey::VccFingerprint,
+                FlexitiAccountKey::VccFingerprint,
                 self.vcc_fingerprint(&t.merchant_id, v.expose()),
             ),
         };
         Ok(self
             .store
-            .fx_account_by(&t.merchant_id, t.mode.as_str(), col, &value)
+            .flexiti_account_by(&t.merchant_id, t.mode.as_str(), col, &value)
             .await?)
     }
 
     /// The account a request names, with its card number (when given) checked against it.
-    pub(crate) async fn fx_account_for(
+    pub(crate) async fn flexiti_account_for(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         account_number: &str,
         vcc: Option<&openflex_domain::Secret<String>>,
         missing: &'static str,
-    ) -> FxResult<FxAccountRow> {
+    ) -> FlexitiResult<FlexitiAccountRow> {
         let Some(row) = self
-            .fx_find(&c.tenant, &AccountKey::Number(account_number.to_string()))
+            .flexiti_find(&c.tenant, &AccountKey::Number(account_number.to_string()))
             .await?
         else {
             return Err(Refusal::on(missing, "account_number").into());
@@ -422,7 +422,7 @@ impl Engine {
             let fp = self.vcc_fingerprint(&c.tenant.merchant_id, vcc.expose());
             if row.vcc_fingerprint.as_deref() != Some(fp.as_str()) {
                 let other = self
-                    .fx_find(&c.tenant, &AccountKey::Vcc(vcc.clone()))
+                    .flexiti_find(&c.tenant, &AccountKey::Vcc(vcc.clone()))
                     .await?;
                 return Err(match other {
                     None => Refusal::on("not_found", "vcc_number"),
@@ -435,17 +435,17 @@ impl Engine {
     }
 
     /// `customers/search`: the accounts of a person (404 when none).
-    pub async fn fx_search(
+    pub async fn flexiti_search(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         first_name: &str,
         last_name: &str,
         dob: &str,
         postal_code: Option<&str>,
-    ) -> FxResult<Vec<Account>> {
+    ) -> FlexitiResult<Vec<Account>> {
         let rows = self
             .store
-            .fx_search(
+            .flexiti_search(
                 &c.tenant.merchant_id,
                 c.tenant.mode.as_str(),
                 first_name.trim(),
@@ -464,12 +464,12 @@ impl Engine {
     }
 
     /// `customers/lookup`: one account and the plans it may use.
-    pub async fn fx_lookup(
+    pub async fn flexiti_lookup(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         key: &AccountKey,
-    ) -> FxResult<(Account, Vec<Plan>)> {
-        let Some(row) = self.fx_find(&c.tenant, key).await? else {
+    ) -> FlexitiResult<(Account, Vec<Plan>)> {
+        let Some(row) = self.flexiti_find(&c.tenant, key).await? else {
             return refuse("not_found");
         };
         let account = Account::of(row, &c.merchant_name);
@@ -486,14 +486,14 @@ impl Engine {
     }
 
     /// `calculate-interest`: every plan and term the customer may choose for `amount`.
-    pub async fn fx_calculate(
+    pub async fn flexiti_calculate(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         account_number: &str,
         amount: i64,
-    ) -> FxResult<Calculation> {
+    ) -> FlexitiResult<Calculation> {
         let row = self
-            .fx_account_for(c, account_number, None, "not_found")
+            .flexiti_account_for(c, account_number, None, "not_found")
             .await?;
         let account = Account::of(row, &c.merchant_name);
         let offers = c
@@ -514,7 +514,7 @@ impl Engine {
         let since = micros(self.now_for(&c.tenant)) - 24 * 3600 * 1_000_000;
         let recent = self
             .store
-            .fx_regular_purchases_since(
+            .flexiti_regular_purchases_since(
                 &c.tenant.merchant_id,
                 c.tenant.mode.as_str(),
                 &account.account_number,
@@ -532,14 +532,14 @@ impl Engine {
     }
 
     /// `account/{n}/verify`: issues a purchase PIN tied to the in-store `request_id`.
-    pub async fn fx_verify(
+    pub async fn flexiti_verify(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         account_number: &str,
         req: VerifyRequest,
-    ) -> FxResult<Verification> {
+    ) -> FlexitiResult<Verification> {
         let row = self
-            .fx_account_for(c, account_number, req.vcc.as_ref(), "not_found")
+            .flexiti_account_for(c, account_number, req.vcc.as_ref(), "not_found")
             .await?;
         let stored_answer = row.security_answer_hash.clone();
         let account = Account::of(row, &c.merchant_name);
@@ -561,7 +561,7 @@ impl Engine {
                 let since = micros(self.now_for(&c.tenant)) - 24 * 3600 * 1_000_000;
                 let recent = self
                     .store
-                    .fx_regular_purchases_since(
+                    .flexiti_regular_purchases_since(
                         &c.tenant.merchant_id,
                         c.tenant.mode.as_str(),
                         account_number,
@@ -602,7 +602,7 @@ impl Engine {
         };
         let now = self.now_for(&c.tenant);
         self.store
-            .insert_fx_verification(&FxVerificationRow {
+            .insert_flexiti_verification(&FlexitiVerificationRow {
                 id: self.ids.next(),
                 merchant_id: c.tenant.merchant_id.clone(),
                 mode: c.tenant.mode.as_str().to_string(),
@@ -655,11 +655,11 @@ impl Engine {
     /// The account a request names by number, card number or customer id (`not_found` when a
     /// card number or customer id names none). The card number stays to be checked only when
     /// the account was named by number: a card that named the account is its own proof.
-    pub async fn fx_named_account(
+    pub async fn flexiti_named_account(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         naming: AccountNaming,
-    ) -> FxResult<NamedAccount> {
+    ) -> FlexitiResult<NamedAccount> {
         let AccountNaming {
             account_number,
             vcc,
@@ -676,7 +676,7 @@ impl Engine {
             (None, Some(cu)) => AccountKey::Customer(cu),
             (None, None) => return refuse("wrong_inputs"),
         };
-        match self.fx_find(&c.tenant, &key).await? {
+        match self.flexiti_find(&c.tenant, &key).await? {
             Some(r) => Ok(NamedAccount {
                 account_number: r.account_number,
                 vcc: None,
@@ -688,7 +688,7 @@ impl Engine {
 
 /// Refuses accounts that may not buy: closed → `user_not_active`, any other status but Normal
 /// → `user_not_able_to_purchase`.
-pub(crate) fn purchasable(a: &Account) -> FxResult<()> {
+pub(crate) fn purchasable(a: &Account) -> FlexitiResult<()> {
     match a.status {
         AccountStatus::Normal => Ok(()),
         AccountStatus::Closed => refuse("user_not_active"),

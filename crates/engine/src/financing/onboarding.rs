@@ -8,13 +8,13 @@
 //! of `sandbox_vcc`, which the admin listing can show because they are public test data.
 
 use super::ledger::InStore;
-use super::{Account, FxCaller, FxFail, FxResult, Refusal, numeric_id, refuse};
+use super::{Account, FlexitiCaller, FlexitiFail, FlexitiResult, Refusal, numeric_id, refuse};
 use crate::{Engine, EngineError, Mode, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::financing::{
     self as fin, AccountStatus, ApplicationDecision, Plan, Province, RiskRating,
 };
-use openflex_store::{FxAccountRow, FxApplicationRow, Store, StoreError, Tx};
+use openflex_store::{FlexitiAccountRow, FlexitiApplicationRow, Store, StoreError, Tx};
 use std::collections::BTreeMap;
 
 /// A credit application as the dialect read it.
@@ -116,15 +116,15 @@ fn new_vcc(seed: u64) -> String {
 }
 
 impl Engine {
-    pub(crate) fn fx_row(
+    pub(crate) fn flexiti_row(
         &self,
         t: &Tenant,
         account_number: String,
         customer_id: String,
         vcc: Option<&str>,
-    ) -> FxAccountRow {
+    ) -> FlexitiAccountRow {
         let now = micros(self.now_for(t));
-        FxAccountRow {
+        FlexitiAccountRow {
             merchant_id: t.merchant_id.clone(),
             mode: t.mode.as_str().to_string(),
             vcc_fingerprint: vcc.map(|v| self.vcc_fingerprint(&t.merchant_id, v)),
@@ -169,7 +169,7 @@ impl Engine {
     ) -> crate::Result<()> {
         for s in fin::sandbox_customers() {
             let vcc = fin::sandbox_vcc(s.account_number);
-            let mut row = self.fx_row(
+            let mut row = self.flexiti_row(
                 t,
                 s.account_number.to_string(),
                 s.customer_id.to_string(),
@@ -193,13 +193,13 @@ impl Engine {
             row.security_qid = Some(fin::SANDBOX_SECURITY_QID);
             row.security_answer_hash =
                 Some(self.answer_hash(s.account_number, fin::SANDBOX_SECURITY_ANSWER));
-            Store::insert_fx_account_if_absent(tx, &row).await?;
+            Store::insert_flexiti_account_if_absent(tx, &row).await?;
         }
         Ok(())
     }
 
     /// `apply`: a credit application, decided at once (deterministically in the sandbox).
-    pub async fn fx_apply(&self, c: &FxCaller, a: Application) -> FxResult<ApplicationOutcome> {
+    pub async fn flexiti_apply(&self, c: &FlexitiCaller, a: Application) -> FlexitiResult<ApplicationOutcome> {
         let t = &c.tenant;
         if !a.tos_agreement {
             return Err(Refusal::on("tos_agreement_required", "tos_agreement").into());
@@ -219,10 +219,10 @@ impl Engine {
         if let Some(sid) = &a.widget_session_id {
             let session = self
                 .store
-                .fx_widget_session(&t.merchant_id, t.mode.as_str(), sid)
+                .flexiti_widget_session(&t.merchant_id, t.mode.as_str(), sid)
                 .await?
                 .filter(|s| s.flow == "apply" && s.expires_at > micros(now))
-                .ok_or(FxFail::Refused(Refusal::on(
+                .ok_or(FlexitiFail::Refused(Refusal::on(
                     "not_verified",
                     "widget_session_id",
                 )))?;
@@ -238,7 +238,7 @@ impl Engine {
         }
         let existing = self
             .store
-            .fx_search(
+            .flexiti_search(
                 &t.merchant_id,
                 t.mode.as_str(),
                 &a.first_name,
@@ -252,7 +252,7 @@ impl Engine {
         }
         let decision = fin::sandbox_decision(&a.last_name, a.annual_income);
         let application_id = crate::ids::guid();
-        let record = |status: &str, account: Option<String>| FxApplicationRow {
+        let record = |status: &str, account: Option<String>| FlexitiApplicationRow {
             id: application_id.clone(),
             merchant_id: t.merchant_id.clone(),
             mode: t.mode.as_str().to_string(),
@@ -269,7 +269,7 @@ impl Engine {
             ApplicationDecision::Declined | ApplicationDecision::Pending => {
                 let declined = decision == ApplicationDecision::Declined;
                 let mut tx = self.store.begin().await?;
-                Store::insert_fx_application(
+                Store::insert_flexiti_application(
                     &mut tx,
                     &record(if declined { "declined" } else { "pending" }, None),
                 )
@@ -290,7 +290,7 @@ impl Engine {
             let customer_id = numeric_id(9)?.to_string();
             let seed = numeric_id(15)? as u64;
             let vcc = new_vcc(seed);
-            let mut row = self.fx_row(t, account_number.clone(), customer_id, Some(&vcc));
+            let mut row = self.flexiti_row(t, account_number.clone(), customer_id, Some(&vcc));
             row.first_name = a.first_name.clone();
             row.last_name = a.last_name.clone();
             row.dob = a.dob.clone();
@@ -312,11 +312,11 @@ impl Engine {
                 .as_ref()
                 .map(|s| self.answer_hash(&account_number, s.expose()));
             let mut tx = self.store.begin().await?;
-            match Store::insert_fx_account(&mut tx, &row).await {
+            match Store::insert_flexiti_account(&mut tx, &row).await {
                 Err(StoreError::Conflict) => continue,
                 r => r?,
             }
-            Store::insert_fx_application(&mut tx, &record("approved", Some(account_number)))
+            Store::insert_flexiti_application(&mut tx, &record("approved", Some(account_number)))
                 .await?;
             tx.commit().await?;
             metrics::counter!("openflex_flexiti_applications_total", "status" => "approved")
@@ -331,17 +331,17 @@ impl Engine {
     }
 
     /// `accounts/{n}/close`: closes the account for good; open authorizations are released.
-    pub async fn fx_close(&self, c: &FxCaller, account_number: &str) -> FxResult<()> {
+    pub async fn flexiti_close(&self, c: &FlexitiCaller, account_number: &str) -> FlexitiResult<()> {
         let t = &c.tenant;
         let row = self
-            .fx_account_for(c, account_number, None, "not_found")
+            .flexiti_account_for(c, account_number, None, "not_found")
             .await?;
         if AccountStatus::parse(&row.status) == Some(AccountStatus::Closed) {
             return refuse("user_not_active");
         }
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
-        let open = Store::fx_lock_open_authorizations(
+        let open = Store::flexiti_lock_open_authorizations(
             &mut tx,
             &t.merchant_id,
             t.mode.as_str(),
@@ -349,9 +349,9 @@ impl Engine {
         )
         .await?;
         let mut acct =
-            Store::fx_lock_account(&mut tx, &t.merchant_id, t.mode.as_str(), account_number)
+            Store::flexiti_lock_account(&mut tx, &t.merchant_id, t.mode.as_str(), account_number)
                 .await?
-                .ok_or(FxFail::Refused(Refusal::new("not_found")))?;
+                .ok_or(FlexitiFail::Refused(Refusal::new("not_found")))?;
         for mut auth in open {
             acct.held -= auth.held;
             acct.available_credit += auth.held;
@@ -364,24 +364,24 @@ impl Engine {
             }
             .into();
             auth.updated_at = now;
-            Store::fx_save_authorization(&mut tx, &auth).await?;
+            Store::flexiti_save_authorization(&mut tx, &auth).await?;
         }
         acct.status = AccountStatus::Closed.code().into();
         acct.updated_at = now;
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The deprecated `merchants/login`: the client's own credentials → merchant and plans.
-    pub async fn fx_merchant_login(
+    pub async fn flexiti_merchant_login(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         username: &str,
         password: &str,
-    ) -> FxResult<Vec<Plan>> {
+    ) -> FlexitiResult<Vec<Plan>> {
         let ok = self
-            .fx_client_matches(username, password, &c.tenant.merchant_id)
+            .flexiti_client_matches(username, password, &c.tenant.merchant_id)
             .await?;
         if !ok {
             return refuse("authentication_failure");
@@ -392,7 +392,7 @@ impl Engine {
 
 /// Operator account management (admin API and CLI).
 impl Engine {
-    fn admin_view(&self, row: FxAccountRow) -> AdminAccount {
+    fn admin_view(&self, row: FlexitiAccountRow) -> AdminAccount {
         let vcc = (row.mode == Mode::Sandbox.as_str())
             .then(|| fin::sandbox_vcc(&row.account_number))
             .filter(|v| {
@@ -428,7 +428,7 @@ impl Engine {
         Ok(Tenant::of(&m, mode))
     }
 
-    pub async fn fx_admin_accounts(
+    pub async fn flexiti_admin_accounts(
         &self,
         merchant_id: &str,
         mode: Mode,
@@ -436,7 +436,7 @@ impl Engine {
         self.admin_tenant(merchant_id, mode).await?;
         Ok(self
             .store
-            .fx_accounts(merchant_id, mode.as_str())
+            .flexiti_accounts(merchant_id, mode.as_str())
             .await?
             .into_iter()
             .map(|r| self.admin_view(r))
@@ -444,7 +444,7 @@ impl Engine {
     }
 
     /// Creates an account; the answer carries its card number (the only time it is shown).
-    pub async fn fx_admin_create_account(
+    pub async fn flexiti_admin_create_account(
         &self,
         merchant_id: &str,
         mode: Mode,
@@ -483,7 +483,7 @@ impl Engine {
         for _ in 0..5 {
             let account_number = numeric_id(10)?.to_string();
             let vcc = new_vcc(numeric_id(15)? as u64);
-            let mut row = self.fx_row(&t, account_number, numeric_id(9)?.to_string(), Some(&vcc));
+            let mut row = self.flexiti_row(&t, account_number, numeric_id(9)?.to_string(), Some(&vcc));
             row.first_name = n.first_name.trim().into();
             row.last_name = n.last_name.trim().into();
             row.dob = n.dob.clone();
@@ -503,7 +503,7 @@ impl Engine {
             row.security_answer_hash =
                 Some(self.answer_hash(&row.account_number, fin::SANDBOX_SECURITY_ANSWER));
             let mut tx = self.store.begin().await?;
-            match Store::insert_fx_account(&mut tx, &row).await {
+            match Store::insert_flexiti_account(&mut tx, &row).await {
                 Err(StoreError::Conflict) => continue,
                 r => r?,
             }
@@ -517,7 +517,7 @@ impl Engine {
         ))
     }
 
-    pub async fn fx_admin_update_account(
+    pub async fn flexiti_admin_update_account(
         &self,
         merchant_id: &str,
         mode: Mode,
@@ -527,10 +527,10 @@ impl Engine {
         let t = self.admin_tenant(merchant_id, mode).await?;
         let row = self
             .store
-            .fx_account_by(
+            .flexiti_account_by(
                 merchant_id,
                 mode.as_str(),
-                openflex_store::FxAccountKey::AccountNumber,
+                openflex_store::FlexitiAccountKey::AccountNumber,
                 account_number,
             )
             .await?
@@ -551,7 +551,7 @@ impl Engine {
         let now = micros(self.now_for(&t));
         match self
             .store
-            .fx_update_account_profile(
+            .flexiti_update_account_profile(
                 merchant_id,
                 mode.as_str(),
                 account_number,
@@ -569,10 +569,10 @@ impl Engine {
             Some(true) => {
                 let row = self
                     .store
-                    .fx_account_by(
+                    .flexiti_account_by(
                         merchant_id,
                         mode.as_str(),
-                        openflex_store::FxAccountKey::AccountNumber,
+                        openflex_store::FlexitiAccountKey::AccountNumber,
                         account_number,
                     )
                     .await?

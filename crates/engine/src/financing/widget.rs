@@ -13,13 +13,13 @@ use super::auth::hex_token;
 use super::ledger::{AuthorizeRequest, PurchaseType};
 use super::onboarding::{Application, ApplicationOutcome};
 use super::{
-    Calculation, FxCaller, FxFail, FxResult, PIN_MAX_FAILURES, Refusal, Scope, VerifyFormat,
+    Calculation, FlexitiCaller, FlexitiFail, FlexitiResult, PIN_MAX_FAILURES, Refusal, Scope, VerifyFormat,
     VerifyRequest,
 };
 use crate::tenancy::kind;
 use crate::{Engine, EngineError, Mode, Tenant, micros};
 use openflex_domain::Secret;
-use openflex_store::{FxWidgetOutcome, FxWidgetSessionRow, Store};
+use openflex_store::{FlexitiWidgetOutcome, FlexitiWidgetSessionRow, Store};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -58,8 +58,8 @@ pub struct WidgetSession {
 
 /// An open widget page: its session and the caller the page acts as.
 pub struct Widget {
-    pub caller: FxCaller,
-    pub session: FxWidgetSessionRow,
+    pub caller: FlexitiCaller,
+    pub session: FlexitiWidgetSessionRow,
 }
 
 impl Widget {
@@ -73,7 +73,7 @@ impl Widget {
         serde_json::from_str(&self.session.payload).unwrap_or_default()
     }
 
-    fn open(&self) -> FxResult<()> {
+    fn open(&self) -> FlexitiResult<()> {
         if self.is_open() {
             Ok(())
         } else {
@@ -82,7 +82,7 @@ impl Widget {
     }
 
     /// The account the shopper may sign in to: the one widget/init named, else any.
-    fn may_sign_in(&self, account_number: &str) -> FxResult<()> {
+    fn may_sign_in(&self, account_number: &str) -> FlexitiResult<()> {
         match &self.session.account_number {
             Some(n) if n != account_number => {
                 Err(Refusal::on("not_found", "account_number").into())
@@ -105,7 +105,7 @@ fn token_hash(engine: &Engine, token: &str) -> String {
 
 impl Engine {
     /// `widget/init`: records what the merchant told us and mints the page's session token.
-    pub async fn fx_widget_init(&self, c: &FxCaller, w: WidgetInit) -> FxResult<WidgetSession> {
+    pub async fn flexiti_widget_init(&self, c: &FlexitiCaller, w: WidgetInit) -> FlexitiResult<WidgetSession> {
         if w.return_url.is_some() && c.scope != Scope::Merchant {
             // A customer-scope token lives on shoppers' devices: a return URL it names is not
             // one the merchant gave.
@@ -120,14 +120,14 @@ impl Engine {
             return Err(Refusal::on("wrong_inputs", "return_url").into());
         }
         let account_number = if let Some(n) = &w.account_number {
-            self.fx_account_for(c, n, w.vcc.as_ref(), "not_found")
+            self.flexiti_account_for(c, n, w.vcc.as_ref(), "not_found")
                 .await?;
             Some(n.clone())
         } else if let Some(v) = &w.vcc {
             let found = self
-                .fx_find(&c.tenant, &super::AccountKey::Vcc(v.clone()))
+                .flexiti_find(&c.tenant, &super::AccountKey::Vcc(v.clone()))
                 .await?
-                .ok_or(FxFail::Refused(Refusal::on("not_found", "vcc_number")))?;
+                .ok_or(FlexitiFail::Refused(Refusal::on("not_found", "vcc_number")))?;
             Some(found.account_number)
         } else {
             None
@@ -138,7 +138,7 @@ impl Engine {
         let payload =
             serde_json::to_string(&w.fields).map_err(|e| EngineError::Internal(e.to_string()))?;
         self.store
-            .insert_fx_widget_session(&FxWidgetSessionRow {
+            .insert_flexiti_widget_session(&FlexitiWidgetSessionRow {
                 id: session_id.clone(),
                 merchant_id: c.tenant.merchant_id.clone(),
                 mode: c.tenant.mode.as_str().to_string(),
@@ -166,19 +166,19 @@ impl Engine {
     /// The session a page URL names, if its token is that session's and its client still
     /// serves the merchant: else `not_found`; past its time, `widget_expired`. A session with
     /// an outcome is answered (the page shows it).
-    pub async fn fx_widget_open(
+    pub async fn flexiti_widget_open(
         &self,
         client_id: &str,
         session_id: &str,
         token: &str,
-    ) -> FxResult<Widget> {
-        let not_found = || FxFail::Refused(Refusal::new("not_found"));
+    ) -> FlexitiResult<Widget> {
+        let not_found = || FlexitiFail::Refused(Refusal::new("not_found"));
         if session_id.is_empty() || session_id.len() > 64 || token.is_empty() || token.len() > 200 {
             return Err(not_found());
         }
         let session = self
             .store
-            .fx_widget_session_by_id(session_id)
+            .flexiti_widget_session_by_id(session_id)
             .await?
             .ok_or_else(not_found)?;
         let given = token_hash(self, token);
@@ -204,7 +204,7 @@ impl Engine {
             return Err(Refusal::new("widget_expired").into());
         }
         Ok(Widget {
-            caller: FxCaller {
+            caller: FlexitiCaller {
                 tenant,
                 client_id: client_id.to_string(),
                 scope: Scope::Customer,
@@ -215,24 +215,24 @@ impl Engine {
     }
 
     /// The CSRF token of the page's forms.
-    pub fn fx_widget_csrf(&self, w: &Widget) -> String {
+    pub fn flexiti_widget_csrf(&self, w: &Widget) -> String {
         self.vault
             .hash_secret(&format!("flexiti-widget-csrf|{}", w.session.id))
     }
 
     /// Sends the sign-in code to the account's phone (`verify` by SMS; `2222` in the sandbox),
     /// at most [`WIDGET_MAX_CODES`] times a session (then `too_many_requests`).
-    pub async fn fx_widget_send_code(&self, w: &Widget, account_number: &str) -> FxResult<()> {
+    pub async fn flexiti_widget_send_code(&self, w: &Widget, account_number: &str) -> FlexitiResult<()> {
         w.open()?;
         w.may_sign_in(account_number)?;
         if !self
             .store
-            .fx_widget_code_sent(&w.session.id, WIDGET_MAX_CODES)
+            .flexiti_widget_code_sent(&w.session.id, WIDGET_MAX_CODES)
             .await?
         {
             return Err(Refusal::new("too_many_requests").into());
         }
-        self.fx_verify(
+        self.flexiti_verify(
             &w.caller,
             account_number,
             VerifyRequest {
@@ -247,18 +247,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks the code sent by [`Self::fx_widget_send_code`]. Every wrong code counts against
+    /// Checks the code sent by [`Self::flexiti_widget_send_code`]. Every wrong code counts against
     /// the session as well as the account: at [`PIN_MAX_FAILURES`] the session ends `locked`.
-    pub async fn fx_widget_sign_in(
+    pub async fn flexiti_widget_sign_in(
         &self,
         w: &Widget,
         account_number: &str,
         code: &Secret<String>,
-    ) -> FxResult<()> {
+    ) -> FlexitiResult<()> {
         w.open()?;
         w.may_sign_in(account_number)?;
         let matched = self
-            .fx_match_pin(
+            .flexiti_match_pin(
                 &w.caller,
                 account_number,
                 Some(code),
@@ -268,87 +268,87 @@ impl Engine {
             .await;
         let pin = match matched {
             Ok(pin) => pin,
-            Err(FxFail::Refused(r)) if r.code == "wrong_verification_code" => {
+            Err(FlexitiFail::Refused(r)) if r.code == "wrong_verification_code" => {
                 // Only a wrong code counts towards locking the session: an empty submit or a
                 // database that is away must not lock the shopper out.
                 self.store
-                    .fx_widget_pin_failed(&w.session.id, PIN_MAX_FAILURES)
+                    .flexiti_widget_pin_failed(&w.session.id, PIN_MAX_FAILURES)
                     .await?;
-                return Err(FxFail::Refused(r));
+                return Err(FlexitiFail::Refused(r));
             }
             Err(e) => return Err(e),
         };
         let mut tx = self.store.begin().await?;
         let used =
-            Store::fx_use_verification(&mut tx, &pin, micros(self.now_for(&w.caller.tenant)))
+            Store::flexiti_use_verification(&mut tx, &pin, micros(self.now_for(&w.caller.tenant)))
                 .await?;
         tx.commit().await?;
         if !used {
             return Err(Refusal::on("wrong_verification_code", "verification_code").into());
         }
-        self.fx_widget_proved(w, account_number, None).await
+        self.flexiti_widget_proved(w, account_number, None).await
     }
 
     /// The application of the widget's applicant. Approved: the new account is the shopper's;
     /// pending or declined: that is the session's outcome.
-    pub async fn fx_widget_apply(&self, w: &Widget, mut a: Application) -> FxResult<()> {
+    pub async fn flexiti_widget_apply(&self, w: &Widget, mut a: Application) -> FlexitiResult<()> {
         w.open()?;
         a.widget_session_id = Some(w.session.id.clone());
-        match self.fx_apply(&w.caller, a).await {
+        match self.flexiti_apply(&w.caller, a).await {
             Ok(ApplicationOutcome::Approved {
                 application_id,
                 account,
                 ..
             }) => {
-                self.fx_widget_proved(w, &account.account_number, Some(&application_id))
+                self.flexiti_widget_proved(w, &account.account_number, Some(&application_id))
                     .await
             }
             Ok(ApplicationOutcome::Pending { application_id }) => {
-                self.fx_widget_end(w, "pending", Some(&application_id))
+                self.flexiti_widget_end(w, "pending", Some(&application_id))
                     .await
             }
-            Err(FxFail::Refused(r)) if r.code == "application_declined" => {
-                self.fx_widget_end(w, "declined", None).await
+            Err(FlexitiFail::Refused(r)) if r.code == "application_declined" => {
+                self.flexiti_widget_end(w, "declined", None).await
             }
             Err(e) => Err(e),
         }
     }
 
     /// Records the shopper's account; with no cart amount to finance, that is the outcome.
-    async fn fx_widget_proved(
+    async fn flexiti_widget_proved(
         &self,
         w: &Widget,
         account_number: &str,
         application_id: Option<&str>,
-    ) -> FxResult<()> {
+    ) -> FlexitiResult<()> {
         if !self
             .store
-            .fx_widget_verified(&w.session.id, account_number, application_id)
+            .flexiti_widget_verified(&w.session.id, account_number, application_id)
             .await?
         {
             return Err(Refusal::new("widget_closed").into());
         }
         if w.session.amount.is_none() {
-            self.fx_widget_end(w, "approved", None).await?;
+            self.flexiti_widget_end(w, "approved", None).await?;
         }
         Ok(())
     }
 
     /// Ends an open session with `outcome` (approved, declined, pending, cancelled).
-    pub async fn fx_widget_end(
+    pub async fn flexiti_widget_end(
         &self,
         w: &Widget,
         outcome: &str,
         application_id: Option<&str>,
-    ) -> FxResult<()> {
-        let to = FxWidgetOutcome {
+    ) -> FlexitiResult<()> {
+        let to = FlexitiWidgetOutcome {
             outcome: Some(outcome),
             authorization_id: None,
             application_id,
         };
         if !self
             .store
-            .fx_widget_transition(&w.session.id, None, &to)
+            .flexiti_widget_transition(&w.session.id, None, &to)
             .await?
         {
             return Err(Refusal::new("widget_closed").into());
@@ -358,29 +358,29 @@ impl Engine {
 
     /// The plans and payments for the cart amount (`calculate-interest` for the shopper's
     /// account); None before the shopper is known or without an amount.
-    pub async fn fx_widget_quote(&self, w: &Widget) -> FxResult<Option<Calculation>> {
+    pub async fn flexiti_widget_quote(&self, w: &Widget) -> FlexitiResult<Option<Calculation>> {
         let (Some(account), Some(amount)) = (&w.session.verified_account, w.session.amount) else {
             return Ok(None);
         };
-        Ok(Some(self.fx_calculate(&w.caller, account, amount).await?))
+        Ok(Some(self.flexiti_calculate(&w.caller, account, amount).await?))
     }
 
     /// The shopper accepts `choice`: the purchase is authorized (held for the merchant to
     /// capture when pre-authorizations are on, else captured at once) and the session ends
     /// `approved` with it. A refusal (`credit_exceeded`, …) leaves the session open.
-    pub async fn fx_widget_accept(&self, w: &Widget, choice: Choice) -> FxResult<i64> {
+    pub async fn flexiti_widget_accept(&self, w: &Widget, choice: Choice) -> FlexitiResult<i64> {
         w.open()?;
         let (Some(account), Some(amount)) = (w.session.verified_account.clone(), w.session.amount)
         else {
             return Err(Refusal::new("not_verified").into());
         };
-        let busy = FxWidgetOutcome {
+        let busy = FlexitiWidgetOutcome {
             outcome: Some(BUSY),
             ..Default::default()
         };
         if !self
             .store
-            .fx_widget_transition(&w.session.id, None, &busy)
+            .flexiti_widget_transition(&w.session.id, None, &busy)
             .await?
         {
             return Err(Refusal::new("widget_closed").into());
@@ -404,14 +404,14 @@ impl Engine {
             store: Default::default(),
             sku_data: None,
         };
-        let made = self.fx_authorize(&w.caller, req, None).await;
-        let to = FxWidgetOutcome {
+        let made = self.flexiti_authorize(&w.caller, req, None).await;
+        let to = FlexitiWidgetOutcome {
             outcome: made.is_ok().then_some("approved"),
             authorization_id: made.as_ref().ok().map(|a| a.authorization.id),
             application_id: None,
         };
         self.store
-            .fx_widget_transition(&w.session.id, Some(BUSY), &to)
+            .flexiti_widget_transition(&w.session.id, Some(BUSY), &to)
             .await?;
         Ok(made?.authorization.id)
     }

@@ -2,7 +2,7 @@
 //! bearer token (docs/flexiti.md §2.2), kept apart because only here do credential failures
 //! count against the client's budget.
 
-use super::body::FxBody;
+use super::body::FlexitiBody;
 use super::routes::ok;
 use super::wire::{LoginResponse, OfferType, TokenResponse, form_values};
 use super::{Access, ErrorBody, Fx, request};
@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use openflex_engine::financing::FxFail;
+use openflex_engine::financing::FlexitiFail;
 
 /// Obtain a 20-minute bearer token: client credentials (body or HTTP Basic), alone or with a
 /// refresh token of that client.
@@ -21,18 +21,18 @@ use openflex_engine::financing::FxFail;
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "invalid_client, invalid_request, unsupported_grant_type, invalid_grant", body = ErrorBody),
         (status = 409, description = "invalid_role (Flexiti disabled for the merchant; a live call not over HTTPS; a call from outside the client's trusted networks), wrong_inputs", body = ErrorBody)))]
-pub async fn token(State(st): State<AppState>, fx: Fx, body: FxBody) -> Response {
+pub async fn token(State(st): State<AppState>, fx: Fx, body: FlexitiBody) -> Response {
     let r = async {
         let req = request::token(&body.object()?, &fx.headers)?;
         let tokens = match req.refresh_token {
             Some(refresh) => {
                 st.engine
-                    .fx_refresh(&refresh, &req.client_id, &req.client_secret, fx.origin())
+                    .flexiti_refresh(&refresh, &req.client_id, &req.client_secret, fx.origin())
                     .await
             }
             None => {
                 st.engine
-                    .fx_token(&req.client_id, &req.client_secret, req.scope, fx.origin())
+                    .flexiti_token(&req.client_id, &req.client_secret, req.scope, fx.origin())
                     .await
             }
         };
@@ -43,7 +43,7 @@ pub async fn token(State(st): State<AppState>, fx: Fx, body: FxBody) -> Response
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 Ok(resp)
             }
-            Err(FxFail::Refused(r)) if r.code == "invalid_client" || r.code == "invalid_grant" => {
+            Err(FlexitiFail::Refused(r)) if r.code == "invalid_client" || r.code == "invalid_grant" => {
                 Err(fx.auth_failure(&st, r.code))
             }
             Err(e) => Err(e.into()),
@@ -63,14 +63,14 @@ pub async fn merchant_login(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
         let (user, pass) = request::login(&body.object()?)?;
         let plans = st
             .engine
-            .fx_merchant_login(&c, &user, pass.expose())
+            .flexiti_merchant_login(&c, &user, pass.expose())
             .await?;
         ok(&LoginResponse {
             merchant_name: c.merchant_name.clone(),

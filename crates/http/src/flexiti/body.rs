@@ -6,7 +6,7 @@
 //! `"amount":"10.00"` are both documented), but money is exact: at most two decimals, parsed
 //! from text, never through floating point.
 
-use super::{FieldError, FxError};
+use super::{FieldError, FlexitiError};
 use crate::lenient::{self, FLEXITI, Reader};
 use axum::body::Bytes;
 use axum::extract::FromRequest;
@@ -16,9 +16,9 @@ use openflex_domain::money::{self, AmountError};
 use serde_json::{Map, Value};
 
 /// The request body as a JSON object, or why it could not be read.
-pub struct FxBody(pub Result<Value, ()>);
+pub struct FlexitiBody(pub Result<Value, ()>);
 
-impl<S: Send + Sync> FromRequest<S> for FxBody {
+impl<S: Send + Sync> FromRequest<S> for FlexitiBody {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(
@@ -56,10 +56,10 @@ fn parse(bytes: &[u8], form: bool) -> Result<Value, ()> {
     Ok(v)
 }
 
-impl FxBody {
+impl FlexitiBody {
     /// The object, or 400 `general_error` for a body that is not one.
-    pub fn object(self) -> Result<Value, FxError> {
-        self.0.map_err(|()| FxError::code("general_error"))
+    pub fn object(self) -> Result<Value, FlexitiError> {
+        self.0.map_err(|()| FlexitiError::code("general_error"))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Finding a customer and their account, and what a merchant does with it short of moving
 //! money: prefill from a licence, a purchase PIN, a quote, closing (docs/flexiti.md §2.4).
 
-use super::body::FxBody;
+use super::body::FlexitiBody;
 use super::request::{self, account_path};
 use super::routes::ok;
 use super::wire::{
@@ -31,7 +31,7 @@ pub async fn search(
         let s = request::search(q)?;
         let accounts = st
             .engine
-            .fx_search(
+            .flexiti_search(
                 &c,
                 &s.first_name,
                 &s.last_name,
@@ -64,7 +64,7 @@ pub async fn lookup(
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
         let key = request::lookup(q)?;
-        let (a, plans) = st.engine.fx_lookup(&c, &key).await?;
+        let (a, plans) = st.engine.flexiti_lookup(&c, &key).await?;
         ok(&LookupResponse::of(&a, &plans))
     }
     .await;
@@ -81,7 +81,7 @@ pub async fn drivers_licence(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         fx.auth(&st, &client_id, Access::Customer).await?;
@@ -104,13 +104,13 @@ pub async fn verify(
     State(st): State<AppState>,
     fx: Fx,
     Path((client_id, account)): Path<(String, String)>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
         let req = request::verify(&body.object()?)?;
-        let out = st.engine.fx_verify(&c, &account, req).await?;
+        let out = st.engine.flexiti_verify(&c, &account, req).await?;
         ok(&VerifyResponse::from(out))
     }
     .await;
@@ -130,13 +130,13 @@ pub async fn calculate(
     fx: Fx,
     Path((client_id, account)): Path<(String, String)>,
     RawQuery(q): RawQuery,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
         let amount = request::calculate(body.object()?, q)?;
-        let calc = st.engine.fx_calculate(&c, &account, amount).await?;
+        let calc = st.engine.flexiti_calculate(&c, &account, amount).await?;
         ok(&CalculateResponse::of(amount, &calc))
     }
     .await;
@@ -156,7 +156,7 @@ pub async fn close(
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
-        st.engine.fx_close(&c, &account).await?;
+        st.engine.flexiti_close(&c, &account).await?;
         ok(&json!({}))
     }
     .await;

@@ -1,11 +1,11 @@
 //! Money-moving Flexiti POSTs run under `x-idempotency-key` (docs/flexiti.md Decision 10): one
 //! wrapper so every such handler replays, refuses and frees keys the same way.
 
-use super::{FieldError, Fx, FxError};
+use super::{FieldError, Fx, FlexitiError};
 use crate::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use openflex_engine::financing::FxCaller;
+use openflex_engine::financing::FlexitiCaller;
 use openflex_engine::idempotency::{KeyRequest, Keyed, Seal, payload_hash};
 use serde_json::Value;
 use std::sync::Arc;
@@ -20,17 +20,17 @@ use std::sync::Arc;
 pub async fn idempotent<T, R, F, Fut>(
     st: &AppState,
     fx: &Fx,
-    c: &FxCaller,
+    c: &FlexitiCaller,
     scope: &str,
     body: &Value,
     render: R,
     work: F,
-) -> Result<Response, FxError>
+) -> Result<Response, FlexitiError>
 where
     T: 'static,
     R: Fn(&T) -> String + Send + Sync + 'static,
     F: FnOnce(Option<Seal<T>>) -> Fut,
-    Fut: std::future::Future<Output = Result<T, FxError>>,
+    Fut: std::future::Future<Output = Result<T, FlexitiError>>,
 {
     let answer = |text: String| {
         (
@@ -44,7 +44,7 @@ where
         return work(None).await.map(|out| answer(render(&out)));
     };
     if key.chars().count() > 255 || fx.context_hash.as_ref().is_some_and(|h| h.len() > 255) {
-        return Err(FxError::inputs(vec![FieldError {
+        return Err(FlexitiError::inputs(vec![FieldError {
             param: "x-idempotency-key".into(),
             msg: "too_long".into(),
             value: None,
@@ -84,7 +84,7 @@ where
             }
             Ok(resp)
         }
-        Keyed::InFlight => Err(FxError::code("idempotency_in_progress")),
+        Keyed::InFlight => Err(FlexitiError::code("idempotency_in_progress")),
     }
 }
 

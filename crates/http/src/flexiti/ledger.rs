@@ -2,7 +2,7 @@
 //! release, capture and return, side movements and refunds (docs/flexiti.md §2.6). Each runs
 //! under its idempotency key; one authorization is read here too, as the ledger's own view.
 
-use super::body::FxBody;
+use super::body::FlexitiBody;
 use super::idempotent::{idempotent, json_of};
 use super::request::{self, Transaction, account_path, path_id};
 use super::routes::ok;
@@ -30,7 +30,7 @@ pub async fn authorize(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
@@ -43,7 +43,7 @@ pub async fn authorize(
             "authorization",
             &v,
             |a: &Authorized| json_of(&AuthorizationView::from(a)),
-            |seal| async { Ok(st.engine.fx_authorize(&c, req, seal).await?) },
+            |seal| async { Ok(st.engine.flexiti_authorize(&c, req, seal).await?) },
         )
         .await
     }
@@ -65,7 +65,7 @@ pub async fn transactions(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
@@ -79,13 +79,13 @@ pub async fn transactions(
                     "transactions",
                     &v,
                     |a: &Authorized| json_of(&AuthorizationView::from(a)),
-                    |seal| async { Ok(st.engine.fx_authorize(&c, req, seal).await?) },
+                    |seal| async { Ok(st.engine.flexiti_authorize(&c, req, seal).await?) },
                 )
                 .await;
             }
             Transaction::Side(side) => side,
         };
-        let named = st.engine.fx_named_account(&c, side.account).await?;
+        let named = st.engine.flexiti_named_account(&c, side.account).await?;
         let req = SideRequest {
             kind: side.kind,
             account_number: named.account_number,
@@ -102,7 +102,7 @@ pub async fn transactions(
             "transactions",
             &v,
             |p: &Posted| json_of(&TransactionResponse::from(p)),
-            |seal| async { Ok(st.engine.fx_post(&c, req, seal).await?) },
+            |seal| async { Ok(st.engine.flexiti_post(&c, req, seal).await?) },
         )
         .await
     }
@@ -123,7 +123,7 @@ pub async fn show_authorization(
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
         let id = path_id(&id)?;
-        let a = st.engine.fx_authorization_get(&c, id).await?;
+        let a = st.engine.flexiti_authorization_get(&c, id).await?;
         ok(&AuthorizationView::from(&a))
     }
     .await;
@@ -142,7 +142,7 @@ pub async fn release(
     State(st): State<AppState>,
     fx: Fx,
     Path((client_id, id)): Path<(String, String)>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
@@ -156,7 +156,7 @@ pub async fn release(
             &format!("release:{id}"),
             &v,
             move |out: &Released| json_of(&ReleaseResponse::of(id, reference.clone(), out)),
-            |seal| async { Ok(st.engine.fx_release(&c, id, amount, seal).await?) },
+            |seal| async { Ok(st.engine.flexiti_release(&c, id, amount, seal).await?) },
         )
         .await
     }
@@ -176,7 +176,7 @@ pub async fn capture(
     State(st): State<AppState>,
     fx: Fx,
     Path((client_id, id)): Path<(String, String)>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
@@ -193,7 +193,7 @@ pub async fn capture(
             |seal| async {
                 Ok(st
                     .engine
-                    .fx_capture(&c, id, req.amount, req.reference, req.sku_data, seal)
+                    .flexiti_capture(&c, id, req.amount, req.reference, req.sku_data, seal)
                     .await?)
             },
         )
@@ -215,7 +215,7 @@ pub async fn return_capture(
     State(st): State<AppState>,
     fx: Fx,
     Path((client_id, auth_id, capture_id)): Path<(String, String, String)>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
@@ -233,7 +233,7 @@ pub async fn return_capture(
             |seal| async {
                 Ok(st
                     .engine
-                    .fx_return(&c, auth_id, capture_id, req, seal)
+                    .flexiti_return(&c, auth_id, capture_id, req, seal)
                     .await?)
             },
         )
@@ -255,7 +255,7 @@ pub async fn refund(
     State(st): State<AppState>,
     fx: Fx,
     Path((client_id, account)): Path<(String, String)>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
@@ -269,7 +269,7 @@ pub async fn refund(
             &format!("refund:{account}"),
             &v,
             |_: &Posted| "{}".to_string(),
-            |seal| async { Ok(st.engine.fx_refund(&c, &account, req, seal).await?) },
+            |seal| async { Ok(st.engine.flexiti_refund(&c, &account, req, seal).await?) },
         )
         .await
     }

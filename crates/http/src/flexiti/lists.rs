@@ -26,7 +26,7 @@ pub async fn list_authorizations(
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
         let l = request::list(q, true)?;
-        let (rows, total) = st.engine.fx_authorizations(&c, &l.query).await?;
+        let (rows, total) = st.engine.flexiti_authorizations(&c, &l.query).await?;
         ok(&AuthorizationList::of(&rows, total, l.page, l.size))
     }
     .await;
@@ -50,7 +50,7 @@ pub async fn list_captures(
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Merchant).await?;
         let l = request::list(q, false)?;
-        let (rows, total) = st.engine.fx_captures(&c, &l.query).await?;
+        let (rows, total) = st.engine.flexiti_captures(&c, &l.query).await?;
         ok(&CaptureList::of(&rows, total, l.page, l.size))
     }
     .await;

@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use messages::Lang;
-use openflex_engine::financing::{Distrust, FxCaller, FxFail, Origin, Refusal, Scope};
+use openflex_engine::financing::{Distrust, FlexitiCaller, FlexitiFail, Origin, Refusal, Scope};
 use serde::Serialize;
 use std::net::IpAddr;
 use utoipa::ToSchema;
@@ -71,13 +71,13 @@ pub fn refuse(path: &str, why: &str) -> Response {
 
 /// A failure before it is rendered (the renderer knows the url and language).
 #[derive(Debug)]
-pub struct FxError {
+pub struct FlexitiError {
     pub code: &'static str,
     pub field_errors: Vec<FieldError>,
     pub retry_after: Option<u64>,
 }
 
-impl FxError {
+impl FlexitiError {
     pub fn code(code: &'static str) -> Self {
         Self {
             code,
@@ -95,18 +95,18 @@ impl FxError {
     }
 }
 
-impl From<FxFail> for FxError {
-    fn from(f: FxFail) -> Self {
+impl From<FlexitiFail> for FlexitiError {
+    fn from(f: FlexitiFail) -> Self {
         match f {
-            FxFail::Refused(r) => r.into(),
-            FxFail::Engine(e) if crate::database_away(&e) => {
+            FlexitiFail::Refused(r) => r.into(),
+            FlexitiFail::Engine(e) if crate::database_away(&e) => {
                 tracing::error!(error = %e, "database unavailable");
                 Self {
                     retry_after: Some(crate::UNAVAILABLE_RETRY_AFTER),
                     ..Self::code("service_unavailable")
                 }
             }
-            FxFail::Engine(e) => {
+            FlexitiFail::Engine(e) => {
                 tracing::error!(error = %e, "flexiti internal error");
                 Self::code("internal_error")
             }
@@ -114,7 +114,7 @@ impl From<FxFail> for FxError {
     }
 }
 
-impl From<Refusal> for FxError {
+impl From<Refusal> for FlexitiError {
     fn from(r: Refusal) -> Self {
         let mut e = Self::code(r.code);
         // A refusal for where the call came from says what to change (docs/flexiti.md §2.1).
@@ -132,9 +132,9 @@ impl From<Refusal> for FxError {
     }
 }
 
-impl From<openflex_engine::EngineError> for FxError {
+impl From<openflex_engine::EngineError> for FlexitiError {
     fn from(e: openflex_engine::EngineError) -> Self {
-        FxFail::Engine(e).into()
+        FlexitiFail::Engine(e).into()
     }
 }
 
@@ -244,14 +244,14 @@ pub enum Access {
 
 impl Fx {
     /// Renders a result: the success as is, a failure as the dialect's error body.
-    pub fn finish(&self, r: Result<Response, FxError>) -> Response {
+    pub fn finish(&self, r: Result<Response, FlexitiError>) -> Response {
         match r {
             Ok(resp) => resp,
             Err(e) => self.error(e),
         }
     }
 
-    pub fn error(&self, e: FxError) -> Response {
+    pub fn error(&self, e: FlexitiError) -> Response {
         let status = status_of(e.code);
         metrics::counter!("openflex_flexiti_errors_total", "code" => e.code).increment(1);
         let msg_lang = self.lang;
@@ -277,13 +277,13 @@ impl Fx {
     }
 
     /// A failed credential check: counts against the client's API budget (429 past it).
-    pub fn auth_failure(&self, state: &AppState, code: &'static str) -> FxError {
+    pub fn auth_failure(&self, state: &AppState, code: &'static str) -> FlexitiError {
         match state.failed_auth.api.failed(self.client) {
-            Some(retry_after) => FxError {
+            Some(retry_after) => FlexitiError {
                 retry_after: Some(retry_after),
-                ..FxError::code("too_many_requests")
+                ..FlexitiError::code("too_many_requests")
             },
-            None => FxError::code(code),
+            None => FlexitiError::code(code),
         }
     }
 
@@ -296,9 +296,9 @@ impl Fx {
     }
 
     /// `lang` must be `en` or `fr` when given.
-    pub fn check_lang(&self) -> Result<(), FxError> {
+    pub fn check_lang(&self) -> Result<(), FlexitiError> {
         match &self.lang_given {
-            Some(l) if Lang::parse(l).is_none() => Err(FxError::inputs(vec![FieldError {
+            Some(l) if Lang::parse(l).is_none() => Err(FlexitiError::inputs(vec![FieldError {
                 param: "lang".into(),
                 msg: "invalid".into(),
                 value: Some(serde_json::json!(l)),
@@ -313,13 +313,13 @@ impl Fx {
         state: &AppState,
         client_id: &str,
         access: Access,
-    ) -> Result<FxCaller, FxError> {
+    ) -> Result<FlexitiCaller, FlexitiError> {
         let Some(bearer) = &self.bearer else {
             return Err(self.auth_failure(state, "invalid_token"));
         };
-        let caller = match state.engine.fx_authenticate(bearer, self.origin()).await {
+        let caller = match state.engine.flexiti_authenticate(bearer, self.origin()).await {
             Ok(c) => c,
-            Err(FxFail::Refused(r)) if r.code == "invalid_token" => {
+            Err(FlexitiFail::Refused(r)) if r.code == "invalid_token" => {
                 return Err(self.auth_failure(state, "invalid_token"));
             }
             Err(e) => return Err(e.into()),
@@ -327,19 +327,19 @@ impl Fx {
         self.check_reference()?;
         self.check_lang()?;
         if caller.client_id != client_id {
-            return Err(FxError::code("client_id_mismatch"));
+            return Err(FlexitiError::code("client_id_mismatch"));
         }
         if access == Access::Merchant && caller.scope == Scope::Customer {
-            return Err(FxError::code("insufficient_scope"));
+            return Err(FlexitiError::code("insufficient_scope"));
         }
         Ok(caller)
     }
 
     /// `x-reference-id`: required. The vendor documents a GUID of at most 32 characters; the
     /// dashed form (36) is accepted too, since that is what most GUID libraries print.
-    pub fn check_reference(&self) -> Result<(), FxError> {
+    pub fn check_reference(&self) -> Result<(), FlexitiError> {
         let bad = |msg: &str, v: Option<&str>| {
-            Err(FxError::inputs(vec![FieldError {
+            Err(FlexitiError::inputs(vec![FieldError {
                 param: "x-reference-id".into(),
                 msg: msg.into(),
                 value: v.map(|v| serde_json::json!(v)),

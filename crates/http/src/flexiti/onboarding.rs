@@ -1,7 +1,7 @@
 //! Becoming a customer: the localised texts and terms of the apply flow, the hosted widget's
 //! session and the credit application itself (docs/flexiti.md §2.5).
 
-use super::body::FxBody;
+use super::body::FlexitiBody;
 use super::routes::ok;
 use super::wire::{ApplyResponse, I18nResponse, TermsResponse, WidgetResponse, widget_url};
 use super::{Access, ErrorBody, Fx, messages, request};
@@ -57,12 +57,12 @@ pub async fn widget_init(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
         let (init, lang) = request::widget(&body.object()?)?;
-        let session = st.engine.fx_widget_init(&c, init).await?;
+        let session = st.engine.flexiti_widget_init(&c, init).await?;
         let url = widget_url(
             fx.scheme,
             &fx.host,
@@ -93,12 +93,12 @@ pub async fn apply(
     State(st): State<AppState>,
     fx: Fx,
     Path(client_id): Path<String>,
-    body: FxBody,
+    body: FlexitiBody,
 ) -> Response {
     let r = async {
         let c = fx.auth(&st, &client_id, Access::Customer).await?;
         let application = request::application(&body.object()?)?;
-        let out = st.engine.fx_apply(&c, application).await?;
+        let out = st.engine.flexiti_apply(&c, application).await?;
         ok(&ApplyResponse::from(out))
     }
     .await;

@@ -3,7 +3,7 @@
 //! list), in the order the fields are read here, so the handlers stay read → engine → render.
 
 use super::body::Fields;
-use super::{FieldError, FxError};
+use super::{FieldError, FlexitiError};
 use axum::http::{HeaderMap, header};
 use openflex_domain::Secret;
 use openflex_domain::financing::Province;
@@ -56,16 +56,16 @@ pub fn query_value(q: Option<String>) -> Value {
 }
 
 /// Fails with every field error collected, if any.
-pub fn done(f: Fields) -> Result<(), FxError> {
+pub fn done(f: Fields) -> Result<(), FlexitiError> {
     if f.errors.is_empty() {
         Ok(())
     } else {
-        Err(FxError::inputs(f.errors))
+        Err(FlexitiError::inputs(f.errors))
     }
 }
 
-fn one_input(param: &str, msg: &str) -> FxError {
-    FxError::inputs(vec![FieldError {
+fn one_input(param: &str, msg: &str) -> FlexitiError {
+    FlexitiError::inputs(vec![FieldError {
         param: param.into(),
         msg: msg.into(),
         value: None,
@@ -73,17 +73,17 @@ fn one_input(param: &str, msg: &str) -> FxError {
 }
 
 /// An id in the path: a number of at most 16 digits, else the resource cannot exist.
-pub fn path_id(s: &str) -> Result<i64, FxError> {
+pub fn path_id(s: &str) -> Result<i64, FlexitiError> {
     if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FxError::code("not_found"));
+        return Err(FlexitiError::code("not_found"));
     }
-    s.parse().map_err(|_| FxError::code("not_found"))
+    s.parse().map_err(|_| FlexitiError::code("not_found"))
 }
 
 /// An account number in the path: at most 14 digits, else the account cannot exist.
-pub fn account_path(s: &str) -> Result<String, FxError> {
+pub fn account_path(s: &str) -> Result<String, FlexitiError> {
     if s.is_empty() || s.len() > 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FxError::code("not_found"));
+        return Err(FlexitiError::code("not_found"));
     }
     Ok(s.to_string())
 }
@@ -106,7 +106,7 @@ pub struct TokenRequest {
 }
 
 /// Client credentials from the body or HTTP Basic; the grant decides before any field does.
-pub fn token(v: &Value, headers: &HeaderMap) -> Result<TokenRequest, FxError> {
+pub fn token(v: &Value, headers: &HeaderMap) -> Result<TokenRequest, FlexitiError> {
     let mut f = Fields::of(v);
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -126,8 +126,8 @@ pub fn token(v: &Value, headers: &HeaderMap) -> Result<TokenRequest, FxError> {
         None => "client_credentials",
         Some("client_credentials") => "client_credentials",
         Some("refresh_token") => "refresh_token",
-        Some("password") => return Err(FxError::code("unsupported_grant_type")),
-        Some(_) => return Err(FxError::code("invalid_request")),
+        Some("password") => return Err(FlexitiError::code("unsupported_grant_type")),
+        Some(_) => return Err(FlexitiError::code("invalid_request")),
     };
     let scope = match f.one_of("scope", &["merchant", "customer"], Some("merchant")) {
         Some("customer") => Scope::Customer,
@@ -150,7 +150,7 @@ pub fn token(v: &Value, headers: &HeaderMap) -> Result<TokenRequest, FxError> {
             f.fail("client_secret", "required", None);
         }
         done(f)?;
-        return Err(FxError::code("invalid_client"));
+        return Err(FlexitiError::code("invalid_client"));
     };
     done(f)?;
     Ok(TokenRequest {
@@ -162,7 +162,7 @@ pub fn token(v: &Value, headers: &HeaderMap) -> Result<TokenRequest, FxError> {
 }
 
 /// The deprecated merchant login's username and password.
-pub fn login(v: &Value) -> Result<(String, Secret<String>), FxError> {
+pub fn login(v: &Value) -> Result<(String, Secret<String>), FlexitiError> {
     let mut f = Fields::of(v);
     let user = f.text("merchant_username", 200, true);
     let pass = f.secret("merchant_password", 512, true);
@@ -181,7 +181,7 @@ pub struct Search {
     pub postal_code: Option<String>,
 }
 
-pub fn search(q: Option<String>) -> Result<Search, FxError> {
+pub fn search(q: Option<String>) -> Result<Search, FlexitiError> {
     let q = query_value(q);
     let mut f = Fields::of(&q);
     let first = f.text("first_name", 35, true);
@@ -198,7 +198,7 @@ pub fn search(q: Option<String>) -> Result<Search, FxError> {
 }
 
 /// `customers/lookup`: exactly one of card number, account number or customer id.
-pub fn lookup(q: Option<String>) -> Result<AccountKey, FxError> {
+pub fn lookup(q: Option<String>) -> Result<AccountKey, FlexitiError> {
     let q = query_value(q);
     let mut f = Fields::of(&q);
     let given = ["vcc_number", "account_number", "customer_id"]
@@ -218,13 +218,13 @@ pub fn lookup(q: Option<String>) -> Result<AccountKey, FxError> {
         (Some(v), _, _) => Ok(AccountKey::Vcc(Secret::new(v))),
         (_, Some(n), _) => Ok(AccountKey::Number(n)),
         (_, _, Some(cu)) => Ok(AccountKey::Customer(cu)),
-        _ => Err(FxError::code("wrong_inputs")),
+        _ => Err(FlexitiError::code("wrong_inputs")),
     }
 }
 
 /// The decoded licence barcode. It carries the AAMVA separators (LF, RS, CR): read as is, not
 /// as a one-line field.
-pub fn licence(v: &Value) -> Result<openflex_domain::aamva::Licence, FxError> {
+pub fn licence(v: &Value) -> Result<openflex_domain::aamva::Licence, FlexitiError> {
     let mut f = Fields::of(v);
     let text = match f.raw("barcode_data") {
         Some(Value::String(s)) if s.chars().count() <= 4000 => s.clone(),
@@ -242,7 +242,7 @@ pub fn licence(v: &Value) -> Result<openflex_domain::aamva::Licence, FxError> {
 }
 
 /// A PIN request; the security question's id and answer only for that format.
-pub fn verify(v: &Value) -> Result<VerifyRequest, FxError> {
+pub fn verify(v: &Value) -> Result<VerifyRequest, FlexitiError> {
     let mut f = Fields::of(v);
     let format = f.one_of(
         "format",
@@ -277,7 +277,7 @@ pub fn verify(v: &Value) -> Result<VerifyRequest, FxError> {
 }
 
 /// The amount to quote: from the body, else from `?amount=`.
-pub fn calculate(mut v: Value, q: Option<String>) -> Result<i64, FxError> {
+pub fn calculate(mut v: Value, q: Option<String>) -> Result<i64, FlexitiError> {
     if let Some(obj) = v.as_object_mut() {
         for (k, val) in query_map(q) {
             if k == "amount" && !obj.contains_key("amount") {
@@ -294,7 +294,7 @@ pub fn calculate(mut v: Value, q: Option<String>) -> Result<i64, FxError> {
 /// A widget session to open, and the language its page is shown in. Besides the vendor's
 /// fields, openflex reads `amount` (the cart, quoted on the page), `return_url` (where the
 /// shopper goes back to) and `reference` (the order, carried to the authorization).
-pub fn widget(v: &Value) -> Result<(WidgetInit, &'static str), FxError> {
+pub fn widget(v: &Value) -> Result<(WidgetInit, &'static str), FlexitiError> {
     let mut f = Fields::of(v);
     let flow = f.one_of("flow", &["purchase", "apply"], None);
     let lang = f.one_of("lang", &["en", "fr"], Some("en"));
@@ -389,7 +389,7 @@ fn is_return_url(u: &str) -> bool {
 }
 
 /// A credit application, with the applicant fields a widget session's prefill is compared with.
-pub fn application(v: &Value) -> Result<Application, FxError> {
+pub fn application(v: &Value) -> Result<Application, FlexitiError> {
     let mut f = Fields::of(v);
     let first = f.text("first_name", 35, true);
     let last = f.text("last_name", 50, true);
@@ -548,15 +548,15 @@ fn purchase(
     v: &Value,
     purchase_type: Option<PurchaseType>,
     auto_capture_default: Option<bool>,
-) -> Result<AuthorizeRequest, FxError> {
+) -> Result<AuthorizeRequest, FlexitiError> {
     let mut f = Fields::of(v);
     let req = purchase_fields(&mut f, v, purchase_type, auto_capture_default);
     done(f)?;
-    req.ok_or(FxError::code("wrong_inputs"))
+    req.ok_or(FlexitiError::code("wrong_inputs"))
 }
 
 /// `/authorization`: a purchase, its type in `financing_option`.
-pub fn authorization(v: &Value) -> Result<AuthorizeRequest, FxError> {
+pub fn authorization(v: &Value) -> Result<AuthorizeRequest, FlexitiError> {
     purchase(v, None, None)
 }
 
@@ -579,7 +579,7 @@ pub enum Transaction {
     Side(SideBody),
 }
 
-pub fn transaction(v: &Value) -> Result<Transaction, FxError> {
+pub fn transaction(v: &Value) -> Result<Transaction, FlexitiError> {
     let kind_raw = v
         .get("transaction_type")
         .and_then(|t| t.as_str())
@@ -593,7 +593,7 @@ pub fn transaction(v: &Value) -> Result<Transaction, FxError> {
         return purchase(v, Some(p), Some(true)).map(Transaction::Purchase);
     }
     let Some(kind) = SideKind::parse(&kind_raw) else {
-        return Err(FxError::code("invalid_transaction_type"));
+        return Err(FlexitiError::code("invalid_transaction_type"));
     };
     let mut f = Fields::of(v);
     let amount = f.money("amount", true);
@@ -626,7 +626,7 @@ pub fn transaction(v: &Value) -> Result<Transaction, FxError> {
 }
 
 /// A release: its reference and, for a partial one, the amount.
-pub fn release(v: &Value) -> Result<(Option<String>, Option<i64>), FxError> {
+pub fn release(v: &Value) -> Result<(Option<String>, Option<i64>), FlexitiError> {
     let mut f = Fields::of(v);
     let reference = f.text("reference", 40, false);
     let amount = f.money("amount", false);
@@ -641,7 +641,7 @@ pub struct CaptureBody {
     pub sku_data: Option<OpaqueJson>,
 }
 
-pub fn capture(v: &Value) -> Result<CaptureBody, FxError> {
+pub fn capture(v: &Value) -> Result<CaptureBody, FlexitiError> {
     let mut f = Fields::of(v);
     let reference = f.text("reference", 40, false);
     let amount = f.money("amount", true);
@@ -655,7 +655,7 @@ pub fn capture(v: &Value) -> Result<CaptureBody, FxError> {
 }
 
 /// A return against a capture: `amount` is required when it is not a full return.
-pub fn return_request(v: &Value) -> Result<ReturnRequest, FxError> {
+pub fn return_request(v: &Value) -> Result<ReturnRequest, FlexitiError> {
     let mut f = Fields::of(v);
     let reference = f.text("reference", 40, false);
     let vcc = f.digits("vcc_number", 16..=16, false, true);
@@ -675,7 +675,7 @@ pub fn return_request(v: &Value) -> Result<ReturnRequest, FxError> {
 }
 
 /// A refund to an account.
-pub fn refund(v: &Value) -> Result<RefundRequest, FxError> {
+pub fn refund(v: &Value) -> Result<RefundRequest, FlexitiError> {
     let mut f = Fields::of(v);
     let amount = f.money("amount", true);
     let reference = f.text("reference", 40, false);
@@ -703,7 +703,7 @@ pub struct ListPage {
 
 /// Filters and paging shared by the two lists (`authorization_status` for authorizations,
 /// `authorization_id` for captures).
-pub fn list(q: Option<String>, with_status: bool) -> Result<ListPage, FxError> {
+pub fn list(q: Option<String>, with_status: bool) -> Result<ListPage, FlexitiError> {
     let q = query_value(q);
     let mut f = Fields::of(&q);
     let account_number = f.digits("account_number", 1..=14, false, false);

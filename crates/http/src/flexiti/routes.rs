@@ -2,7 +2,7 @@
 //! (docs/flexiti.md Decision 1) and every unknown path, and every method a path does not take,
 //! answers in the dialect's error shape.
 
-use super::{Fx, FxError, auth, customers, ledger, lists, onboarding};
+use super::{Fx, FlexitiError, auth, customers, ledger, lists, onboarding};
 use crate::AppState;
 use axum::Json;
 use axum::Router;
@@ -98,16 +98,16 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn not_found(fx: Fx) -> Response {
-    fx.error(FxError::code("not_found"))
+    fx.error(FlexitiError::code("not_found"))
 }
 
 /// A method the path does not take: `method_not_allowed` in the dialect's error body (the
 /// framework adds the `Allow` header listing the methods the path does take).
 async fn method_not_allowed(fx: Fx) -> Response {
-    fx.error(FxError::code("method_not_allowed"))
+    fx.error(FlexitiError::code("method_not_allowed"))
 }
 
 /// A success answer: the view as JSON, HTTP 200.
-pub fn ok<T: serde::Serialize>(body: &T) -> Result<Response, FxError> {
+pub fn ok<T: serde::Serialize>(body: &T) -> Result<Response, FlexitiError> {
     Ok(Json(body).into_response())
 }

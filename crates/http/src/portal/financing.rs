@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use openflex_domain::financing::{AccountStatus, CURRENCY};
 use openflex_domain::money::decimal_to_minor;
 use openflex_engine::financing::ledger::LedgerQuery;
-use openflex_engine::financing::{FxCaller, Scope};
+use openflex_engine::financing::{FlexitiCaller, Scope};
 
 const PAGE: i64 = 50;
 
@@ -59,13 +59,13 @@ fn legend() -> Markup {
 pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Response {
     let accounts = match st
         .engine
-        .fx_admin_accounts(&s.tenant.merchant_id, s.tenant.mode)
+        .flexiti_admin_accounts(&s.tenant.merchant_id, s.tenant.mode)
         .await
     {
         Ok(a) => a,
         Err(e) => return engine_failure(e),
     };
-    let caller = FxCaller {
+    let caller = FlexitiCaller {
         tenant: s.tenant.clone(),
         client_id: "portal".into(),
         scope: Scope::Merchant,
@@ -75,7 +75,7 @@ pub async fn flexiti(State(st): State<AppState>, Session(s): Session) -> Respons
         limit: PAGE,
         ..LedgerQuery::default()
     };
-    let (auths, total) = match st.engine.fx_authorizations(&caller, &q).await {
+    let (auths, total) = match st.engine.flexiti_authorizations(&caller, &q).await {
         Ok(r) => r,
         Err(e) => return engine_failure(e),
     };

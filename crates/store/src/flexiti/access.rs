@@ -5,7 +5,7 @@
 use crate::{MerchantRow, Result, Store, Tx, on_pool, on_tx, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxTokenRow {
+pub struct FlexitiTokenRow {
     pub token_hash: String,
     pub refresh_hash: String,
     pub credential_id: String,
@@ -18,8 +18,8 @@ pub struct FxTokenRow {
 /// A token with what it authenticates: the client (credential public id, trusted networks),
 /// mode and merchant.
 #[derive(Debug, Clone)]
-pub struct FxTokenAuth {
-    pub token: FxTokenRow,
+pub struct FlexitiTokenAuth {
+    pub token: FlexitiTokenRow,
     pub mode: String,
     pub client_id: String,
     pub trusted_networks: Option<String>,
@@ -27,7 +27,7 @@ pub struct FxTokenAuth {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxVerificationRow {
+pub struct FlexitiVerificationRow {
     pub id: String,
     pub merchant_id: String,
     pub mode: String,
@@ -41,7 +41,7 @@ pub struct FxVerificationRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxApplicationRow {
+pub struct FlexitiApplicationRow {
     pub id: String,
     pub merchant_id: String,
     pub mode: String,
@@ -55,9 +55,9 @@ pub struct FxApplicationRow {
 }
 
 impl Store {
-    pub async fn insert_fx_token(&self, t: &FxTokenRow) -> Result<()> {
+    pub async fn insert_flexiti_token(&self, t: &FlexitiTokenRow) -> Result<()> {
         on_write!(self, p => sqlx::query(
-            "INSERT INTO fx_tokens (token_hash, refresh_hash, credential_id, scope, expires_at, revoked_at, created_at) \
+            "INSERT INTO flexiti_tokens (token_hash, refresh_hash, credential_id, scope, expires_at, revoked_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&t.token_hash).bind(&t.refresh_hash).bind(&t.credential_id).bind(&t.scope)
             .bind(t.expires_at).bind(t.revoked_at).bind(t.created_at)
@@ -66,19 +66,19 @@ impl Store {
     }
 
     /// Forgets a client's tokens that expired before `before`.
-    pub async fn purge_fx_tokens(&self, credential_id: &str, before: i64) -> Result<()> {
-        on_write!(self, p => sqlx::query("DELETE FROM fx_tokens WHERE credential_id = $1 AND expires_at < $2")
+    pub async fn purge_flexiti_tokens(&self, credential_id: &str, before: i64) -> Result<()> {
+        on_write!(self, p => sqlx::query("DELETE FROM flexiti_tokens WHERE credential_id = $1 AND expires_at < $2")
             .bind(credential_id).bind(before).execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
     /// A token by its access or refresh hash, with its credential's merchant, while the
     /// credential is active.
-    pub async fn fx_token(&self, refresh: bool, hash: &str) -> Result<Option<FxTokenAuth>> {
+    pub async fn flexiti_token(&self, refresh: bool, hash: &str) -> Result<Option<FlexitiTokenAuth>> {
         #[derive(sqlx::FromRow)]
         struct Joined {
             #[sqlx(flatten)]
-            token: FxTokenRow,
+            token: FlexitiTokenRow,
             c_mode: String,
             c_public_id: Option<String>,
             c_trusted_networks: Option<String>,
@@ -97,10 +97,10 @@ impl Store {
             "SELECT t.token_hash, t.refresh_hash, t.credential_id, t.scope, t.expires_at, t.revoked_at, t.created_at, \
              c.mode AS c_mode, c.public_id AS c_public_id, c.trusted_networks AS c_trusted_networks, m.id AS m_id, m.name AS m_name, \
              m.clock_offset_us AS m_clock_offset_us, m.created_at AS m_created_at, m.settings AS m_settings \
-             FROM fx_tokens t JOIN credentials c ON c.id = t.credential_id JOIN merchants m ON m.id = c.merchant_id \
+             FROM flexiti_tokens t JOIN credentials c ON c.id = t.credential_id JOIN merchants m ON m.id = c.merchant_id \
              WHERE t.{column} = $1 AND c.revoked_at IS NULL")))
             .bind(hash).fetch_optional(p).await)?;
-        Ok(row.map(|j| FxTokenAuth {
+        Ok(row.map(|j| FlexitiTokenAuth {
             token: j.token,
             mode: j.c_mode,
             client_id: j.c_public_id.unwrap_or_default(),
@@ -116,18 +116,18 @@ impl Store {
     }
 
     /// Revokes a token (by access hash); false when it was not active.
-    pub async fn revoke_fx_token(&self, token_hash: &str, at: i64) -> Result<bool> {
+    pub async fn revoke_flexiti_token(&self, token_hash: &str, at: i64) -> Result<bool> {
         let n = on_write!(self, p => sqlx::query(
-            "UPDATE fx_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            "UPDATE flexiti_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
             .bind(at).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 }
 
 impl Store {
-    pub async fn insert_fx_verification(&self, v: &FxVerificationRow) -> Result<()> {
+    pub async fn insert_flexiti_verification(&self, v: &FlexitiVerificationRow) -> Result<()> {
         on_write!(self, p => sqlx::query(
-            "INSERT INTO fx_verifications (id, merchant_id, mode, account_number, request_id, format, code_hash, created_at, expires_at, used_at) \
+            "INSERT INTO flexiti_verifications (id, merchant_id, mode, account_number, request_id, format, code_hash, created_at, expires_at, used_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&v.id).bind(&v.merchant_id).bind(&v.mode).bind(&v.account_number).bind(&v.request_id)
             .bind(&v.format).bind(&v.code_hash).bind(v.created_at).bind(v.expires_at).bind(v.used_at)
@@ -136,24 +136,24 @@ impl Store {
     }
 
     /// The account's verifications still unused and unexpired at `now`, newest first.
-    pub async fn fx_live_verifications(
+    pub async fn flexiti_live_verifications(
         &self,
         merchant_id: &str,
         mode: &str,
         account_number: &str,
         now: i64,
-    ) -> Result<Vec<FxVerificationRow>> {
+    ) -> Result<Vec<FlexitiVerificationRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxVerificationRow>(
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiVerificationRow>(
             "SELECT id, merchant_id, mode, account_number, request_id, format, code_hash, created_at, expires_at, used_at \
-             FROM fx_verifications WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 AND used_at IS NULL \
+             FROM flexiti_verifications WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 AND used_at IS NULL \
              AND expires_at > $4 ORDER BY created_at DESC LIMIT 20")
             .bind(merchant_id).bind(mode).bind(account_number).bind(now).fetch_all(p).await)?,
         )
     }
 
     /// Records a wrong code against the account's live PINs; the `max`-th burns them.
-    pub async fn fx_pin_failed(
+    pub async fn flexiti_pin_failed(
         &self,
         merchant_id: &str,
         mode: &str,
@@ -162,7 +162,7 @@ impl Store {
         max: i64,
     ) -> Result<()> {
         on_write!(self, p => sqlx::query(
-            "UPDATE fx_verifications SET failed_attempts = failed_attempts + 1, \
+            "UPDATE flexiti_verifications SET failed_attempts = failed_attempts + 1, \
              used_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE used_at END \
              WHERE merchant_id = $3 AND mode = $4 AND account_number = $5 AND used_at IS NULL AND expires_at > $2")
             .bind(max).bind(now).bind(merchant_id).bind(mode).bind(account_number)
@@ -171,17 +171,17 @@ impl Store {
     }
 
     /// Consumes a verification inside the money-moving transaction; false when already used.
-    pub async fn fx_use_verification(tx: &mut Tx, id: &str, at: i64) -> Result<bool> {
-        let n = on_tx!(tx, c => sqlx::query("UPDATE fx_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+    pub async fn flexiti_use_verification(tx: &mut Tx, id: &str, at: i64) -> Result<bool> {
+        let n = on_tx!(tx, c => sqlx::query("UPDATE flexiti_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 }
 
 impl Store {
-    pub async fn insert_fx_application(tx: &mut Tx, a: &FxApplicationRow) -> Result<()> {
+    pub async fn insert_flexiti_application(tx: &mut Tx, a: &FlexitiApplicationRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "INSERT INTO fx_applications (id, merchant_id, mode, status, account_number, first_name, last_name, dob, request_id, created_at) \
+            "INSERT INTO flexiti_applications (id, merchant_id, mode, status, account_number, first_name, last_name, dob, request_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&a.id).bind(&a.merchant_id).bind(&a.mode).bind(&a.status).bind(&a.account_number)
             .bind(&a.first_name).bind(&a.last_name).bind(&a.dob).bind(&a.request_id).bind(a.created_at)

@@ -5,7 +5,7 @@
 use crate::{Result, Store, Tx, on_pool, on_read, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxAuthorizationRow {
+pub struct FlexitiAuthorizationRow {
     pub id: i64,
     pub merchant_id: String,
     pub mode: String,
@@ -38,7 +38,7 @@ const AUTH_COLS: &str = "id, merchant_id, mode, account_number, transaction_type
     external_location_id, external_employee_id, sku_data, expires_at, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxCaptureRow {
+pub struct FlexitiCaptureRow {
     pub id: i64,
     pub authorization_id: i64,
     pub merchant_id: String,
@@ -59,7 +59,7 @@ const CAPTURE_COLS: &str = "id, authorization_id, merchant_id, mode, account_num
     returned_amount, returned_cost, reference, external_location_id, sku_data, created_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxTransactionRow {
+pub struct FlexitiTransactionRow {
     pub id: i64,
     pub merchant_id: String,
     pub mode: String,
@@ -82,7 +82,7 @@ const TXN_COLS: &str = "id, merchant_id, mode, account_number, kind, amount, cos
 
 /// Filters of the authorization and capture lists.
 #[derive(Debug, Clone, Default)]
-pub struct FxListQuery {
+pub struct FlexitiListQuery {
     pub account_number: Option<String>,
     pub transaction_type: Option<String>,
     pub status: Option<String>,
@@ -100,7 +100,7 @@ fn push_list_filter<DB: sqlx::Database>(
     qb: &mut sqlx::QueryBuilder<DB>,
     merchant_id: &str,
     mode: &str,
-    q: &FxListQuery,
+    q: &FlexitiListQuery,
     with_status: bool,
 ) where
     String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -134,9 +134,9 @@ fn push_list_filter<DB: sqlx::Database>(
 }
 
 impl Store {
-    pub async fn insert_fx_authorization(tx: &mut Tx, a: &FxAuthorizationRow) -> Result<()> {
+    pub async fn insert_flexiti_authorization(tx: &mut Tx, a: &FlexitiAuthorizationRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO fx_authorizations ({AUTH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+            "INSERT INTO flexiti_authorizations ({AUTH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
              $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)")))
             .bind(a.id).bind(&a.merchant_id).bind(&a.mode).bind(&a.account_number).bind(&a.transaction_type)
             .bind(a.plan_id).bind(a.term).bind(a.apr_bp).bind(a.payment).bind(a.amount).bind(a.financing_cost)
@@ -147,52 +147,52 @@ impl Store {
         Ok(())
     }
 
-    pub async fn fx_authorization(
+    pub async fn flexiti_authorization(
         &self,
         merchant_id: &str,
         mode: &str,
         id: i64,
-    ) -> Result<Option<FxAuthorizationRow>> {
+    ) -> Result<Option<FlexitiAuthorizationRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxAuthorizationRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {AUTH_COLS} FROM fx_authorizations WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiAuthorizationRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUTH_COLS} FROM flexiti_authorizations WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
             .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
         )
     }
 
-    pub async fn fx_lock_authorization(
+    pub async fn flexiti_lock_authorization(
         tx: &mut Tx,
         merchant_id: &str,
         mode: &str,
         id: i64,
-    ) -> Result<Option<FxAuthorizationRow>> {
+    ) -> Result<Option<FlexitiAuthorizationRow>> {
         Ok(
-            on_tx!(tx, c => sqlx::query_as::<_, FxAuthorizationRow>(sqlx::AssertSqlSafe(format!(
-            "UPDATE fx_authorizations SET updated_at = updated_at WHERE id = $1 AND merchant_id = $2 AND mode = $3 \
+            on_tx!(tx, c => sqlx::query_as::<_, FlexitiAuthorizationRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE flexiti_authorizations SET updated_at = updated_at WHERE id = $1 AND merchant_id = $2 AND mode = $3 \
              RETURNING {AUTH_COLS}")))
             .bind(id).bind(merchant_id).bind(mode).fetch_optional(c).await)?,
         )
     }
 
     /// Locks every open authorization of an account (before locking the account itself).
-    pub async fn fx_lock_open_authorizations(
+    pub async fn flexiti_lock_open_authorizations(
         tx: &mut Tx,
         merchant_id: &str,
         mode: &str,
         account_number: &str,
-    ) -> Result<Vec<FxAuthorizationRow>> {
+    ) -> Result<Vec<FlexitiAuthorizationRow>> {
         Ok(
-            on_tx!(tx, c => sqlx::query_as::<_, FxAuthorizationRow>(sqlx::AssertSqlSafe(format!(
-            "UPDATE fx_authorizations SET updated_at = updated_at \
+            on_tx!(tx, c => sqlx::query_as::<_, FlexitiAuthorizationRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE flexiti_authorizations SET updated_at = updated_at \
              WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 AND status = 'opened' RETURNING {AUTH_COLS}")))
             .bind(merchant_id).bind(mode).bind(account_number).fetch_all(c).await)?,
         )
     }
 
     /// Writes an authorization's amounts and status (after locking it).
-    pub async fn fx_save_authorization(tx: &mut Tx, a: &FxAuthorizationRow) -> Result<()> {
+    pub async fn flexiti_save_authorization(tx: &mut Tx, a: &FlexitiAuthorizationRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "UPDATE fx_authorizations SET captured_amount = $1, captured_cost = $2, released_amount = $3, held = $4, \
+            "UPDATE flexiti_authorizations SET captured_amount = $1, captured_cost = $2, released_amount = $3, held = $4, \
              status = $5, updated_at = $6 WHERE id = $7")
             .bind(a.captured_amount).bind(a.captured_cost).bind(a.released_amount).bind(a.held)
             .bind(&a.status).bind(a.updated_at).bind(a.id)
@@ -201,21 +201,21 @@ impl Store {
     }
 
     /// A page of authorizations and the number matching the filters, newest first.
-    pub async fn fx_authorizations_page(
+    pub async fn flexiti_authorizations_page(
         &self,
         merchant_id: &str,
         mode: &str,
-        q: &FxListQuery,
-    ) -> Result<(Vec<FxAuthorizationRow>, i64)> {
+        q: &FlexitiListQuery,
+    ) -> Result<(Vec<FlexitiAuthorizationRow>, i64)> {
         let rows = on_read!(self, p => {
-            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {AUTH_COLS} FROM fx_authorizations"));
+            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {AUTH_COLS} FROM flexiti_authorizations"));
             push_list_filter(&mut qb, merchant_id, mode, q, true);
             qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(q.limit)
                 .push(" OFFSET ").push_bind(q.offset);
-            qb.build_query_as::<FxAuthorizationRow>().fetch_all(p).await
+            qb.build_query_as::<FlexitiAuthorizationRow>().fetch_all(p).await
         })?;
         let total = on_read!(self, p => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM fx_authorizations");
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM flexiti_authorizations");
             push_list_filter(&mut qb, merchant_id, mode, q, true);
             qb.build_query_scalar::<i64>().fetch_one(p).await
         })?;
@@ -223,7 +223,7 @@ impl Store {
     }
 
     /// How many regular purchases the account made since `since` (the PIN-bypass rule).
-    pub async fn fx_regular_purchases_since(
+    pub async fn flexiti_regular_purchases_since(
         &self,
         merchant_id: &str,
         mode: &str,
@@ -231,16 +231,16 @@ impl Store {
         since: i64,
     ) -> Result<i64> {
         Ok(on_pool!(&self.pool, p => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM fx_authorizations WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 \
+            "SELECT COUNT(*) FROM flexiti_authorizations WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 \
              AND transaction_type = 'regular_purchase' AND created_at >= $4 AND status <> 'released'")
             .bind(merchant_id).bind(mode).bind(account_number).bind(since).fetch_one(p).await)?)
     }
 }
 
 impl Store {
-    pub async fn insert_fx_capture(tx: &mut Tx, c: &FxCaptureRow) -> Result<()> {
+    pub async fn insert_flexiti_capture(tx: &mut Tx, c: &FlexitiCaptureRow) -> Result<()> {
         on_tx!(tx, x => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO fx_captures ({CAPTURE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")))
+            "INSERT INTO flexiti_captures ({CAPTURE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")))
             .bind(c.id).bind(c.authorization_id).bind(&c.merchant_id).bind(&c.mode).bind(&c.account_number)
             .bind(&c.transaction_type).bind(c.amount).bind(c.financing_cost).bind(c.returned_amount)
             .bind(c.returned_cost).bind(&c.reference).bind(&c.external_location_id).bind(&c.sku_data).bind(c.created_at)
@@ -248,73 +248,73 @@ impl Store {
         Ok(())
     }
 
-    pub async fn fx_capture(
+    pub async fn flexiti_capture(
         &self,
         merchant_id: &str,
         mode: &str,
         id: i64,
-    ) -> Result<Option<FxCaptureRow>> {
+    ) -> Result<Option<FlexitiCaptureRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {CAPTURE_COLS} FROM fx_captures WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {CAPTURE_COLS} FROM flexiti_captures WHERE id = $1 AND merchant_id = $2 AND mode = $3")))
             .bind(id).bind(merchant_id).bind(mode).fetch_optional(p).await)?,
         )
     }
 
-    pub async fn fx_lock_capture(
+    pub async fn flexiti_lock_capture(
         tx: &mut Tx,
         merchant_id: &str,
         mode: &str,
         id: i64,
-    ) -> Result<Option<FxCaptureRow>> {
+    ) -> Result<Option<FlexitiCaptureRow>> {
         Ok(
-            on_tx!(tx, c => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(
-            "UPDATE fx_captures SET returned_amount = returned_amount WHERE id = $1 AND merchant_id = $2 AND mode = $3 \
+            on_tx!(tx, c => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE flexiti_captures SET returned_amount = returned_amount WHERE id = $1 AND merchant_id = $2 AND mode = $3 \
              RETURNING {CAPTURE_COLS}")))
             .bind(id).bind(merchant_id).bind(mode).fetch_optional(c).await)?,
         )
     }
 
-    pub async fn fx_save_capture(tx: &mut Tx, c: &FxCaptureRow) -> Result<()> {
-        on_tx!(tx, x => sqlx::query("UPDATE fx_captures SET returned_amount = $1, returned_cost = $2 WHERE id = $3")
+    pub async fn flexiti_save_capture(tx: &mut Tx, c: &FlexitiCaptureRow) -> Result<()> {
+        on_tx!(tx, x => sqlx::query("UPDATE flexiti_captures SET returned_amount = $1, returned_cost = $2 WHERE id = $3")
             .bind(c.returned_amount).bind(c.returned_cost).bind(c.id)
             .execute(x).await.map(|_| ()))?;
         Ok(())
     }
 
-    /// [`Store::fx_captures_of`] as the transaction sees them.
-    pub async fn fx_captures_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<FxCaptureRow>> {
+    /// [`Store::flexiti_captures_of`] as the transaction sees them.
+    pub async fn flexiti_captures_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<FlexitiCaptureRow>> {
         Ok(
-            on_tx!(tx, c => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {CAPTURE_COLS} FROM fx_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
+            on_tx!(tx, c => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {CAPTURE_COLS} FROM flexiti_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
             .bind(authorization_id).fetch_all(c).await)?,
         )
     }
 
-    pub async fn fx_captures_of(&self, authorization_id: i64) -> Result<Vec<FxCaptureRow>> {
+    pub async fn flexiti_captures_of(&self, authorization_id: i64) -> Result<Vec<FlexitiCaptureRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxCaptureRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {CAPTURE_COLS} FROM fx_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {CAPTURE_COLS} FROM flexiti_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
             .bind(authorization_id).fetch_all(p).await)?,
         )
     }
 
     /// A page of captures and the number matching the filters, newest first.
-    pub async fn fx_captures_page(
+    pub async fn flexiti_captures_page(
         &self,
         merchant_id: &str,
         mode: &str,
-        q: &FxListQuery,
-    ) -> Result<(Vec<FxCaptureRow>, i64)> {
+        q: &FlexitiListQuery,
+    ) -> Result<(Vec<FlexitiCaptureRow>, i64)> {
         let rows = on_read!(self, p => {
-            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {CAPTURE_COLS} FROM fx_captures"));
+            let mut qb = sqlx::QueryBuilder::new(format!("SELECT {CAPTURE_COLS} FROM flexiti_captures"));
             push_list_filter(&mut qb, merchant_id, mode, q, false);
             qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(q.limit)
                 .push(" OFFSET ").push_bind(q.offset);
-            qb.build_query_as::<FxCaptureRow>().fetch_all(p).await
+            qb.build_query_as::<FlexitiCaptureRow>().fetch_all(p).await
         })?;
         let total = on_read!(self, p => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM fx_captures");
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM flexiti_captures");
             push_list_filter(&mut qb, merchant_id, mode, q, false);
             qb.build_query_scalar::<i64>().fetch_one(p).await
         })?;
@@ -323,9 +323,9 @@ impl Store {
 }
 
 impl Store {
-    pub async fn insert_fx_transaction(tx: &mut Tx, t: &FxTransactionRow) -> Result<()> {
+    pub async fn insert_flexiti_transaction(tx: &mut Tx, t: &FlexitiTransactionRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO fx_transactions ({TXN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
+            "INSERT INTO flexiti_transactions ({TXN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
             .bind(t.id).bind(&t.merchant_id).bind(&t.mode).bind(&t.account_number).bind(&t.kind).bind(t.amount)
             .bind(t.cost).bind(t.authorization_id).bind(t.capture_id).bind(&t.reference).bind(&t.request_id)
             .bind(&t.external_location_id).bind(&t.external_employee_id).bind(&t.sku_data).bind(t.created_at)
@@ -335,7 +335,7 @@ impl Store {
 
     /// Sum of the account's movements of `kinds` since `since`, read inside `tx` (after the
     /// account is locked, so a concurrent payment cannot slip past a daily limit).
-    pub async fn fx_sum_since(
+    pub async fn flexiti_sum_since(
         tx: &mut Tx,
         merchant_id: &str,
         mode: &str,
@@ -345,7 +345,7 @@ impl Store {
     ) -> Result<i64> {
         Ok(on_tx!(tx, c => {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM fx_transactions WHERE merchant_id = ",
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM flexiti_transactions WHERE merchant_id = ",
             );
             qb.push_bind(merchant_id.to_string()).push(" AND mode = ").push_bind(mode.to_string())
                 .push(" AND account_number = ").push_bind(account_number.to_string())
@@ -359,13 +359,13 @@ impl Store {
         })?)
     }
 
-    pub async fn fx_transactions_of_capture(
+    pub async fn flexiti_transactions_of_capture(
         &self,
         capture_id: i64,
-    ) -> Result<Vec<FxTransactionRow>> {
+    ) -> Result<Vec<FlexitiTransactionRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxTransactionRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {TXN_COLS} FROM fx_transactions WHERE capture_id = $1 ORDER BY created_at, id")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiTransactionRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {TXN_COLS} FROM flexiti_transactions WHERE capture_id = $1 ORDER BY created_at, id")))
             .bind(capture_id).fetch_all(p).await)?,
         )
     }

@@ -14,14 +14,14 @@ mod access;
 mod ledger;
 mod widget;
 
-pub use access::{FxApplicationRow, FxTokenAuth, FxTokenRow, FxVerificationRow};
-pub use ledger::{FxAuthorizationRow, FxCaptureRow, FxListQuery, FxTransactionRow};
-pub use widget::{FxWidgetOutcome, FxWidgetSessionRow};
+pub use access::{FlexitiApplicationRow, FlexitiTokenAuth, FlexitiTokenRow, FlexitiVerificationRow};
+pub use ledger::{FlexitiAuthorizationRow, FlexitiCaptureRow, FlexitiListQuery, FlexitiTransactionRow};
+pub use widget::{FlexitiWidgetOutcome, FlexitiWidgetSessionRow};
 
 use crate::{Result, Store, Tx, on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxAccountRow {
+pub struct FlexitiAccountRow {
     pub merchant_id: String,
     pub mode: String,
     pub account_number: String,
@@ -63,18 +63,18 @@ const ACCOUNT_COLS: &str = "merchant_id, mode, account_number, customer_id, acco
 
 impl Store {
     /// Inserts an account; an existing account number (or customer id) is `Conflict`.
-    pub async fn insert_fx_account(tx: &mut Tx, a: &FxAccountRow) -> Result<()> {
-        Self::write_fx_account(tx, a, "").await
+    pub async fn insert_flexiti_account(tx: &mut Tx, a: &FlexitiAccountRow) -> Result<()> {
+        Self::write_flexiti_account(tx, a, "").await
     }
 
     /// Inserts an account unless one with its number or customer id exists (seeding).
-    pub async fn insert_fx_account_if_absent(tx: &mut Tx, a: &FxAccountRow) -> Result<()> {
-        Self::write_fx_account(tx, a, " ON CONFLICT DO NOTHING").await
+    pub async fn insert_flexiti_account_if_absent(tx: &mut Tx, a: &FlexitiAccountRow) -> Result<()> {
+        Self::write_flexiti_account(tx, a, " ON CONFLICT DO NOTHING").await
     }
 
-    async fn write_fx_account(tx: &mut Tx, a: &FxAccountRow, on_conflict: &str) -> Result<()> {
+    async fn write_flexiti_account(tx: &mut Tx, a: &FlexitiAccountRow, on_conflict: &str) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO fx_accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+            "INSERT INTO flexiti_accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
              $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32){on_conflict}")))
             .bind(&a.merchant_id).bind(&a.mode).bind(&a.account_number).bind(&a.customer_id).bind(&a.account_type)
             .bind(&a.status).bind(&a.risk_rating).bind(&a.province).bind(&a.first_name).bind(&a.last_name).bind(&a.dob)
@@ -88,23 +88,23 @@ impl Store {
     }
 
     /// One account by number, customer id or card fingerprint (`column` is one of those three).
-    pub async fn fx_account_by(
+    pub async fn flexiti_account_by(
         &self,
         merchant_id: &str,
         mode: &str,
-        column: FxAccountKey,
+        column: FlexitiAccountKey,
         value: &str,
-    ) -> Result<Option<FxAccountRow>> {
+    ) -> Result<Option<FlexitiAccountRow>> {
         let col = column.column();
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxAccountRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLS} FROM fx_accounts WHERE merchant_id = $1 AND mode = $2 AND {col} = $3 ORDER BY account_number LIMIT 1")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiAccountRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLS} FROM flexiti_accounts WHERE merchant_id = $1 AND mode = $2 AND {col} = $3 ORDER BY account_number LIMIT 1")))
             .bind(merchant_id).bind(mode).bind(value).fetch_optional(p).await)?,
         )
     }
 
     /// Accounts matching a name and date of birth (case-insensitive names; optional postal code).
-    pub async fn fx_search(
+    pub async fn flexiti_search(
         &self,
         merchant_id: &str,
         mode: &str,
@@ -112,19 +112,19 @@ impl Store {
         last_name: &str,
         dob: &str,
         postal_code: Option<&str>,
-    ) -> Result<Vec<FxAccountRow>> {
+    ) -> Result<Vec<FlexitiAccountRow>> {
         let extra = if postal_code.is_some() {
             " AND UPPER(REPLACE(postal_code, ' ', '')) = $6"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT {ACCOUNT_COLS} FROM fx_accounts WHERE merchant_id = $1 AND mode = $2 AND dob = $3 \
+            "SELECT {ACCOUNT_COLS} FROM flexiti_accounts WHERE merchant_id = $1 AND mode = $2 AND dob = $3 \
              AND LOWER(first_name) = $4 AND LOWER(last_name) = $5{extra} ORDER BY account_number LIMIT 100"
         );
         let postal = postal_code.map(|p| p.replace(' ', "").to_uppercase());
         Ok(on_pool!(&self.pool, p => {
-            let mut q = sqlx::query_as::<_, FxAccountRow>(sqlx::AssertSqlSafe(sql.clone()))
+            let mut q = sqlx::query_as::<_, FlexitiAccountRow>(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(merchant_id).bind(mode).bind(dob)
                 .bind(first_name.to_lowercase()).bind(last_name.to_lowercase());
             if let Some(pc) = &postal { q = q.bind(pc.clone()); }
@@ -132,33 +132,33 @@ impl Store {
         })?)
     }
 
-    pub async fn fx_accounts(&self, merchant_id: &str, mode: &str) -> Result<Vec<FxAccountRow>> {
+    pub async fn flexiti_accounts(&self, merchant_id: &str, mode: &str) -> Result<Vec<FlexitiAccountRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxAccountRow>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLS} FROM fx_accounts WHERE merchant_id = $1 AND mode = $2 ORDER BY account_number")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiAccountRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLS} FROM flexiti_accounts WHERE merchant_id = $1 AND mode = $2 ORDER BY account_number")))
             .bind(merchant_id).bind(mode).fetch_all(p).await)?,
         )
     }
 
     /// Locks an account for the rest of `tx` and returns it.
-    pub async fn fx_lock_account(
+    pub async fn flexiti_lock_account(
         tx: &mut Tx,
         merchant_id: &str,
         mode: &str,
         account_number: &str,
-    ) -> Result<Option<FxAccountRow>> {
+    ) -> Result<Option<FlexitiAccountRow>> {
         Ok(
-            on_tx!(tx, c => sqlx::query_as::<_, FxAccountRow>(sqlx::AssertSqlSafe(format!(
-            "UPDATE fx_accounts SET updated_at = updated_at WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 \
+            on_tx!(tx, c => sqlx::query_as::<_, FlexitiAccountRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE flexiti_accounts SET updated_at = updated_at WHERE merchant_id = $1 AND mode = $2 AND account_number = $3 \
              RETURNING {ACCOUNT_COLS}")))
             .bind(merchant_id).bind(mode).bind(account_number).fetch_optional(c).await)?,
         )
     }
 
-    /// Writes an account's ledger columns and status (after [`Store::fx_lock_account`]).
-    pub async fn fx_save_account(tx: &mut Tx, a: &FxAccountRow) -> Result<()> {
+    /// Writes an account's ledger columns and status (after [`Store::flexiti_lock_account`]).
+    pub async fn flexiti_save_account(tx: &mut Tx, a: &FlexitiAccountRow) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
-            "UPDATE fx_accounts SET status = $1, credit_limit = $2, held = $3, balance = $4, available_credit = $5, \
+            "UPDATE flexiti_accounts SET status = $1, credit_limit = $2, held = $3, balance = $4, available_credit = $5, \
              captured_total = $6, credited_total = $7, risk_rating = $8, updated_at = $9 \
              WHERE merchant_id = $10 AND mode = $11 AND account_number = $12")
             .bind(&a.status).bind(a.credit_limit).bind(a.held).bind(a.balance).bind(a.available_credit)
@@ -171,13 +171,13 @@ impl Store {
 
 /// The columns an account can be found by.
 #[derive(Debug, Clone, Copy)]
-pub enum FxAccountKey {
+pub enum FlexitiAccountKey {
     AccountNumber,
     CustomerId,
     VccFingerprint,
 }
 
-impl FxAccountKey {
+impl FlexitiAccountKey {
     fn column(self) -> &'static str {
         match self {
             Self::AccountNumber => "account_number",
@@ -191,7 +191,7 @@ impl Store {
     /// Admin changes to an account: status, limit and rating. `Some(false)` when the new limit
     /// would leave less than what the account already holds and owes.
     #[allow(clippy::too_many_arguments)]
-    pub async fn fx_update_account_profile(
+    pub async fn flexiti_update_account_profile(
         &self,
         merchant_id: &str,
         mode: &str,
@@ -202,7 +202,7 @@ impl Store {
         at: i64,
     ) -> Result<Option<bool>> {
         let mut tx = self.begin().await?;
-        let Some(mut a) = Self::fx_lock_account(&mut tx, merchant_id, mode, account_number).await?
+        let Some(mut a) = Self::flexiti_lock_account(&mut tx, merchant_id, mode, account_number).await?
         else {
             return Ok(None);
         };
@@ -215,7 +215,7 @@ impl Store {
         a.available_credit = available;
         a.risk_rating = risk_rating.to_string();
         a.updated_at = at;
-        Self::fx_save_account(&mut tx, &a).await?;
+        Self::flexiti_save_account(&mut tx, &a).await?;
         tx.commit().await?;
         Ok(Some(true))
     }

@@ -4,7 +4,7 @@
 use crate::{Result, Store, on_pool, on_write};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FxWidgetSessionRow {
+pub struct FlexitiWidgetSessionRow {
     pub id: String,
     pub merchant_id: String,
     pub mode: String,
@@ -32,7 +32,7 @@ pub struct FxWidgetSessionRow {
 
 /// How a session moves on: its outcome (None: open again) and what it produced.
 #[derive(Debug, Clone, Default)]
-pub struct FxWidgetOutcome<'a> {
+pub struct FlexitiWidgetOutcome<'a> {
     pub outcome: Option<&'a str>,
     pub authorization_id: Option<i64>,
     pub application_id: Option<&'a str>,
@@ -43,9 +43,9 @@ const COLUMNS: &str = "id, merchant_id, mode, flow, payload, created_at, expires
     authorization_id, application_id";
 
 impl Store {
-    pub async fn insert_fx_widget_session(&self, s: &FxWidgetSessionRow) -> Result<()> {
+    pub async fn insert_flexiti_widget_session(&self, s: &FlexitiWidgetSessionRow) -> Result<()> {
         on_write!(self, p => sqlx::query(
-            "INSERT INTO fx_widget_sessions (id, merchant_id, mode, flow, payload, created_at, expires_at, \
+            "INSERT INTO flexiti_widget_sessions (id, merchant_id, mode, flow, payload, created_at, expires_at, \
              token_hash, lang, amount, return_url, reference, account_number) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&s.id).bind(&s.merchant_id).bind(&s.mode).bind(&s.flow).bind(&s.payload)
@@ -56,55 +56,55 @@ impl Store {
     }
 
     /// A merchant's session (what `apply` checks a `widget_session_id` against).
-    pub async fn fx_widget_session(
+    pub async fn flexiti_widget_session(
         &self,
         merchant_id: &str,
         mode: &str,
         id: &str,
-    ) -> Result<Option<FxWidgetSessionRow>> {
+    ) -> Result<Option<FlexitiWidgetSessionRow>> {
         Ok(self
-            .fx_widget_session_by_id(id)
+            .flexiti_widget_session_by_id(id)
             .await?
             .filter(|s| s.merchant_id == merchant_id && s.mode == mode))
     }
 
     /// A session by id alone: the page finds its merchant through it.
-    pub async fn fx_widget_session_by_id(&self, id: &str) -> Result<Option<FxWidgetSessionRow>> {
+    pub async fn flexiti_widget_session_by_id(&self, id: &str) -> Result<Option<FlexitiWidgetSessionRow>> {
         Ok(
-            on_pool!(&self.pool, p => sqlx::query_as::<_, FxWidgetSessionRow>(
-                sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM fx_widget_sessions WHERE id = $1")))
+            on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiWidgetSessionRow>(
+                sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM flexiti_widget_sessions WHERE id = $1")))
             .bind(id).fetch_optional(p).await)?,
         )
     }
 
     /// Records the account the shopper proved or opened (and the application that opened it);
     /// false when the session is not open.
-    pub async fn fx_widget_verified(
+    pub async fn flexiti_widget_verified(
         &self,
         id: &str,
         account: &str,
         application_id: Option<&str>,
     ) -> Result<bool> {
         let n = on_write!(self, p => sqlx::query(
-            "UPDATE fx_widget_sessions SET verified_account = $1, application_id = COALESCE($2, application_id) \
+            "UPDATE flexiti_widget_sessions SET verified_account = $1, application_id = COALESCE($2, application_id) \
              WHERE id = $3 AND outcome IS NULL")
             .bind(account).bind(application_id).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
     /// Counts a code sent, if fewer than `max` were; false when not (or the session is over).
-    pub async fn fx_widget_code_sent(&self, id: &str, max: i64) -> Result<bool> {
+    pub async fn flexiti_widget_code_sent(&self, id: &str, max: i64) -> Result<bool> {
         let n = on_write!(self, p => sqlx::query(
-            "UPDATE fx_widget_sessions SET codes_sent = codes_sent + 1 \
+            "UPDATE flexiti_widget_sessions SET codes_sent = codes_sent + 1 \
              WHERE id = $1 AND outcome IS NULL AND codes_sent < $2")
             .bind(id).bind(max).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
     /// Counts a wrong code; at `max` the session ends as `locked`.
-    pub async fn fx_widget_pin_failed(&self, id: &str, max: i64) -> Result<()> {
+    pub async fn flexiti_widget_pin_failed(&self, id: &str, max: i64) -> Result<()> {
         on_write!(self, p => sqlx::query(
-            "UPDATE fx_widget_sessions SET pin_failures = pin_failures + 1, \
+            "UPDATE flexiti_widget_sessions SET pin_failures = pin_failures + 1, \
              outcome = CASE WHEN pin_failures + 1 >= $1 THEN 'locked' ELSE outcome END \
              WHERE id = $2 AND outcome IS NULL")
             .bind(max).bind(id).execute(p).await.map(|_| ()))?;
@@ -112,14 +112,14 @@ impl Store {
     }
 
     /// Moves a session from outcome `from` (None: open) to `to`; false when it was not there.
-    pub async fn fx_widget_transition(
+    pub async fn flexiti_widget_transition(
         &self,
         id: &str,
         from: Option<&str>,
-        to: &FxWidgetOutcome<'_>,
+        to: &FlexitiWidgetOutcome<'_>,
     ) -> Result<bool> {
         let n = on_write!(self, p => sqlx::query(
-            "UPDATE fx_widget_sessions SET outcome = $1, authorization_id = COALESCE($2, authorization_id), application_id = COALESCE($3, application_id) \
+            "UPDATE flexiti_widget_sessions SET outcome = $1, authorization_id = COALESCE($2, authorization_id), application_id = COALESCE($3, application_id) \
              WHERE id = $4 AND COALESCE(outcome, '') = $5")
             .bind(to.outcome).bind(to.authorization_id).bind(to.application_id).bind(id).bind(from.unwrap_or_default())
             .execute(p).await.map(|r| r.rows_affected()))?;

@@ -7,26 +7,26 @@ use super::{
     apply, capture_views_in, commit_answering, lock_account, store_json,
 };
 use crate::financing::{
-    Account, FxCaller, FxFail, FxResult, Refusal, numeric_id, purchasable, refuse,
+    Account, FlexitiCaller, FlexitiFail, FlexitiResult, Refusal, numeric_id, purchasable, refuse,
 };
 use crate::idempotency::Seal;
 use crate::{Engine, from_micros, micros};
 use openflex_domain::financing::{self as fin, AccountStatus};
-use openflex_store::{FxTransactionRow, Store};
+use openflex_store::{FlexitiTransactionRow, Store};
 
 impl Engine {
     /// `POST /authorization/{a}/capture/{c}/return`: credits the account for goods returned
     /// within 100 days of a promotional capture.
-    pub async fn fx_return(
+    pub async fn flexiti_return(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         authorization_id: i64,
         capture_id: i64,
         req: ReturnRequest,
         seal: Option<Seal<Returned>>,
-    ) -> FxResult<Returned> {
+    ) -> FlexitiResult<Returned> {
         let t = &c.tenant;
-        self.fx_in_store_checks(c, &req.store)?;
+        self.flexiti_in_store_checks(c, &req.store)?;
         if let Some(e) = &req.store.external_employee_id
             && t.flexiti.return_denied_employees.iter().any(|d| d == e)
         {
@@ -35,10 +35,10 @@ impl Engine {
         let now_t = self.now_for(t);
         let now = micros(now_t);
         let mut tx = self.store.begin().await?;
-        let mut cap = Store::fx_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), capture_id)
+        let mut cap = Store::flexiti_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), capture_id)
             .await?
             .filter(|cap| cap.authorization_id == authorization_id)
-            .ok_or(FxFail::Refused(Refusal::on("not_found", "capture_id")))?;
+            .ok_or(FlexitiFail::Refused(Refusal::on("not_found", "capture_id")))?;
         if cap.transaction_type != "promotional_purchase" {
             return Err(Refusal::on("wrong_transaction_type", "capture_id").into());
         }
@@ -60,14 +60,14 @@ impl Engine {
             fin::cost_share(cap.financing_cost, amount, cap.amount)
                 .min(cap.financing_cost - cap.returned_cost)
         };
-        let auth = Store::fx_lock_authorization(
+        let auth = Store::flexiti_lock_authorization(
             &mut tx,
             &t.merchant_id,
             t.mode.as_str(),
             authorization_id,
         )
         .await?
-        .ok_or(FxFail::Refused(Refusal::on(
+        .ok_or(FlexitiFail::Refused(Refusal::on(
             "not_found",
             "authorization_id",
         )))?;
@@ -86,9 +86,9 @@ impl Engine {
         cap.returned_amount += amount;
         cap.returned_cost += cost;
         let id = numeric_id(15)?;
-        Store::insert_fx_transaction(
+        Store::insert_flexiti_transaction(
             &mut tx,
-            &FxTransactionRow {
+            &FlexitiTransactionRow {
                 id,
                 merchant_id: t.merchant_id.clone(),
                 mode: t.mode.as_str().to_string(),
@@ -107,8 +107,8 @@ impl Engine {
             },
         )
         .await?;
-        Store::fx_save_capture(&mut tx, &cap).await?;
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::flexiti_save_capture(&mut tx, &cap).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         let captures = capture_views_in(&mut tx, authorization_id).await?;
         let out = Returned {
             return_id: id,
@@ -124,29 +124,29 @@ impl Engine {
 
     /// `POST /accounts/{n}/refund`: credits the account, against one capture or against what
     /// the account bought here and has not yet had back.
-    pub async fn fx_refund(
+    pub async fn flexiti_refund(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         account_number: &str,
         req: RefundRequest,
         seal: Option<Seal<Posted>>,
-    ) -> FxResult<Posted> {
+    ) -> FlexitiResult<Posted> {
         let t = &c.tenant;
         let row = self
-            .fx_account_for(c, account_number, req.vcc.as_ref(), "not_found")
+            .flexiti_account_for(c, account_number, req.vcc.as_ref(), "not_found")
             .await?;
-        self.fx_account_type_ok(c, &row.account_type)?;
-        self.fx_in_store_checks(c, &req.store)?;
+        self.flexiti_account_type_ok(c, &row.account_type)?;
+        self.flexiti_in_store_checks(c, &req.store)?;
         let now_t = self.now_for(t);
         let now = micros(now_t);
         let mut tx = self.store.begin().await?;
         let mut cost = 0;
         let mut cap = None;
         if let Some(cid) = req.capture_id {
-            let mut k = Store::fx_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), cid)
+            let mut k = Store::flexiti_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), cid)
                 .await?
                 .filter(|k| k.account_number == account_number)
-                .ok_or(FxFail::Refused(Refusal::on("not_found", "capture_id")))?;
+                .ok_or(FlexitiFail::Refused(Refusal::on("not_found", "capture_id")))?;
             let remaining = k.amount - k.returned_amount;
             if req.amount > remaining {
                 return Err(Refusal::on("refunds_limit_exceeded_amount", "amount").into());
@@ -168,9 +168,9 @@ impl Engine {
         apply(&mut acct, 0, -(req.amount + cost), now)?;
         acct.credited_total += req.amount;
         let id = numeric_id(15)?;
-        Store::insert_fx_transaction(
+        Store::insert_flexiti_transaction(
             &mut tx,
-            &FxTransactionRow {
+            &FlexitiTransactionRow {
                 id,
                 merchant_id: t.merchant_id.clone(),
                 mode: t.mode.as_str().to_string(),
@@ -190,9 +190,9 @@ impl Engine {
         )
         .await?;
         if let Some(k) = &cap {
-            Store::fx_save_capture(&mut tx, k).await?;
+            Store::flexiti_save_capture(&mut tx, k).await?;
         }
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         let out = Posted {
             transaction_id: id,
             kind: "refund".into(),
@@ -207,15 +207,15 @@ impl Engine {
     }
 
     /// `POST /transactions`: an in-store deposit (a debit), payment or trade-in (credits).
-    pub async fn fx_post(
+    pub async fn flexiti_post(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         req: SideRequest,
         seal: Option<Seal<Posted>>,
-    ) -> FxResult<Posted> {
+    ) -> FlexitiResult<Posted> {
         let t = &c.tenant;
         let row = self
-            .fx_account_for(c, &req.account_number, req.vcc.as_ref(), "not_found")
+            .flexiti_account_for(c, &req.account_number, req.vcc.as_ref(), "not_found")
             .await?;
         let account = Account::of(row, &c.merchant_name);
         if account.status == AccountStatus::Closed {
@@ -224,10 +224,10 @@ impl Engine {
         if req.kind == SideKind::Deposit {
             purchasable(&account)?;
         }
-        self.fx_account_type_ok(c, &account.account_type)?;
-        self.fx_in_store_checks(c, &req.store)?;
+        self.flexiti_account_type_ok(c, &account.account_type)?;
+        self.flexiti_in_store_checks(c, &req.store)?;
         let pin = self
-            .fx_match_pin(
+            .flexiti_match_pin(
                 c,
                 &account.account_number,
                 req.verification_code.as_ref(),
@@ -248,7 +248,7 @@ impl Engine {
             }
             SideKind::InstorePayment | SideKind::Tradein => {
                 let since = now - 24 * 3600 * 1_000_000;
-                let paid = Store::fx_sum_since(
+                let paid = Store::flexiti_sum_since(
                     &mut tx,
                     &t.merchant_id,
                     t.mode.as_str(),
@@ -269,13 +269,13 @@ impl Engine {
                 }
             }
         }
-        if !Store::fx_use_verification(&mut tx, &pin, now).await? {
+        if !Store::flexiti_use_verification(&mut tx, &pin, now).await? {
             return Err(Refusal::on("wrong_verification_code", "verification_code").into());
         }
         let id = numeric_id(15)?;
-        Store::insert_fx_transaction(
+        Store::insert_flexiti_transaction(
             &mut tx,
-            &FxTransactionRow {
+            &FlexitiTransactionRow {
                 id,
                 merchant_id: t.merchant_id.clone(),
                 mode: t.mode.as_str().to_string(),
@@ -294,7 +294,7 @@ impl Engine {
             },
         )
         .await?;
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         let out = Posted {
             transaction_id: id,
             kind: req.kind.as_str().into(),

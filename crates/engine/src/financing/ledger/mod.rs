@@ -20,16 +20,16 @@ pub use types::{
 };
 pub use views::LedgerQuery;
 
-use super::{FxCaller, FxFail, FxResult, Refusal, refuse};
+use super::{FlexitiCaller, FlexitiFail, FlexitiResult, Refusal, refuse};
 use crate::idempotency::{self, Committed, Seal};
 use crate::{Engine, Result, Tenant, micros};
 use openflex_domain::Secret;
 use openflex_domain::financing::{self as fin};
-use openflex_store::{FxAccountRow, Store, Tx};
+use openflex_store::{FlexitiAccountRow, Store, Tx};
 
 /// Commits `tx` with the answer for `out` when the request came with an idempotency key; a
 /// claim taken over by a retry meanwhile rolls the movement back.
-async fn commit_answering<T>(tx: Tx, t: &Tenant, seal: Option<&Seal<T>>, out: &T) -> FxResult<()> {
+async fn commit_answering<T>(tx: Tx, t: &Tenant, seal: Option<&Seal<T>>, out: &T) -> FlexitiResult<()> {
     match idempotency::commit_answering(tx, t, seal, out).await? {
         Committed::Yes => Ok(()),
         Committed::TakenOver => refuse("idempotency_in_progress"),
@@ -37,7 +37,7 @@ async fn commit_answering<T>(tx: Tx, t: &Tenant, seal: Option<&Seal<T>>, out: &T
 }
 
 async fn capture_views_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<Capture>> {
-    Ok(Store::fx_captures_in(tx, authorization_id)
+    Ok(Store::flexiti_captures_in(tx, authorization_id)
         .await?
         .iter()
         .map(Capture::from)
@@ -48,14 +48,14 @@ fn store_json(v: &Option<OpaqueJson>) -> Option<String> {
     v.as_ref().map(OpaqueJson::text)
 }
 
-async fn lock_account(tx: &mut Tx, t: &Tenant, account: &str) -> FxResult<FxAccountRow> {
-    Store::fx_lock_account(tx, &t.merchant_id, t.mode.as_str(), account)
+async fn lock_account(tx: &mut Tx, t: &Tenant, account: &str) -> FlexitiResult<FlexitiAccountRow> {
+    Store::flexiti_lock_account(tx, &t.merchant_id, t.mode.as_str(), account)
         .await?
-        .ok_or_else(|| FxFail::Refused(Refusal::new("not_found")))
+        .ok_or_else(|| FlexitiFail::Refused(Refusal::new("not_found")))
 }
 
 /// Moves `by` of credit: positive holds/debits reduce availability, negative ones restore it.
-fn apply(a: &mut FxAccountRow, d_held: i64, d_balance: i64, now: i64) -> FxResult<()> {
+fn apply(a: &mut FlexitiAccountRow, d_held: i64, d_balance: i64, now: i64) -> FlexitiResult<()> {
     let held = a.held + d_held;
     let balance = a.balance + d_balance;
     let available = a.credit_limit - held - balance;
@@ -70,7 +70,7 @@ fn apply(a: &mut FxAccountRow, d_held: i64, d_balance: i64, now: i64) -> FxResul
 }
 
 impl Engine {
-    fn fx_in_store_checks(&self, c: &FxCaller, s: &InStore) -> FxResult<()> {
+    fn flexiti_in_store_checks(&self, c: &FlexitiCaller, s: &InStore) -> FlexitiResult<()> {
         if !c
             .tenant
             .flexiti
@@ -83,7 +83,7 @@ impl Engine {
         Ok(())
     }
 
-    fn fx_account_type_ok(&self, c: &FxCaller, account_type: &str) -> FxResult<()> {
+    fn flexiti_account_type_ok(&self, c: &FlexitiCaller, account_type: &str) -> FlexitiResult<()> {
         if c.tenant
             .flexiti
             .account_types
@@ -97,14 +97,14 @@ impl Engine {
     }
 
     /// Finds the verification a PIN belongs to (before the write transaction consumes it).
-    pub(crate) async fn fx_match_pin(
+    pub(crate) async fn flexiti_match_pin(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         account_number: &str,
         code: Option<&Secret<String>>,
         request_id: Option<&str>,
         purchase: Option<(PurchaseType, i64)>,
-    ) -> FxResult<String> {
+    ) -> FlexitiResult<String> {
         let Some(code) = code.filter(|c| !c.expose().trim().is_empty()) else {
             return Err(Refusal::on("verification_code_required", "verification_code").into());
         };
@@ -112,7 +112,7 @@ impl Engine {
         let hash = self.pin_hash(account_number, code.expose());
         let live = self
             .store
-            .fx_live_verifications(
+            .flexiti_live_verifications(
                 &c.tenant.merchant_id,
                 c.tenant.mode.as_str(),
                 account_number,
@@ -125,7 +125,7 @@ impl Engine {
             .collect();
         if matching.is_empty() {
             self.store
-                .fx_pin_failed(
+                .flexiti_pin_failed(
                     &c.tenant.merchant_id,
                     c.tenant.mode.as_str(),
                     account_number,

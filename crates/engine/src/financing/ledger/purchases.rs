@@ -7,25 +7,25 @@ use super::{
     Released, apply, capture_views_in, commit_answering, lock_account, store_json,
 };
 use crate::financing::{
-    Account, FxCaller, FxFail, FxResult, Refusal, numeric_id, purchasable, refuse,
+    Account, FlexitiCaller, FlexitiFail, FlexitiResult, Refusal, numeric_id, purchasable, refuse,
 };
 use crate::idempotency::Seal;
 use crate::scheduler::{self, JobResult};
 use crate::{Engine, Result, Tenant, from_micros, micros};
 use openflex_domain::financing::{self as fin, AccountStatus};
-use openflex_store::{FxAuthorizationRow, FxCaptureRow, Store, Tx};
+use openflex_store::{FlexitiAuthorizationRow, FlexitiCaptureRow, Store, Tx};
 
 impl Engine {
     /// `POST /authorization`: a purchase, held or (with `auto_capture`) captured at once.
-    pub async fn fx_authorize(
+    pub async fn flexiti_authorize(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         req: AuthorizeRequest,
         seal: Option<Seal<Authorized>>,
-    ) -> FxResult<Authorized> {
+    ) -> FlexitiResult<Authorized> {
         let t = &c.tenant;
         let row = self
-            .fx_account_for(
+            .flexiti_account_for(
                 c,
                 &req.account_number,
                 req.vcc.as_ref(),
@@ -34,8 +34,8 @@ impl Engine {
             .await?;
         let account = Account::of(row, &c.merchant_name);
         purchasable(&account)?;
-        self.fx_account_type_ok(c, &account.account_type)?;
-        self.fx_in_store_checks(c, &req.store)?;
+        self.flexiti_account_type_ok(c, &account.account_type)?;
+        self.flexiti_in_store_checks(c, &req.store)?;
         if !req.auto_capture && !t.flexiti.pre_auth_enabled {
             return Err(Refusal::on("auth_not_allowed", "auto_capture").into());
         }
@@ -58,7 +58,7 @@ impl Engine {
                     .plan(plan_id)
                     .filter(|p| p.terms.contains(&term))
                     .filter(|p| p.offered_to(account.risk_rating, account.province, req.amount))
-                    .ok_or(FxFail::Refused(Refusal::on(
+                    .ok_or(FlexitiFail::Refused(Refusal::on(
                         "plan_term_not_available",
                         "plan_id",
                     )))?;
@@ -75,7 +75,7 @@ impl Engine {
         let in_store = req.store.external_location_id.is_some();
         let pin = if in_store {
             Some(
-                self.fx_match_pin(
+                self.flexiti_match_pin(
                     c,
                     &account.account_number,
                     req.verification_code.as_ref(),
@@ -91,7 +91,7 @@ impl Engine {
         let now_t = self.now_for(t);
         let now = micros(now_t);
         let expires = now_t + time::Duration::days(fin::AUTHORIZATION_TTL_DAYS);
-        let mut auth = FxAuthorizationRow {
+        let mut auth = FlexitiAuthorizationRow {
             id: numeric_id(15)?,
             merchant_id: t.merchant_id.clone(),
             mode: t.mode.as_str().to_string(),
@@ -127,7 +127,7 @@ impl Engine {
         }
         apply(&mut acct, hold, 0, now)?;
         if let Some(pin) = &pin
-            && !Store::fx_use_verification(&mut tx, pin, now).await?
+            && !Store::flexiti_use_verification(&mut tx, pin, now).await?
         {
             return Err(Refusal::on("wrong_verification_code", "verification_code").into());
         }
@@ -138,7 +138,7 @@ impl Engine {
             auth.status = "closed".into();
             apply(&mut acct, -hold, hold, now)?;
             acct.captured_total += req.amount;
-            Some(FxCaptureRow {
+            Some(FlexitiCaptureRow {
                 id: numeric_id(15)?,
                 authorization_id: auth.id,
                 merchant_id: t.merchant_id.clone(),
@@ -157,20 +157,20 @@ impl Engine {
         } else {
             None
         };
-        Store::insert_fx_authorization(&mut tx, &auth).await?;
+        Store::insert_flexiti_authorization(&mut tx, &auth).await?;
         if let Some(cap) = &capture {
-            Store::insert_fx_capture(&mut tx, cap).await?;
+            Store::insert_flexiti_capture(&mut tx, cap).await?;
         } else {
             self.enqueue(
                 &mut tx,
                 t,
-                scheduler::kind::FX_AUTHORIZATION_EXPIRY,
+                scheduler::kind::FLEXITI_AUTHORIZATION_EXPIRY,
                 serde_json::json!({"authorizationId": auth.id}),
                 expires,
             )
             .await?;
         }
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         let capture = capture.as_ref().map(Capture::from);
         let out = Authorized {
             authorization: Authorization::of(&auth, capture.iter().cloned().collect()),
@@ -184,7 +184,7 @@ impl Engine {
 
     /// The cost share a partial movement of `part` takes from what the authorization still
     /// holds; the movement that completes the authorization takes all of it.
-    fn hold_share(a: &FxAuthorizationRow, part: i64) -> i64 {
+    fn hold_share(a: &FlexitiAuthorizationRow, part: i64) -> i64 {
         let remaining = a.amount - a.captured_amount - a.released_amount;
         let remaining_cost = a.held - remaining;
         if part == remaining {
@@ -194,10 +194,10 @@ impl Engine {
         }
     }
 
-    async fn fx_lock_open(&self, tx: &mut Tx, t: &Tenant, id: i64) -> FxResult<FxAuthorizationRow> {
-        let a = Store::fx_lock_authorization(tx, &t.merchant_id, t.mode.as_str(), id)
+    async fn flexiti_lock_open(&self, tx: &mut Tx, t: &Tenant, id: i64) -> FlexitiResult<FlexitiAuthorizationRow> {
+        let a = Store::flexiti_lock_authorization(tx, &t.merchant_id, t.mode.as_str(), id)
             .await?
-            .ok_or(FxFail::Refused(Refusal::on(
+            .ok_or(FlexitiFail::Refused(Refusal::on(
                 "not_found",
                 "authorization_id",
             )))?;
@@ -208,19 +208,19 @@ impl Engine {
     }
 
     /// `POST /authorization/{id}/capture`: turns `amount` of the hold into balance.
-    pub async fn fx_capture(
+    pub async fn flexiti_capture(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         id: i64,
         amount: i64,
         reference: Option<String>,
         sku_data: Option<OpaqueJson>,
         seal: Option<Seal<Captured>>,
-    ) -> FxResult<Captured> {
+    ) -> FlexitiResult<Captured> {
         let t = &c.tenant;
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
-        let mut auth = self.fx_lock_open(&mut tx, t, id).await?;
+        let mut auth = self.flexiti_lock_open(&mut tx, t, id).await?;
         let remaining = auth.amount - auth.captured_amount - auth.released_amount;
         if amount > remaining {
             return Err(Refusal::on("authorization_amount_exceeded", "amount").into());
@@ -236,7 +236,7 @@ impl Engine {
         if amount == remaining {
             auth.status = "closed".into();
         }
-        let cap = FxCaptureRow {
+        let cap = FlexitiCaptureRow {
             id: numeric_id(15)?,
             authorization_id: auth.id,
             merchant_id: t.merchant_id.clone(),
@@ -252,9 +252,9 @@ impl Engine {
             sku_data: store_json(&sku_data),
             created_at: now,
         };
-        Store::insert_fx_capture(&mut tx, &cap).await?;
-        Store::fx_save_authorization(&mut tx, &auth).await?;
-        Store::fx_save_account(&mut tx, &acct).await?;
+        Store::insert_flexiti_capture(&mut tx, &cap).await?;
+        Store::flexiti_save_authorization(&mut tx, &auth).await?;
+        Store::flexiti_save_account(&mut tx, &acct).await?;
         let captures = capture_views_in(&mut tx, auth.id).await?;
         let out = Captured {
             capture: Capture::from(&cap),
@@ -265,17 +265,17 @@ impl Engine {
     }
 
     /// `POST /authorization/{id}/release`: gives back `amount` (all of the rest when `None`).
-    pub async fn fx_release(
+    pub async fn flexiti_release(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         id: i64,
         amount: Option<i64>,
         seal: Option<Seal<Released>>,
-    ) -> FxResult<Released> {
+    ) -> FlexitiResult<Released> {
         let t = &c.tenant;
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
-        let mut auth = self.fx_lock_open(&mut tx, t, id).await?;
+        let mut auth = self.flexiti_lock_open(&mut tx, t, id).await?;
         let released = Self::release_into(&mut tx, t, &mut auth, amount, "released", now).await?;
         let captures = capture_views_in(&mut tx, auth.id).await?;
         let out = Released {
@@ -289,11 +289,11 @@ impl Engine {
     async fn release_into(
         tx: &mut Tx,
         t: &Tenant,
-        auth: &mut FxAuthorizationRow,
+        auth: &mut FlexitiAuthorizationRow,
         amount: Option<i64>,
         final_status: &str,
         now: i64,
-    ) -> FxResult<i64> {
+    ) -> FlexitiResult<i64> {
         let remaining = auth.amount - auth.captured_amount - auth.released_amount;
         let amount = amount.unwrap_or(remaining);
         if amount > remaining {
@@ -314,17 +314,17 @@ impl Engine {
                 "released".into()
             };
         }
-        Store::fx_save_authorization(tx, auth).await?;
-        Store::fx_save_account(tx, &acct).await?;
+        Store::flexiti_save_authorization(tx, auth).await?;
+        Store::flexiti_save_account(tx, &acct).await?;
         Ok(amount)
     }
 
     /// The expiry job: an authorization still open after 30 days gives its hold back.
-    pub(crate) async fn fx_authorization_expiry(&self, t: &Tenant, id: i64) -> Result<JobResult> {
+    pub(crate) async fn flexiti_authorization_expiry(&self, t: &Tenant, id: i64) -> Result<JobResult> {
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
         let Some(mut auth) =
-            Store::fx_lock_authorization(&mut tx, &t.merchant_id, t.mode.as_str(), id).await?
+            Store::flexiti_lock_authorization(&mut tx, &t.merchant_id, t.mode.as_str(), id).await?
         else {
             return Ok(JobResult::Done("no such authorization".into()));
         };
@@ -336,8 +336,8 @@ impl Engine {
         }
         let released = match Self::release_into(&mut tx, t, &mut auth, None, "expired", now).await {
             Ok(r) => r,
-            Err(FxFail::Engine(e)) => return Err(e),
-            Err(FxFail::Refused(r)) => return Ok(JobResult::Retry(r.code.to_string())),
+            Err(FlexitiFail::Engine(e)) => return Err(e),
+            Err(FlexitiFail::Refused(r)) => return Ok(JobResult::Retry(r.code.to_string())),
         };
         tx.commit().await?;
         Ok(JobResult::Done(format!(

@@ -3,7 +3,7 @@
 
 use crate::from_micros;
 use openflex_domain::Secret;
-use openflex_store::{FxAuthorizationRow, FxCaptureRow};
+use openflex_store::{FlexitiAuthorizationRow, FlexitiCaptureRow};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -86,8 +86,8 @@ pub struct Capture {
     pub created_at: OffsetDateTime,
 }
 
-impl From<&FxCaptureRow> for Capture {
-    fn from(r: &FxCaptureRow) -> Self {
+impl From<&FlexitiCaptureRow> for Capture {
+    fn from(r: &FlexitiCaptureRow) -> Self {
         Self {
             id: r.id,
             authorization_id: r.authorization_id,
@@ -133,7 +133,7 @@ pub struct Authorization {
 }
 
 impl Authorization {
-    pub(super) fn of(r: &FxAuthorizationRow, captures: Vec<Capture>) -> Self {
+    pub(super) fn of(r: &FlexitiAuthorizationRow, captures: Vec<Capture>) -> Self {
         Self {
             id: r.id,
             account_number: r.account_number.clone(),

@@ -3,9 +3,9 @@
 //! mapped here to the store's, so no dialect speaks a store type.
 
 use super::{Authorization, Capture, PurchaseType};
-use crate::financing::{FxCaller, FxFail, FxResult, Refusal};
+use crate::financing::{FlexitiCaller, FlexitiFail, FlexitiResult, Refusal};
 use crate::{Engine, Result, micros};
-use openflex_store::FxListQuery;
+use openflex_store::FlexitiListQuery;
 use time::OffsetDateTime;
 
 /// The filters and page of the authorization and capture lists; every filter given holds.
@@ -27,8 +27,8 @@ pub struct LedgerQuery {
 }
 
 impl LedgerQuery {
-    fn to_store(&self) -> FxListQuery {
-        FxListQuery {
+    fn to_store(&self) -> FlexitiListQuery {
+        FlexitiListQuery {
             account_number: self.account_number.clone(),
             transaction_type: self.purchase_type.map(|p| p.as_str().to_string()),
             status: self.authorization_status.clone(),
@@ -43,10 +43,10 @@ impl LedgerQuery {
 }
 
 impl Engine {
-    async fn fx_capture_views(&self, authorization_id: i64) -> Result<Vec<Capture>> {
+    async fn flexiti_capture_views(&self, authorization_id: i64) -> Result<Vec<Capture>> {
         Ok(self
             .store
-            .fx_captures_of(authorization_id)
+            .flexiti_captures_of(authorization_id)
             .await?
             .iter()
             .map(Capture::from)
@@ -54,44 +54,44 @@ impl Engine {
     }
 
     /// `GET /authorization/{id}`.
-    pub async fn fx_authorization_get(&self, c: &FxCaller, id: i64) -> FxResult<Authorization> {
+    pub async fn flexiti_authorization_get(&self, c: &FlexitiCaller, id: i64) -> FlexitiResult<Authorization> {
         let t = &c.tenant;
         let row = self
             .store
-            .fx_authorization(&t.merchant_id, t.mode.as_str(), id)
+            .flexiti_authorization(&t.merchant_id, t.mode.as_str(), id)
             .await?
-            .ok_or(FxFail::Refused(Refusal::on(
+            .ok_or(FlexitiFail::Refused(Refusal::on(
                 "not_found",
                 "authorization_id",
             )))?;
-        let captures = self.fx_capture_views(id).await?;
+        let captures = self.flexiti_capture_views(id).await?;
         Ok(Authorization::of(&row, captures))
     }
 
     /// `GET /authorizations`: a page (newest first) and the total matching.
-    pub async fn fx_authorizations(
+    pub async fn flexiti_authorizations(
         &self,
-        c: &FxCaller,
+        c: &FlexitiCaller,
         q: &LedgerQuery,
     ) -> Result<(Vec<Authorization>, i64)> {
         let t = &c.tenant;
         let (rows, total) = self
             .store
-            .fx_authorizations_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
+            .flexiti_authorizations_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.push(Authorization::of(r, self.fx_capture_views(r.id).await?));
+            out.push(Authorization::of(r, self.flexiti_capture_views(r.id).await?));
         }
         Ok((out, total))
     }
 
     /// `GET /captures`: a page (newest first) and the total matching.
-    pub async fn fx_captures(&self, c: &FxCaller, q: &LedgerQuery) -> Result<(Vec<Capture>, i64)> {
+    pub async fn flexiti_captures(&self, c: &FlexitiCaller, q: &LedgerQuery) -> Result<(Vec<Capture>, i64)> {
         let t = &c.tenant;
         let (rows, total) = self
             .store
-            .fx_captures_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
+            .flexiti_captures_page(&t.merchant_id, t.mode.as_str(), &q.to_store())
             .await?;
         Ok((rows.iter().map(Capture::from).collect(), total))
     }

@@ -23,7 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use openflex_domain::Secret;
-use openflex_engine::financing::FxFail;
+use openflex_engine::financing::FlexitiFail;
 use openflex_engine::financing::widget::{Choice, Widget};
 use pages::{Page, Problem};
 use serde_json::{Map, Value};
@@ -115,7 +115,7 @@ fn enc(s: &str) -> String {
 async fn open(st: &AppState, a: &Address) -> Result<Widget, Response> {
     match st
         .engine
-        .fx_widget_open(&a.client_id, a.session_id(), &a.token)
+        .flexiti_widget_open(&a.client_id, a.session_id(), &a.token)
         .await
     {
         // Live pages, like live calls (docs/flexiti.md §2.1), only over HTTPS: the shopper's
@@ -124,11 +124,11 @@ async fn open(st: &AppState, a: &Address) -> Result<Widget, Response> {
             Err(pages::problem(Problem::HttpsRequired, a.lang(Some(&w))))
         }
         Ok(w) => Ok(w),
-        Err(FxFail::Refused(r)) if r.code == "widget_expired" => {
+        Err(FlexitiFail::Refused(r)) if r.code == "widget_expired" => {
             Err(pages::problem(Problem::Expired, a.lang(None)))
         }
-        Err(FxFail::Refused(_)) => Err(pages::problem(Problem::NotFound, a.lang(None))),
-        Err(FxFail::Engine(e)) => {
+        Err(FlexitiFail::Refused(_)) => Err(pages::problem(Problem::NotFound, a.lang(None))),
+        Err(FlexitiFail::Engine(e)) => {
             tracing::error!(error = %e, "widget page failed");
             Err(pages::problem(Problem::Internal, a.lang(None)))
         }
@@ -179,7 +179,7 @@ async fn current(st: &AppState, a: &Address, w: &Widget, shown: Shown) -> Respon
         )
             .into_response();
     } else if w.session.verified_account.is_some() {
-        match st.engine.fx_widget_quote(w).await {
+        match st.engine.flexiti_widget_quote(w).await {
             Ok(Some(calc)) => pages::choose(&p, &calc),
             Ok(None) => pages::finished(&p, "approved", return_to(w).as_deref()),
             Err(e) => return failure(e, lang),
@@ -198,7 +198,7 @@ fn page_of<'a>(st: &AppState, a: &Address, w: &'a Widget, shown: Shown) -> Page<
         lang,
         href: a.href(lang),
         other: a.href(if lang == Lang::Fr { Lang::En } else { Lang::Fr }),
-        csrf: st.engine.fx_widget_csrf(w),
+        csrf: st.engine.flexiti_widget_csrf(w),
         merchant: &w.caller.merchant_name,
         sandbox: w.caller.tenant.mode == openflex_engine::Mode::Sandbox,
         shown,
@@ -227,10 +227,10 @@ fn return_to(w: &Widget) -> Option<String> {
     Some(format!("{url}{sep}{}", q.finish()))
 }
 
-fn failure(e: FxFail, lang: Lang) -> Response {
+fn failure(e: FlexitiFail, lang: Lang) -> Response {
     match e {
-        FxFail::Refused(_) => pages::problem(Problem::NotFound, lang),
-        FxFail::Engine(e) => {
+        FlexitiFail::Refused(_) => pages::problem(Problem::NotFound, lang),
+        FlexitiFail::Engine(e) => {
             tracing::error!(error = %e, "widget page failed");
             pages::problem(Problem::Internal, lang)
         }
@@ -255,7 +255,7 @@ async fn act(
         Err(r) => return r,
     };
     let lang = a.lang(Some(&w));
-    let csrf = st.engine.fx_widget_csrf(&w);
+    let csrf = st.engine.flexiti_widget_csrf(&w);
     let given = form.get("csrf").map(String::as_str).unwrap_or_default();
     if !openflex_vault::constant_time_eq(csrf.as_bytes(), given.as_bytes()) {
         return pages::problem(Problem::Forbidden, lang);
@@ -272,7 +272,7 @@ async fn act(
     let done = match field("action").as_str() {
         "send_code" => {
             let account = field("account_number");
-            match engine.fx_widget_send_code(&w, &account).await {
+            match engine.flexiti_widget_send_code(&w, &account).await {
                 Ok(()) => {
                     let shown = Shown {
                         code_sent: true,
@@ -287,11 +287,11 @@ async fn act(
         "sign_in" => {
             let code = Secret::new(field("code"));
             engine
-                .fx_widget_sign_in(&w, &field("account_number"), &code)
+                .flexiti_widget_sign_in(&w, &field("account_number"), &code)
                 .await
         }
         "apply" => match request::application(&application_body(&form, lang)) {
-            Ok(app) => engine.fx_widget_apply(&w, app).await,
+            Ok(app) => engine.flexiti_widget_apply(&w, app).await,
             Err(e) => {
                 let shown = Shown {
                     field_errors: e
@@ -311,12 +311,12 @@ async fn act(
             }
         },
         "accept" => match choice(&form) {
-            Err(key) => Err(FxFail::Refused(openflex_engine::financing::Refusal::new(
+            Err(key) => Err(FlexitiFail::Refused(openflex_engine::financing::Refusal::new(
                 key,
             ))),
-            Ok(c) => engine.fx_widget_accept(&w, c).await.map(|_| ()),
+            Ok(c) => engine.flexiti_widget_accept(&w, c).await.map(|_| ()),
         },
-        "cancel" => engine.fx_widget_end(&w, "cancelled", None).await,
+        "cancel" => engine.flexiti_widget_end(&w, "cancelled", None).await,
         _ => return pages::problem(Problem::Forbidden, lang),
     };
     // What the session is now: ended (back to the merchant), moved on (the next step), or
@@ -337,7 +337,7 @@ async fn act(
     }
     match done {
         Ok(()) => Redirect::to(&a.href(lang)).into_response(),
-        Err(FxFail::Refused(r)) => {
+        Err(FlexitiFail::Refused(r)) => {
             let shown = Shown {
                 error: Some(refusal_text(r.code, lang).into()),
                 code_sent: field("action") == "sign_in",
@@ -346,7 +346,7 @@ async fn act(
             };
             current(&st, &a, &now, shown).await
         }
-        Err(FxFail::Engine(e)) => failure(FxFail::Engine(e), lang),
+        Err(FlexitiFail::Engine(e)) => failure(FlexitiFail::Engine(e), lang),
     }
 }
 

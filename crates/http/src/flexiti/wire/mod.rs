@@ -17,7 +17,7 @@ use super::request::GOVID_TYPES;
 use openflex_domain::aamva::Licence;
 use openflex_domain::financing::{self as fin, AccountStatus, Plan, Quote};
 use openflex_domain::time::rfc3339;
-use openflex_engine::financing::auth::FxTokens;
+use openflex_engine::financing::auth::FlexitiTokens;
 use openflex_engine::financing::onboarding::ApplicationOutcome;
 use openflex_engine::financing::{Account, Calculation, Verification};
 use serde::Serialize;
@@ -346,8 +346,8 @@ pub struct LoginResponse {
     pub offer_types: Vec<OfferType>,
 }
 
-impl From<FxTokens> for TokenResponse {
-    fn from(t: FxTokens) -> Self {
+impl From<FlexitiTokens> for TokenResponse {
+    fn from(t: FlexitiTokens) -> Self {
         Self {
             token_type: "bearer",
             access_token: t.access_token,

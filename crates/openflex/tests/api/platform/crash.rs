@@ -29,8 +29,8 @@ struct Shared {
     ff_secret: String,
     payment_method: String,
     ff_card: String,
-    fx_client: String,
-    fx_bearer: String,
+    flexiti_client: String,
+    flexiti_bearer: String,
     next: AtomicU64,
     /// Sends that got no decision (killed server, restart, stranded claim) and were repeated.
     retries: AtomicU64,
@@ -173,8 +173,8 @@ impl Shared {
     /// A Flexiti POST of `body` under idempotency key `key`, or a GET when `post` is `None`
     /// (with the `x-reference-id` every call needs).
     async fn flexiti(&self, path: &str, post: Option<(&Value, &str)>) -> (StatusCode, Value) {
-        let path = format!("{V25}/client-id/{}{path}", self.fx_client);
-        let bearer = format!("Bearer {}", self.fx_bearer);
+        let path = format!("{V25}/client-id/{}{path}", self.flexiti_client);
+        let bearer = format!("Bearer {}", self.flexiti_bearer);
         match post {
             Some((body, key)) => {
                 let headers = [("x-reference-id", "crash"), ("x-idempotency-key", key)];
@@ -302,12 +302,12 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
     for pan in ["4920201996449560", "4000002760003184"] {
         pms.push(server.vault(&client, &api_key, &vault(pan)).await);
     }
-    let fx_client = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
+    let flexiti_client = creds["flexiti"]["clientId"].as_str().unwrap().to_string();
     let token: Value = client
         .post(format!("{}{V25}/oauth/token", server.base))
         .header("x-reference-id", "crash")
         .json(
-            &json!({"client_id": fx_client, "client_secret": creds["flexiti"]["clientSecret"],
+            &json!({"client_id": flexiti_client, "client_secret": creds["flexiti"]["clientSecret"],
             "grant_type": "client_credentials"}),
         )
         .send()
@@ -316,7 +316,7 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
         .json()
         .await
         .unwrap();
-    let fx_bearer = token["access_token"]
+    let flexiti_bearer = token["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("flexiti token: {token}"))
         .to_string();
@@ -331,8 +331,8 @@ async fn crash_loop(database_url: String, dir: PathBuf) {
             .to_string(),
         payment_method: pms[0].clone(),
         ff_card: pms[1].clone(),
-        fx_client,
-        fx_bearer,
+        flexiti_client,
+        flexiti_bearer,
         next: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         stop: AtomicBool::new(false),

@@ -202,7 +202,7 @@ async fn live_expiries_ignore_the_sandbox_clock_and_run_on_real_time(
     let live = live_merchant(&app).await;
     assert_eq!(live.held().await, 10_000);
     assert_eq!(live.cvv_shown().await, "***");
-    let expiry = live.job("fx_authorization_expiry").await;
+    let expiry = live.job("flexiti_authorization_expiry").await;
     let cvv = live.job("expire_cvv").await;
     assert_eq!(expiry.mode.as_deref(), Some("live"));
 
@@ -262,7 +262,7 @@ async fn live_expiries_ignore_the_sandbox_clock_and_run_on_real_time(
         .unwrap();
     assert_eq!(live.authorization_status().await, "expired");
     assert_eq!(live.held().await, 0, "the hold is released");
-    let done = live.job("fx_authorization_expiry").await;
+    let done = live.job("flexiti_authorization_expiry").await;
     assert_eq!(
         (done.state.as_str(), done.attempts),
         ("done", 1),
@@ -303,7 +303,7 @@ async fn a_job_found_early_goes_back_to_its_due_time_without_spending_an_attempt
             .clone()
     };
     let originals = [
-        live.job("fx_authorization_expiry").await,
+        live.job("flexiti_authorization_expiry").await,
         live.job("expire_cvv").await,
         sandbox_job("expire_cached_card"),
         sandbox_job("ff_capture_expiry"),

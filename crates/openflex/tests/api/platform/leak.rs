@@ -16,11 +16,11 @@ const FF_PAN: &str = "4000002760003184";
 /// that a match is a leak, not a coincidence.
 const CVV: &str = "8531";
 /// A Flexiti applicant's security answer and government id: distinctive, so a match is a leak.
-const FX_ANSWER: &str = "Quixotic-Marmalade-77";
-const FX_GOVID: &str = "Q9876-54321-01234";
+const FLEXITI_ANSWER: &str = "Quixotic-Marmalade-77";
+const FLEXITI_GOVID: &str = "Q9876-54321-01234";
 
 /// Jane Doe's sandbox virtual card number (sent to lookup, verify and authorization).
-fn fx_vcc() -> String {
+fn flexiti_vcc() -> String {
     openflex_domain::financing::sandbox_vcc("20076677")
 }
 
@@ -322,7 +322,7 @@ async fn exercise_flexiti(x: &mut Exercise) {
         .unwrap()
         .to_string();
     let base = format!("/flexiti/pos-api/v2.5/client-id/{id}");
-    let vcc = fx_vcc();
+    let vcc = flexiti_vcc();
     let calls = [
         (
             Method::GET,
@@ -338,7 +338,7 @@ async fn exercise_flexiti(x: &mut Exercise) {
             Method::POST,
             format!("{base}/account/20076677/verify"),
             Some(
-                json!({"format": "security_question", "security_qid": 1, "security_answer": FX_ANSWER, "vcc_number": vcc}),
+                json!({"format": "security_question", "security_qid": 1, "security_answer": FLEXITI_ANSWER, "vcc_number": vcc}),
             ),
         ),
         (
@@ -356,15 +356,15 @@ async fn exercise_flexiti(x: &mut Exercise) {
                 json!({"first_name": "Lea", "last_name": "Leak", "dob": "1990-02-03", "email": "lea@example.com",
                 "phone_number": "4165550199", "address_1": "1 King St", "city": "Toronto", "province": "ON",
                 "postal_code": "M5H1A1", "tos_agreement": true, "annual_income": "60000.00", "govid_type": "CADL",
-                "govid_number": FX_GOVID, "security_qid": 1, "security_answer": FX_ANSWER}),
+                "govid_number": FLEXITI_GOVID, "security_qid": 1, "security_answer": FLEXITI_ANSWER}),
             ),
         ),
         (
             Method::POST,
             format!("{base}/apply"),
             Some(
-                json!({"first_name": "Lea", "last_name": "Leak", "dob": "not a date", "govid_number": FX_GOVID,
-                "security_answer": FX_ANSWER}),
+                json!({"first_name": "Lea", "last_name": "Leak", "dob": "not a date", "govid_number": FLEXITI_GOVID,
+                "security_answer": FLEXITI_ANSWER}),
             ),
         ),
     ];
@@ -461,7 +461,7 @@ fn assert_clean(place: &str, text: &str) {
         assert!(!text.contains(pan), "PAN {pan} found in {place}");
     }
     assert!(!contains_token(text, CVV), "CVV found in {place}");
-    for secret in [fx_vcc().as_str(), FX_ANSWER, FX_GOVID] {
+    for secret in [flexiti_vcc().as_str(), FLEXITI_ANSWER, FLEXITI_GOVID] {
         assert!(
             !text.contains(secret),
             "Flexiti secret {secret} found in {place}"
@@ -475,9 +475,9 @@ fn assert_no_bytes(place: &str, bytes: &[u8]) {
         BAD_LUHN_PAN.as_bytes(),
         OTHER_PAN.as_bytes(),
         FF_PAN.as_bytes(),
-        fx_vcc().as_bytes(),
-        FX_ANSWER.as_bytes(),
-        FX_GOVID.as_bytes(),
+        flexiti_vcc().as_bytes(),
+        FLEXITI_ANSWER.as_bytes(),
+        FLEXITI_GOVID.as_bytes(),
     ] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
