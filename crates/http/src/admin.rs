@@ -509,7 +509,10 @@ async fn create_flexiti_customer(
     let new = body::<NewCustomerBody>(bytes)?
         .into_request()
         .map_err(ApiError::BadRequest)?;
-    let account = s.engine.flexiti_admin_create_account(&id, mode, new).await?;
+    let account = s
+        .engine
+        .flexiti_admin_create_account(&id, mode, new)
+        .await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 

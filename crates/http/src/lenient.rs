@@ -258,9 +258,9 @@ mod tests {
         assert_eq!(ff.boolean("yes"), Read::Wrong(&json!("yes")));
         assert_eq!(ff.boolean("one"), Read::Wrong(&json!(1)));
         assert_eq!(ff.boolean("t"), Read::Got(true));
-        let fx = reader(&v, FLEXITI);
-        assert_eq!(fx.boolean("text1"), Read::Got(true));
-        assert_eq!(fx.boolean("yes"), Read::Wrong(&json!("yes")));
+        let flexiti = reader(&v, FLEXITI);
+        assert_eq!(flexiti.boolean("text1"), Read::Got(true));
+        assert_eq!(flexiti.boolean("yes"), Read::Wrong(&json!("yes")));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the routes, and served with a bundled Swagger UI (no network at run time).
 
 use crate::flexfactor as ff;
-use crate::flexiti as fx;
+use crate::flexiti;
 use crate::flexpay;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,27 +45,27 @@ use utoipa::{Modify, OpenApi};
         ff::orders::refund,
         ff::orders::cancel,
         ff::orders::external_cancel,
-        fx::auth::token,
-        fx::auth::merchant_login,
-        fx::onboarding::i18n,
-        fx::onboarding::terms,
-        fx::customers::search,
-        fx::customers::lookup,
-        fx::customers::drivers_licence,
-        fx::customers::verify,
-        fx::customers::calculate,
-        fx::customers::close,
-        fx::onboarding::widget_init,
-        fx::onboarding::apply,
-        fx::ledger::transactions,
-        fx::ledger::authorize,
-        fx::ledger::show_authorization,
-        fx::ledger::release,
-        fx::ledger::capture,
-        fx::ledger::return_capture,
-        fx::ledger::refund,
-        fx::lists::list_authorizations,
-        fx::lists::list_captures,
+        flexiti::auth::token,
+        flexiti::auth::merchant_login,
+        flexiti::onboarding::i18n,
+        flexiti::onboarding::terms,
+        flexiti::customers::search,
+        flexiti::customers::lookup,
+        flexiti::customers::drivers_licence,
+        flexiti::customers::verify,
+        flexiti::customers::calculate,
+        flexiti::customers::close,
+        flexiti::onboarding::widget_init,
+        flexiti::onboarding::apply,
+        flexiti::ledger::transactions,
+        flexiti::ledger::authorize,
+        flexiti::ledger::show_authorization,
+        flexiti::ledger::release,
+        flexiti::ledger::capture,
+        flexiti::ledger::return_capture,
+        flexiti::ledger::refund,
+        flexiti::lists::list_authorizations,
+        flexiti::lists::list_captures,
     ),
     modifiers(&Security, &FlexitiVersions)
 )]

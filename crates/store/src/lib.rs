@@ -39,9 +39,9 @@ pub use credentials::CredentialRow;
 pub use ff_refresh::Rotation;
 pub use flexfactor::{OrderEventRow, OrderQuery, OrderRow};
 pub use flexiti::{
-    FlexitiAccountKey, FlexitiAccountRow, FlexitiApplicationRow, FlexitiAuthorizationRow, FlexitiCaptureRow, FlexitiListQuery,
-    FlexitiTokenAuth, FlexitiTokenRow, FlexitiTransactionRow, FlexitiVerificationRow, FlexitiWidgetOutcome,
-    FlexitiWidgetSessionRow,
+    FlexitiAccountKey, FlexitiAccountRow, FlexitiApplicationRow, FlexitiAuthorizationRow,
+    FlexitiCaptureRow, FlexitiListQuery, FlexitiTokenAuth, FlexitiTokenRow, FlexitiTransactionRow,
+    FlexitiVerificationRow, FlexitiWidgetOutcome, FlexitiWidgetSessionRow,
 };
 pub use gateway_events::GatewayEventRow;
 pub use gateways::GatewayRow;

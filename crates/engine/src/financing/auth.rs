@@ -98,7 +98,11 @@ impl Engine {
         Ok(None)
     }
 
-    async fn flexiti_mint(&self, credential_id: &str, scope: Scope) -> crate::Result<FlexitiTokens> {
+    async fn flexiti_mint(
+        &self,
+        credential_id: &str,
+        scope: Scope,
+    ) -> crate::Result<FlexitiTokens> {
         let access_token = hex_token()?;
         let refresh_token = hex_token()?;
         let now = micros(self.now());
@@ -187,7 +191,11 @@ impl Engine {
 
     /// Checks a bearer token: unknown, expired, revoked, or of a revoked client → `invalid_token`;
     /// then the client's trust rule for a call from `origin`.
-    pub async fn flexiti_authenticate(&self, bearer: &str, origin: Origin) -> FlexitiResult<FlexitiCaller> {
+    pub async fn flexiti_authenticate(
+        &self,
+        bearer: &str,
+        origin: Origin,
+    ) -> FlexitiResult<FlexitiCaller> {
         if bearer.is_empty() || bearer.len() > 200 {
             return Err(Refusal::new("invalid_token").into());
         }

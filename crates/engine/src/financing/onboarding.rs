@@ -199,7 +199,11 @@ impl Engine {
     }
 
     /// `apply`: a credit application, decided at once (deterministically in the sandbox).
-    pub async fn flexiti_apply(&self, c: &FlexitiCaller, a: Application) -> FlexitiResult<ApplicationOutcome> {
+    pub async fn flexiti_apply(
+        &self,
+        c: &FlexitiCaller,
+        a: Application,
+    ) -> FlexitiResult<ApplicationOutcome> {
         let t = &c.tenant;
         if !a.tos_agreement {
             return Err(Refusal::on("tos_agreement_required", "tos_agreement").into());
@@ -331,7 +335,11 @@ impl Engine {
     }
 
     /// `accounts/{n}/close`: closes the account for good; open authorizations are released.
-    pub async fn flexiti_close(&self, c: &FlexitiCaller, account_number: &str) -> FlexitiResult<()> {
+    pub async fn flexiti_close(
+        &self,
+        c: &FlexitiCaller,
+        account_number: &str,
+    ) -> FlexitiResult<()> {
         let t = &c.tenant;
         let row = self
             .flexiti_account_for(c, account_number, None, "not_found")
@@ -483,7 +491,8 @@ impl Engine {
         for _ in 0..5 {
             let account_number = numeric_id(10)?.to_string();
             let vcc = new_vcc(numeric_id(15)? as u64);
-            let mut row = self.flexiti_row(&t, account_number, numeric_id(9)?.to_string(), Some(&vcc));
+            let mut row =
+                self.flexiti_row(&t, account_number, numeric_id(9)?.to_string(), Some(&vcc));
             row.first_name = n.first_name.trim().into();
             row.last_name = n.last_name.trim().into();
             row.dob = n.dob.clone();

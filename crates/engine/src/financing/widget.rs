@@ -13,8 +13,8 @@ use super::auth::hex_token;
 use super::ledger::{AuthorizeRequest, PurchaseType};
 use super::onboarding::{Application, ApplicationOutcome};
 use super::{
-    Calculation, FlexitiCaller, FlexitiFail, FlexitiResult, PIN_MAX_FAILURES, Refusal, Scope, VerifyFormat,
-    VerifyRequest,
+    Calculation, FlexitiCaller, FlexitiFail, FlexitiResult, PIN_MAX_FAILURES, Refusal, Scope,
+    VerifyFormat, VerifyRequest,
 };
 use crate::tenancy::kind;
 use crate::{Engine, EngineError, Mode, Tenant, micros};
@@ -105,7 +105,11 @@ fn token_hash(engine: &Engine, token: &str) -> String {
 
 impl Engine {
     /// `widget/init`: records what the merchant told us and mints the page's session token.
-    pub async fn flexiti_widget_init(&self, c: &FlexitiCaller, w: WidgetInit) -> FlexitiResult<WidgetSession> {
+    pub async fn flexiti_widget_init(
+        &self,
+        c: &FlexitiCaller,
+        w: WidgetInit,
+    ) -> FlexitiResult<WidgetSession> {
         if w.return_url.is_some() && c.scope != Scope::Merchant {
             // A customer-scope token lives on shoppers' devices: a return URL it names is not
             // one the merchant gave.
@@ -222,7 +226,11 @@ impl Engine {
 
     /// Sends the sign-in code to the account's phone (`verify` by SMS; `2222` in the sandbox),
     /// at most [`WIDGET_MAX_CODES`] times a session (then `too_many_requests`).
-    pub async fn flexiti_widget_send_code(&self, w: &Widget, account_number: &str) -> FlexitiResult<()> {
+    pub async fn flexiti_widget_send_code(
+        &self,
+        w: &Widget,
+        account_number: &str,
+    ) -> FlexitiResult<()> {
         w.open()?;
         w.may_sign_in(account_number)?;
         if !self
@@ -362,7 +370,9 @@ impl Engine {
         let (Some(account), Some(amount)) = (&w.session.verified_account, w.session.amount) else {
             return Ok(None);
         };
-        Ok(Some(self.flexiti_calculate(&w.caller, account, amount).await?))
+        Ok(Some(
+            self.flexiti_calculate(&w.caller, account, amount).await?,
+        ))
     }
 
     /// The shopper accepts `choice`: the purchase is authorized (held for the merchant to

@@ -5,7 +5,7 @@
 use super::body::FlexitiBody;
 use super::routes::ok;
 use super::wire::{LoginResponse, OfferType, TokenResponse, form_values};
-use super::{Access, ErrorBody, Fx, request};
+use super::{Access, ErrorBody, FlexitiCall, request};
 use crate::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,18 +21,18 @@ use openflex_engine::financing::FlexitiFail;
     responses((status = 200, body = TokenResponse),
         (status = 400, description = "invalid_client, invalid_request, unsupported_grant_type, invalid_grant", body = ErrorBody),
         (status = 409, description = "invalid_role (Flexiti disabled for the merchant; a live call not over HTTPS; a call from outside the client's trusted networks), wrong_inputs", body = ErrorBody)))]
-pub async fn token(State(st): State<AppState>, fx: Fx, body: FlexitiBody) -> Response {
+pub async fn token(State(st): State<AppState>, call: FlexitiCall, body: FlexitiBody) -> Response {
     let r = async {
-        let req = request::token(&body.object()?, &fx.headers)?;
+        let req = request::token(&body.object()?, &call.headers)?;
         let tokens = match req.refresh_token {
             Some(refresh) => {
                 st.engine
-                    .flexiti_refresh(&refresh, &req.client_id, &req.client_secret, fx.origin())
+                    .flexiti_refresh(&refresh, &req.client_id, &req.client_secret, call.origin())
                     .await
             }
             None => {
                 st.engine
-                    .flexiti_token(&req.client_id, &req.client_secret, req.scope, fx.origin())
+                    .flexiti_token(&req.client_id, &req.client_secret, req.scope, call.origin())
                     .await
             }
         };
@@ -43,14 +43,16 @@ pub async fn token(State(st): State<AppState>, fx: Fx, body: FlexitiBody) -> Res
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 Ok(resp)
             }
-            Err(FlexitiFail::Refused(r)) if r.code == "invalid_client" || r.code == "invalid_grant" => {
-                Err(fx.auth_failure(&st, r.code))
+            Err(FlexitiFail::Refused(r))
+                if r.code == "invalid_client" || r.code == "invalid_grant" =>
+            {
+                Err(call.auth_failure(&st, r.code))
             }
             Err(e) => Err(e.into()),
         }
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Deprecated merchant login: the client's own credentials → merchant, form values and plans.
@@ -61,12 +63,12 @@ pub async fn token(State(st): State<AppState>, fx: Fx, body: FlexitiBody) -> Res
     security(("flexiti_bearer" = [])))]
 pub async fn merchant_login(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let (user, pass) = request::login(&body.object()?)?;
         let plans = st
             .engine
@@ -80,5 +82,5 @@ pub async fn merchant_login(
         })
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }

@@ -7,7 +7,7 @@ use super::routes::ok;
 use super::wire::{
     AccountSummary, CalculateResponse, LicenceResponse, LookupResponse, VerifyResponse,
 };
-use super::{Access, ErrorBody, Fx};
+use super::{Access, ErrorBody, FlexitiCall};
 use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -22,12 +22,12 @@ use serde_json::json;
     security(("flexiti_bearer" = [])))]
 pub async fn search(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let s = request::search(q)?;
         let accounts = st
             .engine
@@ -45,7 +45,7 @@ pub async fn search(
             .collect::<Vec<_>>())
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// One account by card number, account number or customer id, with the plans it may use.
@@ -57,18 +57,18 @@ pub async fn search(
     security(("flexiti_bearer" = [])))]
 pub async fn lookup(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let key = request::lookup(q)?;
         let (a, plans) = st.engine.flexiti_lookup(&c, &key).await?;
         ok(&LookupResponse::of(&a, &plans))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Prefill an application from the decoded PDF417 barcode of a driver's licence (AAMVA).
@@ -79,17 +79,17 @@ pub async fn lookup(
     security(("flexiti_bearer" = [])))]
 pub async fn drivers_licence(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        fx.auth(&st, &client_id, Access::Customer).await?;
+        call.auth(&st, &client_id, Access::Customer).await?;
         let licence = request::licence(&body.object()?)?;
         ok(&LicenceResponse::from(licence))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Issue a purchase PIN (sms, email, security question, regular-purchase bypass, override).
@@ -102,19 +102,19 @@ pub async fn drivers_licence(
     security(("flexiti_bearer" = [])))]
 pub async fn verify(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, account)): Path<(String, String)>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
         let req = request::verify(&body.object()?)?;
         let out = st.engine.flexiti_verify(&c, &account, req).await?;
         ok(&VerifyResponse::from(out))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Plans, terms and payments for an amount (the customer's rating and province decide); POST,
@@ -127,20 +127,20 @@ pub async fn verify(
     security(("flexiti_bearer" = [])))]
 pub async fn calculate(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, account)): Path<(String, String)>,
     RawQuery(q): RawQuery,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
         let amount = request::calculate(body.object()?, q)?;
         let calc = st.engine.flexiti_calculate(&c, &account, amount).await?;
         ok(&CalculateResponse::of(amount, &calc))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Close an account for good (open authorizations are released); answers `{}`.
@@ -150,15 +150,15 @@ pub async fn calculate(
     security(("flexiti_bearer" = [])))]
 pub async fn close(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, account)): Path<(String, String)>,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let account = account_path(&account)?;
         st.engine.flexiti_close(&c, &account).await?;
         ok(&json!({}))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }

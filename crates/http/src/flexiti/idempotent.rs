@@ -1,7 +1,7 @@
 //! Money-moving Flexiti POSTs run under `x-idempotency-key` (docs/flexiti.md Decision 10): one
 //! wrapper so every such handler replays, refuses and frees keys the same way.
 
-use super::{FieldError, Fx, FlexitiError};
+use super::{FieldError, FlexitiCall, FlexitiError};
 use crate::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// taken over after the lease.
 pub async fn idempotent<T, R, F, Fut>(
     st: &AppState,
-    fx: &Fx,
+    call: &FlexitiCall,
     c: &FlexitiCaller,
     scope: &str,
     body: &Value,
@@ -40,17 +40,17 @@ where
         )
             .into_response()
     };
-    let Some(key) = &fx.idempotency_key else {
+    let Some(key) = &call.idempotency_key else {
         return work(None).await.map(|out| answer(render(&out)));
     };
-    if key.chars().count() > 255 || fx.context_hash.as_ref().is_some_and(|h| h.len() > 255) {
+    if key.chars().count() > 255 || call.context_hash.as_ref().is_some_and(|h| h.len() > 255) {
         return Err(FlexitiError::inputs(vec![FieldError {
             param: "x-idempotency-key".into(),
             msg: "too_long".into(),
             value: None,
         }]));
     }
-    let hash = fx
+    let hash = call
         .context_hash
         .clone()
         .unwrap_or_else(|| payload_hash(&body.to_string()));

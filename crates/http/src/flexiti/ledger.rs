@@ -9,7 +9,7 @@ use super::routes::ok;
 use super::wire::{
     AuthorizationView, CaptureResponse, ReleaseResponse, ReturnResponse, TransactionResponse,
 };
-use super::{Access, ErrorBody, Fx};
+use super::{Access, ErrorBody, FlexitiCall};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -28,17 +28,17 @@ use openflex_engine::financing::ledger::{
     security(("flexiti_bearer" = [])))]
 pub async fn authorize(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let v = body.object()?;
         let req = request::authorization(&v)?;
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             "authorization",
             &v,
@@ -48,7 +48,7 @@ pub async fn authorize(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// An in-store deposit, payment or trade-in (legacy purchase types map to `/authorization`
@@ -63,18 +63,18 @@ pub async fn authorize(
     security(("flexiti_bearer" = [])))]
 pub async fn transactions(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let v = body.object()?;
         let side = match request::transaction(&v)? {
             Transaction::Purchase(req) => {
                 return idempotent(
                     &st,
-                    &fx,
+                    &call,
                     &c,
                     "transactions",
                     &v,
@@ -97,7 +97,7 @@ pub async fn transactions(
         };
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             "transactions",
             &v,
@@ -107,7 +107,7 @@ pub async fn transactions(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// One authorization with its captures.
@@ -117,17 +117,17 @@ pub async fn transactions(
     security(("flexiti_bearer" = [])))]
 pub async fn show_authorization(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, id)): Path<(String, String)>,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let id = path_id(&id)?;
         let a = st.engine.flexiti_authorization_get(&c, id).await?;
         ok(&AuthorizationView::from(&a))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Release (cancel) what remains of an open authorization, or part of it.
@@ -140,18 +140,18 @@ pub async fn show_authorization(
     security(("flexiti_bearer" = [])))]
 pub async fn release(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, id)): Path<(String, String)>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let id = path_id(&id)?;
         let v = body.object()?;
         let (reference, amount) = request::release(&v)?;
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             &format!("release:{id}"),
             &v,
@@ -161,7 +161,7 @@ pub async fn release(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Capture all or part of an authorization (several partial captures allowed).
@@ -174,18 +174,18 @@ pub async fn release(
     security(("flexiti_bearer" = [])))]
 pub async fn capture(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, id)): Path<(String, String)>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let id = path_id(&id)?;
         let v = body.object()?;
         let req = request::capture(&v)?;
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             &format!("capture:{id}"),
             &v,
@@ -200,7 +200,7 @@ pub async fn capture(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Full or partial return against a promotional capture, within 100 days.
@@ -213,19 +213,19 @@ pub async fn capture(
     security(("flexiti_bearer" = [])))]
 pub async fn return_capture(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, auth_id, capture_id)): Path<(String, String, String)>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let auth_id = path_id(&auth_id)?;
         let capture_id = path_id(&capture_id)?;
         let v = body.object()?;
         let req = request::return_request(&v)?;
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             &format!("return:{capture_id}"),
             &v,
@@ -240,7 +240,7 @@ pub async fn return_capture(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Refund to the account (against a capture, or what the account bought here); answers `{}`.
@@ -253,18 +253,18 @@ pub async fn return_capture(
     security(("flexiti_bearer" = [])))]
 pub async fn refund(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path((client_id, account)): Path<(String, String)>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let account = account_path(&account)?;
         let v = body.object()?;
         let req = request::refund(&v)?;
         idempotent(
             &st,
-            &fx,
+            &call,
             &c,
             &format!("refund:{account}"),
             &v,
@@ -274,5 +274,5 @@ pub async fn refund(
         .await
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }

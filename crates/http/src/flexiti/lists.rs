@@ -4,7 +4,7 @@
 use super::request;
 use super::routes::ok;
 use super::wire::{AuthorizationList, CaptureList};
-use super::{Access, ErrorBody, Fx};
+use super::{Access, ErrorBody, FlexitiCall};
 use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -19,18 +19,18 @@ use axum::response::Response;
     security(("flexiti_bearer" = [])))]
 pub async fn list_authorizations(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let l = request::list(q, true)?;
         let (rows, total) = st.engine.flexiti_authorizations(&c, &l.query).await?;
         ok(&AuthorizationList::of(&rows, total, l.page, l.size))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// List captures (newest first): per store with `external_location_id`, per account, by dates.
@@ -43,16 +43,16 @@ pub async fn list_authorizations(
     security(("flexiti_bearer" = [])))]
 pub async fn list_captures(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Merchant).await?;
+        let c = call.auth(&st, &client_id, Access::Merchant).await?;
         let l = request::list(q, false)?;
         let (rows, total) = st.engine.flexiti_captures(&c, &l.query).await?;
         ok(&CaptureList::of(&rows, total, l.page, l.size))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }

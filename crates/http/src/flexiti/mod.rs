@@ -161,7 +161,7 @@ pub fn status_of(code: &str) -> StatusCode {
 /// What every Flexiti request carries besides its body: the path (for `url`), the language,
 /// the reference id, the bearer token, idempotency headers, the client address and the scheme
 /// it used (both as a trusted proxy tells, see [`crate::client`]).
-pub struct Fx {
+pub struct FlexitiCall {
     pub url: String,
     pub lang: Lang,
     lang_given: Option<String>,
@@ -177,7 +177,7 @@ pub struct Fx {
     pub headers: HeaderMap,
 }
 
-impl FromRequestParts<AppState> for Fx {
+impl FromRequestParts<AppState> for FlexitiCall {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
@@ -242,7 +242,7 @@ pub enum Access {
     Merchant,
 }
 
-impl Fx {
+impl FlexitiCall {
     /// Renders a result: the success as is, a failure as the dialect's error body.
     pub fn finish(&self, r: Result<Response, FlexitiError>) -> Response {
         match r {
@@ -317,7 +317,11 @@ impl Fx {
         let Some(bearer) = &self.bearer else {
             return Err(self.auth_failure(state, "invalid_token"));
         };
-        let caller = match state.engine.flexiti_authenticate(bearer, self.origin()).await {
+        let caller = match state
+            .engine
+            .flexiti_authenticate(bearer, self.origin())
+            .await
+        {
             Ok(c) => c,
             Err(FlexitiFail::Refused(r)) if r.code == "invalid_token" => {
                 return Err(self.auth_failure(state, "invalid_token"));

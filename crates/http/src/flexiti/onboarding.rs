@@ -4,7 +4,7 @@
 use super::body::FlexitiBody;
 use super::routes::ok;
 use super::wire::{ApplyResponse, I18nResponse, TermsResponse, WidgetResponse, widget_url};
-use super::{Access, ErrorBody, Fx, messages, request};
+use super::{Access, ErrorBody, FlexitiCall, messages, request};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -15,16 +15,20 @@ use serde_json::json;
     params(("client_id" = String, Path), ("lang" = Option<String>, Query, description = "en (default) or fr")),
     responses((status = 200, body = I18nResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("flexiti_bearer" = [])))]
-pub async fn i18n(State(st): State<AppState>, fx: Fx, Path(client_id): Path<String>) -> Response {
+pub async fn i18n(
+    State(st): State<AppState>,
+    call: FlexitiCall,
+    Path(client_id): Path<String>,
+) -> Response {
     let r = async {
-        fx.auth(&st, &client_id, Access::Customer).await?;
+        call.auth(&st, &client_id, Access::Customer).await?;
         ok(&I18nResponse {
-            lang: fx.lang.as_str(),
-            strings: json!(messages::ui_strings(fx.lang)),
+            lang: call.lang.as_str(),
+            strings: json!(messages::ui_strings(call.lang)),
         })
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// The terms and conditions shown in the apply flow, in `lang`.
@@ -32,18 +36,22 @@ pub async fn i18n(State(st): State<AppState>, fx: Fx, Path(client_id): Path<Stri
     params(("client_id" = String, Path), ("lang" = Option<String>, Query)),
     responses((status = 200, body = TermsResponse), (status = 401, body = ErrorBody)),
     security(("flexiti_bearer" = [])))]
-pub async fn terms(State(st): State<AppState>, fx: Fx, Path(client_id): Path<String>) -> Response {
+pub async fn terms(
+    State(st): State<AppState>,
+    call: FlexitiCall,
+    Path(client_id): Path<String>,
+) -> Response {
     let r = async {
-        fx.auth(&st, &client_id, Access::Customer).await?;
-        let (version, text) = messages::terms(fx.lang);
+        call.auth(&st, &client_id, Access::Customer).await?;
+        let (version, text) = messages::terms(call.lang);
         ok(&TermsResponse {
-            lang: fx.lang.as_str(),
+            lang: call.lang.as_str(),
             version,
             terms_and_conditions: text,
         })
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Start a hosted widget session (apply or purchase); answers the URL of its page
@@ -55,21 +63,21 @@ pub async fn terms(State(st): State<AppState>, fx: Fx, Path(client_id): Path<Str
     security(("flexiti_bearer" = [])))]
 pub async fn widget_init(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let (init, lang) = request::widget(&body.object()?)?;
         let session = st.engine.flexiti_widget_init(&c, init).await?;
         let url = widget_url(
-            fx.scheme,
-            &fx.host,
+            call.scheme,
+            &call.host,
             &client_id,
             &session.token,
             lang,
-            fx.reference_id.as_deref().unwrap_or_default(),
+            call.reference_id.as_deref().unwrap_or_default(),
             &session.session_id,
         );
         ok(&WidgetResponse {
@@ -78,7 +86,7 @@ pub async fn widget_init(
         })
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }
 
 /// Submit a credit application: approved (the account and its card number, shown once),
@@ -91,16 +99,16 @@ pub async fn widget_init(
     security(("flexiti_bearer" = [])))]
 pub async fn apply(
     State(st): State<AppState>,
-    fx: Fx,
+    call: FlexitiCall,
     Path(client_id): Path<String>,
     body: FlexitiBody,
 ) -> Response {
     let r = async {
-        let c = fx.auth(&st, &client_id, Access::Customer).await?;
+        let c = call.auth(&st, &client_id, Access::Customer).await?;
         let application = request::application(&body.object()?)?;
         let out = st.engine.flexiti_apply(&c, application).await?;
         ok(&ApplyResponse::from(out))
     }
     .await;
-    fx.finish(r)
+    call.finish(r)
 }

@@ -2,7 +2,7 @@
 //! (docs/flexiti.md Decision 1) and every unknown path, and every method a path does not take,
 //! answers in the dialect's error shape.
 
-use super::{Fx, FlexitiError, auth, customers, ledger, lists, onboarding};
+use super::{FlexitiCall, FlexitiError, auth, customers, ledger, lists, onboarding};
 use crate::AppState;
 use axum::Json;
 use axum::Router;
@@ -97,14 +97,14 @@ pub fn router() -> Router<AppState> {
         .nest("/flexiti/pos-api/v2.5.1", routes())
 }
 
-async fn not_found(fx: Fx) -> Response {
-    fx.error(FlexitiError::code("not_found"))
+async fn not_found(call: FlexitiCall) -> Response {
+    call.error(FlexitiError::code("not_found"))
 }
 
 /// A method the path does not take: `method_not_allowed` in the dialect's error body (the
 /// framework adds the `Allow` header listing the methods the path does take).
-async fn method_not_allowed(fx: Fx) -> Response {
-    fx.error(FlexitiError::code("method_not_allowed"))
+async fn method_not_allowed(call: FlexitiCall) -> Response {
+    call.error(FlexitiError::code("method_not_allowed"))
 }
 
 /// A success answer: the view as JSON, HTTP 200.

@@ -74,7 +74,11 @@ impl Store {
 
     /// A token by its access or refresh hash, with its credential's merchant, while the
     /// credential is active.
-    pub async fn flexiti_token(&self, refresh: bool, hash: &str) -> Result<Option<FlexitiTokenAuth>> {
+    pub async fn flexiti_token(
+        &self,
+        refresh: bool,
+        hash: &str,
+    ) -> Result<Option<FlexitiTokenAuth>> {
         #[derive(sqlx::FromRow)]
         struct Joined {
             #[sqlx(flatten)]

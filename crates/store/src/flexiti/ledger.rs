@@ -134,7 +134,10 @@ fn push_list_filter<DB: sqlx::Database>(
 }
 
 impl Store {
-    pub async fn insert_flexiti_authorization(tx: &mut Tx, a: &FlexitiAuthorizationRow) -> Result<()> {
+    pub async fn insert_flexiti_authorization(
+        tx: &mut Tx,
+        a: &FlexitiAuthorizationRow,
+    ) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO flexiti_authorizations ({AUTH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
              $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)")))
@@ -190,7 +193,10 @@ impl Store {
     }
 
     /// Writes an authorization's amounts and status (after locking it).
-    pub async fn flexiti_save_authorization(tx: &mut Tx, a: &FlexitiAuthorizationRow) -> Result<()> {
+    pub async fn flexiti_save_authorization(
+        tx: &mut Tx,
+        a: &FlexitiAuthorizationRow,
+    ) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
             "UPDATE flexiti_authorizations SET captured_amount = $1, captured_cost = $2, released_amount = $3, held = $4, \
              status = $5, updated_at = $6 WHERE id = $7")
@@ -283,7 +289,10 @@ impl Store {
     }
 
     /// [`Store::flexiti_captures_of`] as the transaction sees them.
-    pub async fn flexiti_captures_in(tx: &mut Tx, authorization_id: i64) -> Result<Vec<FlexitiCaptureRow>> {
+    pub async fn flexiti_captures_in(
+        tx: &mut Tx,
+        authorization_id: i64,
+    ) -> Result<Vec<FlexitiCaptureRow>> {
         Ok(
             on_tx!(tx, c => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {CAPTURE_COLS} FROM flexiti_captures WHERE authorization_id = $1 ORDER BY created_at, id")))
@@ -291,7 +300,10 @@ impl Store {
         )
     }
 
-    pub async fn flexiti_captures_of(&self, authorization_id: i64) -> Result<Vec<FlexitiCaptureRow>> {
+    pub async fn flexiti_captures_of(
+        &self,
+        authorization_id: i64,
+    ) -> Result<Vec<FlexitiCaptureRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiCaptureRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {CAPTURE_COLS} FROM flexiti_captures WHERE authorization_id = $1 ORDER BY created_at, id")))

@@ -14,8 +14,12 @@ mod access;
 mod ledger;
 mod widget;
 
-pub use access::{FlexitiApplicationRow, FlexitiTokenAuth, FlexitiTokenRow, FlexitiVerificationRow};
-pub use ledger::{FlexitiAuthorizationRow, FlexitiCaptureRow, FlexitiListQuery, FlexitiTransactionRow};
+pub use access::{
+    FlexitiApplicationRow, FlexitiTokenAuth, FlexitiTokenRow, FlexitiVerificationRow,
+};
+pub use ledger::{
+    FlexitiAuthorizationRow, FlexitiCaptureRow, FlexitiListQuery, FlexitiTransactionRow,
+};
 pub use widget::{FlexitiWidgetOutcome, FlexitiWidgetSessionRow};
 
 use crate::{Result, Store, Tx, on_pool, on_tx};
@@ -68,11 +72,18 @@ impl Store {
     }
 
     /// Inserts an account unless one with its number or customer id exists (seeding).
-    pub async fn insert_flexiti_account_if_absent(tx: &mut Tx, a: &FlexitiAccountRow) -> Result<()> {
+    pub async fn insert_flexiti_account_if_absent(
+        tx: &mut Tx,
+        a: &FlexitiAccountRow,
+    ) -> Result<()> {
         Self::write_flexiti_account(tx, a, " ON CONFLICT DO NOTHING").await
     }
 
-    async fn write_flexiti_account(tx: &mut Tx, a: &FlexitiAccountRow, on_conflict: &str) -> Result<()> {
+    async fn write_flexiti_account(
+        tx: &mut Tx,
+        a: &FlexitiAccountRow,
+        on_conflict: &str,
+    ) -> Result<()> {
         on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO flexiti_accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
              $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32){on_conflict}")))
@@ -132,7 +143,11 @@ impl Store {
         })?)
     }
 
-    pub async fn flexiti_accounts(&self, merchant_id: &str, mode: &str) -> Result<Vec<FlexitiAccountRow>> {
+    pub async fn flexiti_accounts(
+        &self,
+        merchant_id: &str,
+        mode: &str,
+    ) -> Result<Vec<FlexitiAccountRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiAccountRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLS} FROM flexiti_accounts WHERE merchant_id = $1 AND mode = $2 ORDER BY account_number")))
@@ -202,7 +217,8 @@ impl Store {
         at: i64,
     ) -> Result<Option<bool>> {
         let mut tx = self.begin().await?;
-        let Some(mut a) = Self::flexiti_lock_account(&mut tx, merchant_id, mode, account_number).await?
+        let Some(mut a) =
+            Self::flexiti_lock_account(&mut tx, merchant_id, mode, account_number).await?
         else {
             return Ok(None);
         };

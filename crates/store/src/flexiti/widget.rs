@@ -69,7 +69,10 @@ impl Store {
     }
 
     /// A session by id alone: the page finds its merchant through it.
-    pub async fn flexiti_widget_session_by_id(&self, id: &str) -> Result<Option<FlexitiWidgetSessionRow>> {
+    pub async fn flexiti_widget_session_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<FlexitiWidgetSessionRow>> {
         Ok(
             on_pool!(&self.pool, p => sqlx::query_as::<_, FlexitiWidgetSessionRow>(
                 sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM flexiti_widget_sessions WHERE id = $1")))

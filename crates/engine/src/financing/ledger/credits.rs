@@ -35,10 +35,11 @@ impl Engine {
         let now_t = self.now_for(t);
         let now = micros(now_t);
         let mut tx = self.store.begin().await?;
-        let mut cap = Store::flexiti_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), capture_id)
-            .await?
-            .filter(|cap| cap.authorization_id == authorization_id)
-            .ok_or(FlexitiFail::Refused(Refusal::on("not_found", "capture_id")))?;
+        let mut cap =
+            Store::flexiti_lock_capture(&mut tx, &t.merchant_id, t.mode.as_str(), capture_id)
+                .await?
+                .filter(|cap| cap.authorization_id == authorization_id)
+                .ok_or(FlexitiFail::Refused(Refusal::on("not_found", "capture_id")))?;
         if cap.transaction_type != "promotional_purchase" {
             return Err(Refusal::on("wrong_transaction_type", "capture_id").into());
         }

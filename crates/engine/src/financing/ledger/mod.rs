@@ -29,7 +29,12 @@ use openflex_store::{FlexitiAccountRow, Store, Tx};
 
 /// Commits `tx` with the answer for `out` when the request came with an idempotency key; a
 /// claim taken over by a retry meanwhile rolls the movement back.
-async fn commit_answering<T>(tx: Tx, t: &Tenant, seal: Option<&Seal<T>>, out: &T) -> FlexitiResult<()> {
+async fn commit_answering<T>(
+    tx: Tx,
+    t: &Tenant,
+    seal: Option<&Seal<T>>,
+    out: &T,
+) -> FlexitiResult<()> {
     match idempotency::commit_answering(tx, t, seal, out).await? {
         Committed::Yes => Ok(()),
         Committed::TakenOver => refuse("idempotency_in_progress"),

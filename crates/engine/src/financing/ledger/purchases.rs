@@ -194,7 +194,12 @@ impl Engine {
         }
     }
 
-    async fn flexiti_lock_open(&self, tx: &mut Tx, t: &Tenant, id: i64) -> FlexitiResult<FlexitiAuthorizationRow> {
+    async fn flexiti_lock_open(
+        &self,
+        tx: &mut Tx,
+        t: &Tenant,
+        id: i64,
+    ) -> FlexitiResult<FlexitiAuthorizationRow> {
         let a = Store::flexiti_lock_authorization(tx, &t.merchant_id, t.mode.as_str(), id)
             .await?
             .ok_or(FlexitiFail::Refused(Refusal::on(
@@ -320,7 +325,11 @@ impl Engine {
     }
 
     /// The expiry job: an authorization still open after 30 days gives its hold back.
-    pub(crate) async fn flexiti_authorization_expiry(&self, t: &Tenant, id: i64) -> Result<JobResult> {
+    pub(crate) async fn flexiti_authorization_expiry(
+        &self,
+        t: &Tenant,
+        id: i64,
+    ) -> Result<JobResult> {
         let now = micros(self.now_for(t));
         let mut tx = self.store.begin().await?;
         let Some(mut auth) =

@@ -54,7 +54,11 @@ impl Engine {
     }
 
     /// `GET /authorization/{id}`.
-    pub async fn flexiti_authorization_get(&self, c: &FlexitiCaller, id: i64) -> FlexitiResult<Authorization> {
+    pub async fn flexiti_authorization_get(
+        &self,
+        c: &FlexitiCaller,
+        id: i64,
+    ) -> FlexitiResult<Authorization> {
         let t = &c.tenant;
         let row = self
             .store
@@ -81,13 +85,20 @@ impl Engine {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.push(Authorization::of(r, self.flexiti_capture_views(r.id).await?));
+            out.push(Authorization::of(
+                r,
+                self.flexiti_capture_views(r.id).await?,
+            ));
         }
         Ok((out, total))
     }
 
     /// `GET /captures`: a page (newest first) and the total matching.
-    pub async fn flexiti_captures(&self, c: &FlexitiCaller, q: &LedgerQuery) -> Result<(Vec<Capture>, i64)> {
+    pub async fn flexiti_captures(
+        &self,
+        c: &FlexitiCaller,
+        q: &LedgerQuery,
+    ) -> Result<(Vec<Capture>, i64)> {
         let t = &c.tenant;
         let (rows, total) = self
             .store

@@ -311,9 +311,9 @@ async fn act(
             }
         },
         "accept" => match choice(&form) {
-            Err(key) => Err(FlexitiFail::Refused(openflex_engine::financing::Refusal::new(
-                key,
-            ))),
+            Err(key) => Err(FlexitiFail::Refused(
+                openflex_engine::financing::Refusal::new(key),
+            )),
             Ok(c) => engine.flexiti_widget_accept(&w, c).await.map(|_| ()),
         },
         "cancel" => engine.flexiti_widget_end(&w, "cancelled", None).await,
