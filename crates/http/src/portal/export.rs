@@ -195,14 +195,26 @@ pub async fn transactions_csv(
         searched: 0,
         done: false,
     };
-    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
-        .chain(futures_util::stream::unfold(cursor, step));
+    download(
+        "transactions.csv",
+        head,
+        futures_util::stream::unfold(cursor, step),
+    )
+}
+
+/// A CSV download named `filename`: the header line, then the chunks `rows` yields as they
+/// are read (the transaction and order exports).
+pub fn download<S>(filename: &str, head: Bytes, rows: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(rows);
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"transactions.csv\"",
+                format!("attachment; filename=\"{filename}\""),
             ),
         ],
         Body::from_stream(body),

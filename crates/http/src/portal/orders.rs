@@ -4,16 +4,15 @@
 //! export of exactly what the filters show, streamed and bounded as the transactions' export is
 //! (`export.rs`), formula cells neutralised.
 
-use super::export::{cell, lines};
+use super::export::{cell, download, lines};
 use super::transactions::{BadFilter, amount_range, date, last_four, pill, text};
 use super::words::status_words;
 use super::{Session, at, engine_failure, in_currency, page, problem};
 use crate::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::http::StatusCode;
+use axum::response::Response;
 use maud::{Markup, html};
 use openflex_domain::money::minor_to_decimal;
 use openflex_domain::status;
@@ -316,17 +315,9 @@ pub async fn orders_csv(
         written: 0,
         done: false,
     };
-    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
-        .chain(futures_util::stream::unfold(cursor, step));
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"orders.csv\"",
-            ),
-        ],
-        Body::from_stream(body),
+    download(
+        "orders.csv",
+        head,
+        futures_util::stream::unfold(cursor, step),
     )
-        .into_response()
 }

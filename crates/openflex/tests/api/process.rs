@@ -51,13 +51,13 @@ pub fn binary() -> &'static str {
 }
 
 /// `openflex <global args> serve --bind 127.0.0.1:0`, logs at `log_level` into files.
-// The child is reaped by `Server`'s Drop (or before the panic when it never starts).
-#[allow(clippy::zombie_processes)]
 pub fn start(data_dir: &Path, database_url: &str, log_level: &str) -> Server {
     start_with_env(data_dir, database_url, log_level, &[])
 }
 
 /// [`start`] with more `OPENFLEX_*` settings in the environment.
+// The child is reaped by `Server`'s Drop (or before the panic when it never starts).
+#[allow(clippy::zombie_processes)]
 pub fn start_with_env(
     data_dir: &Path,
     database_url: &str,
