@@ -3,11 +3,11 @@
 //! Why: by default the connection whose commit pushes the WAL past 1 000 pages copies the WAL
 //! back into the database file and syncs it, before its caller hears "committed". With group
 //! commit that connection is the one writer every payment waits on, so every few hundred
-//! payments a whole batch waited for a checkpoint (moving it out took live charges' p99 from
-//! 65–72 ms to 61–63 ms at c = 128: docs/performance.md, session 12). Here every connection
-//! of the store is opened with automatic checkpoints off, and one connection of its own
-//! checkpoints in `PASSIVE` mode on a short interval: a passive checkpoint never waits for the
-//! writer nor makes it wait, so commits stay a WAL append.
+//! payments a whole batch waited for a checkpoint (docs/performance.md, session 12, has the
+//! measurements: a tail effect at most, within run-to-run spread on a quiet machine). Here
+//! every connection of the store is opened with automatic checkpoints off, and one connection
+//! of its own checkpoints in `PASSIVE` mode on a short interval: a passive checkpoint never
+//! waits for the writer nor makes it wait, so commits stay a WAL append.
 //!
 //! Nothing about durability changes: a commit is durable once in the WAL, checkpointed or not.
 //! The WAL may grow while readers hold old snapshots, exactly as with automatic checkpoints,
