@@ -9,11 +9,11 @@
 //! order ids are the merchant's customers' text.
 
 use super::transactions::TxnQuery;
-use super::{Session, engine_failure, exponent_of, problem};
+use super::{Session, engine_failure, exponent_of};
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use openflex_domain::money::minor_to_decimal;
@@ -174,18 +174,13 @@ pub async fn transactions_csv(
 ) -> Response {
     let search = match f.search() {
         Ok(search) => search,
-        Err(bad) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                &format!("{}: {}", bad.field, bad.why),
-            );
-        }
+        Err(bad) => return bad.refused(),
     };
     // Fail before the first byte when the database is away, rather than mid-file.
     if let Err(e) = st.engine.count_filtered(&s.tenant, &search, 1).await {
         return engine_failure(e);
     }
-    let head = Bytes::from(lines(&[HEADER.iter().map(|h| h.to_string()).collect()]).to_vec());
+    let head = lines(&[HEADER.iter().map(|h| h.to_string()).collect()]);
     let cursor = Cursor {
         st,
         tenant: s.tenant,

@@ -7,7 +7,7 @@
 use super::export::{cell, download, lines};
 use super::transactions::{BadFilter, amount_range, date, last_four, pill, text};
 use super::words::status_words;
-use super::{Session, at, engine_failure, in_currency, page, problem};
+use super::{Session, at, engine_failure, in_currency, page};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -291,12 +291,7 @@ pub async fn orders_csv(
 ) -> Response {
     let search = match f.search() {
         Ok(search) => search,
-        Err(bad) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                &format!("{}: {}", bad.field, bad.why),
-            );
-        }
+        Err(bad) => return bad.refused(),
     };
     // Fail before the first byte when the database is away, rather than mid-file.
     if let Err(e) = st

@@ -6,7 +6,7 @@
 //! Why each page searches a window: see `openflex_engine::payments::search` — the cost of a
 //! page is bounded however large the table grows, and the page says where to go on.
 
-use super::{Session, at, engine_failure, money_or_dash, page};
+use super::{Session, at, engine_failure, money_or_dash, page, problem};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -61,6 +61,16 @@ pub struct TxnQuery {
 pub struct BadFilter {
     pub field: &'static str,
     pub why: String,
+}
+
+impl BadFilter {
+    /// The refusal of a download (no page to show the form on): 400 naming the field.
+    pub fn refused(&self) -> Response {
+        problem(
+            StatusCode::BAD_REQUEST,
+            &format!("{}: {}", self.field, self.why),
+        )
+    }
 }
 
 /// A `YYYY-MM-DD` date field (empty: none).
