@@ -82,28 +82,28 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
-            // PostgreSQL shutting down or restarting (57P01 admin shutdown, 57P03 cannot connect
-            // now), connection trouble (08xxx), exhausted resources (53xxx) and a write that met
-            // a server gone read-only (25006, a demoted primary): the database is away, not the
-            // request wrong — callers answer 503 and the pool reconnects.
-            sqlx::Error::Database(db)
-                if db.code().is_some_and(|c| {
-                    c.starts_with("57")
-                        || c.starts_with("08")
-                        || c.starts_with("53")
-                        || c == "25006"
-                }) =>
-            {
-                Self::Unavailable(e.to_string())
-            }
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => Self::Unavailable(e.to_string()),
+            _ if database_away(&e) => Self::Unavailable(e.to_string()),
             _ => Self::Database(e.to_string()),
         }
+    }
+}
+
+/// Whether `e` says the database is away rather than the request wrong: PostgreSQL shutting
+/// down or restarting (57P01 admin shutdown, 57P03 cannot connect now), connection trouble
+/// (08xxx), exhausted resources (53xxx), a write that met a server gone read-only (25006, a
+/// demoted primary), or no connection at all. Callers answer 503 and the pool reconnects.
+pub(crate) fn database_away(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("57") || c.starts_with("08") || c.starts_with("53") || c == "25006"
+        }),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
     }
 }
 

@@ -78,22 +78,12 @@ impl Replica {
 }
 
 /// Whether a failed read says the replica could not answer, rather than that the query is
-/// wrong (which the primary would refuse as well).
+/// wrong (which the primary would refuse as well): the database is away
+/// ([`crate::database_away`]), or a standby cancelled the query for a conflict with recovery
+/// (40001).
 pub(crate) fn unanswered(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        // Cancelled by a conflict with recovery, or the server shutting down / starting up.
-        sqlx::Error::Database(d) => matches!(
-            d.code().as_deref(),
-            Some("40001" | "57P01" | "57P02" | "57P03" | "08006" | "08001")
-        ),
-        _ => false,
-    }
+    crate::database_away(e)
+        || matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("40001"))
 }
 
 /// [`on_pool!`] for a read that tolerates lag: on the read replica when one is configured and
