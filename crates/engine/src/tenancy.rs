@@ -183,13 +183,7 @@ impl Engine {
             row(kind::FLEXITI_CLIENT, Some(&client_id), Some(&client_secret)),
         ];
         let mut webhook = row(kind::FLEXFACTOR_WEBHOOK, Some(&mid), None);
-        let (version, sealed) = self.vault.seal_secret(
-            &format!("webhook|{merchant_id}|{}", webhook.id),
-            &webhook_key,
-        )?;
-        webhook.sealed_secret = Some(sealed);
-        webhook.preview = Some(openflex_domain::key_label::preview(&webhook_key));
-        webhook.kek_version = Some(i64::from(version));
+        self.seal_webhook_key(&mut webhook, &webhook_key)?;
         rows.push(webhook);
         for r in &rows {
             Store::insert_credential(tx, r).await?;

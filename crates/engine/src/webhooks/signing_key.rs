@@ -40,10 +40,22 @@ impl Engine {
             return Ok(None);
         };
         Ok(Some(self.vault.open_secret(
-            &format!("webhook|{}|{}", c.merchant_id, c.id),
+            &webhook_key_aad(&c.merchant_id, &c.id),
             version as u32,
             sealed,
         )?))
+    }
+
+    /// Seals `key` into the webhook credential `row` (with its preview), as issuing and
+    /// rolling both store it.
+    pub(crate) fn seal_webhook_key(&self, row: &mut CredentialRow, key: &str) -> Result<()> {
+        let (version, sealed) = self
+            .vault
+            .seal_secret(&webhook_key_aad(&row.merchant_id, &row.id), key)?;
+        row.sealed_secret = Some(sealed);
+        row.kek_version = Some(i64::from(version));
+        row.preview = Some(openflex_domain::key_label::preview(key));
+        Ok(())
     }
 
     /// The merchant's current webhook signing key for `mode` (the newest active one).
@@ -77,24 +89,22 @@ impl Engine {
         let key = Secret::new(openflex_vault::random_secret_b64()?);
         let now = micros(self.now());
         let id = self.ids.next();
-        let (version, sealed) = self
-            .vault
-            .seal_secret(&format!("webhook|{}|{id}", t.merchant_id), key.expose())?;
-        let row = CredentialRow {
+        let mut row = CredentialRow {
             id,
             merchant_id: t.merchant_id.clone(),
             mode: t.mode.as_str().to_string(),
             kind: kind::FLEXFACTOR_WEBHOOK.to_string(),
             public_id: current.public_id.clone(),
             secret_hash: None,
-            sealed_secret: Some(sealed),
-            kek_version: Some(i64::from(version)),
+            sealed_secret: None,
+            kek_version: None,
             created_at: now.max(current.created_at + 1),
             revoked_at: None,
             trusted_networks: None,
             name: current.name.clone(),
-            preview: Some(openflex_domain::key_label::preview(key.expose())),
+            preview: None,
         };
+        self.seal_webhook_key(&mut row, key.expose())?;
         let mut tx = self.store.begin().await?;
         for c in &old {
             let revoked = Store::revoke_credential_in(&mut tx, &t.merchant_id, &c.id, now).await?;
@@ -117,4 +127,10 @@ fn no_key() -> EngineError {
     EngineError::Invalid(
         "this mode has no webhook signing key; issue a set of credentials to get one".into(),
     )
+}
+
+/// The associated data a webhook signing key is sealed under: its merchant and credential, so
+/// a sealed key cannot be moved to another row.
+fn webhook_key_aad(merchant_id: &str, credential_id: &str) -> String {
+    format!("webhook|{merchant_id}|{credential_id}")
 }
