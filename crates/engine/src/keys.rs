@@ -43,7 +43,7 @@ impl Engine {
             }
             for (id, merchant_id, version, blob) in batch {
                 let (v, sealed) = self.vault.reseal_secret(
-                    &format!("webhook|{merchant_id}|{id}"),
+                    &crate::webhooks::signing_key::webhook_key_aad(&merchant_id, &id),
                     version as u32,
                     &blob,
                 )?;

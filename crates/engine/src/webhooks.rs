@@ -9,7 +9,7 @@
 //! unless the operator allows private ones.
 
 mod delivery_log;
-mod signing_key;
+pub(crate) mod signing_key;
 mod target;
 
 use crate::scheduler::{self, JobResult};

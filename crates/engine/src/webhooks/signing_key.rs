@@ -131,6 +131,6 @@ fn no_key() -> EngineError {
 
 /// The associated data a webhook signing key is sealed under: its merchant and credential, so
 /// a sealed key cannot be moved to another row.
-fn webhook_key_aad(merchant_id: &str, credential_id: &str) -> String {
+pub(crate) fn webhook_key_aad(merchant_id: &str, credential_id: &str) -> String {
     format!("webhook|{merchant_id}|{credential_id}")
 }
