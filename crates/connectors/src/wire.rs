@@ -93,6 +93,15 @@ pub fn not_sent(why: String) -> ConnectorResult {
 }
 
 /// A form body for the debug log, with the values of `sensitive` keys masked.
+/// `message` (a gateway's own words) with every secret in `secrets` replaced by `[masked]`:
+/// some gateways quote what they were sent back in an error.
+pub fn scrub(message: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 3)
+        .fold(message.to_string(), |m, s| m.replace(s, "[masked]"))
+}
+
 pub fn masked_form(pairs: &[(String, String)], sensitive: &[&str]) -> String {
     form_urlencoded_like(pairs.iter().map(|(k, v)| {
         let hidden = sensitive.iter().any(|name| k.contains(name));

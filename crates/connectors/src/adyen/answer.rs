@@ -2,7 +2,7 @@
 //! HTTP errors carry a `ServiceError`. Codes go through the domain's Adyen table, most precise
 //! field first, so that retry behaviour is decided there and not here.
 
-use crate::wire::{Sent, not_sent};
+use crate::wire::{Sent, not_sent, scrub};
 use openflex_domain::codes::{CodeClass, ResponseCode};
 use openflex_domain::gateway_codes::{CodeField, lookup, map};
 use openflex_engine::connector::{ConnectorResult, Outcome, VerifyResult};
@@ -291,13 +291,6 @@ fn split_result(result: &str) -> (&str, &str) {
 }
 
 /// Adyen's messages name fields, not values, but a message is never trusted to.
-fn scrub(message: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 3)
-        .fold(message.to_string(), |m, s| m.replace(s, "[masked]"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,7 +202,8 @@ impl AuthorizeNetConnector {
                     ))
                 } else {
                     VerifyResult::Refused(format!(
-                        "Authorize.net ({environment}) refused the credentials: {said}"
+                        "Authorize.net ({environment}) refused the credentials: {}",
+                        wire::scrub(&said, &[s.transaction_key.expose().as_str()])
                     ))
                 }
             }

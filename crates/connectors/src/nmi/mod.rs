@@ -332,7 +332,7 @@ impl NmiConnector {
             ),
             Some(QueryAnswer::Error(text)) => VerifyResult::Refused(format!(
                 "NMI refused the security key: {}",
-                text.replace(s.security_key.expose().as_str(), "[masked]")
+                crate::wire::scrub(&text, &[s.security_key.expose().as_str()])
             )),
             None => VerifyResult::Unavailable(
                 "nmi answered a body that is not a Query API answer".into(),

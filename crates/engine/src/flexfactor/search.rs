@@ -5,7 +5,7 @@
 //! it) is kept in one place.
 
 use super::Order;
-use crate::payments::search::AmountRange;
+use crate::payments::search::{AmountRange, email_needle};
 use crate::{Engine, Result, Tenant, micros};
 use openflex_store::OrderQuery;
 use time::OffsetDateTime;
@@ -35,10 +35,7 @@ pub struct OrderSearch {
 
 impl OrderSearch {
     pub(crate) fn to_store(&self) -> OrderQuery {
-        let email = self.email.as_ref().map(|e| {
-            let quoted = serde_json::to_string(&e.to_lowercase()).unwrap_or_default();
-            format!("\"email\":{quoted}")
-        });
+        let email = self.email.as_deref().map(email_needle);
         OrderQuery {
             statuses: self.statuses.clone(),
             text: self.text.clone(),

@@ -107,10 +107,7 @@ impl TxnSearch {
                 .map(|k| k.as_str().to_string())
                 .collect(),
         };
-        let email = self.email.as_ref().map(|e| {
-            let quoted = serde_json::to_string(&e.to_lowercase()).unwrap_or_default();
-            format!("\"email\":{quoted}")
-        });
+        let email = self.email.as_deref().map(email_needle);
         TxnFilter {
             txn_types,
             status: self.outcome.map(|s| s as i64),
@@ -178,6 +175,13 @@ impl Engine {
             seen: c.seen,
         })
     }
+}
+
+/// How an email is found in the payer's stored JSON: as its `"email":"…"` member, in lower
+/// case (the transaction and order searches both match it this way).
+pub(crate) fn email_needle(email: &str) -> String {
+    let quoted = serde_json::to_string(&email.to_lowercase()).unwrap_or_default();
+    format!("\"email\":{quoted}")
 }
 
 #[cfg(test)]
