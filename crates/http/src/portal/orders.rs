@@ -5,7 +5,9 @@
 //! (`export.rs`), formula cells neutralised.
 
 use super::export::{cell, download, lines};
-use super::transactions::{BadFilter, amount_range, date, last_four, pill, text};
+use super::transactions::{
+    BadFilter, amount_range, date, forget_card_number, last_four, pill, search_text, text,
+};
 use super::words::status_words;
 use super::{Session, at, engine_failure, in_currency, page};
 use crate::AppState;
@@ -67,7 +69,7 @@ impl OrdersQuery {
         let to = date("Created to", self.to.trim())?;
         let amount = amount_range(&self.currency, &self.min, &self.max)?;
         Ok(OrderSearch {
-            text: text(&self.q).map(|t| crate::nfc(&t)),
+            text: search_text(&self.q)?.map(|t| crate::nfc(&t)),
             created_from: from.map(|d| d.midnight().assume_utc()),
             created_until: to.map(|d| {
                 d.midnight().assume_utc() + time::Duration::days(1)
@@ -122,12 +124,15 @@ fn bad_filter(s: &PortalSession, f: &OrdersQuery, bad: &BadFilter) -> Response {
 pub async fn orders(
     State(st): State<AppState>,
     Session(s): Session,
-    Query(f): Query<OrdersQuery>,
+    Query(mut f): Query<OrdersQuery>,
 ) -> Response {
     let page_no = f.page.clamp(0, 10_000);
     let search = match f.search() {
         Ok(search) => search,
-        Err(bad) => return bad_filter(&s, &f, &bad),
+        Err(bad) => {
+            forget_card_number(&mut f.q);
+            return bad_filter(&s, &f, &bad);
+        }
     };
     let paged = OrderSearch {
         offset: page_no * PAGE,

@@ -163,7 +163,7 @@ impl TxnQuery {
                 _ => None,
             },
             bookkeeping: self.bookkeeping == "1",
-            text: text(&self.q),
+            text: search_text(&self.q)?,
             last_four,
             email: text(&self.email),
             created_from: from.map(|d| d.midnight().assume_utc()),
@@ -204,11 +204,30 @@ impl TxnQuery {
     }
 }
 
-/// Newest first, 50 a page, by the filters; a search text that is exactly a transaction id or
-/// a merchantTransactionId opens that transaction.
 /// Whether `q` is a card number (12–19 digits, spaces and dashes allowed, Luhn-valid).
 fn is_card_number(q: &str) -> bool {
     card::normalize_pan(q.trim()).is_ok_and(|digits| card::luhn_valid(&digits))
+}
+
+/// The search box's text (empty: none). A full card number is refused, for every list and
+/// export that reads it: it is neither looked up nor, once the page clears it with
+/// [`forget_card_number`], shown back or carried into pager and export links.
+pub fn search_text(typed: &str) -> Result<Option<String>, BadFilter> {
+    if is_card_number(typed) {
+        return Err(BadFilter {
+            field: "Search",
+            why: "that looks like a full card number; search by its last four digits instead."
+                .into(),
+        });
+    }
+    Ok(text(typed))
+}
+
+/// Clears a search box that holds a full card number, before the form is shown again.
+pub fn forget_card_number(q: &mut String) {
+    if is_card_number(q) {
+        q.clear();
+    }
 }
 
 /// The filter form again, naming the field it could not read (400).
@@ -221,22 +240,20 @@ fn bad_filter(s: &PortalSession, f: &TxnQuery, bad: &BadFilter) -> Response {
     resp
 }
 
+/// Newest first, 50 a page, by the filters; a search text that is exactly a transaction id or
+/// a merchantTransactionId opens that transaction.
 pub async fn transactions(
     State(st): State<AppState>,
     Session(s): Session,
     Query(mut f): Query<TxnQuery>,
 ) -> Response {
-    if is_card_number(&f.q) {
-        // A full card number typed into the search box is neither looked up nor shown back
-        // (nor carried into the pager and export links): the form comes back without it.
-        f.q.clear();
-        let bad = BadFilter {
-            field: "Search",
-            why: "that looks like a full card number; search by its last four digits instead."
-                .into(),
-        };
-        return bad_filter(&s, &f, &bad);
-    }
+    let search = match f.search() {
+        Ok(search) => search,
+        Err(bad) => {
+            forget_card_number(&mut f.q);
+            return bad_filter(&s, &f, &bad);
+        }
+    };
     let q = f.q.trim();
     if !q.is_empty() {
         let found = match st.engine.transaction(&s.tenant, q).await {
@@ -256,10 +273,6 @@ pub async fn transactions(
             return Redirect::to(&format!("/portal/transactions/{}", t.id)).into_response();
         }
     }
-    let search = match f.search() {
-        Ok(search) => search,
-        Err(bad) => return bad_filter(&s, &f, &bad),
-    };
     let found = match st
         .engine
         .transactions_filtered(&s.tenant, f.position(), &search, PAGE, WINDOW)

@@ -83,6 +83,21 @@ async fn rescue_orders_are_found_by_card_email_and_amount(app: TestApp) {
         page.contains("value=\"ten\" inputmode=\"decimal\" aria-invalid=\"true\""),
         "{page}"
     );
+    // A full card number in the search box is refused, not shown back, nor put in links; the
+    // export refuses it too.
+    let page = p.get("/portal/orders?q=5244+2090+8466+5514").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
+    assert!(
+        page.text.contains("last four digits instead"),
+        "{}",
+        page.text
+    );
+    for shown in ["5244209084665514", "5244 2090 8466 5514", "5244+2090"] {
+        assert!(!page.text.contains(shown), "{shown} echoed: {}", page.text);
+    }
+    let csv = p.get("/portal/orders.csv?q=5244209084665514").await;
+    assert_eq!(csv.status, StatusCode::BAD_REQUEST, "{}", csv.text);
+    assert!(!csv.text.contains("5244209084665514"), "{}", csv.text);
 }
 
 async fn the_order_export_is_what_the_filters_show(app: TestApp) {
